@@ -1,0 +1,115 @@
+"""Pawline: the app factory, read top to bottom as a table of contents."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from app.config import build_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(build_config(app.instance_path, config))
+    configure_logging(app)
+    register_extensions(app)
+    register_org_scoping(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    start_embedded_scheduler(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    from app.privacy import MaskPhoneNumbersFilter
+
+    level = logging.DEBUG if app.debug else logging.INFO
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in root.handlers:
+        if not any(isinstance(f, MaskPhoneNumbersFilter) for f in handler.filters):
+            handler.addFilter(MaskPhoneNumbersFilter())
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401 - register every table with the metadata
+    from app.extensions import csrf, db, htmx, login_manager, migrate
+    from app.queue import init_queue
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True,
+                     compare_type=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    init_queue(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from app.sqlite import configure_sqlite
+
+        with app.app_context():
+            configure_sqlite(db.engine)
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def register_org_scoping(app: Flask) -> None:
+    from app.scoping import install_org_scoping
+
+    install_org_scoping(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.blueprints.admin import bp as admin_bp
+    from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.health import bp as health_bp
+    from app.blueprints.sitter import bp as sitter_bp
+    from app.blueprints.webhooks import bp as webhooks_bp
+    from app.extensions import csrf
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(sitter_bp, url_prefix="/sitter")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    # Signed by Stripe and Twilio instead of a session token.
+    csrf.exempt(webhooks_bp)
+    app.register_blueprint(webhooks_bp, url_prefix="/webhooks")
+    from app.blueprints.admin.rq import register_rq_dashboard
+
+    register_rq_dashboard(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from app.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.templating import register_template_helpers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register_commands as register
+
+    register(app)
+
+
+def start_embedded_scheduler(app: Flask) -> None:
+    from app.queue import get_queue
+
+    if app.config["EMBEDDED_SCHEDULER"] and not app.config["REDIS_URL"]:
+        with app.app_context():
+            get_queue().start_scheduler_thread()

@@ -1,0 +1,7 @@
+"""/healthz for load balancers and operators."""
+
+from flask import Blueprint
+
+bp = Blueprint("health", __name__)
+
+from app.blueprints.health import routes  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Webhook routes are added by the Stripe and Twilio modules."""

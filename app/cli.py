@@ -1,0 +1,40 @@
+"""Operator commands: `flask --app app seed-demo`, `create-user`, `run-due-jobs`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+
+from app.errors import DomainError
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Create (once) a demo org around now and print its logins."""
+        from app.demo import DEMO_PASSWORD, seed_demo
+
+        result = seed_demo()
+        click.echo(f"Demo org: {result['org']} ({'created' if result['created'] else 'already there'})")
+        click.echo("Logins (password for all: %s):" % DEMO_PASSWORD)
+        for role, email in result["logins"]:
+            click.echo(f"  {role:<7} {email}")
+
+    @app.cli.command("create-user")
+    @click.option("--org-id", type=int, required=True)
+    @click.option("--email", required=True)
+    @click.option("--role", required=True, help="owner, staff or sitter")
+    @click.option("--name", default="")
+    @click.password_option()
+    def create_user_command(org_id: int, email: str, role: str, name: str, password: str) -> None:
+        """Add a login to an org."""
+        from app.services.accounts import create_user
+
+        try:
+            user = create_user(org_id, email, password, role, name)
+        except DomainError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+        click.echo(f"Created {user.role} {user.email} (id {user.id})")

@@ -1,0 +1,94 @@
+"""Settings read from the environment, validated once when the app is built."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "Pawline"  # the working product name lives here and nowhere else
+
+ENVIRONMENTS = ("development", "test", "production")
+SMS_PROVIDERS = ("twilio", "outbox")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message names the setting."""
+
+
+def _instance_sqlite_url(instance_path: str) -> str:
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(instance_path) / 'pawline.sqlite3'}"
+
+
+def _normalise_database_url(url: str) -> str:
+    # Heroku-style URLs and bare postgresql:// should use psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def build_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Return the Flask config mapping: environment first, then explicit overrides."""
+    env = os.environ
+    overrides = dict(overrides or {})
+    app_env = overrides.get("APP_ENV", env.get("APP_ENV", "development"))
+    if app_env not in ENVIRONMENTS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {app_env!r}")
+
+    twilio_sid = env.get("TWILIO_ACCOUNT_SID") or None
+    twilio_token = env.get("TWILIO_AUTH_TOKEN") or None
+    cfg: dict = {
+        "APP_ENV": app_env,
+        "APP_NAME": APP_NAME,
+        "SECRET_KEY": env.get("SECRET_KEY") or None,
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or None,
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
+        "TWILIO_ACCOUNT_SID": twilio_sid,
+        "TWILIO_AUTH_TOKEN": twilio_token,
+        "SMS_PROVIDER": env.get("SMS_PROVIDER") or None,
+        "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+        # Sessions: a sitter's phone changes IP all day; "strong" would log it out.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # A dashboard left open all day must still be able to send: tie the token
+        # to the session instead of a one-hour clock.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Embedded queue: fire scheduled jobs from a thread inside the server.
+        "EMBEDDED_SCHEDULER": app_env == "development",
+        "MAX_CONTENT_LENGTH": 1024 * 1024,  # webhooks and forms; a 2 MB body is refused
+    }
+    if app_env == "production":
+        cfg["SESSION_COOKIE_SECURE"] = True
+        cfg["REMEMBER_COOKIE_SECURE"] = True
+    if app_env == "test":
+        cfg["EMBEDDED_SCHEDULER"] = False
+
+    cfg.update(overrides)
+
+    if not cfg["SQLALCHEMY_DATABASE_URI"]:
+        cfg["SQLALCHEMY_DATABASE_URI"] = _instance_sqlite_url(instance_path)
+    cfg["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+
+    if not cfg["SECRET_KEY"]:
+        if cfg["APP_ENV"] == "production":
+            raise ConfigError("SECRET_KEY must be set in production (a long random string)")
+        cfg["SECRET_KEY"] = "dev-only-not-secret"
+
+    provider = cfg["SMS_PROVIDER"] or (
+        "twilio" if cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"] else "outbox"
+    )
+    if provider not in SMS_PROVIDERS:
+        raise ConfigError(f"SMS_PROVIDER must be one of {', '.join(SMS_PROVIDERS)}, got {provider!r}")
+    if provider == "twilio" and not (cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"]):
+        raise ConfigError("SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+    cfg["SMS_PROVIDER"] = provider
+    if cfg["APP_ENV"] == "production" and provider == "twilio" and not cfg["PUBLIC_BASE_URL"]:
+        raise ConfigError("PUBLIC_BASE_URL must be set in production to validate Twilio signatures")
+    return cfg

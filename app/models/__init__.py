@@ -1,0 +1,40 @@
+"""All models, importable from one place: `from app.models import Booking`."""
+
+from app.models.audit import Alert, EventLog
+from app.models.automations import AUTOMATION_KINDS, AutomationRun, AutomationTemplate
+from app.models.base import OrgScoped
+from app.models.bookings import BOOKING_STATUSES, Booking, Payment
+from app.models.messaging import (
+    AssignmentWindow,
+    Message,
+    MessageNumber,
+    OutboxEntry,
+    Thread,
+)
+from app.models.orgs import ROLES, Org, User
+from app.models.payments import StripeEvent
+from app.models.people import Client, Pet, Sitter
+
+__all__ = [
+    "AUTOMATION_KINDS",
+    "BOOKING_STATUSES",
+    "ROLES",
+    "Alert",
+    "AssignmentWindow",
+    "AutomationRun",
+    "AutomationTemplate",
+    "Booking",
+    "Client",
+    "EventLog",
+    "Message",
+    "MessageNumber",
+    "Org",
+    "OrgScoped",
+    "OutboxEntry",
+    "Payment",
+    "Pet",
+    "Sitter",
+    "StripeEvent",
+    "Thread",
+    "User",
+]

@@ -1,0 +1,68 @@
+"""The org (a pet-sitting business) and the people who log in to it."""
+
+from __future__ import annotations
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models.base import OrgScoped, Timestamped, enum_check
+
+ROLES = ("owner", "staff", "sitter")
+POLICY_MODES = ("block", "flag")
+
+
+class Org(Timestamped, db.Model):
+    __tablename__ = "orgs"
+    __table_args__ = (
+        CheckConstraint(enum_check("policy_mode", POLICY_MODES), name="policy_mode"),
+        CheckConstraint("grace_minutes >= 0 AND grace_minutes <= 1440", name="grace_minutes"),
+        CheckConstraint("quiet_start_hour BETWEEN 0 AND 23", name="quiet_start_hour"),
+        CheckConstraint("quiet_end_hour BETWEEN 0 AND 23", name="quiet_end_hour"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
+    grace_minutes: Mapped[int] = mapped_column(default=60)
+    quiet_start_hour: Mapped[int] = mapped_column(default=21)
+    quiet_end_hour: Mapped[int] = mapped_column(default=8)
+    policy_mode: Mapped[str] = mapped_column(String(8), default="block")
+    visit_followup_enabled: Mapped[bool] = mapped_column(default=True)
+    currency: Mapped[str] = mapped_column(String(3), default="usd")
+
+    def __repr__(self) -> str:
+        return f"<Org {self.id} {self.name!r}>"
+
+
+class User(UserMixin, OrgScoped, Timestamped, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(enum_check("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    org: Mapped[Org] = db.relationship(lazy="joined")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def is_owner_side(self) -> bool:
+        return self.role in ("owner", "staff")
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"

@@ -1,0 +1,69 @@
+"""Sitters, clients and their pets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.base import OrgScoped, Timestamped
+from app.models.types import UTCDateTime
+
+
+class Sitter(OrgScoped, Timestamped, db.Model):
+    __tablename__ = "sitters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), unique=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    user = db.relationship("User", lazy="select")
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name else ""
+
+
+class Client(OrgScoped, Timestamped, db.Model):
+    __tablename__ = "clients"
+    __table_args__ = (UniqueConstraint("org_id", "phone_e164"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone_e164: Mapped[str] = mapped_column(String(20))
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    area: Mapped[str | None] = mapped_column(String(200))  # shown to sitters: area, not address
+    address: Mapped[str | None] = mapped_column(String(300))
+    notes: Mapped[str | None] = mapped_column(String(2000))
+
+    pets = db.relationship("Pet", back_populates="client", order_by="Pet.id", lazy="selectin")
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name else ""
+
+    @property
+    def pet_names(self) -> str:
+        names = [p.name for p in self.pets]
+        if len(names) <= 1:
+            return "".join(names)
+        return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+class Pet(OrgScoped, Timestamped, db.Model):
+    __tablename__ = "pets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    species: Mapped[str] = mapped_column(String(40), default="dog")
+    notes: Mapped[str | None] = mapped_column(String(1000))
+
+    client = db.relationship("Client", back_populates="pets")

@@ -1,0 +1,1 @@
+"""The domain: plain functions that take ids, own their transaction, raise DomainError."""

@@ -1,0 +1,51 @@
+"""Template filters and the HTMX helpers every blueprint shares."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response, current_app, render_template, request
+
+from app.privacy import mask_phone
+
+
+def is_htmx_request() -> bool:
+    """True when htmx made this request (and it is not a history restore)."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get(
+        "HX-History-Restore-Request"
+    ) != "true"
+
+
+def render_page_or_partial(page: str, partial: str, **context) -> Response:
+    """One URL, two answers: the full page for browsers, the fragment for htmx."""
+    template = partial if is_htmx_request() else page
+    response = current_app.make_response(render_template(template, **context))
+    response.vary.add("HX-Request")
+    return response
+
+
+def to_org_time(value: datetime | None, tz: str) -> datetime | None:
+    return value.astimezone(ZoneInfo(tz)) if value is not None else None
+
+
+def format_time(value: datetime | None, tz: str) -> str:
+    """'9:00 AM' in the org's timezone."""
+    local = to_org_time(value, tz)
+    return local.strftime("%-I:%M %p") if local else ""
+
+
+def format_datetime(value: datetime | None, tz: str) -> str:
+    """'Wed 25 Nov, 9:00 AM' in the org's timezone."""
+    local = to_org_time(value, tz)
+    return local.strftime("%a %-d %b, %-I:%M %p") if local else ""
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["org_time"] = format_time
+    app.jinja_env.filters["org_datetime"] = format_datetime
+    app.jinja_env.filters["mask_phone"] = mask_phone
+
+    @app.context_processor
+    def _globals() -> dict:
+        return {"app_name": app.config["APP_NAME"], "is_htmx": is_htmx_request}

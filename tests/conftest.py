@@ -1,0 +1,236 @@
+"""Fixtures: app, db, client, login_as, factories (`make`), a frozen clock, real Redis.
+
+The suite runs on SQLite by default and on PostgreSQL with
+`PAWLINE_TEST_DB=postgresql` (or `--db postgresql`): each run gets a fresh
+database built by the Alembic migrations, and every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app import clock as app_clock
+from app import create_app
+from app.extensions import db as _db
+from tests.factories import Factories
+
+PG_ADMIN_URL = os.environ.get("PAWLINE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_BASE = os.environ.get("PAWLINE_TEST_REDIS", "redis://127.0.0.1:6379")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", default=os.environ.get("PAWLINE_TEST_DB", "sqlite"),
+                     choices=("sqlite", "postgresql"), help="database backend for the suite")
+
+
+def pytest_report_header(config):
+    return f"pawline database backend: {config.getoption('--db')}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--db") != "postgresql":
+        skip = pytest.mark.skip(reason="needs PostgreSQL concurrency (run with --db postgresql)")
+        for item in items:
+            if "postgres_only" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def backend(pytestconfig) -> str:
+    return pytestconfig.getoption("--db")
+
+
+@pytest.fixture(scope="session")
+def database_url(backend, tmp_path_factory):
+    """A fresh database for this run, migrated to head."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        yield url
+        return
+    name = f"pawline_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url):
+    """Build the schema with the real migrations (so they are tested on every run)."""
+    from flask_migrate import upgrade
+
+    app = create_app({"APP_ENV": "test", "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        upgrade()
+        _db.engine.dispose()
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A Redis database number of our own for this run (others may run at once)."""
+    from redis import Redis
+
+    admin = Redis.from_url(f"{REDIS_BASE}/0")
+    scratch = None
+    token = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    for number in range(1, 16):
+        if admin.set(f"pawline-test-lock:{number}", token, nx=True, ex=3 * 3600):
+            break
+    else:
+        pytest.fail("no free Redis database (1-15) for the test run")
+    url = f"{REDIS_BASE}/{number}"
+    scratch = Redis.from_url(url)
+    scratch.flushdb()
+    yield url
+    scratch.flushdb()
+    scratch.close()
+    if admin.get(f"pawline-test-lock:{number}") == token.encode():
+        admin.delete(f"pawline-test-lock:{number}")
+    admin.close()
+
+
+def _empty_all_tables() -> None:
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    if _db.engine.dialect.name == "postgresql":
+        _db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            _db.session.execute(text(f"DELETE FROM {name}"))
+    _db.session.commit()
+
+
+def build_app(database_url: str, **overrides):
+    config = {
+        "APP_ENV": "test",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "pawline.test",
+        "PUBLIC_BASE_URL": "https://pawline.test",
+        "REDIS_URL": None,
+        "STRIPE_WEBHOOK_SECRET": "whsec_test_secret",
+        "TWILIO_AUTH_TOKEN": "twilio-test-token",
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "SMS_PROVIDER": "outbox",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def close_app(app) -> None:
+    """Release what an app holds (pooled DB connections, Redis sockets)."""
+    from app.queue import EXTENSION_KEY
+
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+    app.extensions[EXTENSION_KEY].close()
+
+
+@pytest.fixture
+def app_factory(migrated_database):
+    """app_factory(**config): an extra app for one test, closed afterwards."""
+    built = []
+
+    def _build(database_url: str | None = None, **overrides):
+        app = build_app(database_url or migrated_database, **overrides)
+        built.append(app)
+        return app
+
+    yield _build
+    for app in built:
+        close_app(app)
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a test module to change the app's config."""
+    return {}
+
+
+@pytest.fixture
+def app(migrated_database, app_config):
+    app = build_app(migrated_database, **app_config)
+    with app.app_context():
+        yield app
+        _db.session.rollback()
+        _empty_all_tables()
+    close_app(app)
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login_as(client):
+    """login_as(user): the test client is now logged in as that user."""
+
+    def _login(user):
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        return client
+
+    return _login
+
+
+class Clock:
+    """A frozen, controllable now for app.clock.utcnow (tests never sleep)."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+        app_clock.set_now(start)
+
+    def set(self, when: datetime) -> datetime:
+        if when.tzinfo is None:
+            raise ValueError("clock.set needs an aware datetime")
+        self.now = when.astimezone(UTC)
+        app_clock.set_now(self.now)
+        return self.now
+
+    def advance(self, **delta) -> datetime:
+        return self.set(self.now + timedelta(**delta))
+
+
+@pytest.fixture
+def clock():
+    c = Clock(datetime(2026, 11, 25, 15, 0, tzinfo=UTC))  # 10:00 in New York
+    yield c
+    app_clock.set_now(None)
+
+
+@pytest.fixture
+def make(db, clock):
+    """Small factories for every model: make.booking(), make.thread(), …"""
+    return Factories(db.session, clock)
+
+
+@pytest.fixture
+def redis_app(migrated_database, redis_url, app_config):
+    """An app whose queue is RQ on the run's own Redis database."""
+    from redis import Redis
+
+    app = build_app(migrated_database, REDIS_URL=redis_url, **app_config)
+    with app.app_context():
+        yield app
+        _db.session.rollback()
+        _empty_all_tables()
+    close_app(app)
+    with Redis.from_url(redis_url) as r:
+        r.flushdb()
