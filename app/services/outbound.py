@@ -1,0 +1,101 @@
+"""Outbound texts: a Message row first (queued), then one job that sends it once."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.clock import utcnow
+from app.extensions import db
+from app.models import Client, Message, MessageNumber
+from app.queue import SEND_RETRY, enqueue
+from app.services.audit import raise_alert, record_event
+from app.services.sms_provider import PermanentSendError, TransientSendError, get_provider
+
+log = logging.getLogger(__name__)
+
+
+def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id: int, to_e164: str,
+                           body: str, sender_kind: str, sender_user_id: int | None = None) -> Message:
+    """Add a `queued` message to the session and send it after the caller commits.
+
+    A client who has opted out gets nothing: the row is kept as `blocked`
+    (reason `opted_out`) so owners can see what was not sent.
+    """
+    opted_out = db.session.scalar(
+        select(Client.opted_out).where(Client.org_id == org_id, Client.phone_e164 == to_e164)
+    )
+    from_e164 = db.session.scalar(select(MessageNumber.e164).where(MessageNumber.id == from_number_id))
+    message = Message(org_id=org_id, thread_id=thread_id, direction="outbound", sender_kind=sender_kind,
+                      sender_user_id=sender_user_id, body=body, message_number_id=from_number_id,
+                      from_e164=from_e164, to_e164=to_e164, status="queued")
+    if opted_out:
+        message.status, message.error_code = "blocked", "opted_out"
+        message.error_message = "The client replied STOP; texts resume when they reply START."
+    db.session.add(message)
+    db.session.flush()
+    if message.status == "queued":
+        enqueue("app.jobs.send_message", message.id, retry=SEND_RETRY, job_id=f"send-message-{message.id}")
+    return message
+
+
+def _status_callback_url() -> str | None:
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    return f"{base}/webhooks/twilio/status" if base else None
+
+
+def _lock_message(message_id: int) -> Message | None:
+    query = select(Message).where(Message.id == message_id).with_for_update()
+    return db.session.scalar(query)
+
+
+def deliver_message(message_id: int) -> str:
+    """Send one queued message exactly once; returns the message's status afterwards.
+
+    `sending` is committed before the provider call. A job that finds the
+    message already `sending` (a crash between the call and the save) asks
+    the provider whether it went out before sending again.
+    """
+    message = _lock_message(message_id)
+    if message is None:
+        return "missing"
+    if message.status not in ("queued", "sending"):
+        db.session.commit()
+        return message.status  # already sent, failed or blocked: never send twice
+    provider = get_provider()
+    if message.status == "sending":
+        sid = provider.find_sent(message_id=message.id, from_e164=message.from_e164,
+                                 to_e164=message.to_e164, body=message.body)
+        if sid is not None:
+            message.provider_sid, message.status = sid, "sent"
+            message.sent_at = message.sent_at or utcnow()
+            db.session.commit()
+            return message.status
+    message.status = "sending"
+    message.attempts += 1
+    db.session.commit()
+
+    try:
+        result = provider.send(message_id=message.id, org_id=message.org_id, from_e164=message.from_e164,
+                               to_e164=message.to_e164, body=message.body,
+                               status_callback=_status_callback_url())
+    except PermanentSendError as exc:
+        message.status, message.error_code, message.error_message = "failed", exc.code, str(exc)[:500]
+        record_event(message.org_id, "message.failed", thread_id=message.thread_id,
+                     message_id=message.id, code=exc.code)
+        raise_alert(message.org_id, "message.failed",
+                    f"A text could not be delivered ({exc.code or 'error'}): {exc}",
+                    thread_id=message.thread_id, message_id=message.id)
+        db.session.commit()
+        return message.status
+    except TransientSendError as exc:
+        message.status, message.error_code, message.error_message = "queued", exc.code, str(exc)[:500]
+        db.session.commit()
+        raise  # the queue retries with backoff
+    message.provider_sid = result.sid
+    message.status = result.status if result.status in ("sent", "delivered") else "sent"
+    message.sent_at = utcnow()
+    db.session.commit()
+    return message.status

@@ -1,0 +1,83 @@
+"""The SMS provider interface and the `outbox` implementation (dev and tests).
+
+A provider sends one text and reports what happened; it never decides retries.
+Errors are classified here so the send job can retry transient ones and fail
+permanent ones at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import OutboxEntry
+from app.privacy import mask_phone
+
+log = logging.getLogger(__name__)
+
+
+class SendError(Exception):
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code
+
+
+class TransientSendError(SendError):
+    """Network trouble, provider 5xx, rate limit (20429): try again later."""
+
+
+class PermanentSendError(SendError):
+    """Opted out (21610), invalid number (21211, 21614) …: retrying cannot help."""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    sid: str
+    status: str  # the provider's status right after accepting: queued, sent, …
+
+
+class SmsProvider(Protocol):
+    name: str
+
+    def send(self, *, message_id: int, org_id: int, from_e164: str, to_e164: str, body: str,
+             status_callback: str | None) -> SendResult: ...
+
+    def find_sent(self, *, message_id: int, from_e164: str, to_e164: str, body: str) -> str | None:
+        """The sid of a text already accepted for this message (crash recovery), or None."""
+        ...
+
+
+class OutboxProvider:
+    """Records each send as an OutboxEntry row and a log line; nothing leaves the machine."""
+
+    name = "outbox"
+
+    def send(self, *, message_id, org_id, from_e164, to_e164, body, status_callback) -> SendResult:
+        sid = "OB" + uuid.uuid4().hex
+        db.session.add(OutboxEntry(org_id=org_id, message_id=message_id, provider_sid=sid,
+                                   from_e164=from_e164, to_e164=to_e164, body=body,
+                                   status_callback=status_callback))
+        log.info("outbox: message %s from %s to %s (%d chars) sid=%s", message_id,
+                 mask_phone(from_e164), mask_phone(to_e164), len(body), sid)
+        return SendResult(sid=sid, status="sent")
+
+    def find_sent(self, *, message_id, from_e164, to_e164, body) -> str | None:
+        return db.session.scalar(select(OutboxEntry.provider_sid).where(OutboxEntry.message_id == message_id))
+
+
+def get_provider() -> SmsProvider:
+    """The configured provider (SMS_PROVIDER); tests may put one in app.extensions."""
+    override = current_app.extensions.get("pawline_sms_provider")
+    if override is not None:
+        return override
+    if current_app.config["SMS_PROVIDER"] == "twilio":
+        from app.services.twilio_provider import TwilioProvider
+
+        return TwilioProvider.from_config(current_app.config)
+    return OutboxProvider()
