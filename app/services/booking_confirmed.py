@@ -125,7 +125,7 @@ def sync_window(window: AssignmentWindow, booking: Booking, org: Org, actor: str
         changes.update(starts_at=starts_at.isoformat(), ends_at=ends_at.isoformat())
         window.starts_at, window.ends_at = starts_at, ends_at
     if window.sitter_id != booking.sitter_id:
-        changes.update(sitter_id=booking.sitter_id, previous_sitter_id=window.sitter_id)
+        changes.update(new_sitter_id=booking.sitter_id, previous_sitter_id=window.sitter_id)
         window.sitter_id = booking.sitter_id
     if changes:
         record_event(booking.org_id, "window.updated", booking_id=booking.id, thread_id=window.thread_id,

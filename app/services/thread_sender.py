@@ -40,7 +40,7 @@ def send_automation_message_via_thread(booking_id: int, kind: str) -> Message:
         if number_id is None:
             raise NoSendingNumber("No thread and no front-desk number to send from")
         record_event(booking.org_id, "automation.fallback_front_desk", booking_id=booking.id,
-                     kind=kind, number_id=number_id, reason="no_thread")
+                     automation=kind, number_id=number_id, reason="no_thread")
     return queue_outbound_message(org_id=booking.org_id, thread_id=thread_id, from_number_id=number_id,
                                   to_e164=booking.client.phone_e164, body=body,
                                   sender_kind="automation")
