@@ -19,6 +19,7 @@ from app.services.automations import (
     queue_run_now,
 )
 from app.services.booking_confirmed import sync_window
+from app.services.booking_threads import is_booking_thread
 from app.services.locking import advisory_lock, lock_row
 from app.services.numbers import choose_masking_number
 
@@ -44,9 +45,7 @@ def _window(booking_id: int) -> AssignmentWindow | None:
 
 
 def _thread(booking: Booking) -> Thread | None:
-    return db.session.scalar(select(Thread).where(Thread.org_id == booking.org_id,
-                                                  Thread.client_id == booking.client_id,
-                                                  Thread.booking_id == booking.id))
+    return db.session.scalar(select(Thread).where(is_booking_thread(booking)))
 
 
 def cancel_booking(booking_id: int, reason: str, actor: str = "system") -> LifecycleResult:
