@@ -144,7 +144,7 @@ def _booking_threads_on_number(number: MessageNumber, client: Client) -> list[tu
         .where(Thread.message_number_id == number.id, Thread.client_id == client.id,
                Thread.scope == "client_booking")
     )
-    return list(db.session.execute(query).tuples())
+    return [tuple(row) for row in db.session.execute(query)]
 
 
 def _front_desk_thread(number: MessageNumber, client: Client) -> Thread:
