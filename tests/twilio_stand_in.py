@@ -73,7 +73,7 @@ class TwilioStandIn(HttpClient):
             status, code = failure
             return Response(status, json.dumps({"code": code, "message": f"error {code}", "status": status,
                                                 "more_info": f"https://www.twilio.com/docs/errors/{code}"}))
-        message = {"sid": "SM%032x" % (len(self.created) + 1), "status": "queued", "to": data["To"],
+        message = {"sid": f"SM{len(self.created) + 1:032x}", "status": "queued", "to": data["To"],
                    "from": data["From"], "body": data["Body"], "num_segments": "1",
                    "date_created": format_datetime(clock.utcnow(), usegmt=True),
                    "account_sid": "AC" + "0" * 32, "error_code": None}

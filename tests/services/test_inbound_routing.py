@@ -24,7 +24,7 @@ def inbound(number, sender, body="Is Biscuit eating ok?", **extra):
     to = number if isinstance(number, str) else number.e164
     frm = sender if isinstance(sender, str) or sender is None else sender.phone_e164
     fields = fixture_fields("inbound-sms", From=frm, To=to, Body=body, **extra)
-    fields.setdefault("MessageSid", "SM%032d" % next(_sids))
+    fields.setdefault("MessageSid", f"SM{next(_sids):032d}")
     fields["SmsSid"] = fields["SmsMessageSid"] = fields["MessageSid"]
     return route_inbound_sms(fields)
 
