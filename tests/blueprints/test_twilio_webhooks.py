@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Alert, Client, EventLog, Message, Thread
+from tests.messaging_builders import booking_thread, outbound_message
 from tests.twilio_stand_in import BASE_URL, fixture_fields, post_signed, twilio_signature
 
 SMS = "/webhooks/twilio/sms"
@@ -16,22 +15,16 @@ STATUS = "/webhooks/twilio/status"
 
 
 @pytest.fixture
-def routed(make, clock):
+def routed(make):
     """The fixture's client (+12025550101) with an open booking thread on the fixture's To number."""
-    client = make.client(phone_e164="+12025550101")
-    pool = make.number("pool", e164="+12025550121")
-    booking = make.booking(client=client, start=clock.now - timedelta(minutes=30), status="confirmed")
-    thread = make.thread(booking=booking, number=pool)
-    make.window(thread)
-    return thread
+    return booking_thread(make, client=make.client(phone_e164="+12025550101"),
+                          number=make.number("pool", e164="+12025550121"), started_hours_ago=0.5)
 
 
 @pytest.fixture
 def sent_text(routed, make):
     """An outbound text whose sid is the status-callback fixture's (which says `undelivered`)."""
-    return make.message(thread=routed, direction="outbound", sender_kind="automation", status="sent",
-                        provider_sid="SM22222222222222222222222222222222",
-                        from_e164=routed.message_number.e164, to_e164=routed.client.phone_e164)
+    return outbound_message(make, routed, provider_sid="SM22222222222222222222222222222222")
 
 
 def rows() -> dict:

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Alert, Client, Message
 from app.queue import get_queue
 from app.services.delivery_status import apply_status_callback
+from tests.messaging_builders import booking_thread, outbound_message
 from tests.twilio_stand_in import fixture_fields
 
 SID = "SM22222222222222222222222222222222"  # the status-callback fixture's MessageSid
@@ -25,10 +26,7 @@ def callback(status, sid=SID, **extra):
 @pytest.fixture
 def sent(make):
     """An outbound text Twilio accepted (status `sent`, sid saved)."""
-    thread = make.thread()
-    return make.message(thread=thread, direction="outbound", sender_kind="automation", status="sent",
-                        provider_sid=SID, from_e164=thread.message_number.e164,
-                        to_e164=thread.client.phone_e164)
+    return outbound_message(make, booking_thread(make), provider_sid=SID)
 
 
 def status_of(message) -> str:
@@ -65,11 +63,10 @@ def test_failed_records_the_error_code_and_alerts_owners_once(sent):
 
 
 def test_undelivered_sitter_message_alerts_the_sitter_and_the_owners(make):
-    thread = make.thread()
+    thread = booking_thread(make, sitter_login=True)
     sitter = thread.booking.sitter
-    message = make.message(thread=thread, direction="outbound", sender_kind="sitter", status="sent",
-                           sender_user_id=sitter.user_id, provider_sid=SID,
-                           from_e164=thread.message_number.e164, to_e164=thread.client.phone_e164)
+    message = outbound_message(make, thread, sender_kind="sitter", sender_user_id=sitter.user_id,
+                               provider_sid=SID)
     callback("undelivered", ErrorCode="30005")
     assert status_of(message) == "undelivered"
     assert alerts() == [("owner", None), ("sitter", sitter.id)]
@@ -98,9 +95,7 @@ def test_missing_sid_is_refused():
 
 
 def test_callback_that_beats_the_sid_being_saved_is_applied_later(make, clock):
-    thread = make.thread()
-    message = make.message(thread=thread, direction="outbound", sender_kind="automation", status="sending",
-                           from_e164=thread.message_number.e164, to_e164=thread.client.phone_e164)
+    message = outbound_message(make, booking_thread(make), status="sending")
     assert callback("delivered") == "unknown_sid"
     assert get_queue().holds(f"delivery-status-{SID}-delivered")
     message.provider_sid, message.status = SID, "sent"  # the send job saves the sid

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +13,7 @@ from app.models import Client, EventLog, Message, OutboxEntry, Thread
 from app.services.inbound import route_inbound_sms
 from app.services.opt_out import keyword_action
 from app.services.outbound import queue_outbound_message
+from tests.messaging_builders import booking_thread
 from tests.twilio_stand_in import fixture_fields
 
 _sids = itertools.count(1)
@@ -27,17 +27,6 @@ def inbound(number, sender, body="Is Biscuit eating ok?", **extra):
     fields.setdefault("MessageSid", f"SM{next(_sids):032d}")
     fields["SmsSid"] = fields["SmsMessageSid"] = fields["MessageSid"]
     return route_inbound_sms(fields)
-
-
-def booking_thread(make, clock, *, number, client, started_hours_ago=None, hours=2, status="confirmed",
-                   sitter=True):
-    """A client_booking thread on `number` with its window (open now if started_hours_ago is set)."""
-    start = clock.now - timedelta(hours=started_hours_ago) if started_hours_ago is not None \
-        else clock.now + timedelta(days=2)
-    booking = make.booking(client=client, start=start, hours=hours, status=status, sitter=sitter)
-    thread = make.thread(booking=booking, number=number)
-    make.window(thread)
-    return thread
 
 
 def assert_owner_inbox_only(message):
@@ -61,7 +50,7 @@ def test_unknown_to_is_logged_and_ignored(make, caplog):
 
 def test_active_window_thread_gets_it_and_the_owner_inbox_does_not(make, clock):
     client, pool = make.client(), make.number("pool")
-    thread = booking_thread(make, clock, number=pool, client=client, started_hours_ago=1)
+    thread = booking_thread(make, number=pool, client=client, started_hours_ago=1)
     message = inbound(pool, client)
     assert (message.thread_id, message.routing_reason, message.owner_inbox) == (thread.id, "active_window", False)
     assert message.sender_kind == "client" and message.status == "received"
@@ -70,15 +59,15 @@ def test_active_window_thread_gets_it_and_the_owner_inbox_does_not(make, clock):
 
 def test_several_active_windows_pick_the_latest_start(make, clock):
     client, pool = make.client(), make.number("pool")
-    booking_thread(make, clock, number=pool, client=client, started_hours_ago=3, hours=5)
-    later = booking_thread(make, clock, number=pool, client=client, started_hours_ago=1, hours=5)
+    booking_thread(make, number=pool, client=client, started_hours_ago=3, hours=5)
+    later = booking_thread(make, number=pool, client=client, started_hours_ago=1, hours=5)
     assert inbound(pool, client).thread_id == later.id
 
 
 def test_no_active_window_goes_to_the_most_recent_thread_and_the_owner_inbox(make, clock):
     client, pool = make.client(), make.number("pool")
-    booking_thread(make, clock, number=pool, client=client, started_hours_ago=24 * 10)
-    recent = booking_thread(make, clock, number=pool, client=client, started_hours_ago=24 * 3)
+    booking_thread(make, number=pool, client=client, started_hours_ago=24 * 10)
+    recent = booking_thread(make, number=pool, client=client, started_hours_ago=24 * 3)
     message = inbound(pool, client)
     assert (message.thread_id, message.routing_reason, message.owner_inbox) == (
         recent.id, "recent_thread_no_window", True)
@@ -86,7 +75,7 @@ def test_no_active_window_goes_to_the_most_recent_thread_and_the_owner_inbox(mak
 
 def test_a_cancelled_booking_window_is_not_active(make, clock):
     client, pool = make.client(), make.number("pool")
-    thread = booking_thread(make, clock, number=pool, client=client, started_hours_ago=1, status="cancelled")
+    thread = booking_thread(make, number=pool, client=client, started_hours_ago=1, status="cancelled")
     message = inbound(pool, client)
     assert (message.thread_id, message.routing_reason, message.owner_inbox) == (
         thread.id, "recent_thread_no_window", True)
@@ -95,13 +84,13 @@ def test_a_cancelled_booking_window_is_not_active(make, clock):
 def test_sitter_dedicated_number_routes_like_a_pool_number(make, clock):
     client = make.client()
     dedicated = make.number("sitter")
-    thread = booking_thread(make, clock, number=dedicated, client=client, started_hours_ago=1)
+    thread = booking_thread(make, number=dedicated, client=client, started_hours_ago=1)
     assert inbound(dedicated, client).thread_id == thread.id
 
 
 def test_pool_leakage_unknown_sender_goes_to_the_owner_inbox_only(make, clock):
     pool = make.number("pool")
-    booking_thread(make, clock, number=pool, client=make.client(), started_hours_ago=1)  # someone else's
+    booking_thread(make, number=pool, client=make.client(), started_hours_ago=1)  # someone else's
     message = inbound(pool, "+12025550177")
     assert message.routing_reason == "unknown_sender" and message.sender_kind == "unknown"
     assert_owner_inbox_only(message)
@@ -109,9 +98,9 @@ def test_pool_leakage_unknown_sender_goes_to_the_owner_inbox_only(make, clock):
 
 def test_pool_leakage_known_client_on_a_number_carrying_only_others_threads(make, clock):
     pool = make.number("pool")
-    booking_thread(make, clock, number=pool, client=make.client(), started_hours_ago=1)
+    booking_thread(make, number=pool, client=make.client(), started_hours_ago=1)
     client = make.client()  # has a thread, but on another number
-    booking_thread(make, clock, number=make.number("pool"), client=client, started_hours_ago=1)
+    booking_thread(make, number=make.number("pool"), client=client, started_hours_ago=1)
     message = inbound(pool, client)
     assert message.routing_reason == "no_thread_on_number" and message.sender_kind == "client"
     assert_owner_inbox_only(message)
@@ -137,7 +126,7 @@ def test_front_desk_unknown_sender_goes_to_the_owner_inbox(make):
 
 def test_front_desk_number_carrying_an_open_booking_thread_routes_to_it(make, clock):
     client, desk = make.client(), make.number("front_desk")
-    thread = booking_thread(make, clock, number=desk, client=client, started_hours_ago=1)
+    thread = booking_thread(make, number=desk, client=client, started_hours_ago=1)
     assert inbound(desk, client).thread_id == thread.id
 
 
@@ -146,7 +135,7 @@ def test_same_phone_in_two_orgs_routes_within_the_numbers_org(make, clock):
     mine = make.client()
     theirs = make.client(org=other_org, phone_e164=mine.phone_e164)
     their_pool = make.number("pool", org=other_org)
-    thread = booking_thread(make, clock, number=their_pool, client=theirs, started_hours_ago=1)
+    thread = booking_thread(make, number=their_pool, client=theirs, started_hours_ago=1)
     message = inbound(their_pool, mine.phone_e164)
     assert (message.org_id, message.thread_id) == (other_org.id, thread.id)
 
@@ -167,7 +156,7 @@ def test_keyword_families(body, opt_out_type, action):
 
 def test_stop_opts_the_client_out_and_later_texts_are_blocked(make, clock):
     client, pool = make.client(), make.number("pool")
-    thread = booking_thread(make, clock, number=pool, client=client, started_hours_ago=1)
+    thread = booking_thread(make, number=pool, client=client, started_hours_ago=1)
     message = inbound(pool, client, body="Stop")
     assert db.session.get(Client, client.id).opted_out is True
     assert (message.routing_reason, message.owner_inbox, message.thread_id) == ("opt_out", True, thread.id)
@@ -188,7 +177,7 @@ def test_opt_out_type_from_twilio_is_honoured(make):
 
 def test_a_sentence_containing_stop_is_a_normal_message(make, clock):
     client, pool = make.client(), make.number("pool")
-    booking_thread(make, clock, number=pool, client=client, started_hours_ago=1)
+    booking_thread(make, number=pool, client=client, started_hours_ago=1)
     message = inbound(pool, client, body="Please stop by at 5")
     assert message.routing_reason == "active_window" and db.session.get(Client, client.id).opted_out is False
 
@@ -202,7 +191,7 @@ def test_start_opts_back_in(make):
 
 def test_help_answers_with_the_business_name_from_the_same_number(make, clock):
     client, pool = make.client(), make.number("pool")
-    thread = booking_thread(make, clock, number=pool, client=client, started_hours_ago=1)
+    thread = booking_thread(make, number=pool, client=client, started_hours_ago=1)
     message = inbound(pool, client, body="help")
     assert message.routing_reason == "help" and message.thread_id == thread.id
     db.session.rollback()
@@ -228,7 +217,7 @@ def test_help_from_an_opted_out_client_is_recorded_but_not_sent(make):
 
 def test_same_message_sid_twice_is_one_message(make, clock):
     client, pool = make.client(), make.number("pool")
-    booking_thread(make, clock, number=pool, client=client, started_hours_ago=1)
+    booking_thread(make, number=pool, client=client, started_hours_ago=1)
     first = inbound(pool, client, MessageSid="SM" + "d" * 32)
     again = inbound(pool, client, MessageSid="SM" + "d" * 32)
     assert again.id == first.id and count(Message) == 1
@@ -245,7 +234,7 @@ def test_missing_sid_or_to_is_refused_with_the_field_named(make, missing):
 @pytest.mark.parametrize("sender", [None, "12345", "(202) 555-0101"])
 def test_missing_or_non_e164_from_is_recorded_in_the_owner_inbox(make, clock, sender):
     pool = make.number("pool")
-    booking_thread(make, clock, number=pool, client=make.client(phone_e164="+12025550101"),
+    booking_thread(make, number=pool, client=make.client(phone_e164="+12025550101"),
                    started_hours_ago=1)
     message = inbound(pool, sender, body="STOP")
     assert message.routing_reason == "invalid_sender"
@@ -263,7 +252,7 @@ def test_missing_body_is_recorded_empty(make):
                                   "null\x00byte"])
 def test_long_emoji_and_odd_bodies_are_recorded(make, clock, body):
     client, pool = make.client(), make.number("pool")
-    booking_thread(make, clock, number=pool, client=client, started_hours_ago=1)
+    booking_thread(make, number=pool, client=client, started_hours_ago=1)
     message_id = inbound(pool, client, body=body).id
     db.session.expire_all()
     stored = db.session.get(Message, message_id)

@@ -12,6 +12,7 @@ from app.queue import SEND_RETRY, get_queue
 from app.services.outbound import deliver_message, queue_outbound_message
 from app.services.sms_provider import PermanentSendError, TransientSendError
 from app.services.twilio_provider import TwilioProvider, classify_twilio_error
+from tests.messaging_builders import booking_thread, outbound_message
 from tests.twilio_stand_in import BASE_URL, TwilioStandIn
 
 
@@ -38,7 +39,7 @@ def _job_id(message) -> str:
 
 
 def test_request_carries_thread_number_client_and_status_callback(make, twilio):
-    thread = make.thread()
+    thread = booking_thread(make)
     message = _queue(thread)
     [post] = twilio.posts
     assert post["uri"].endswith(f"/Accounts/{'AC' + '0' * 32}/Messages.json")
@@ -51,7 +52,7 @@ def test_request_carries_thread_number_client_and_status_callback(make, twilio):
 
 
 def test_a_5xx_is_retried_with_backoff_and_sent_once(make, twilio, clock):
-    thread = make.thread()
+    thread = booking_thread(make)
     twilio.fail_next(503, 20503)
     message = _queue(thread)
     assert message.status == "queued" and message.error_code == "20503"
@@ -67,7 +68,7 @@ def test_a_5xx_is_retried_with_backoff_and_sent_once(make, twilio, clock):
 
 
 def test_21610_is_not_retried_and_marks_the_client_opted_out(make, twilio):
-    thread = make.thread()
+    thread = booking_thread(make)
     twilio.fail_next(400, 21610)
     message = _queue(thread)
     assert message.status == "failed" and message.error_code == "21610"
@@ -81,7 +82,7 @@ def test_21610_is_not_retried_and_marks_the_client_opted_out(make, twilio):
 
 @pytest.mark.parametrize("code", [21211, 21614])
 def test_invalid_number_fails_at_once_without_opting_out(make, twilio, code):
-    thread = make.thread()
+    thread = booking_thread(make)
     twilio.fail_next(400, code)
     message = _queue(thread)
     assert (message.status, message.error_code) == ("failed", str(code))
@@ -89,7 +90,7 @@ def test_invalid_number_fails_at_once_without_opting_out(make, twilio, code):
 
 
 def test_sitter_message_failing_alerts_the_sitter_and_the_owners(make, twilio):
-    thread = make.thread()
+    thread = booking_thread(make, sitter_login=True)
     sitter = thread.booking.sitter
     twilio.fail_next(400, 21211)
     message = _queue(thread, sender_kind="sitter", sender_user_id=sitter.user_id)
@@ -99,7 +100,7 @@ def test_sitter_message_failing_alerts_the_sitter_and_the_owners(make, twilio):
 
 
 def test_retries_exhausted_ends_failed_with_an_owner_alert(make, twilio, clock):
-    thread = make.thread()
+    thread = booking_thread(make)
     for _ in range(SEND_RETRY.max + 1):
         twilio.fail_next(500, 20500)
     message = _queue(thread)
@@ -114,7 +115,7 @@ def test_retries_exhausted_ends_failed_with_an_owner_alert(make, twilio, clock):
 
 
 def test_network_error_and_rate_limit_are_transient(make, twilio, clock):
-    thread = make.thread()
+    thread = booking_thread(make)
     twilio.fail_next(raises=requests.ConnectionError("connection reset"))
     twilio.fail_next(429, 20429)
     message = _queue(thread)
@@ -140,9 +141,8 @@ class DiesAfterTwilioAccepts(TwilioProvider):
 
 
 def test_worker_killed_between_provider_call_and_save_texts_once(app, make, twilio):
-    thread = make.thread()
-    message = make.message(thread=thread, direction="outbound", sender_kind="automation", status="queued",
-                           from_e164=thread.message_number.e164, to_e164=thread.client.phone_e164)
+    thread = booking_thread(make)
+    message = outbound_message(make, thread, status="queued")
     app.extensions["pawline_sms_provider"] = DiesAfterTwilioAccepts(
         TwilioProvider.from_config(app.config, http_client=twilio).client)
     with pytest.raises(WorkerKilled):
@@ -159,11 +159,10 @@ def test_worker_killed_between_provider_call_and_save_texts_once(app, make, twil
 
 
 def test_recovery_does_not_adopt_an_older_identical_text(app, make, twilio, clock):
-    thread = make.thread()
-    first = _queue(thread, body="On my way")
+    thread = booking_thread(make)
+    _queue(thread, body="On my way")
     clock.advance(hours=2)
-    second = make.message(thread=thread, direction="outbound", sender_kind="automation", status="sending",
-                          body="On my way", from_e164=first.from_e164, to_e164=first.to_e164)
+    second = outbound_message(make, thread, status="sending", body="On my way")
     # `second` never reached Twilio: the only matching text there is `first`, which is ours already.
     assert deliver_message(second.id) == "sent"
     db.session.rollback()
@@ -192,7 +191,7 @@ def test_rq_retries_a_5xx_with_retry_and_not_a_21610(redis_app, clock):
     stand_in = TwilioStandIn()
     redis_app.extensions["pawline_sms_provider"] = TwilioProvider.from_config(redis_app.config,
                                                                              http_client=stand_in)
-    thread = make.thread()
+    thread = booking_thread(make)
     stand_in.fail_next(502, 20502)
     stand_in.fail_next(400, 21610)
     retried = queue_outbound_message(org_id=thread.org_id, thread_id=thread.id,
