@@ -31,21 +31,27 @@ def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id
     A client who has opted out gets nothing: the row is kept as `blocked`
     (reason `opted_out`) so owners can see what was not sent.
     """
-    opted_out = db.session.scalar(
-        select(Client.opted_out).where(Client.org_id == org_id, Client.phone_e164 == to_e164)
-    )
     from_e164 = db.session.scalar(select(MessageNumber.e164).where(MessageNumber.id == from_number_id))
     message = Message(org_id=org_id, thread_id=thread_id, direction="outbound", sender_kind=sender_kind,
                       sender_user_id=sender_user_id, body=body, message_number_id=from_number_id,
                       from_e164=from_e164, to_e164=to_e164, status="queued")
-    if opted_out:
-        message.status, message.error_code = "blocked", "opted_out"
-        message.error_message = "The client replied STOP; texts resume when they reply START."
+    if _client_opted_out(org_id, to_e164):
+        _block_opted_out(message)
     db.session.add(message)
     db.session.flush()
     if message.status == "queued":
         enqueue("app.jobs.send_message", message.id, retry=SEND_RETRY, job_id=f"send-message-{message.id}")
     return message
+
+
+def _client_opted_out(org_id: int, to_e164: str | None) -> bool:
+    query = select(Client.opted_out).where(Client.org_id == org_id, Client.phone_e164 == to_e164)
+    return bool(db.session.scalar(query))
+
+
+def _block_opted_out(message: Message) -> None:
+    message.status, message.error_code = "blocked", "opted_out"
+    message.error_message = "The client replied STOP; texts resume when they reply START."
 
 
 def _status_callback_url() -> str | None:
@@ -76,6 +82,11 @@ def deliver_message(message_id: int) -> str:
     provider = get_provider()
     try:
         if message.status == "sending" and _recover_sent(provider, message):
+            return message.status
+        if _client_opted_out(message.org_id, message.to_e164):
+            # They replied STOP after this was queued (or between retries): never send it.
+            _block_opted_out(message)
+            db.session.commit()
             return message.status
         message.status = "sending"
         message.attempts += 1

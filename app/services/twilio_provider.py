@@ -67,6 +67,8 @@ class TwilioProvider:
     def from_config(cls, config, http_client: HttpClient | None = None) -> TwilioProvider:
         """Build from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN; `http_client` is the SDK's own hook."""
         http_client = http_client or config.get("TWILIO_HTTP_CLIENT")
+        # The SDK logs every request's query (numbers included) at INFO: keep it to warnings.
+        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
         return cls(Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client))
 
     def send(self, *, message_id, org_id, from_e164, to_e164, body, status_callback) -> SendResult:

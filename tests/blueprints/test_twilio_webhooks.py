@@ -45,9 +45,11 @@ def test_correctly_signed_inbound_is_routed_and_answered_with_empty_twiml(client
         routed.id, "active_window", "Is Biscuit eating ok?")
 
 
-@pytest.mark.parametrize("path", [SMS, STATUS])
-@pytest.mark.parametrize("how", ["missing", "wrong_token", "other_url", "http_not_https", "tampered",
-                                 "field_added"])
+@pytest.mark.parametrize(("path", "how"), [
+    *[(SMS, how) for how in ("missing", "wrong_token", "other_url", "http_not_https", "tampered",
+                             "field_added")],
+    *[(STATUS, how) for how in ("missing", "wrong_token", "other_url")],
+])
 def test_badly_signed_requests_get_403_and_write_nothing(client, sent_text, path, how):
     fields = fixture_fields("inbound-sms" if path == SMS else "status-callback")
     before = rows()

@@ -257,3 +257,43 @@ def test_long_emoji_and_odd_bodies_are_recorded(make, clock, body):
     db.session.expire_all()
     stored = db.session.get(Message, message_id)
     assert stored.body == body.replace("\x00", "") and stored.routing_reason == "active_window"
+
+
+@pytest.mark.postgres_only
+def test_concurrent_duplicate_sid_waits_and_keeps_the_first(app, make, caplog):
+    """A second delivery racing the first blocks on the unique sid, then returns the first's row."""
+    import logging
+    import threading
+
+    from sqlalchemy import insert, text
+
+    caplog.set_level(logging.INFO, logger="app.services.inbound")
+    pool = make.number("pool")
+    fields = fixture_fields("inbound-sms", From="+12025550177", To=pool.e164, MessageSid="SM" + "e" * 32)
+    result = {}
+
+    def deliver_again():
+        with app.app_context():
+            result["id"] = route_inbound_sms(fields).id
+
+    with db.engine.connect() as first:
+        first.execute(insert(Message).values(org_id=pool.org_id, direction="inbound", sender_kind="unknown",
+                                             body="first", status="received", provider_sid=fields["MessageSid"],
+                                             owner_inbox=True, routing_reason="unknown_sender",
+                                             created_at=make.clock.now, updated_at=make.clock.now,
+                                             attempts=0))
+        racer = threading.Thread(target=deliver_again)
+        racer.start()
+        waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                       " AND datname = current_database()")
+        with db.engine.connect() as watcher:
+            for _ in range(500):
+                if watcher.execute(waiting).scalar():
+                    break
+                racer.join(0.01)
+        first.commit()
+    racer.join(10)
+    db.session.rollback()
+    [kept] = db.session.scalars(select(Message)).all()
+    assert result["id"] == kept.id and kept.body == "first"
+    assert "recorded concurrently" in caplog.text  # it really raced: the unique index decided

@@ -212,3 +212,17 @@ def test_rq_retries_a_5xx_with_retry_and_not_a_21610(redis_app, clock):
     assert db.session.get(Message, retried.id).status == "queued"
     assert db.session.get(Message, refused.id).status == "failed"
     assert len(stand_in.posts) == 2
+
+
+def test_client_who_replies_stop_between_retries_is_not_texted(make, twilio, clock):
+    thread = booking_thread(make)
+    twilio.fail_next(503, 20503)
+    message = _queue(thread)
+    thread.client.opted_out = True  # STOP arrives before the retry
+    db.session.commit()
+    clock.advance(seconds=SEND_RETRY.intervals[0])
+    get_queue().run_due()
+    db.session.rollback()
+    message = db.session.get(Message, message.id)
+    assert (message.status, message.error_code) == ("blocked", "opted_out")
+    assert len(twilio.posts) == 1 and not get_queue().holds(_job_id(message))
