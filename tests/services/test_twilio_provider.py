@@ -194,19 +194,18 @@ def test_rq_retries_a_5xx_with_retry_and_not_a_21610(redis_app, clock):
     thread = booking_thread(make)
     stand_in.fail_next(502, 20502)
     stand_in.fail_next(400, 21610)
-    retried = queue_outbound_message(org_id=thread.org_id, thread_id=thread.id,
-                                     from_number_id=thread.message_number_id,
-                                     to_e164=thread.client.phone_e164, body="one", sender_kind="automation")
-    db.session.commit()
-    build_worker(redis_app, forking=False).work(burst=True)
-    job = get_queue().fetch(_job_id(retried))
+
+    def queue_and_work(body):
+        message = queue_outbound_message(org_id=thread.org_id, thread_id=thread.id, body=body,
+                                         from_number_id=thread.message_number_id,
+                                         to_e164=thread.client.phone_e164, sender_kind="automation")
+        db.session.commit()  # hands the job to RQ
+        build_worker(redis_app, forking=False).work(burst=True)
+        return message, get_queue().fetch(_job_id(message))
+
+    retried, job = queue_and_work("one")
     assert job.get_status(refresh=True) == "scheduled" and job.retries_left == SEND_RETRY.max - 1
-    refused = queue_outbound_message(org_id=thread.org_id, thread_id=thread.id,
-                                     from_number_id=thread.message_number_id,
-                                     to_e164=thread.client.phone_e164, body="two", sender_kind="automation")
-    db.session.commit()
-    build_worker(redis_app, forking=False).work(burst=True)
-    job = get_queue().fetch(_job_id(refused))
+    refused, job = queue_and_work("two")
     assert job.get_status(refresh=True) == "finished"
     db.session.rollback()
     assert db.session.get(Message, retried.id).status == "queued"
