@@ -34,6 +34,7 @@ from app.models import (
     Org,
     OutboxEntry,
     Payment,
+    Pet,
     Sitter,
     StripeEvent,
     Thread,
@@ -108,6 +109,8 @@ def _prepare_booking() -> int:
     client = _get_or_add(Client, org, {"phone_e164": PROOF_CLIENT[1]}, name=PROOF_CLIENT[0],
                          area="Proof Park")
     client.opted_out = False
+    if not client.pets:
+        db.session.add(Pet(org_id=org.id, client_id=client.id, name="Proof Pup"))
     for e164, kind in PROOF_NUMBERS:
         number = db.session.scalar(select(MessageNumber).where(MessageNumber.e164 == e164))
         if number is not None and number.org_id != org.id:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import stripe
 from flask import current_app
 from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.clock import utcnow
 from app.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -20,7 +22,7 @@ from app.extensions import db
 from app.models import Booking, MessageNumber, Org, Payment, Thread
 from app.services.audit import record_event
 from app.services.outbound import queue_outbound_message
-from app.services.rows import insert_ignoring_conflict, lock_row
+from app.services.locking import is_postgresql, lock_row
 from app.templating import format_datetime
 
 STRIPE_HTTP_CLIENT_KEY = "pawline_stripe_http_client"  # tests put a stand-in here
@@ -133,7 +135,7 @@ def mark_paid_in_person(booking_id: int, actor: str) -> None:
                       amount_cents=booking.price_cents, currency=booking.currency)
     db.session.add(payment)
     booking.paid_at = utcnow()
-    record_event(booking.org_id, "payment.received", booking_id=booking.id, actor=actor, kind="manual",
+    record_event(booking.org_id, "payment.received", booking_id=booking.id, actor=actor, payment_kind="manual",
                  amount_cents=payment.amount_cents, currency=payment.currency)
     on_booking_confirmed(booking.id, actor=actor)  # commits the payment with the confirmation
 
@@ -166,13 +168,18 @@ def _text_payment_link(booking: Booking, url: str, actor: str) -> bool:
 
 
 def _front_desk_thread_id(booking: Booking, number_id: int) -> int:
-    """The client's one front-desk thread (owners read replies there), made if missing."""
-    insert_ignoring_conflict(
-        Thread,
-        {"org_id": booking.org_id, "client_id": booking.client_id, "booking_id": None,
-         "scope": "front_desk", "message_number_id": number_id, "number_reason": "front_desk",
-         "created_at": utcnow()},
-        ["org_id", "client_id"], where=text("scope = 'front_desk'"),
+    """The client's one front-desk thread (owners read replies there), made if missing.
+
+    The partial unique index (one front-desk thread per client) decides races.
+    """
+    insert = pg_insert if is_postgresql() else sqlite_insert
+    db.session.execute(
+        insert(Thread)
+        .values(org_id=booking.org_id, client_id=booking.client_id, booking_id=None, scope="front_desk",
+                message_number_id=number_id, number_reason="front_desk", created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["org_id", "client_id"],
+                                index_where=text("scope = 'front_desk'"))
     )
     return db.session.scalar(select(Thread.id).where(
-        Thread.org_id == booking.org_id, Thread.client_id == booking.client_id, Thread.scope == "front_desk"))
+        Thread.org_id == booking.org_id, Thread.client_id == booking.client_id,
+        Thread.scope == "front_desk"))

@@ -27,7 +27,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.models import Booking, Payment, StripeEvent
 from app.services.audit import raise_alert, record_event
-from app.services.rows import insert_ignoring_conflict, lock_row
+from app.services.locking import insert_if_absent, lock_row
 
 log = logging.getLogger(__name__)
 
@@ -133,9 +133,12 @@ def verify_event(payload: bytes, sig_header: str | None) -> dict:
 
 
 def _claim_event(event_id: str, event_type: str) -> StripeEvent:
-    """Insert the event row unless it exists, then hold its lock until our commit."""
-    insert_ignoring_conflict(StripeEvent, {"id": event_id, "type": event_type[:100], "status": "received",
-                                           "attempts": 0, "created_at": utcnow()}, ["id"])
+    """Insert the event row unless it exists, then hold its lock until our commit.
+
+    The insert is the transaction's first statement: on SQLite it takes the write lock.
+    """
+    insert_if_absent(StripeEvent, ("id",), id=event_id, type=event_type[:100], status="received",
+                     attempts=0, created_at=utcnow())
     return lock_row(StripeEvent, event_id)
 
 
@@ -200,7 +203,7 @@ def _record_payment(event: dict, obj: dict, kind: str, booking: Booking) -> Paym
     db.session.add(payment)
     booking.paid_at = utcnow()
     record_event(booking.org_id, "payment.received", booking_id=booking.id, actor=ACTOR,
-                 kind=kind, amount_cents=payment.amount_cents, currency=payment.currency,
+                 payment_kind=kind, amount_cents=payment.amount_cents, currency=payment.currency,
                  expected_cents=booking.price_cents, reference=payment.reference,
                  stripe_event_id=event["id"])
     return payment
