@@ -79,20 +79,23 @@ def run_proof(url: str | None = None, wait_seconds: float = 10.0) -> ProofReport
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     report = ProofReport()
     cfg = current_app.config
-    report.lines.append(f"Pawline runtime proof: database {db.engine.dialect.name}, "
-                        f"queue {'RQ' if cfg['REDIS_URL'] else 'in-process'}, "
-                        f"SMS provider {cfg['SMS_PROVIDER']}, webhook to {url or 'the app in-process'}")
+    report.lines.append(
+        f"Pawline runtime proof: database {db.engine.dialect.name}, "
+        f"queue {'RQ' if cfg['REDIS_URL'] else 'in-process'}, SMS provider {cfg['SMS_PROVIDER']}, "
+        f"webhook to {url or 'the app in-process'}")
     if not secret:
         report.lack("STRIPE_WEBHOOK_SECRET is not set: the webhook cannot be signed or verified")
         return report
     booking_id = _prepare_booking()
     event = _checkout_completed_event(booking_id)
     status, answer = _deliver(event, secret, url)
-    report.show("webhook", f"{event['id']} checkout.session.completed → HTTP {status} {answer}")
+    report.show("webhook", f"{event['id']} checkout.session.completed → HTTP {status} "
+                f"{_answer_summary(answer)}")
     if status != 200:
         report.lack(f"the webhook was not accepted (HTTP {status})")
     _collect_evidence(report, booking_id, event["id"], wait_seconds)
-    report.lines.append("RESULT: PASS" if report.ok else f"RESULT: FAIL ({len(report.missing)} missing)")
+    verdict = "PASS" if report.ok else f"FAIL ({len(report.missing)} missing)"
+    report.lines.append(f"RESULT: {verdict}")
     return report
 
 
@@ -119,9 +122,9 @@ def _prepare_booking() -> int:
             db.session.add(MessageNumber(org_id=org.id, e164=e164, kind=kind, label="proof",
                                          sitter_id=sitter.id if kind == "sitter" else None))
     start = (now + timedelta(hours=2)).replace(second=0, microsecond=0)
-    booking = Booking(org_id=org.id, client_id=client.id, sitter_id=sitter.id, service="Proof visit",
-                      start_at=start, end_at=start + timedelta(hours=1), price_cents=PROOF_PRICE_CENTS,
-                      currency=org.currency, status="pending")
+    booking = Booking(org_id=org.id, client_id=client.id, sitter_id=sitter.id,
+                      service="Proof visit", start_at=start, end_at=start + timedelta(hours=1),
+                      price_cents=PROOF_PRICE_CENTS, currency=org.currency, status="pending")
     db.session.add(booking)
     db.session.commit()
     return booking.id
@@ -152,8 +155,9 @@ def _checkout_completed_event(booking_id: int) -> dict:
         "client_reference_id": str(booking.id), "metadata": metadata,
         "payment_intent": f"pi_proof_{uuid.uuid4().hex[:24]}", "livemode": False,
     }
-    return {"id": f"evt_proof_{uuid.uuid4().hex[:24]}", "object": "event", "type": "checkout.session.completed",
-            "api_version": None, "created": int(time.time()), "livemode": False, "pending_webhooks": 1,
+    return {"id": f"evt_proof_{uuid.uuid4().hex[:24]}", "object": "event",
+            "type": "checkout.session.completed", "api_version": None, "created": int(time.time()),
+            "livemode": False, "pending_webhooks": 1,
             "request": {"id": None, "idempotency_key": None}, "data": {"object": session}}
 
 
@@ -175,69 +179,28 @@ def _deliver(event: dict, secret: str, url: str | None) -> tuple[int, str]:
         return 0, f"could not reach {url}: {exc.reason}"
 
 
-def _collect_evidence(report: ProofReport, booking_id: int, event_id: str, wait_seconds: float) -> None:
+def _answer_summary(answer: str) -> str:
+    try:
+        body = json.loads(answer)
+    except ValueError:
+        return answer[:200]
+    return str(body.get("status") or body.get("error") or body)[:200]
+
+
+def _collect_evidence(report: ProofReport, booking_id: int, event_id: str,
+                      wait_seconds: float) -> None:
     deadline = time.monotonic() + wait_seconds
     while True:
         db.session.rollback()  # read what the app (or the running instance) committed
-        message = _confirmation(booking_id)
-        if message is not None or time.monotonic() >= deadline:
+        if _confirmation(booking_id) is not None or time.monotonic() >= deadline:
             break
         time.sleep(0.5)
     booking = db.session.get(Booking, booking_id)
     org = db.session.get(Org, booking.org_id)
-    tz = org.timezone
-    stripe_event = db.session.get(StripeEvent, event_id)
-    report.show("stripe event", f"{event_id}: {stripe_event.status if stripe_event else 'not stored'}"
-                + (f" ({stripe_event.reason})" if stripe_event and stripe_event.reason else ""))
-    if stripe_event is None or stripe_event.status != "processed":
-        report.lack("the Stripe event was not stored as processed")
-    payment = db.session.scalar(select(Payment).where(Payment.booking_id == booking_id))
-    report.show("booking", f"#{booking.id} in {org.name!r} ({tz}): {booking.status}, "
-                f"{format_datetime(booking.start_at, tz)} to {format_datetime(booking.end_at, tz)}, "
-                + (f"paid {payment.amount_cents / 100:.2f} {payment.currency} ({payment.kind}, "
-                   f"{payment.reference})" if payment else "no payment recorded"))
-    if booking.status != "confirmed":
-        report.lack(f"booking #{booking.id} is {booking.status}, not confirmed")
-    if payment is None:
-        report.lack("no payment recorded on the booking")
-
-    thread = db.session.scalar(select(Thread).where(Thread.booking_id == booking_id))
-    if thread is None:
-        report.lack("no thread for the booking")
-    else:
-        number = thread.message_number
-        report.show("thread", f"#{thread.id} ({thread.scope}) with {thread.client.name} "
-                    f"({mask_phone(thread.client.phone_e164)})")
-        report.show("number", f"{number.e164} ({number.kind}) chosen because: "
-                    f"{thread.number_reason or 'no reason recorded'}")
-        if not thread.number_reason:
-            report.lack("the thread does not say why its number was chosen")
-
-    window = db.session.scalar(select(AssignmentWindow).where(AssignmentWindow.booking_id == booking_id))
-    if window is None:
-        report.lack("no assignment window for the booking")
-    else:
-        expected_end = booking.end_at + timedelta(minutes=org.grace_minutes)
-        report.show("window", f"{format_datetime(window.starts_at, tz)} to {format_datetime(window.ends_at, tz)}"
-                    f" ({window.starts_at:%Y-%m-%d %H:%M} to {window.ends_at:%H:%M} UTC; "
-                    f"booking end + {org.grace_minutes} min grace)")
-        if (window.starts_at, window.ends_at) != (booking.start_at, expected_end):
-            report.lack("the window does not match the booking's times plus grace")
-
-    message = _confirmation(booking_id)
-    if message is None:
-        report.lack(f"no confirmation text queued or sent within {wait_seconds:g}s")
-    else:
-        report.show("confirmation", f"message #{message.id} {message.status} from {message.from_e164} to "
-                    f"{mask_phone(message.to_e164)}: {message.body!r}")
-        outbox = db.session.scalar(select(OutboxEntry).where(OutboxEntry.message_id == message.id))
-        if outbox is not None:
-            report.show("outbox", f"{outbox.provider_sid} from {outbox.from_e164} to {mask_phone(outbox.to_e164)}")
-        elif message.provider_sid:
-            report.show("provider", f"accepted as {message.provider_sid}")
-        if thread is not None and message.from_e164 != thread.message_number.e164:
-            report.lack(f"the confirmation left from {message.from_e164}, not the thread's number")
-
+    _show_payment(report, booking, org, event_id)
+    thread = _show_thread(report, booking_id)
+    _show_window(report, booking, org)
+    _show_confirmation(report, booking_id, thread, wait_seconds)
     kinds = db.session.scalars(
         select(EventLog.kind).where(EventLog.booking_id == booking_id).order_by(EventLog.id)).all()
     report.show("audit", ", ".join(kinds) or "none")
@@ -246,10 +209,77 @@ def _collect_evidence(report: ProofReport, booking_id: int, event_id: str, wait_
             report.lack(f"no {kind} audit event")
 
 
+def _show_payment(report: ProofReport, booking: Booking, org: Org, event_id: str) -> None:
+    stored = db.session.get(StripeEvent, event_id)
+    status = stored.status if stored else "not stored"
+    report.show("stripe event", f"{event_id}: {status}"
+                + (f" ({stored.reason})" if stored and stored.reason else ""))
+    if stored is None or stored.status != "processed":
+        report.lack("the Stripe event was not stored as processed")
+    payment = db.session.scalar(select(Payment).where(Payment.booking_id == booking.id))
+    paid = (f"paid {payment.amount_cents / 100:.2f} {payment.currency} "
+            f"({payment.kind}, {payment.reference})") if payment else "no payment recorded"
+    report.show("booking", f"#{booking.id} in {org.name!r} ({org.timezone}): {booking.status}, "
+                f"{format_datetime(booking.start_at, org.timezone)} to "
+                f"{format_datetime(booking.end_at, org.timezone)}, {paid}")
+    if booking.status != "confirmed":
+        report.lack(f"booking #{booking.id} is {booking.status}, not confirmed")
+    if payment is None:
+        report.lack("no payment recorded on the booking")
+
+
+def _show_thread(report: ProofReport, booking_id: int) -> Thread | None:
+    thread = db.session.scalar(select(Thread).where(Thread.booking_id == booking_id))
+    if thread is None:
+        report.lack("no thread for the booking")
+        return None
+    number = thread.message_number
+    report.show("thread", f"#{thread.id} ({thread.scope}) with {thread.client.name} "
+                f"({mask_phone(thread.client.phone_e164)})")
+    report.show("number", f"{number.e164} ({number.kind}) chosen because: "
+                f"{thread.number_reason or 'no reason recorded'}")
+    if not thread.number_reason:
+        report.lack("the thread does not say why its number was chosen")
+    return thread
+
+
+def _show_window(report: ProofReport, booking: Booking, org: Org) -> None:
+    window = db.session.scalar(
+        select(AssignmentWindow).where(AssignmentWindow.booking_id == booking.id))
+    if window is None:
+        report.lack("no assignment window for the booking")
+        return
+    tz = org.timezone
+    report.show("window", f"{format_datetime(window.starts_at, tz)} to "
+                f"{format_datetime(window.ends_at, tz)} ({window.starts_at:%Y-%m-%d %H:%M} to "
+                f"{window.ends_at:%H:%M} UTC; booking end + {org.grace_minutes} min grace)")
+    expected = (booking.start_at, booking.end_at + timedelta(minutes=org.grace_minutes))
+    if (window.starts_at, window.ends_at) != expected:
+        report.lack("the window does not match the booking's times plus grace")
+
+
+def _show_confirmation(report: ProofReport, booking_id: int, thread: Thread | None,
+                       wait_seconds: float) -> None:
+    message = _confirmation(booking_id)
+    if message is None:
+        report.lack(f"no confirmation text queued or sent within {wait_seconds:g}s")
+        return
+    report.show("confirmation", f"message #{message.id} {message.status} from {message.from_e164} "
+                f"to {mask_phone(message.to_e164)}: {message.body!r}")
+    outbox = db.session.scalar(select(OutboxEntry).where(OutboxEntry.message_id == message.id))
+    if outbox is not None:
+        report.show("outbox", f"{outbox.provider_sid} from {outbox.from_e164} "
+                    f"to {mask_phone(outbox.to_e164)}")
+    elif message.provider_sid:
+        report.show("provider", f"accepted as {message.provider_sid}")
+    if thread is not None and message.from_e164 != thread.message_number.e164:
+        report.lack(f"the confirmation left from {message.from_e164}, not the thread's number")
+
+
 def _confirmation(booking_id: int) -> Message | None:
-    """The booking-confirmation text: through its automation run, else the thread's first automation."""
-    run = db.session.scalar(select(AutomationRun).where(AutomationRun.booking_id == booking_id,
-                                                        AutomationRun.kind == "booking_confirmation"))
+    """The booking-confirmation text: via its automation run, else the thread's first automation."""
+    run = db.session.scalar(select(AutomationRun).where(
+        AutomationRun.booking_id == booking_id, AutomationRun.kind == "booking_confirmation"))
     if run is not None and run.message_id is not None:
         message = db.session.get(Message, run.message_id)
     else:

@@ -28,8 +28,12 @@ def stripe_object(name: str) -> dict:
 def event(event_type: str, obj: dict, event_id: str | None = None) -> dict:
     """The event envelope with a copy of `obj` under data.object."""
     envelope = stripe_object("event")
-    envelope.update(id=event_id or f"evt_test_{uuid.uuid4().hex[:20]}", type=event_type,
-                    created=int(time.time()), data={"object": copy.deepcopy(obj)})
+    envelope.update(
+        id=event_id or f"evt_test_{uuid.uuid4().hex[:20]}",
+        type=event_type,
+        created=int(time.time()),
+        data={"object": copy.deepcopy(obj)},
+    )
     return envelope
 
 
@@ -39,38 +43,66 @@ def booking_metadata(booking) -> dict:
 
 def checkout_session(booking, payment_status: str = "paid", intent_id: str | None = None) -> dict:
     session = stripe_object("checkout.session")
-    session.update(id=f"cs_test_{uuid.uuid4().hex[:20]}", metadata=booking_metadata(booking),
-                   payment_status=payment_status, status="complete", mode="payment",
-                   amount_total=booking.price_cents, amount_subtotal=booking.price_cents,
-                   currency=booking.currency, client_reference_id=str(booking.id),
-                   payment_intent=intent_id or f"pi_test_{uuid.uuid4().hex[:20]}")
+    session.update(
+        id=f"cs_test_{uuid.uuid4().hex[:20]}",
+        metadata=booking_metadata(booking),
+        payment_status=payment_status,
+        status="complete",
+        mode="payment",
+        amount_total=booking.price_cents,
+        amount_subtotal=booking.price_cents,
+        currency=booking.currency,
+        client_reference_id=str(booking.id),
+        payment_intent=intent_id or f"pi_test_{uuid.uuid4().hex[:20]}",
+    )
     return session
 
 
 def payment_intent(booking, intent_id: str | None = None) -> dict:
     intent = stripe_object("payment_intent")
-    intent.update(id=intent_id or f"pi_test_{uuid.uuid4().hex[:20]}", metadata=booking_metadata(booking),
-                  status="succeeded", amount=booking.price_cents, amount_received=booking.price_cents,
-                  currency=booking.currency)
+    intent.update(
+        id=intent_id or f"pi_test_{uuid.uuid4().hex[:20]}",
+        metadata=booking_metadata(booking),
+        status="succeeded",
+        amount=booking.price_cents,
+        amount_received=booking.price_cents,
+        currency=booking.currency,
+    )
     return intent
 
 
-def charge(booking=None, *, intent_id: str | None = None, amount: int = 3500, refunded: int = 0,
-           with_metadata: bool = True) -> dict:
+def charge(
+    booking=None,
+    *,
+    intent_id: str | None = None,
+    amount: int = 3500,
+    refunded: int = 0,
+    with_metadata: bool = True,
+) -> dict:
     """A charge; without metadata it is found through its payment intent."""
     obj = stripe_object("charge")
-    obj.update(id=f"ch_test_{uuid.uuid4().hex[:20]}", amount=amount, amount_captured=amount,
-               amount_refunded=refunded, refunded=refunded >= amount, paid=True,
-               payment_intent=intent_id, currency="usd",
-               metadata=booking_metadata(booking) if (booking is not None and with_metadata) else {})
+    obj.update(
+        id=f"ch_test_{uuid.uuid4().hex[:20]}",
+        amount=amount,
+        amount_captured=amount,
+        amount_refunded=refunded,
+        refunded=refunded >= amount,
+        paid=True,
+        payment_intent=intent_id,
+        currency="usd",
+        metadata=booking_metadata(booking) if (booking is not None and with_metadata) else {},
+    )
     return obj
 
 
-def signed(evt: dict | str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> tuple[str, dict]:
+def signed(
+    evt: dict | str, secret: str = WEBHOOK_SECRET, timestamp: int | None = None
+) -> tuple[str, dict]:
     """(body, headers) exactly as Stripe would send them."""
     body = evt if isinstance(evt, str) else json.dumps(evt)
     header = stripe.WebhookSignature.generate_signature_header(
-        body, secret, timestamp=timestamp if timestamp is not None else int(time.time()))
+        body, secret, timestamp=timestamp if timestamp is not None else int(time.time())
+    )
     return body, {"Stripe-Signature": header, "Content-Type": "application/json"}
 
 

@@ -10,7 +10,7 @@ import stripe
 
 
 class StripeStandIn(stripe.HTTPClient):
-    """Records each request; answers Checkout Session creates like Stripe (same key, same session)."""
+    """Records each request; answers Checkout creates like Stripe (same key, same session)."""
 
     name = "pawline-stripe-stand-in"
 
@@ -21,17 +21,33 @@ class StripeStandIn(stripe.HTTPClient):
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
         form = dict(parse_qsl(post_data or ""))
-        self.requests.append({"method": method, "url": url, "headers": dict(headers or {}), "form": form})
+        self.requests.append(
+            {"method": method, "url": url, "headers": dict(headers or {}), "form": form}
+        )
         if self.fail_with:
-            error = {"error": {"type": "invalid_request_error", "message": "Amount must be at least 50 cents"}}
+            error = {
+                "error": {
+                    "type": "invalid_request_error",
+                    "message": "Amount must be at least 50 cents",
+                }
+            }
             return json.dumps(error), self.fail_with, {"Request-Id": "req_stand_in"}
         # Stripe answers a repeated idempotency key with the first response: same session.
-        session_id = "cs_test_" + hashlib.sha256(headers["Idempotency-Key"].encode()).hexdigest()[:24]
-        session = {"id": session_id, "object": "checkout.session", "mode": "payment", "status": "open",
-                   "payment_status": "unpaid", "url": f"https://checkout.stripe.test/c/pay/{session_id}",
-                   "metadata": {k[len("metadata["):-1]: v for k, v in form.items()
-                                if k.startswith("metadata[")},
-                   "amount_total": int(form.get("line_items[0][price_data][unit_amount]", 0))}
+        session_id = (
+            "cs_test_" + hashlib.sha256(headers["Idempotency-Key"].encode()).hexdigest()[:24]
+        )
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": "payment",
+            "status": "open",
+            "payment_status": "unpaid",
+            "url": f"https://checkout.stripe.test/c/pay/{session_id}",
+            "metadata": {
+                k[len("metadata[") : -1]: v for k, v in form.items() if k.startswith("metadata[")
+            },
+            "amount_total": int(form.get("line_items[0][price_data][unit_amount]", 0)),
+        }
         return json.dumps(session), 200, {"Request-Id": "req_stand_in"}
 
     def request_stream(self, method, url, headers, post_data=None, *, _usage=None):

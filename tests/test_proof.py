@@ -1,4 +1,4 @@
-"""`flask --app app proof` on SQLite/PostgreSQL in-process: passes when the chain works, fails loudly when not."""
+"""`flask --app app proof` in-process: passes when the chain works, fails loudly when not."""
 
 from __future__ import annotations
 
@@ -28,14 +28,23 @@ def test_proof_can_run_again_on_the_same_database(app):
     second = runner.invoke(args=["proof"])
     assert second.exit_code == 0, second.output
     db.session.rollback()
-    assert db.session.scalar(select(func.count()).select_from(Org).where(Org.name == PROOF_ORG)) == 1
-    assert db.session.scalar(select(func.count()).select_from(Booking).where(Booking.status == "confirmed")) == 2
+    assert (
+        db.session.scalar(select(func.count()).select_from(Org).where(Org.name == PROOF_ORG)) == 1
+    )
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Booking).where(Booking.status == "confirmed")
+        )
+        == 2
+    )
 
 
 def test_proof_fails_when_the_confirmation_chain_is_broken(app, monkeypatch):
     import app.services.booking_confirmed as booking_confirmed
 
-    monkeypatch.setattr(booking_confirmed, "on_booking_confirmed", lambda booking_id, actor=None: None)
+    monkeypatch.setattr(
+        booking_confirmed, "on_booking_confirmed", lambda booking_id, actor=None: None
+    )
     result = app.test_cli_runner().invoke(args=["proof", "--wait", "0"])
     assert result.exit_code == 1
     assert "MISSING       no thread for the booking" in result.output

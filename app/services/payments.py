@@ -21,8 +21,8 @@ from app.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Booking, MessageNumber, Org, Payment, Thread
 from app.services.audit import record_event
-from app.services.outbound import queue_outbound_message
 from app.services.locking import is_postgresql, lock_row
+from app.services.outbound import queue_outbound_message
 from app.templating import format_datetime
 
 STRIPE_HTTP_CLIENT_KEY = "pawline_stripe_http_client"  # tests put a stand-in here
@@ -67,18 +67,20 @@ def create_payment_link(booking_id: int, actor: str) -> PaymentLink:
                                     "record the payment with “Paid in person” instead.")
     base_url = current_app.config.get("PUBLIC_BASE_URL")
     if not base_url:
-        raise PaymentsNotConfigured("PUBLIC_BASE_URL must be set so Stripe can send the client back.")
+        raise PaymentsNotConfigured("Set PUBLIC_BASE_URL: Stripe sends the client back there.")
     booking = db.session.get(Booking, booking_id)
     if booking is None:
         raise NotFound(f"There is no booking #{booking_id}.")
     _require_payable(booking)
     if booking.price_cents <= 0:
-        raise InvalidInput("Set a price on the booking before sending a payment link.", field="price_cents")
+        raise InvalidInput("Set a price on the booking before sending a payment link.",
+                           field="price_cents")
     params = checkout_session_params(booking, base_url)
     key = checkout_idempotency_key(booking.id, params)
     db.session.commit()  # end the read transaction: no locks held while Stripe answers
     try:
-        session = stripe_client().v1.checkout.sessions.create(params, options={"idempotency_key": key})
+        session = stripe_client().v1.checkout.sessions.create(
+            params, options={"idempotency_key": key})
     except stripe.StripeError as exc:
         raise PaymentProviderError(f"Stripe did not create the payment link: "
                                    f"{exc.user_message or type(exc).__name__}") from exc
@@ -111,7 +113,8 @@ def checkout_session_params(booking: Booking, base_url: str) -> dict:
             },
         }],
         "metadata": metadata,
-        "payment_intent_data": {"metadata": metadata, "description": f"{org.name} booking #{booking.id}"},
+        "payment_intent_data": {"metadata": metadata,
+                                "description": f"{org.name} booking #{booking.id}"},
         "success_url": f"{base_url}/webhooks/stripe/return?paid=1",
         "cancel_url": f"{base_url}/webhooks/stripe/return?paid=0",
     }
@@ -135,14 +138,16 @@ def mark_paid_in_person(booking_id: int, actor: str) -> None:
                       amount_cents=booking.price_cents, currency=booking.currency)
     db.session.add(payment)
     booking.paid_at = utcnow()
-    record_event(booking.org_id, "payment.received", booking_id=booking.id, actor=actor, payment_kind="manual",
-                 amount_cents=payment.amount_cents, currency=payment.currency)
+    record_event(booking.org_id, "payment.received", booking_id=booking.id, actor=actor,
+                 payment_kind="manual", amount_cents=payment.amount_cents,
+                 currency=payment.currency)
     on_booking_confirmed(booking.id, actor=actor)  # commits the payment with the confirmation
 
 
 def _require_payable(booking: Booking) -> None:
     if booking.status != "pending":
-        raise Conflict(f"Booking #{booking.id} is {booking.status}; only a pending booking can be paid.")
+        raise Conflict(f"Booking #{booking.id} is {booking.status}; "
+                       "only a pending booking can be paid.")
     if booking.paid_at is not None:
         raise Conflict(f"Booking #{booking.id} is already paid.")
 
@@ -162,8 +167,9 @@ def _text_payment_link(booking: Booking, url: str, actor: str) -> bool:
     thread_id = _front_desk_thread_id(booking, number.id)
     body = (f"{org.name}: to confirm {booking.service.lower()} on "
             f"{format_datetime(booking.start_at, org.timezone)}, please pay here: {url}")
-    message = queue_outbound_message(org_id=booking.org_id, thread_id=thread_id, from_number_id=number.id,
-                                     to_e164=booking.client.phone_e164, body=body, sender_kind="system")
+    message = queue_outbound_message(org_id=booking.org_id, thread_id=thread_id,
+                                     from_number_id=number.id, to_e164=booking.client.phone_e164,
+                                     body=body, sender_kind="system")
     return message.status == "queued"
 
 
@@ -175,8 +181,9 @@ def _front_desk_thread_id(booking: Booking, number_id: int) -> int:
     insert = pg_insert if is_postgresql() else sqlite_insert
     db.session.execute(
         insert(Thread)
-        .values(org_id=booking.org_id, client_id=booking.client_id, booking_id=None, scope="front_desk",
-                message_number_id=number_id, number_reason="front_desk", created_at=utcnow())
+        .values(org_id=booking.org_id, client_id=booking.client_id, booking_id=None,
+                scope="front_desk", message_number_id=number_id, number_reason="front_desk",
+                created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["org_id", "client_id"],
                                 index_where=text("scope = 'front_desk'"))
     )

@@ -104,8 +104,10 @@ def handle_stripe_event(payload: bytes, sig_header: str | None) -> StripeOutcome
         db.session.rollback()
         log.exception("stripe event %s (%s) failed", event_id, event_type)
         _record_failure(event_id, event_type, exc)
-        raise StripeEventFailed(f"event {event_id} could not be applied; Stripe will retry it") from exc
-    log.info("stripe event %s (%s): %s %s", event_id, event_type, outcome.status, outcome.reason or "")
+        raise StripeEventFailed(
+            f"event {event_id} could not be applied; Stripe will retry it") from exc
+    log.info("stripe event %s (%s): %s %s", event_id, event_type, outcome.status,
+             outcome.reason or "")
     return outcome
 
 
@@ -113,7 +115,7 @@ def verify_event(payload: bytes, sig_header: str | None) -> dict:
     """The event as a plain dict, after Stripe's own signature and timestamp check."""
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not secret:
-        raise WebhookNotConfigured("STRIPE_WEBHOOK_SECRET is not set; cannot verify Stripe webhooks")
+        raise WebhookNotConfigured("STRIPE_WEBHOOK_SECRET is not set; cannot verify webhooks")
     if not payload:
         raise InvalidWebhook("empty body")
     try:
@@ -125,11 +127,18 @@ def verify_event(payload: bytes, sig_header: str | None) -> dict:
         # Signed but not UTF-8 / not JSON / JSON that is not an object (the SDK
         # calls .get on whatever json.loads returned).
         raise InvalidWebhook("body is not a JSON Stripe event") from None
-    if not (isinstance(event, dict) and isinstance(event.get("id"), str) and event["id"]
-            and isinstance(event.get("type"), str)
-            and isinstance(event.get("data"), dict) and isinstance(event["data"].get("object"), dict)):
+    if not _is_event_shaped(event):
         raise InvalidWebhook("body is not a Stripe event (id, type, data.object)")
     return event
+
+
+def _is_event_shaped(event) -> bool:
+    if not isinstance(event, dict):
+        return False
+    event_id, data = event.get("id"), event.get("data")
+    return (isinstance(event_id, str) and 0 < len(event_id) <= 255
+            and isinstance(event.get("type"), str)
+            and isinstance(data, dict) and isinstance(data.get("object"), dict))
 
 
 def _claim_event(event_id: str, event_type: str) -> StripeEvent:
@@ -168,18 +177,18 @@ def _apply_payment(event: dict, obj: dict, kind: str) -> _Decision:
     if booking is None:
         return _Decision("ignored", why)
     if event["type"] == "checkout.session.completed" and obj.get("payment_status") != "paid":
-        return _Decision("ignored", f"checkout completed with payment_status "
-                                    f"{obj.get('payment_status')!r}; waiting for async_payment_succeeded",
-                         booking)
+        status = obj.get("payment_status")
+        return _Decision("ignored", f"checkout completed with payment_status {status!r}; "
+                                    "waiting for async_payment_succeeded", booking)
     if booking.status == "cancelled":
-        reason = (f"booking {booking.id} is cancelled ({booking.cancel_reason or 'no reason given'});"
-                  " a late payment does not bring it back")
+        why = booking.cancel_reason or "no reason given"
+        reason = f"booking {booking.id} is cancelled ({why}); a late payment does not bring it back"
         record_event(booking.org_id, "payment.ignored", booking_id=booking.id, actor=ACTOR,
                      stripe_event_id=event["id"], reason=reason)
         if not _has_refund(booking.id):
             raise_alert(booking.org_id, "payment.after_cancel",
-                        f"Stripe reports a payment for cancelled booking #{booking.id}; refund it if "
-                        "the client should not be charged.", booking_id=booking.id)
+                        f"Stripe reports a payment for cancelled booking #{booking.id}; "
+                        "refund it if the client should not be charged.", booking_id=booking.id)
         return _Decision("ignored", reason, booking)
     if booking.status == "completed":
         return _Decision("ignored", f"booking {booking.id} is already completed", booking)
@@ -219,7 +228,8 @@ def _apply_refund(event: dict, charge: dict) -> _Decision:
     charge_id = _clip(charge.get("id"), 255)
     already = db.session.scalar(
         select(func.coalesce(func.sum(Payment.amount_cents), 0))
-        .where(Payment.booking_id == booking.id, Payment.kind == "refund", Payment.reference == charge_id)
+        .where(Payment.booking_id == booking.id, Payment.kind == "refund",
+               Payment.reference == charge_id)
     )
     if refunded > already:
         db.session.add(Payment(org_id=booking.org_id, booking_id=booking.id, kind="refund",
@@ -227,15 +237,14 @@ def _apply_refund(event: dict, charge: dict) -> _Decision:
                                reference=charge_id, stripe_event_id=event["id"]))
         record_event(booking.org_id, "payment.refunded", booking_id=booking.id, actor=ACTOR,
                      amount_cents=refunded - already, refunded_total_cents=refunded,
-                     charge_cents=amount, full=full, reference=charge_id, stripe_event_id=event["id"])
+                     charge_cents=amount, full=full, reference=charge_id,
+                     stripe_event_id=event["id"])
     if not full:
-        return _Decision("processed", f"partial refund ({refunded} of {amount}) recorded; booking unchanged",
-                         booking)
-    if booking.status == "cancelled":
-        return _Decision("processed", f"refund recorded; booking {booking.id} was already cancelled", booking)
-    if booking.status == "completed":
-        return _Decision("processed", f"refund recorded; booking {booking.id} is completed, not cancelled",
-                         booking)
+        return _Decision("processed", f"partial refund ({refunded} of {amount}) recorded; "
+                                      "booking unchanged", booking)
+    if booking.status in ("cancelled", "completed"):
+        return _Decision("processed", f"refund recorded; booking {booking.id} is {booking.status} "
+                                      "and stays so", booking)
     return _Decision("processed", "full refund: booking cancelled", booking,
                      follow_up=lambda: _cancel_refunded(booking.id))
 
@@ -277,8 +286,8 @@ def _booking_for_charge(charge: dict) -> tuple[Booking | None, str | None]:
 
 
 def _has_refund(booking_id: int) -> bool:
-    query = select(Payment.id).where(Payment.booking_id == booking_id, Payment.kind == "refund").limit(1)
-    return db.session.scalar(query) is not None
+    query = select(Payment.id).where(Payment.booking_id == booking_id, Payment.kind == "refund")
+    return db.session.scalar(query.limit(1)) is not None
 
 
 def _confirm(booking_id: int) -> None:

@@ -55,13 +55,18 @@ def test_stale_timestamp_is_refused(client, paid_event):
 
 def test_missing_signature_header_is_refused(client, paid_event):
     booking, evt = paid_event
-    response = client.post("/webhooks/stripe", data=json.dumps(evt), content_type="application/json")
+    response = client.post(
+        "/webhooks/stripe", data=json.dumps(evt), content_type="application/json"
+    )
     assert response.status_code == 400
     _nothing_written(booking.id)
 
 
-@pytest.mark.parametrize("body", ["", "not json at all", "[1, 2, 3]", '{"id": "evt_1"}'],
-                         ids=["empty", "non-json", "json-array", "no-type"])
+@pytest.mark.parametrize(
+    "body",
+    ["", "not json at all", "[1, 2, 3]", '{"id": "evt_1"}'],
+    ids=["empty", "non-json", "json-array", "no-type"],
+)
 def test_correctly_signed_garbage_is_refused(client, make, body):
     booking = make.booking()
     response = sp.deliver(client, body)

@@ -30,13 +30,18 @@ def stand_in(app):
     return stand_in
 
 
-def test_link_is_created_through_the_sdk_with_booking_metadata_and_an_idempotency_key(make, stand_in):
+def test_link_is_created_through_the_sdk_with_booking_metadata_and_an_idempotency_key(
+    make, stand_in
+):
     front_desk = make.number("front_desk")
     booking = make.booking(price_cents=4200)
     link = create_payment_link(booking.id, actor="user:1")
 
     [request] = stand_in.requests
-    assert (request["method"], request["url"]) == ("post", "https://api.stripe.com/v1/checkout/sessions")
+    assert (request["method"], request["url"]) == (
+        "post",
+        "https://api.stripe.com/v1/checkout/sessions",
+    )
     assert request["headers"]["Authorization"] == "Bearer sk_test_stand_in"
     form = request["form"]
     assert form["metadata[booking_id]"] == str(booking.id)
@@ -52,8 +57,10 @@ def test_link_is_created_through_the_sdk_with_booking_metadata_and_an_idempotenc
     booking = db.session.get(Booking, booking.id)
     assert (booking.checkout_session_id, booking.checkout_url) == (link.session_id, link.url)
     assert booking.status == "pending" and booking.paid_at is None  # paid only when Stripe says so
-    assert db.session.scalar(select(EventLog.kind).where(EventLog.booking_id == booking.id)) == \
-        "payment_link.created"
+    assert (
+        db.session.scalar(select(EventLog.kind).where(EventLog.booking_id == booking.id))
+        == "payment_link.created"
+    )
     # The link is texted to the client from the front-desk number, in their front-desk thread.
     assert link.texted
     message = db.session.scalar(select(Message))
@@ -82,7 +89,10 @@ def test_asking_again_reuses_the_session_until_the_price_changes(make, stand_in)
 
 def test_idempotency_key_is_stable_for_the_same_terms():
     params = {"metadata": {"booking_id": "7"}, "line_items": [{"price_data": {"unit_amount": 100}}]}
-    reordered = {"line_items": [{"price_data": {"unit_amount": 100}}], "metadata": {"booking_id": "7"}}
+    reordered = {
+        "line_items": [{"price_data": {"unit_amount": 100}}],
+        "metadata": {"booking_id": "7"},
+    }
     assert checkout_idempotency_key(7, params) == checkout_idempotency_key(7, reordered)
     assert checkout_idempotency_key(7, params) != checkout_idempotency_key(8, params)
 
@@ -130,8 +140,10 @@ def test_owner_sends_a_link_from_the_admin_and_is_told_the_url(make, login_as, s
     owner = make.user("owner")
     booking = make.booking()
     client = login_as(owner)
-    response = client.post(f"/admin/bookings/{booking.id}/payment-link",
-                           headers={"Referer": f"http://pawline.test/admin/bookings/{booking.id}"})
+    response = client.post(
+        f"/admin/bookings/{booking.id}/payment-link",
+        headers={"Referer": f"http://pawline.test/admin/bookings/{booking.id}"},
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == f"/admin/bookings/{booking.id}"
     with client.session_transaction() as session:
@@ -143,8 +155,9 @@ def test_refusal_is_flashed_not_raised(make, login_as, stand_in):
     owner = make.user("owner")
     booking = make.booking(status="cancelled")
     client = login_as(owner)
-    response = client.post(f"/admin/bookings/{booking.id}/payment-link",
-                           headers={"Referer": "https://evil.test/admin"})
+    response = client.post(
+        f"/admin/bookings/{booking.id}/payment-link", headers={"Referer": "https://evil.test/admin"}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/admin"
     with client.session_transaction() as session:
         [(category, text)] = session["_flashes"]

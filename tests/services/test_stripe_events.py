@@ -31,8 +31,9 @@ def _count(model, *where) -> int:
 
 
 def _texts_to(client_phone: str) -> list[OutboxEntry]:
-    return db.session.scalars(select(OutboxEntry).where(OutboxEntry.to_e164 == client_phone)
-                              .order_by(OutboxEntry.id)).all()
+    return db.session.scalars(
+        select(OutboxEntry).where(OutboxEntry.to_e164 == client_phone).order_by(OutboxEntry.id)
+    ).all()
 
 
 def _assert_confirmed_once(booking_id: int) -> Thread:
@@ -41,7 +42,9 @@ def _assert_confirmed_once(booking_id: int) -> Thread:
     booking = db.session.get(Booking, booking_id)
     assert booking.status == "confirmed" and booking.paid_at is not None
     [thread] = db.session.scalars(select(Thread).where(Thread.booking_id == booking_id)).all()
-    [window] = db.session.scalars(select(AssignmentWindow).where(AssignmentWindow.booking_id == booking_id)).all()
+    [window] = db.session.scalars(
+        select(AssignmentWindow).where(AssignmentWindow.booking_id == booking_id)
+    ).all()
     assert window.thread_id == thread.id and window.starts_at == booking.start_at
     [text] = _texts_to(booking.client.phone_e164)
     assert text.from_e164 == thread.message_number.e164
@@ -70,8 +73,12 @@ def test_paid_checkout_confirms_the_booking_and_texts_from_the_masking_number(cl
     assert (payment.kind, payment.amount_cents, payment.currency) == ("checkout", 3500, "usd")
     assert payment.reference == session["payment_intent"] and payment.stripe_event_id == evt["id"]
     row = db.session.get(StripeEvent, evt["id"])
-    assert (row.status, row.booking_id, row.org_id, row.attempts) == ("processed", booking.id,
-                                                                      booking.org_id, 1)
+    assert (row.status, row.booking_id, row.org_id, row.attempts) == (
+        "processed",
+        booking.id,
+        booking.org_id,
+        1,
+    )
     kinds = db.session.scalars(select(EventLog.kind).where(EventLog.booking_id == booking.id)).all()
     assert "payment.received" in kinds and "booking.confirmed" in kinds
 
@@ -86,7 +93,12 @@ def test_async_payment_confirms_after_an_unpaid_checkout(client, paid_booking):
     assert "payment_status 'unpaid'" in db.session.get(StripeEvent, unpaid["id"]).reason
 
     session["payment_status"] = "paid"
-    assert sp.deliver(client, sp.event("checkout.session.async_payment_succeeded", session)).status_code == 200
+    assert (
+        sp.deliver(
+            client, sp.event("checkout.session.async_payment_succeeded", session)
+        ).status_code
+        == 200
+    )
     _assert_confirmed_once(booking.id)
 
 
@@ -100,11 +112,17 @@ def test_payment_intent_succeeded_confirms(client, paid_booking):
 
 
 @pytest.mark.parametrize("first", ["checkout", "intent"])
-def test_session_and_intent_for_one_booking_confirm_once_in_either_order(client, paid_booking, first):
+def test_session_and_intent_for_one_booking_confirm_once_in_either_order(
+    client, paid_booking, first
+):
     booking, _ = paid_booking
     intent = sp.payment_intent(booking)
-    events = {"checkout": sp.event("checkout.session.completed", sp.checkout_session(booking, intent_id=intent["id"])),
-              "intent": sp.event("payment_intent.succeeded", intent)}
+    events = {
+        "checkout": sp.event(
+            "checkout.session.completed", sp.checkout_session(booking, intent_id=intent["id"])
+        ),
+        "intent": sp.event("payment_intent.succeeded", intent),
+    }
     second = "intent" if first == "checkout" else "checkout"
     answers = [sp.deliver(client, events[name]).get_json() for name in (first, second)]
     assert [a["status"] for a in answers] == ["processed", "ignored"]
@@ -139,7 +157,9 @@ def test_full_refund_cancels_and_a_late_success_does_not_revive(client, paid_boo
     refund_row = db.session.scalar(select(Payment).where(Payment.kind == "refund"))
     assert (refund_row.amount_cents, refund_row.reference) == (3500, refund["id"])
 
-    late = sp.event("payment_intent.succeeded", sp.payment_intent(booking, intent_id=session["payment_intent"]))
+    late = sp.event(
+        "payment_intent.succeeded", sp.payment_intent(booking, intent_id=session["payment_intent"])
+    )
     answer = sp.deliver(client, late).get_json()
     assert answer["status"] == "ignored" and "cancelled" in answer["reason"]
     db.session.rollback()
@@ -152,9 +172,13 @@ def test_refund_without_metadata_is_matched_through_the_payment_intent(client, p
     booking, _ = paid_booking
     session = sp.checkout_session(booking)
     sp.deliver(client, sp.event("checkout.session.completed", session))
-    refund = sp.charge(intent_id=session["payment_intent"], amount=3500, refunded=3500, with_metadata=False)
+    refund = sp.charge(
+        intent_id=session["payment_intent"], amount=3500, refunded=3500, with_metadata=False
+    )
     assert refund["metadata"] == {}
-    assert sp.deliver(client, sp.event("charge.refunded", refund)).get_json()["status"] == "processed"
+    assert (
+        sp.deliver(client, sp.event("charge.refunded", refund)).get_json()["status"] == "processed"
+    )
     db.session.rollback()
     assert db.session.get(Booking, booking.id).status == "cancelled"
 
@@ -170,12 +194,15 @@ def test_partial_refunds_are_recorded_and_leave_the_booking_alone(client, paid_b
     sp.deliver(client, sp.event("charge.refunded", charge))
     db.session.rollback()
     assert db.session.get(Booking, booking.id).status == "confirmed"
-    refunds = db.session.scalars(select(Payment.amount_cents).where(Payment.kind == "refund")
-                                 .order_by(Payment.id)).all()
+    refunds = db.session.scalars(
+        select(Payment.amount_cents).where(Payment.kind == "refund").order_by(Payment.id)
+    ).all()
     assert refunds == [1000, 500]
 
 
-def test_success_for_a_booking_cancelled_by_the_owner_is_ignored_and_owners_are_alerted(client, make):
+def test_success_for_a_booking_cancelled_by_the_owner_is_ignored_and_owners_are_alerted(
+    client, make
+):
     booking = make.booking(status="cancelled", cancel_reason="client changed plans")
     evt = sp.event("payment_intent.succeeded", sp.payment_intent(booking))
     answer = sp.deliver(client, evt).get_json()
@@ -187,12 +214,17 @@ def test_success_for_a_booking_cancelled_by_the_owner_is_ignored_and_owners_are_
     assert alert.kind == "payment.after_cancel" and alert.booking_id == booking.id
 
 
-@pytest.mark.parametrize("metadata,reason", [
-    ({}, "no metadata.booking_id"),
-    ({"booking_id": "999999"}, "does not exist"),
-    ({"booking_id": "abc"}, "not a Pawline booking id"),
-])
-def test_events_for_bookings_we_do_not_have_are_recorded_and_answered_200(client, make, metadata, reason):
+@pytest.mark.parametrize(
+    "metadata,reason",
+    [
+        ({}, "no metadata.booking_id"),
+        ({"booking_id": "999999"}, "does not exist"),
+        ({"booking_id": "abc"}, "not a Pawline booking id"),
+    ],
+)
+def test_events_for_bookings_we_do_not_have_are_recorded_and_answered_200(
+    client, make, metadata, reason
+):
     booking = make.booking()
     intent = sp.payment_intent(booking)
     intent["metadata"] = metadata
@@ -215,7 +247,9 @@ def test_metadata_naming_another_org_is_not_applied(client, make):
     assert db.session.get(Booking, booking.id).status == "pending" and _count(Payment) == 0
 
 
-def test_a_failed_event_is_stored_as_failed_and_applied_when_stripe_retries(client, paid_booking, monkeypatch):
+def test_a_failed_event_is_stored_as_failed_and_applied_when_stripe_retries(
+    client, paid_booking, monkeypatch
+):
     import app.services.booking_confirmed as booking_confirmed
 
     booking, _ = paid_booking
@@ -278,3 +312,23 @@ def test_twenty_concurrent_deliveries_give_200s_and_one_confirmation(app_factory
     _assert_confirmed_once(booking.id)
     assert _count(Payment) == 1 and _count(StripeEvent) == 1
     assert db.session.get(StripeEvent, evt["id"]).attempts == 1
+
+
+def test_with_rq_the_webhook_answers_before_any_text_is_sent(redis_app, clock):
+    """The request only queues: the text goes out when a worker runs the job."""
+    from app.worker import build_worker
+    from tests.factories import Factories
+
+    make = Factories(db.session, clock)
+    number = make.number("sitter")
+    booking = make.booking(sitter=number.sitter)
+    evt = sp.event("checkout.session.completed", sp.checkout_session(booking))
+    assert sp.deliver(redis_app.test_client(), evt).status_code == 200
+    db.session.rollback()
+    assert db.session.get(Booking, booking.id).status == "confirmed"
+    assert _texts_to(booking.client.phone_e164) == []
+
+    build_worker(redis_app, forking=False).work(burst=True)
+    db.session.rollback()
+    [text] = _texts_to(booking.client.phone_e164)
+    assert text.from_e164 == number.e164

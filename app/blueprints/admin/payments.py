@@ -1,4 +1,4 @@
-"""Owner and staff actions on a booking's payment: send a Stripe link, or record it paid in person."""
+"""Owner and staff actions on a booking's payment: a Stripe link, or "paid in person"."""
 
 from __future__ import annotations
 

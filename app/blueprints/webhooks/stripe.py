@@ -11,7 +11,8 @@ from app.services.stripe_events import handle_stripe_event
 @bp.route("/stripe", methods=["POST"])
 def stripe_webhook():
     # get_data() refuses bodies over MAX_CONTENT_LENGTH with 413 before we read them.
-    outcome = handle_stripe_event(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
+    outcome = handle_stripe_event(request.get_data(cache=False),
+                                  request.headers.get("Stripe-Signature"))
     return jsonify(received=True, event=outcome.event_id, status=outcome.status,
                    reason=outcome.reason, duplicate=outcome.duplicate)
 
