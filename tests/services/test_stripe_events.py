@@ -287,31 +287,53 @@ def test_paid_in_person_confirms_through_the_same_handler(make, login_as, paid_b
     assert again.status_code == 302 and _count(Payment) == 1
 
 
-@pytest.mark.postgres_only
-def test_twenty_concurrent_deliveries_give_200s_and_one_confirmation(app_factory, paid_booking):
-    booking, _ = paid_booking
-    concurrent_app = app_factory(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 25, "max_overflow": 5})
-    evt = sp.event("checkout.session.completed", sp.checkout_session(booking))
-    body, headers = sp.signed(evt)
-    start = threading.Barrier(20)
+def _deliver_all_at_once(app, deliveries: list[tuple[str, dict]]) -> list[int]:
+    """POST every (body, headers) from its own thread, app context and session, all at once."""
+    start = threading.Barrier(len(deliveries))
     statuses: list[int] = []
 
-    def deliver_once():
-        with concurrent_app.app_context():
-            client = concurrent_app.test_client()
+    def deliver(body, headers):
+        with app.app_context():
+            client = app.test_client()
             start.wait()
             statuses.append(client.post("/webhooks/stripe", data=body, headers=headers).status_code)
             db.session.remove()
 
-    threads = [threading.Thread(target=deliver_once) for _ in range(20)]
+    threads = [threading.Thread(target=deliver, args=d) for d in deliveries]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=60)
+    return statuses
+
+
+@pytest.fixture
+def concurrent_app(app_factory):
+    return app_factory(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 25, "max_overflow": 5})
+
+
+@pytest.mark.postgres_only
+def test_twenty_concurrent_deliveries_give_200s_and_one_confirmation(concurrent_app, paid_booking):
+    booking, _ = paid_booking
+    evt = sp.event("checkout.session.completed", sp.checkout_session(booking))
+    statuses = _deliver_all_at_once(concurrent_app, [sp.signed(evt)] * 20)
     assert statuses == [200] * 20
     _assert_confirmed_once(booking.id)
     assert _count(Payment) == 1 and _count(StripeEvent) == 1
     assert db.session.get(StripeEvent, evt["id"]).attempts == 1
+
+
+@pytest.mark.postgres_only
+def test_session_and_intent_events_racing_confirm_once(concurrent_app, paid_booking):
+    booking, _ = paid_booking
+    intent = sp.payment_intent(booking)
+    session = sp.checkout_session(booking, intent_id=intent["id"])
+    checkout = sp.signed(sp.event("checkout.session.completed", session))
+    succeeded = sp.signed(sp.event("payment_intent.succeeded", intent))
+    statuses = _deliver_all_at_once(concurrent_app, [checkout, succeeded] * 10)
+    assert statuses == [200] * 20
+    _assert_confirmed_once(booking.id)
+    assert _count(Payment) == 1 and _count(StripeEvent) == 2
 
 
 def test_with_rq_the_webhook_answers_before_any_text_is_sent(redis_app, clock):
