@@ -142,8 +142,8 @@ def test_same_event_delivered_twice_is_applied_once(client, paid_booking):
     assert db.session.get(StripeEvent, evt["id"]).attempts == 1
 
 
-def test_full_refund_cancels_and_a_late_success_does_not_revive(client, paid_booking):
-    booking, _ = paid_booking
+def test_full_refund_cancels_and_a_late_success_does_not_revive(client, paid_booking, clock):
+    booking, number = paid_booking
     session = sp.checkout_session(booking)
     sp.deliver(client, sp.event("checkout.session.completed", session))
     _assert_confirmed_once(booking.id)
@@ -156,6 +156,11 @@ def test_full_refund_cancels_and_a_late_success_does_not_revive(client, paid_boo
     assert booking.status == "cancelled" and booking.cancel_reason == "refunded"
     refund_row = db.session.scalar(select(Payment).where(Payment.kind == "refund"))
     assert (refund_row.amount_cents, refund_row.reference) == (3500, refund["id"])
+    window = db.session.scalar(select(AssignmentWindow))
+    assert window.ends_at <= clock.now  # closed at once
+    # The client, who was told it was confirmed, is told it is cancelled, from the same number.
+    confirmation, cancellation = _texts_to(booking.client.phone_e164)
+    assert cancellation.from_e164 == number.e164 and "cancel" in cancellation.body.lower()
 
     late = sp.event(
         "payment_intent.succeeded", sp.payment_intent(booking, intent_id=session["payment_intent"])
@@ -166,6 +171,7 @@ def test_full_refund_cancels_and_a_late_success_does_not_revive(client, paid_boo
     assert db.session.get(Booking, booking.id).status == "cancelled"
     assert _count(Payment, Payment.kind != "refund") == 1
     assert db.session.get(StripeEvent, late["id"]).status == "ignored"
+    assert len(_texts_to(booking.client.phone_e164)) == 2  # no second confirmation
 
 
 def test_refund_without_metadata_is_matched_through_the_payment_intent(client, paid_booking):
