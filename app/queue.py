@@ -278,7 +278,7 @@ def enqueue(func: str, *args, queue: str = "default", job_id: str | None = None,
     backend = get_queue()
     call = (backend, func, args, {"queue": queue, "job_id": job_id, "at": at, "retry": retry})
     session = db.session()
-    if _has_uncommitted_writes(session):
+    if has_uncommitted_writes(session):
         session.info.setdefault("pending_jobs", []).append(call)
     else:
         _dispatch([call])
@@ -290,7 +290,7 @@ def note_write(session: Session | None = None) -> None:
     (session or db.session()).info["wrote"] = True
 
 
-def _has_uncommitted_writes(session: Session) -> bool:
+def has_uncommitted_writes(session: Session) -> bool:
     # A read-only transaction may simply be closed later: only writes defer a job.
     return bool(session.info.get("wrote") or session.new or session.dirty or session.deleted)
 
