@@ -157,13 +157,15 @@ class InProcessQueue:
 
     def start_scheduler_thread(self, tick_seconds: float = 1.0, periodic=None,
                                periodic_seconds: float = 300) -> None:
-        """Fire due jobs every tick; call `periodic()` at start and every periodic_seconds."""
+        """Fire due jobs every tick; call `periodic()` soon after start and every periodic_seconds."""
         if self._thread is not None:
             return
 
         def loop() -> None:
             stop = threading.Event()
-            next_periodic = 0.0
+            # Not at once: `flask db upgrade` and other short commands build the app
+            # too; the periodic work belongs to the long-running server.
+            next_periodic = time.monotonic() + min(periodic_seconds, 15)
             while not stop.wait(tick_seconds):
                 if periodic is not None and time.monotonic() >= next_periodic:
                     next_periodic = time.monotonic() + periodic_seconds
