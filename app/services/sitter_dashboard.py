@@ -80,17 +80,25 @@ class ThreadPage:
     ends_at: datetime
     compose: ComposeState
     messages: list[MessageItem]
+    client_opted_out: bool
 
 
 def _unread_counts(user_id: int, sitter_id: int):
     """thread_id → inbound messages newer than this user's read mark (one grouped subquery)."""
-    read = select(ThreadRead.thread_id, ThreadRead.read_at).where(ThreadRead.user_id == user_id).subquery()
+    read = (
+        select(ThreadRead.thread_id, ThreadRead.read_at)
+        .where(ThreadRead.user_id == user_id)
+        .subquery()
+    )
     my_threads = select(AssignmentWindow.thread_id).where(AssignmentWindow.sitter_id == sitter_id)
     return (
         select(Message.thread_id, func.count(Message.id).label("unread"))
         .outerjoin(read, read.c.thread_id == Message.thread_id)
-        .where(Message.direction == "inbound", Message.thread_id.in_(my_threads),
-               or_(read.c.read_at.is_(None), Message.created_at > read.c.read_at))
+        .where(
+            Message.direction == "inbound",
+            Message.thread_id.in_(my_threads),
+            or_(read.c.read_at.is_(None), Message.created_at > read.c.read_at),
+        )
         .group_by(Message.thread_id)
         .subquery()
     )
@@ -102,8 +110,11 @@ def _window_cards(user_id: int, sitter: Sitter, now: datetime, *conditions) -> l
         select(AssignmentWindow, func.coalesce(unread.c.unread, 0))
         .join(Booking, Booking.id == AssignmentWindow.booking_id)
         .outerjoin(unread, unread.c.thread_id == AssignmentWindow.thread_id)
-        .where(AssignmentWindow.sitter_id == sitter.id, AssignmentWindow.org_id == sitter.org_id,
-               *conditions)
+        .where(
+            AssignmentWindow.sitter_id == sitter.id,
+            AssignmentWindow.org_id == sitter.org_id,
+            *conditions,
+        )
         .order_by(AssignmentWindow.starts_at, AssignmentWindow.id)
         .options(joinedload(AssignmentWindow.booking))
     ).all()
@@ -111,23 +122,40 @@ def _window_cards(user_id: int, sitter: Sitter, now: datetime, *conditions) -> l
     for window, unread_count in rows:
         booking, client = window.booking, window.booking.client
         is_open = booking.status == "confirmed" and window.starts_at <= now < window.ends_at
-        cards.append(WindowCard(
-            window_id=window.id, thread_id=window.thread_id, client_first_name=client.first_name,
-            pets=client.pet_names, area=client.area or "", service=booking.service,
-            starts_at=booking.start_at, ends_at=booking.end_at, booking_status=booking.status,
-            is_open=is_open, is_past=window.ends_at <= now or booking.status == "cancelled",
-            time_left=describe_time_left(window.ends_at, now) if is_open else "",
-            unread=int(unread_count),
-        ))
+        cards.append(
+            WindowCard(
+                window_id=window.id,
+                thread_id=window.thread_id,
+                client_first_name=client.first_name,
+                pets=client.pet_names,
+                area=client.area or "",
+                service=booking.service,
+                starts_at=booking.start_at,
+                ends_at=booking.end_at,
+                booking_status=booking.status,
+                is_open=is_open,
+                is_past=window.ends_at <= now or booking.status == "cancelled",
+                time_left=describe_time_left(window.ends_at, now) if is_open else "",
+                unread=int(unread_count),
+            )
+        )
     return cards
 
 
-def active_now(user_id: int, now: datetime | None = None, sitter: Sitter | None = None) -> list[WindowCard]:
+def active_now(
+    user_id: int, now: datetime | None = None, sitter: Sitter | None = None
+) -> list[WindowCard]:
     """Windows open at this moment for this sitter's confirmed bookings."""
     now = now or utcnow()
     sitter = sitter or sitter_for_user(user_id)
-    return _window_cards(user_id, sitter, now, Booking.status == "confirmed",
-                         AssignmentWindow.starts_at <= now, AssignmentWindow.ends_at > now)
+    return _window_cards(
+        user_id,
+        sitter,
+        now,
+        Booking.status == "confirmed",
+        AssignmentWindow.starts_at <= now,
+        AssignmentWindow.ends_at > now,
+    )
 
 
 def local_day_bounds(now: datetime, tz: str) -> tuple[datetime, datetime]:
@@ -139,14 +167,16 @@ def local_day_bounds(now: datetime, tz: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-def today(user_id: int, org: Org, now: datetime | None = None,
-          sitter: Sitter | None = None) -> list[WindowCard]:
+def today(
+    user_id: int, org: Org, now: datetime | None = None, sitter: Sitter | None = None
+) -> list[WindowCard]:
     """Every window of this sitter that touches today in org time (past ones marked)."""
     now = now or utcnow()
     sitter = sitter or sitter_for_user(user_id)
     start, end = local_day_bounds(now, org.timezone)
-    return _window_cards(user_id, sitter, now, AssignmentWindow.starts_at < end,
-                         AssignmentWindow.ends_at > start)
+    return _window_cards(
+        user_id, sitter, now, AssignmentWindow.starts_at < end, AssignmentWindow.ends_at > start
+    )
 
 
 _ALERT_TITLES = {
@@ -167,8 +197,11 @@ def dashboard(user_id: int, org: Org, now: datetime | None = None) -> Dashboard:
     """The whole /sitter page: active now, today and alerts, from one sitter lookup."""
     now = now or utcnow()
     sitter = sitter_for_user(user_id)
-    return Dashboard(active=active_now(user_id, now, sitter), today=today(user_id, org, now, sitter),
-                     alerts=alerts(user_id, now, sitter))
+    return Dashboard(
+        active=active_now(user_id, now, sitter),
+        today=today(user_id, org, now, sitter),
+        alerts=alerts(user_id, now, sitter),
+    )
 
 
 def _delivery_problem(message: Message) -> str:
@@ -179,38 +212,65 @@ def _delivery_problem(message: Message) -> str:
     return "The carrier could not deliver this message. The office can see the details."
 
 
-def alerts(user_id: int, now: datetime | None = None, sitter: Sitter | None = None) -> list[AlertItem]:
+def alerts(
+    user_id: int, now: datetime | None = None, sitter: Sitter | None = None
+) -> list[AlertItem]:
     """This sitter's open alerts plus their own recent texts that did not get through."""
     now = now or utcnow()
     sitter = sitter or sitter_for_user(user_id)
     rows = db.session.scalars(
         select(Alert)
-        .where(Alert.audience == "sitter", Alert.sitter_id == sitter.id, Alert.resolved_at.is_(None),
-               Alert.org_id == sitter.org_id)
+        .where(
+            Alert.audience == "sitter",
+            Alert.sitter_id == sitter.id,
+            Alert.resolved_at.is_(None),
+            Alert.org_id == sitter.org_id,
+        )
         .order_by(Alert.created_at.desc(), Alert.id.desc())
         .limit(ALERT_LIMIT)
     ).all()
-    items = [AlertItem(alert_id=a.id, kind=a.kind, title=_ALERT_TITLES.get(a.kind, "Alert"),
-                       text=redact_phone_numbers(a.text), created_at=a.created_at,
-                       thread_id=a.thread_id) for a in rows]
+    items = [
+        AlertItem(
+            alert_id=a.id,
+            kind=a.kind,
+            title=_ALERT_TITLES.get(a.kind, "Alert"),
+            text=redact_phone_numbers(a.text),
+            created_at=a.created_at,
+            thread_id=a.thread_id,
+        )
+        for a in rows
+    ]
     failed = db.session.scalars(
         select(Message)
-        .where(Message.sender_user_id == user_id, Message.sender_kind == "sitter",
-               Message.org_id == sitter.org_id, Message.status.in_(UNDELIVERED),
-               Message.created_at > now - FAILED_LOOKBACK,
-               # a policy block already has its own alert; opted-out and carrier failures do not
-               ~Message.id.in_(select(Alert.message_id).where(Alert.sitter_id == sitter.id,
-                                                              Alert.message_id.is_not(None))))
+        .where(
+            Message.sender_user_id == user_id,
+            Message.sender_kind == "sitter",
+            Message.org_id == sitter.org_id,
+            Message.status.in_(UNDELIVERED),
+            Message.created_at > now - FAILED_LOOKBACK,
+            # a policy block already has its own alert; opted-out and carrier failures do not
+            ~Message.id.in_(
+                select(Alert.message_id).where(
+                    Alert.sitter_id == sitter.id, Alert.message_id.is_not(None)
+                )
+            ),
+        )
         .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(ALERT_LIMIT)
         .options(joinedload(Message.thread))
     ).all()
     for message in failed:
         first_name = message.thread.client.first_name if message.thread else "the client"
-        items.append(AlertItem(
-            alert_id=None, kind="message.failed", title=f"Not delivered to {first_name}",
-            text=f"“{_excerpt(message.body)}” {_delivery_problem(message)}",
-            created_at=message.created_at, thread_id=message.thread_id))
+        items.append(
+            AlertItem(
+                alert_id=None,
+                kind="message.failed",
+                title=f"Not delivered to {first_name}",
+                text=f"“{_excerpt(message.body)}” {_delivery_problem(message)}",
+                created_at=message.created_at,
+                thread_id=message.thread_id,
+            )
+        )
     items.sort(key=lambda item: item.created_at, reverse=True)
     return items
 
@@ -221,8 +281,13 @@ def _excerpt(body: str, limit: int = 80) -> str:
 
 
 _STATUS_LABELS = {
-    "queued": "Sending…", "sending": "Sending…", "sent": "Sent", "delivered": "Delivered",
-    "failed": "Not delivered", "undelivered": "Not delivered", "blocked": "Not sent",
+    "queued": "Sending…",
+    "sending": "Sending…",
+    "sent": "Sent",
+    "delivered": "Delivered",
+    "failed": "Not delivered",
+    "undelivered": "Not delivered",
+    "blocked": "Not sent",
 }
 
 
@@ -248,13 +313,19 @@ def thread_messages(user_id: int, thread: Thread, org: Org) -> list[MessageItem]
     items = []
     for message in reversed(rows):
         mine = message.direction == "outbound" and message.sender_user_id == user_id
-        items.append(MessageItem(
-            message_id=message.id,
-            sender_label=_sender_label(message, user_id, first_name, org.name),
-            body=redact_phone_numbers(message.body), created_at=message.created_at,
-            direction=message.direction, mine=mine,
-            status_label=_STATUS_LABELS.get(message.status, "") if message.direction == "outbound" else "",
-        ))
+        items.append(
+            MessageItem(
+                message_id=message.id,
+                sender_label=_sender_label(message, user_id, first_name, org.name),
+                body=redact_phone_numbers(message.body),
+                created_at=message.created_at,
+                direction=message.direction,
+                mine=mine,
+                status_label=_STATUS_LABELS.get(message.status, "")
+                if message.direction == "outbound"
+                else "",
+            )
+        )
     return items
 
 
@@ -265,29 +336,37 @@ def thread_page(user_id: int, thread_id: int, now: datetime | None = None) -> Th
     window, thread, booking = found.window, found.thread, found.window.booking
     client = thread.client
     return ThreadPage(
-        thread_id=thread.id, client_first_name=client.first_name, pets=client.pet_names,
-        area=client.area or "", service=booking.service,
+        thread_id=thread.id,
+        client_first_name=client.first_name,
+        pets=client.pet_names,
+        area=client.area or "",
+        service=booking.service,
         masking_number=national_format(thread.message_number.e164),
-        starts_at=booking.start_at, ends_at=booking.end_at,
+        starts_at=booking.start_at,
+        ends_at=booking.end_at,
         compose=compose_state(window, booking, found.org, now, sitter_id=found.sitter.id),
         messages=thread_messages(user_id, thread, found.org),
+        client_opted_out=client.opted_out,
     )
 
 
 def thread_compose_state(user_id: int, thread_id: int, now: datetime | None = None) -> ComposeState:
     found = assigned_thread(user_id, thread_id)
-    return compose_state(found.window, found.window.booking, found.org, now or utcnow(),
-                         sitter_id=found.sitter.id)
+    return compose_state(
+        found.window, found.window.booking, found.org, now or utcnow(), sitter_id=found.sitter.id
+    )
 
 
 def dismiss_alert(user_id: int, alert_id: int) -> None:
     """A sitter clears one of their own alerts; any other alert id is NotFound."""
     sitter = sitter_for_user(user_id)
-    alert = db.session.scalar(select(Alert).where(Alert.id == alert_id, Alert.sitter_id == sitter.id,
-                                                  Alert.org_id == sitter.org_id))
+    alert = db.session.scalar(
+        select(Alert).where(
+            Alert.id == alert_id, Alert.sitter_id == sitter.id, Alert.org_id == sitter.org_id
+        )
+    )
     if alert is None:
         raise NotFound("We could not find that alert.")
     if alert.resolved_at is None:
         alert.resolved_at = utcnow()
     db.session.commit()
-

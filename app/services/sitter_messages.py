@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -10,13 +11,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.clock import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
-from app.models import AssignmentWindow, Org, Sitter, Thread, ThreadRead
+from app.models import AssignmentWindow, Message, Org, Sitter, Thread, ThreadRead
 from app.services.audit import raise_alert, record_event
 from app.services.outbound import queue_outbound_message
 from app.services.policy import check_sitter_message
 from app.services.windows import compose_state, sitter_may_send
 
 MAX_BODY = 1600  # ten SMS segments: Twilio's own ceiling for one message
+# A resend of the same text this soon is the same tap arriving twice (a retried
+# form on a weak connection), not a new message.
+RESEND_WINDOW = timedelta(minutes=2)
 
 
 class MessagingClosed(Conflict):
@@ -63,16 +67,21 @@ def assigned_thread(sitter_user_id: int, thread_id: int, *, lock: bool = False) 
     query = (
         select(AssignmentWindow)
         .join(Thread, Thread.id == AssignmentWindow.thread_id)
-        .where(Thread.id == thread_id, Thread.booking_id == AssignmentWindow.booking_id,
-               AssignmentWindow.sitter_id == sitter.id, AssignmentWindow.org_id == sitter.org_id)
+        .where(
+            Thread.id == thread_id,
+            Thread.booking_id == AssignmentWindow.booking_id,
+            AssignmentWindow.sitter_id == sitter.id,
+            AssignmentWindow.org_id == sitter.org_id,
+        )
     )
     if lock:  # serialise with a concurrent cancel or sitter change of the same window
         query = query.with_for_update(of=AssignmentWindow)
     window = db.session.scalar(query)
     if window is None:
         raise NotFound("We could not find that conversation.")
-    return AssignedThread(sitter=sitter, thread=window.thread, window=window,
-                          org=db.session.get(Org, sitter.org_id))
+    return AssignedThread(
+        sitter=sitter, thread=window.thread, window=window, org=db.session.get(Org, sitter.org_id)
+    )
 
 
 def _validated_body(body: str | None) -> str:
@@ -80,35 +89,75 @@ def _validated_body(body: str | None) -> str:
     if not text:
         raise InvalidInput("Type a message first.", field="body")
     if len(text) > MAX_BODY:
-        raise InvalidInput(f"That message is {len(text)} characters; the limit is {MAX_BODY}.",
-                           field="body")
+        raise InvalidInput(
+            f"That message is {len(text)} characters; the limit is {MAX_BODY}.", field="body"
+        )
     return text
 
 
+def _record_for_sitter(
+    found: AssignedThread, kind: str, alert_text: str, message_id: int | None = None, **payload
+) -> None:
+    """An EventLog row for owners and an Alert for the sitter, both about this thread."""
+    booking = found.window.booking
+    ids = {"booking_id": booking.id, "thread_id": found.thread.id, "sitter_id": found.sitter.id}
+    actor = f"user:{found.sitter.user_id}"
+    record_event(found.org.id, kind, actor=actor, message_id=message_id, **ids, **payload)
+    raise_alert(found.org.id, kind, alert_text, message_id=message_id, **ids)
+
+
 def _refuse_outside_window(found: AssignedThread, body: str, now) -> None:
-    window, booking = found.window, found.window.booking
-    state = compose_state(window, booking, found.org, now, sitter_id=found.sitter.id)
-    record_event(found.org.id, "message.blocked_outside_window", booking_id=booking.id,
-                 thread_id=found.thread.id, sitter_id=found.sitter.id,
-                 actor=f"user:{found.sitter.user_id}", reason=state.reason, body=body)
-    raise_alert(found.org.id, "message.blocked_outside_window",
-                f"Not sent to {booking.client.first_name}: {state.text}.",
-                sitter_id=found.sitter.id, booking_id=booking.id, thread_id=found.thread.id)
+    booking = found.window.booking
+    state = compose_state(found.window, booking, found.org, now, sitter_id=found.sitter.id)
+    _record_for_sitter(
+        found,
+        "message.blocked_outside_window",
+        f"Not sent to {booking.client.first_name}: {state.text}.",
+        reason=state.reason,
+        body=body,
+    )
     db.session.commit()
     raise MessagingClosed(f"Not sent. {state.text}. Your text is still in the box.")
 
 
-def _record_policy_violation(found: AssignedThread, check, body: str, message_id: int | None) -> None:
-    booking = found.window.booking
-    record_event(found.org.id, "policy.violation", booking_id=booking.id, thread_id=found.thread.id,
-                 sitter_id=found.sitter.id, actor=f"user:{found.sitter.user_id}", mode=check.mode,
-                 kinds=list(check.kinds), services=list(check.services), message_id=message_id,
-                 body=body)
+def _record_policy_violation(
+    found: AssignedThread, check, body: str, message_id: int | None
+) -> None:
     outcome = "was not sent" if check.blocked else "was sent and flagged for the office"
-    raise_alert(found.org.id, "policy.violation",
-                f"Your message to {booking.client.first_name} {outcome}: it included {check.found_text}.",
-                sitter_id=found.sitter.id, booking_id=booking.id, thread_id=found.thread.id,
-                message_id=message_id)
+    _record_for_sitter(
+        found,
+        "policy.violation",
+        f"Your message to {found.window.booking.client.first_name} {outcome}: "
+        f"it included {check.found_text}.",
+        message_id=message_id,
+        mode=check.mode,
+        kinds=list(check.kinds),
+        services=list(check.services),
+        body=body,
+    )
+
+
+def _same_text_just_sent(
+    found: AssignedThread, sitter_user_id: int, text: str, now
+) -> Message | None:
+    """The same sitter's identical text to this thread in the last moments, if any.
+
+    Runs under the window's row lock (PostgreSQL), so two copies of one form
+    post arriving together still send once.
+    """
+    return db.session.scalar(
+        select(Message)
+        .where(
+            Message.thread_id == found.thread.id,
+            Message.sender_user_id == sitter_user_id,
+            Message.sender_kind == "sitter",
+            Message.body == text,
+            Message.created_at > now - RESEND_WINDOW,
+            Message.status.not_in(("failed", "undelivered")),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
 
 
 def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None) -> SendOutcome:
@@ -123,18 +172,35 @@ def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None) -
     if not sitter_may_send(found.window, found.window.booking, found.sitter.id, now):
         _refuse_outside_window(found, text, now)
 
+    repeat = _same_text_just_sent(found, sitter_user_id, text, now)
+    if repeat is not None:
+        db.session.commit()  # release the window lock
+        return SendOutcome(
+            message_id=repeat.id,
+            status=repeat.status,
+            flagged=False,
+            notice="Already sent a moment ago; it was not sent twice.",
+        )
+
     check = check_sitter_message(found.org, text)
     if check.blocked:
         _record_policy_violation(found, check, text, message_id=None)
         db.session.commit()
-        raise PolicyBlocked(f"Not sent: your message includes {check.found_text}. Keep contact "
-                            "and payment details out of texts; edit it and send again.")
+        raise PolicyBlocked(
+            f"Not sent: your message includes {check.found_text}. Keep contact "
+            "and payment details out of texts; edit it and send again."
+        )
 
     thread = found.thread
-    message = queue_outbound_message(org_id=found.org.id, thread_id=thread.id,
-                                     from_number_id=thread.message_number_id,
-                                     to_e164=thread.client.phone_e164, body=text,
-                                     sender_kind="sitter", sender_user_id=sitter_user_id)
+    message = queue_outbound_message(
+        org_id=found.org.id,
+        thread_id=thread.id,
+        from_number_id=thread.message_number_id,
+        to_e164=thread.client.phone_e164,
+        body=text,
+        sender_kind="sitter",
+        sender_user_id=sitter_user_id,
+    )
     thread.last_message_at = now
     if check.flagged:
         _record_policy_violation(found, check, text, message_id=message.id)
@@ -142,7 +208,7 @@ def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None) -
     db.session.commit()
 
     if status == "blocked":
-        notice = (f"Not delivered: {thread.client.first_name} has opted out of texts (replied STOP).")
+        notice = f"Not delivered: {thread.client.first_name} has opted out of texts (replied STOP)."
     elif check.flagged:
         notice = f"Sent, but flagged for the office: it included {check.found_text}."
     else:
@@ -155,8 +221,11 @@ def mark_thread_read(user_id: int, thread_id: int, org_id: int) -> None:
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
-    statement = insert(ThreadRead).values(user_id=user_id, thread_id=thread_id, org_id=org_id, read_at=now)
-    statement = statement.on_conflict_do_update(index_elements=["user_id", "thread_id"],
-                                                set_={"read_at": now})
+    statement = insert(ThreadRead).values(
+        user_id=user_id, thread_id=thread_id, org_id=org_id, read_at=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["user_id", "thread_id"], set_={"read_at": now}
+    )
     db.session.execute(statement)
     db.session.commit()

@@ -42,7 +42,9 @@ def describe_duration(minutes: int) -> str:
     hours, mins = divmod(max(int(minutes), 0), 60)
     parts = []
     if hours:
-        parts.append("one hour" if hours == 1 and not mins else f"{hours} hour{'s' if hours > 1 else ''}")
+        parts.append(
+            "one hour" if hours == 1 and not mins else f"{hours} hour{'s' if hours > 1 else ''}"
+        )
     if mins:
         parts.append(f"{mins} minute{'s' if mins > 1 else ''}")
     return " ".join(parts) or "0 minutes"
@@ -74,7 +76,9 @@ def _after_visit(window, booking, org) -> str:
     return ""
 
 
-def compose_state(window, booking, org, now: datetime, sitter_id: int | None = None) -> ComposeState:
+def compose_state(
+    window, booking, org, now: datetime, sitter_id: int | None = None
+) -> ComposeState:
     """Open or closed, with the reason and the time in org time.
 
     e.g. "Messaging opens at 9:00 AM (visit start)" or
@@ -86,21 +90,34 @@ def compose_state(window, booking, org, now: datetime, sitter_id: int | None = N
     if sitter_id is not None and window.sitter_id != sitter_id:
         return ComposeState(False, "not_assigned", "This visit is assigned to another sitter")
     if booking.status == "cancelled" or window.closed_reason == "cancelled":
-        return ComposeState(False, "cancelled", "Messaging closed: this booking was cancelled",
-                            closes_at=window.ends_at)
+        return ComposeState(
+            False,
+            "cancelled",
+            "Messaging closed: this booking was cancelled",
+            closes_at=window.ends_at,
+        )
     if booking.status != "confirmed":
         state = "completed" if booking.status == "completed" else "not confirmed yet"
         return ComposeState(False, "not_confirmed", f"Messaging is closed: this booking is {state}")
     if now < window.starts_at:
-        return ComposeState(False, "not_started",
-                            f"Messaging opens at {_when(window.starts_at, now, tz)} (visit start)",
-                            opens_at=window.starts_at)
+        return ComposeState(
+            False,
+            "not_started",
+            f"Messaging opens at {_when(window.starts_at, now, tz)} (visit start)",
+            opens_at=window.starts_at,
+        )
     if now >= window.ends_at:
-        return ComposeState(False, "ended",
-                            f"Messaging closed at {_when(window.ends_at, now, tz)}"
-                            f"{_after_visit(window, booking, org)}",
-                            closes_at=window.ends_at)
-    return ComposeState(True, "open",
-                        f"Messaging open until {_when(window.ends_at, now, tz)}"
-                        f" ({describe_time_left(window.ends_at, now)})",
-                        closes_at=window.ends_at)
+        return ComposeState(
+            False,
+            "ended",
+            f"Messaging closed at {_when(window.ends_at, now, tz)}"
+            f"{_after_visit(window, booking, org)}",
+            closes_at=window.ends_at,
+        )
+    return ComposeState(
+        True,
+        "open",
+        f"Messaging open until {_when(window.ends_at, now, tz)}"
+        f" ({describe_time_left(window.ends_at, now)})",
+        closes_at=window.ends_at,
+    )

@@ -17,8 +17,13 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # 9:00 AM New York
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +51,12 @@ def live_server(app_factory):
 
 @pytest.fixture
 def phone(chromium):
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
-                                   is_mobile=True, has_touch=True)
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
     page = context.new_page()
     page.set_default_timeout(5000)
     yield page
@@ -94,10 +103,13 @@ def test_sitter_sends_a_message_that_appears_without_a_reload(make, clock, live_
     phone.screenshot(path=str(ARTIFACTS / "sitter-thread-sent.png"), full_page=True)
 
 
-def test_compose_is_disabled_before_the_visit_with_the_opening_time(make, clock, live_server, phone):
+def test_compose_is_disabled_before_the_visit_with_the_opening_time(
+    make, clock, live_server, phone
+):
     clock.set(START - timedelta(hours=2))  # 7:00 AM; the visit starts at 9:00 AM
-    visit = make_visit(make, start=START, hours=1,
-                       client=make.client(name="Jamie Chen", pets=("Mochi", "Tofu")))
+    visit = make_visit(
+        make, start=START, hours=1, client=make.client(name="Jamie Chen", pets=("Mochi", "Tofu"))
+    )
     _log_in(phone, live_server, visit.user)
     assert "No visit window is open right now." in phone.locator("#active-now").inner_text()
     phone.get_by_text("Jamie · Mochi and Tofu").click()

@@ -37,9 +37,16 @@ def test_send_inside_the_window_goes_from_the_masking_number(visit):
     assert outcome.notice == "Sent." and not outcome.flagged
     [entry] = _rows(OutboxEntry)
     assert (entry.from_e164, entry.to_e164, entry.body) == (
-        visit.thread.message_number.e164, visit.booking.client.phone_e164, "Biscuit is fed!")
+        visit.thread.message_number.e164,
+        visit.booking.client.phone_e164,
+        "Biscuit is fed!",
+    )
     message = db.session.get(Message, outcome.message_id)
-    assert (message.sender_kind, message.sender_user_id, message.status) == ("sitter", visit.user.id, "sent")
+    assert (message.sender_kind, message.sender_user_id, message.status) == (
+        "sitter",
+        visit.user.id,
+        "sent",
+    )
 
 
 def test_send_outside_the_window_is_refused_recorded_and_alerted(visit, clock):
@@ -49,7 +56,10 @@ def test_send_outside_the_window_is_refused_recorded_and_alerted(visit, clock):
     assert _rows(Message) == [] and _rows(OutboxEntry) == []
     [event] = _rows(EventLog, kind="message.blocked_outside_window")
     assert (event.sitter_id, event.thread_id, event.payload["reason"]) == (
-        visit.sitter.id, visit.thread.id, "not_started")
+        visit.sitter.id,
+        visit.thread.id,
+        "not_started",
+    )
     [alert] = _rows(Alert, kind="message.blocked_outside_window")
     assert alert.audience == "sitter" and alert.sitter_id == visit.sitter.id
 
@@ -98,7 +108,9 @@ def test_policy_flag_sends_and_records(visit):
     assert outcome.flagged and "flagged" in outcome.notice
     assert len(_rows(OutboxEntry)) == 1
     [event] = _rows(EventLog, kind="policy.violation")
-    assert event.payload["message_id"] == outcome.message_id and event.payload["services"] == ["Venmo"]
+    assert event.payload["message_id"] == outcome.message_id and event.payload["services"] == [
+        "Venmo"
+    ]
     [alert] = _rows(Alert, kind="policy.violation")
     assert alert.message_id == outcome.message_id
 
@@ -124,3 +136,14 @@ def test_mark_thread_read_is_an_upsert(visit, clock):
     mark_thread_read(visit.user.id, visit.thread.id, visit.thread.org_id)
     [read] = _rows(ThreadRead)
     assert read.read_at == clock.now
+
+
+def test_the_same_text_posted_twice_is_sent_once(visit, clock):
+    first = send_sitter_message(visit.user.id, visit.thread.id, "On my way")
+    clock.advance(seconds=20)  # the retried form of a weak connection
+    again = send_sitter_message(visit.user.id, visit.thread.id, "On my way")
+    assert again.message_id == first.message_id and "not sent twice" in again.notice
+    assert len(_rows(OutboxEntry)) == 1
+    clock.advance(minutes=3)  # later, the same words are a new message
+    send_sitter_message(visit.user.id, visit.thread.id, "On my way")
+    assert len(_rows(OutboxEntry)) == 2

@@ -17,12 +17,15 @@ def visit(make):
     return make_visit(make, start=START, hours=8)  # 9:00 AM – 5:00 PM, closes 6:00 PM
 
 
-@pytest.mark.parametrize("offset,expected", [
-    (timedelta(seconds=-1), False),
-    (timedelta(0), True),
-    (timedelta(hours=9) - timedelta(seconds=1), True),  # end + grace − 1 s
-    (timedelta(hours=9), False),  # end + grace
-])
+@pytest.mark.parametrize(
+    "offset,expected",
+    [
+        (timedelta(seconds=-1), False),
+        (timedelta(0), True),
+        (timedelta(hours=9) - timedelta(seconds=1), True),  # end + grace − 1 s
+        (timedelta(hours=9), False),  # end + grace
+    ],
+)
 def test_window_edges(visit, offset, expected):
     now = START + offset
     assert window_is_open(visit.window, now) is expected
@@ -50,7 +53,9 @@ def test_only_the_windows_sitter_of_a_confirmed_booking_may_send(make, visit):
 def test_closed_texts_say_when_in_org_time(visit):
     org = _org(visit)
     before = compose_state(visit.window, visit.booking, org, START - timedelta(hours=1))
-    assert before.text == "Messaging opens at 9:00 AM (visit start)" and before.reason == "not_started"
+    assert (
+        before.text == "Messaging opens at 9:00 AM (visit start)" and before.reason == "not_started"
+    )
     after = compose_state(visit.window, visit.booking, org, START + timedelta(hours=10))
     assert after.text == "Messaging closed at 6:00 PM, one hour after the visit"
     during = compose_state(visit.window, visit.booking, org, START + timedelta(hours=8, minutes=30))

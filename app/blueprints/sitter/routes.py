@@ -38,14 +38,20 @@ def active():
     else:
         context = _dashboard_context()
         context["active"] = context["dash"].active
-    return render_page_or_partial("sitter/dashboard.html", "sitter/partials/active_now.html", **context)
+    return render_page_or_partial(
+        "sitter/dashboard.html", "sitter/partials/active_now.html", **context
+    )
 
 
 @bp.route("/alerts")
 @role_required("sitter")
 def alerts():
-    return render_page_or_partial("sitter/alerts.html", "sitter/partials/alerts.html",
-                                  alerts=sitter_dashboard.alerts(current_user.id), tz=_org().timezone)
+    return render_page_or_partial(
+        "sitter/alerts.html",
+        "sitter/partials/alerts.html",
+        alerts=sitter_dashboard.alerts(current_user.id),
+        tz=_org().timezone,
+    )
 
 
 @bp.route("/alerts/<int:alert_id>/dismiss", methods=["POST"])
@@ -53,15 +59,23 @@ def alerts():
 def dismiss_alert(alert_id: int):
     sitter_dashboard.dismiss_alert(current_user.id, alert_id)
     if is_htmx_request():
-        return render_template("sitter/partials/alerts.html",
-                               alerts=sitter_dashboard.alerts(current_user.id), tz=_org().timezone)
+        return render_template(
+            "sitter/partials/alerts.html",
+            alerts=sitter_dashboard.alerts(current_user.id),
+            tz=_org().timezone,
+        )
     return redirect(url_for("sitter.alerts"))
 
 
 def _thread_context(thread_id: int, form: ComposeForm | None = None, **extra) -> dict:
     page = sitter_dashboard.thread_page(current_user.id, thread_id)
-    return {"t": page, "compose": page.compose, "form": form or ComposeForm(formdata=None),
-            "tz": _org().timezone, **extra}
+    return {
+        "t": page,
+        "compose": page.compose,
+        "form": form or ComposeForm(formdata=None),
+        "tz": _org().timezone,
+        **extra,
+    }
 
 
 @bp.route("/threads/<int:thread_id>")
@@ -85,8 +99,9 @@ def messages(thread_id: int):
 @role_required("sitter")
 def compose(thread_id: int):
     """Polled while compose is closed, so it opens by itself when the window does."""
-    return render_page_or_partial("sitter/thread.html", "sitter/partials/compose.html",
-                                  **_thread_context(thread_id))
+    return render_page_or_partial(
+        "sitter/thread.html", "sitter/partials/compose.html", **_thread_context(thread_id)
+    )
 
 
 @bp.route("/threads/<int:thread_id>/messages", methods=["POST"])
