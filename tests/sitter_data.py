@@ -33,9 +33,7 @@ def make_visit(
     """A booking for `sitter` with a thread on a pool number and a window ending one grace after."""
     org = org or make.default_org
     sitter = sitter or make.sitter(org=org)
-    booking = make.booking(
-        org=org, sitter=sitter, start=start, hours=hours, status=status, **booking_kw
-    )
+    booking = make.booking(org=org, sitter=sitter, start=start, hours=hours, status=status, **booking_kw)
     thread = make.thread(booking=booking)
     window = make.window(thread, ends_at=booking.end_at + timedelta(minutes=org.grace_minutes))
     return Visit(sitter=sitter, booking=booking, thread=thread, window=window)

@@ -85,11 +85,7 @@ class ThreadPage:
 
 def _unread_counts(user_id: int, sitter_id: int):
     """thread_id → inbound messages newer than this user's read mark (one grouped subquery)."""
-    read = (
-        select(ThreadRead.thread_id, ThreadRead.read_at)
-        .where(ThreadRead.user_id == user_id)
-        .subquery()
-    )
+    read = select(ThreadRead.thread_id, ThreadRead.read_at).where(ThreadRead.user_id == user_id).subquery()
     my_threads = select(AssignmentWindow.thread_id).where(AssignmentWindow.sitter_id == sitter_id)
     return (
         select(Message.thread_id, func.count(Message.id).label("unread"))
@@ -142,9 +138,7 @@ def _window_cards(user_id: int, sitter: Sitter, now: datetime, *conditions) -> l
     return cards
 
 
-def active_now(
-    user_id: int, now: datetime | None = None, sitter: Sitter | None = None
-) -> list[WindowCard]:
+def active_now(user_id: int, now: datetime | None = None, sitter: Sitter | None = None) -> list[WindowCard]:
     """Windows open at this moment for this sitter's confirmed bookings."""
     now = now or utcnow()
     sitter = sitter or sitter_for_user(user_id)
@@ -167,16 +161,12 @@ def local_day_bounds(now: datetime, tz: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-def today(
-    user_id: int, org: Org, now: datetime | None = None, sitter: Sitter | None = None
-) -> list[WindowCard]:
+def today(user_id: int, org: Org, now: datetime | None = None, sitter: Sitter | None = None) -> list[WindowCard]:
     """Every window of this sitter that touches today in org time (past ones marked)."""
     now = now or utcnow()
     sitter = sitter or sitter_for_user(user_id)
     start, end = local_day_bounds(now, org.timezone)
-    return _window_cards(
-        user_id, sitter, now, AssignmentWindow.starts_at < end, AssignmentWindow.ends_at > start
-    )
+    return _window_cards(user_id, sitter, now, AssignmentWindow.starts_at < end, AssignmentWindow.ends_at > start)
 
 
 _ALERT_TITLES = {
@@ -212,9 +202,7 @@ def _delivery_problem(message: Message) -> str:
     return "The carrier could not deliver this message. The office can see the details."
 
 
-def alerts(
-    user_id: int, now: datetime | None = None, sitter: Sitter | None = None
-) -> list[AlertItem]:
+def alerts(user_id: int, now: datetime | None = None, sitter: Sitter | None = None) -> list[AlertItem]:
     """This sitter's open alerts plus their own recent texts that did not get through."""
     now = now or utcnow()
     sitter = sitter or sitter_for_user(user_id)
@@ -250,9 +238,7 @@ def alerts(
             Message.created_at > now - FAILED_LOOKBACK,
             # a policy block already has its own alert; opted-out and carrier failures do not
             ~Message.id.in_(
-                select(Alert.message_id).where(
-                    Alert.sitter_id == sitter.id, Alert.message_id.is_not(None)
-                )
+                select(Alert.message_id).where(Alert.sitter_id == sitter.id, Alert.message_id.is_not(None))
             ),
         )
         .order_by(Message.created_at.desc(), Message.id.desc())
@@ -321,9 +307,7 @@ def thread_messages(user_id: int, thread: Thread, org: Org) -> list[MessageItem]
                 created_at=message.created_at,
                 direction=message.direction,
                 mine=mine,
-                status_label=_STATUS_LABELS.get(message.status, "")
-                if message.direction == "outbound"
-                else "",
+                status_label=_STATUS_LABELS.get(message.status, "") if message.direction == "outbound" else "",
             )
         )
     return items
@@ -352,18 +336,14 @@ def thread_page(user_id: int, thread_id: int, now: datetime | None = None) -> Th
 
 def thread_compose_state(user_id: int, thread_id: int, now: datetime | None = None) -> ComposeState:
     found = assigned_thread(user_id, thread_id)
-    return compose_state(
-        found.window, found.window.booking, found.org, now or utcnow(), sitter_id=found.sitter.id
-    )
+    return compose_state(found.window, found.window.booking, found.org, now or utcnow(), sitter_id=found.sitter.id)
 
 
 def dismiss_alert(user_id: int, alert_id: int) -> None:
     """A sitter clears one of their own alerts; any other alert id is NotFound."""
     sitter = sitter_for_user(user_id)
     alert = db.session.scalar(
-        select(Alert).where(
-            Alert.id == alert_id, Alert.sitter_id == sitter.id, Alert.org_id == sitter.org_id
-        )
+        select(Alert).where(Alert.id == alert_id, Alert.sitter_id == sitter.id, Alert.org_id == sitter.org_id)
     )
     if alert is None:
         raise NotFound("We could not find that alert.")

@@ -79,9 +79,7 @@ def assigned_thread(sitter_user_id: int, thread_id: int, *, lock: bool = False) 
     window = db.session.scalar(query)
     if window is None:
         raise NotFound("We could not find that conversation.")
-    return AssignedThread(
-        sitter=sitter, thread=window.thread, window=window, org=db.session.get(Org, sitter.org_id)
-    )
+    return AssignedThread(sitter=sitter, thread=window.thread, window=window, org=db.session.get(Org, sitter.org_id))
 
 
 def _validated_body(body: str | None) -> str:
@@ -89,9 +87,7 @@ def _validated_body(body: str | None) -> str:
     if not text:
         raise InvalidInput("Type a message first.", field="body")
     if len(text) > MAX_BODY:
-        raise InvalidInput(
-            f"That message is {len(text)} characters; the limit is {MAX_BODY}.", field="body"
-        )
+        raise InvalidInput(f"That message is {len(text)} characters; the limit is {MAX_BODY}.", field="body")
     return text
 
 
@@ -120,15 +116,12 @@ def _refuse_outside_window(found: AssignedThread, body: str, now) -> None:
     raise MessagingClosed(f"Not sent. {state.text}. Your text is still in the box.")
 
 
-def _record_policy_violation(
-    found: AssignedThread, check, body: str, message_id: int | None
-) -> None:
+def _record_policy_violation(found: AssignedThread, check, body: str, message_id: int | None) -> None:
     outcome = "was not sent" if check.blocked else "was sent and flagged for the office"
     _record_for_sitter(
         found,
         "policy.violation",
-        f"Your message to {found.window.booking.client.first_name} {outcome}: "
-        f"it included {check.found_text}.",
+        f"Your message to {found.window.booking.client.first_name} {outcome}: it included {check.found_text}.",
         message_id=message_id,
         mode=check.mode,
         kinds=list(check.kinds),
@@ -137,9 +130,7 @@ def _record_policy_violation(
     )
 
 
-def _same_text_just_sent(
-    found: AssignedThread, sitter_user_id: int, text: str, now
-) -> Message | None:
+def _same_text_just_sent(found: AssignedThread, sitter_user_id: int, text: str, now) -> Message | None:
     """The same sitter's identical text to this thread in the last moments, if any.
 
     Runs under the window's row lock (PostgreSQL), so two copies of one form
@@ -221,11 +212,7 @@ def mark_thread_read(user_id: int, thread_id: int, org_id: int) -> None:
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
-    statement = insert(ThreadRead).values(
-        user_id=user_id, thread_id=thread_id, org_id=org_id, read_at=now
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["user_id", "thread_id"], set_={"read_at": now}
-    )
+    statement = insert(ThreadRead).values(user_id=user_id, thread_id=thread_id, org_id=org_id, read_at=now)
+    statement = statement.on_conflict_do_update(index_elements=["user_id", "thread_id"], set_={"read_at": now})
     db.session.execute(statement)
     db.session.commit()

@@ -42,9 +42,7 @@ def describe_duration(minutes: int) -> str:
     hours, mins = divmod(max(int(minutes), 0), 60)
     parts = []
     if hours:
-        parts.append(
-            "one hour" if hours == 1 and not mins else f"{hours} hour{'s' if hours > 1 else ''}"
-        )
+        parts.append("one hour" if hours == 1 and not mins else f"{hours} hour{'s' if hours > 1 else ''}")
     if mins:
         parts.append(f"{mins} minute{'s' if mins > 1 else ''}")
     return " ".join(parts) or "0 minutes"
@@ -76,9 +74,7 @@ def _after_visit(window, booking, org) -> str:
     return ""
 
 
-def compose_state(
-    window, booking, org, now: datetime, sitter_id: int | None = None
-) -> ComposeState:
+def compose_state(window, booking, org, now: datetime, sitter_id: int | None = None) -> ComposeState:
     """Open or closed, with the reason and the time in org time.
 
     e.g. "Messaging opens at 9:00 AM (visit start)" or
@@ -110,14 +106,12 @@ def compose_state(
         return ComposeState(
             False,
             "ended",
-            f"Messaging closed at {_when(window.ends_at, now, tz)}"
-            f"{_after_visit(window, booking, org)}",
+            f"Messaging closed at {_when(window.ends_at, now, tz)}{_after_visit(window, booking, org)}",
             closes_at=window.ends_at,
         )
     return ComposeState(
         True,
         "open",
-        f"Messaging open until {_when(window.ends_at, now, tz)}"
-        f" ({describe_time_left(window.ends_at, now)})",
+        f"Messaging open until {_when(window.ends_at, now, tz)} ({describe_time_left(window.ends_at, now)})",
         closes_at=window.ends_at,
     )

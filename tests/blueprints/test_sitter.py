@@ -60,9 +60,7 @@ def test_dashboard_shows_the_active_window_and_today(client, login_as, make, vis
     assert "Jamie" not in active
     today = html.split('id="today-heading"')[1].split("</section>")[0]
     assert today.index("Priya") < today.index("Alex") < today.index("Jamie")
-    assert re.search(
-        r'class="visit-card dimmed"[^>]*>\s*<a[^>]*threads/' + str(earlier.thread.id) + '"', today
-    )
+    assert re.search(r'class="visit-card dimmed"[^>]*>\s*<a[^>]*threads/' + str(earlier.thread.id) + '"', today)
     assert f"threads/{later.thread.id}" in today
 
 
@@ -87,9 +85,7 @@ def test_opening_the_thread_marks_it_read(client, login_as, make, visit):
         ),
     ],
 )
-def test_compose_is_enabled_only_inside_the_window(
-    client, login_as, visit, clock, at, is_open, text
-):
+def test_compose_is_enabled_only_inside_the_window(client, login_as, visit, clock, at, is_open, text):
     clock.set(at)
     login_as(visit.user)
     html = client.get(f"/sitter/threads/{visit.thread.id}").get_data(as_text=True)
@@ -101,9 +97,7 @@ def test_compose_is_enabled_only_inside_the_window(
 def test_post_outside_the_window_is_refused_with_the_text_kept(client, login_as, visit, clock):
     clock.set(START + timedelta(hours=2))  # end + grace: a stale page still shows compose
     login_as(visit.user)
-    response = client.post(
-        f"/sitter/threads/{visit.thread.id}/messages", data={"body": "Running late!"}
-    )
+    response = client.post(f"/sitter/threads/{visit.thread.id}/messages", data={"body": "Running late!"})
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "Not sent. Messaging closed at 11:00 AM" in html
@@ -111,17 +105,13 @@ def test_post_outside_the_window_is_refused_with_the_text_kept(client, login_as,
     assert db.session.scalars(select(Message)).all() == []
     assert db.session.scalar(select(EventLog.kind)) == "message.blocked_outside_window"
     alerts = client.get("/sitter/alerts").get_data(as_text=True)
-    assert (
-        "Not sent: outside the visit window" in alerts and "Messaging closed at 11:00 AM" in alerts
-    )
+    assert "Not sent: outside the visit window" in alerts and "Messaging closed at 11:00 AM" in alerts
 
 
 def test_htmx_post_outside_the_window_answers_the_compose_fragment(client, login_as, visit, clock):
     clock.set(START - timedelta(minutes=5))
     login_as(visit.user)
-    response = client.post(
-        f"/sitter/threads/{visit.thread.id}/messages", data={"body": "Here early"}, headers=HX
-    )
+    response = client.post(f"/sitter/threads/{visit.thread.id}/messages", data={"body": "Here early"}, headers=HX)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
     assert html.lstrip().startswith('<div id="compose"') and _kept_text(html) == "Here early"
@@ -185,21 +175,15 @@ def test_the_full_page_polls_the_same_partials(client, login_as, visit):
 
 def test_send_without_javascript_redirects_back_with_the_message(client, login_as, visit):
     login_as(visit.user)
-    response = client.post(
-        f"/sitter/threads/{visit.thread.id}/messages", data={"body": "Biscuit fed"}
-    )
-    assert response.status_code == 302 and response.location.endswith(
-        f"/sitter/threads/{visit.thread.id}#compose"
-    )
+    response = client.post(f"/sitter/threads/{visit.thread.id}/messages", data={"body": "Biscuit fed"})
+    assert response.status_code == 302 and response.location.endswith(f"/sitter/threads/{visit.thread.id}#compose")
     html = client.get(response.location).get_data(as_text=True)
     assert "Sent." in html and "Biscuit fed" in html and ">You<" in html
 
 
 def test_htmx_send_returns_a_fresh_compose_and_the_new_message_out_of_band(client, login_as, visit):
     login_as(visit.user)
-    response = client.post(
-        f"/sitter/threads/{visit.thread.id}/messages", data={"body": "All done!"}, headers=HX
-    )
+    response = client.post(f"/sitter/threads/{visit.thread.id}/messages", data={"body": "All done!"}, headers=HX)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
     compose, oob = html.split('<section id="messages" hx-swap-oob="innerHTML">')
@@ -272,11 +256,13 @@ def test_undelivered_texts_show_as_alerts_and_opt_out_is_explained(client, login
         data={"body": "Hello?"},
         follow_redirects=True,
     )
-    assert "Not delivered: Alex has opted out of texts (replied STOP)." in response.get_data(
-        as_text=True
-    )
+    assert "Not delivered: Alex has opted out of texts (replied STOP)." in response.get_data(as_text=True)
     alerts = client.get("/sitter/alerts").get_data(as_text=True)
-    assert (
-        "“Hello?” The client has opted out of texts (replied STOP); this message was not sent."
-        in alerts
-    )
+    assert "“Hello?” The client has opted out of texts (replied STOP); this message was not sent." in alerts
+
+
+def test_an_expired_session_sends_htmx_polls_to_the_login_page(client):
+    response = client.get("/sitter/active", headers=HX)
+    assert response.status_code == 200 and response.data == b""
+    assert response.headers["HX-Redirect"] == "/login?next=/sitter/active"
+    assert client.get("/sitter/active").status_code == 302  # a plain visit: the usual redirect

@@ -52,9 +52,7 @@ def _dataset(make, clock):
     visits = []
     for i, (name, phone) in enumerate(CLIENTS):
         client = make.client(name=name, phone_e164=phone, pets=("Biscuit",), area="Dupont Circle")
-        visits.append(
-            make_visit(make, sitter=sitter, client=client, start=START + timedelta(hours=3 * i))
-        )
+        visits.append(make_visit(make, sitter=sitter, client=client, start=START + timedelta(hours=3 * i)))
     alex, jamie, priya = visits
     # Clients typing their own (and each other's) numbers in every common format.
     for body in (
@@ -132,9 +130,7 @@ def test_no_sitter_page_or_partial_shows_a_client_number(client, login_as, make,
             follow_redirects=True,
         ).get_data(as_text=True)
     clock.set(START + timedelta(days=1))
-    pages["refused"] = client.post(
-        f"/sitter/threads/{tid}/messages", data={"body": "late"}
-    ).get_data(as_text=True)
+    pages["refused"] = client.post(f"/sitter/threads/{tid}/messages", data={"body": "late"}).get_data(as_text=True)
 
     for _name, phone in CLIENTS:
         forms = number_forms(phone)

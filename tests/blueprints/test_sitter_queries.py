@@ -107,9 +107,7 @@ def _measure(make, clock, login_as, client, extra: int) -> tuple[dict[str, int],
     return _statements_for(client, urls), visit.thread.id
 
 
-def test_statement_count_is_the_same_for_10_and_1000_bookings(
-    app_factory, make, clock, login_as, client
-):
+def test_statement_count_is_the_same_for_10_and_1000_bookings(app_factory, make, clock, login_as, client):
     small, _ = _measure(make, clock, login_as, client, 10)
     # Start again with 100x the data for the same sitter and org.
     from tests.conftest import _empty_all_tables

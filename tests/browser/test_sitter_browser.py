@@ -103,13 +103,9 @@ def test_sitter_sends_a_message_that_appears_without_a_reload(make, clock, live_
     phone.screenshot(path=str(ARTIFACTS / "sitter-thread-sent.png"), full_page=True)
 
 
-def test_compose_is_disabled_before_the_visit_with_the_opening_time(
-    make, clock, live_server, phone
-):
+def test_compose_is_disabled_before_the_visit_with_the_opening_time(make, clock, live_server, phone):
     clock.set(START - timedelta(hours=2))  # 7:00 AM; the visit starts at 9:00 AM
-    visit = make_visit(
-        make, start=START, hours=1, client=make.client(name="Jamie Chen", pets=("Mochi", "Tofu"))
-    )
+    visit = make_visit(make, start=START, hours=1, client=make.client(name="Jamie Chen", pets=("Mochi", "Tofu")))
     _log_in(phone, live_server, visit.user)
     assert "No visit window is open right now." in phone.locator("#active-now").inner_text()
     phone.get_by_text("Jamie · Mochi and Tofu").click()

@@ -108,9 +108,7 @@ def test_policy_flag_sends_and_records(visit):
     assert outcome.flagged and "flagged" in outcome.notice
     assert len(_rows(OutboxEntry)) == 1
     [event] = _rows(EventLog, kind="policy.violation")
-    assert event.payload["message_id"] == outcome.message_id and event.payload["services"] == [
-        "Venmo"
-    ]
+    assert event.payload["message_id"] == outcome.message_id and event.payload["services"] == ["Venmo"]
     [alert] = _rows(Alert, kind="policy.violation")
     assert alert.message_id == outcome.message_id
 

@@ -53,9 +53,7 @@ def test_only_the_windows_sitter_of_a_confirmed_booking_may_send(make, visit):
 def test_closed_texts_say_when_in_org_time(visit):
     org = _org(visit)
     before = compose_state(visit.window, visit.booking, org, START - timedelta(hours=1))
-    assert (
-        before.text == "Messaging opens at 9:00 AM (visit start)" and before.reason == "not_started"
-    )
+    assert before.text == "Messaging opens at 9:00 AM (visit start)" and before.reason == "not_started"
     after = compose_state(visit.window, visit.booking, org, START + timedelta(hours=10))
     assert after.text == "Messaging closed at 6:00 PM, one hour after the visit"
     during = compose_state(visit.window, visit.booking, org, START + timedelta(hours=8, minutes=30))

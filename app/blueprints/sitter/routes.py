@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.blueprints.auth.routes import role_required
@@ -12,6 +12,16 @@ from app.errors import InvalidInput
 from app.services import sitter_dashboard
 from app.services.sitter_messages import MessagingClosed, mark_thread_read, send_sitter_message
 from app.templating import is_htmx_request, render_page_or_partial
+
+
+@bp.before_request
+def _send_expired_htmx_polls_to_login():
+    """A poll from a page whose session ended must not swap the login form into a card."""
+    if is_htmx_request() and not current_user.is_authenticated:
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url_for("auth.login", next=request.path)
+        return response
+    return None
 
 
 def _org():
@@ -37,10 +47,7 @@ def active():
         context = {"active": sitter_dashboard.active_now(current_user.id), "tz": _org().timezone}
     else:
         context = _dashboard_context()
-        context["active"] = context["dash"].active
-    return render_page_or_partial(
-        "sitter/dashboard.html", "sitter/partials/active_now.html", **context
-    )
+    return render_page_or_partial("sitter/dashboard.html", "sitter/partials/active_now.html", **context)
 
 
 @bp.route("/alerts")
@@ -99,9 +106,7 @@ def messages(thread_id: int):
 @role_required("sitter")
 def compose(thread_id: int):
     """Polled while compose is closed, so it opens by itself when the window does."""
-    return render_page_or_partial(
-        "sitter/thread.html", "sitter/partials/compose.html", **_thread_context(thread_id)
-    )
+    return render_page_or_partial("sitter/thread.html", "sitter/partials/compose.html", **_thread_context(thread_id))
 
 
 @bp.route("/threads/<int:thread_id>/messages", methods=["POST"])
