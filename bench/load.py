@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -75,6 +76,20 @@ def run_load(host: str, port: int, requests: list[Prepared], concurrency: int) -
         "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0,
         "statuses": statuses,
     }
+
+
+def run_in_child(port: int, requests: list[Prepared], concurrency: int, host: str = "127.0.0.1") -> dict:
+    """Run the load from a second process (`python -m bench.load`), so it does not share our GIL."""
+    from pathlib import Path
+
+    job = {"host": host, "port": port, "concurrency": concurrency,
+           "requests": [{"method": r.method, "path": r.path, "body": r.body.decode("latin-1"),
+                         "headers": r.headers} for r in requests]}
+    done = subprocess.run([sys.executable, "-m", "bench.load"], input=json.dumps(job), capture_output=True,
+                          text=True, check=True, cwd=Path(__file__).resolve().parent.parent, timeout=600)
+    result = json.loads(done.stdout)
+    result["statuses"] = {int(k): v for k, v in result["statuses"].items()}
+    return result
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Start and stop the app under gunicorn on PostgreSQL + Redis for the benchmarks."""
+"""Fresh PostgreSQL databases, a Redis database of our own, and the app under gunicorn."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_ADMIN = os.environ.get("PAWLINE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_BASE = os.environ.get("PAWLINE_TEST_REDIS", "redis://127.0.0.1:6379")
+# Same claim keys as tests/conftest.py, so a bench and a test run never share a Redis database.
+REDIS_LOCK_KEY = "pawline-test-lock:{}"
 
 
 def free_port() -> int:
@@ -21,32 +25,111 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def fresh_database(name: str) -> str:
-    """Drop and create a PostgreSQL database; return its URL."""
-    from sqlalchemy import create_engine, text
+def _admin_engine():
+    from sqlalchemy import create_engine
 
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    return create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+
+
+def fresh_database(name: str) -> str:
+    """Drop and create a PostgreSQL database, migrate it to head; return its URL."""
+    from sqlalchemy import text
+
+    admin = _admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    migrate(url)
+    return url
+
+
+def drop_database(url: str) -> None:
+    from sqlalchemy import text
+
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def migrate(url: str) -> None:
+    """Build the schema with the real Alembic migrations, as production does."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app({"APP_ENV": "test", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        db.engine.dispose()
+
+
+@contextmanager
+def redis_database():
+    """A Redis database number (1-15) claimed for this run and flushed before and after."""
+    from redis import Redis
+
+    admin = Redis.from_url(f"{REDIS_BASE}/0")
+    token = f"bench-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    for number in range(15, 0, -1):
+        if admin.set(REDIS_LOCK_KEY.format(number), token, nx=True, ex=3600):
+            break
+    else:
+        raise RuntimeError("no free Redis database (1-15) for the benchmark")
+    url = f"{REDIS_BASE}/{number}"
+    scratch = Redis.from_url(url)
+    scratch.flushdb()
+    try:
+        yield url
+    finally:
+        scratch.flushdb()
+        scratch.close()
+        if admin.get(REDIS_LOCK_KEY.format(number)) == token.encode():
+            admin.delete(REDIS_LOCK_KEY.format(number))
+        admin.close()
 
 
 def bench_env(database_url: str, redis_url: str) -> dict:
+    """Production mode on PostgreSQL + Redis, outbox provider, known webhook secrets."""
     env = dict(os.environ)
     env.update({
         "APP_ENV": "production",
         "SECRET_KEY": "bench-secret",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
-        "STRIPE_WEBHOOK_SECRET": "whsec_bench",
+        "STRIPE_WEBHOOK_SECRET": STRIPE_SECRET,
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-        "TWILIO_AUTH_TOKEN": "bench-token",
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "SMS_PROVIDER": "outbox",
-        "PUBLIC_BASE_URL": "https://bench.pawline.test",
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
     })
     return env
+
+
+STRIPE_SECRET = "whsec_bench"
+TWILIO_TOKEN = "bench-token"
+PUBLIC_BASE_URL = "https://bench.pawline.test"
+
+
+def app_config(env: dict) -> dict:
+    """The same settings as `bench_env`, as create_app overrides for an in-process app."""
+    return {
+        "APP_ENV": "production",
+        "SECRET_KEY": env["SECRET_KEY"],
+        "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"],
+        "REDIS_URL": env["REDIS_URL"],
+        "STRIPE_WEBHOOK_SECRET": env["STRIPE_WEBHOOK_SECRET"],
+        "TWILIO_ACCOUNT_SID": env["TWILIO_ACCOUNT_SID"],
+        "TWILIO_AUTH_TOKEN": env["TWILIO_AUTH_TOKEN"],
+        "SMS_PROVIDER": "outbox",
+        "PUBLIC_BASE_URL": env["PUBLIC_BASE_URL"],
+        # No periodic reconcile in bench workers: it would time the maintenance, not the jobs.
+        "PERIODIC_TASKS": (),
+        "WORKER_START_TASKS": (),
+    }
 
 
 @contextmanager
@@ -60,8 +143,10 @@ def gunicorn(env: dict, workers: int = 2, threads: int = 4):
         cwd=ROOT, env=env, stdout=log, stderr=log,
     )
     try:
-        deadline = time.time() + 30
+        deadline = time.time() + 60
         while time.time() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError("gunicorn exited at start; see bench/.gunicorn.log")
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
                 break
@@ -72,5 +157,9 @@ def gunicorn(env: dict, workers: int = 2, threads: int = 4):
         yield port
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         log.close()

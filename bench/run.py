@@ -1,0 +1,118 @@
+"""`.venv/bin/python -m bench.run [--quick]`: every benchmark in one run; results to docs/performance.md.
+
+Needs the local PostgreSQL and Redis the test suite uses. Every figure is a ratio of
+two measurements taken side by side (interleaved), because the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from sqlalchemy import create_engine
+
+from bench import report, scenarios, seed
+from bench.server import ROOT, app_config, bench_env, drop_database, fresh_database, gunicorn, redis_database
+
+FULL = {"rounds": 3, "per_run": 150, "concurrency": (1, 8, 32), "dashboard_sizes": (10, 1_000, 100_000),
+        "dashboard_rounds": 5, "dashboard_per_run": 15, "send_rounds": 3, "sends_per_run": 150}
+QUICK = {"rounds": 2, "per_run": 40, "concurrency": (1, 8, 32), "dashboard_sizes": (10, 1_000, 10_000),
+         "dashboard_rounds": 3, "dashboard_per_run": 8, "send_rounds": 2, "sends_per_run": 40}
+TENANTS = 4
+ACTIVE_THREADS_PER_TENANT = 50
+DUPLICATE_BOOKINGS = 20
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer requests, dashboard up to 10,000 bookings")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
+    parser.add_argument("--json", help="also write the raw results here")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    command = "./scripts/bench" + (" --quick" if args.quick else "")
+    started = time.perf_counter()
+    results = {"plan": {k: list(v) if isinstance(v, tuple) else v for k, v in plan.items()},
+               "machine": scenarios.machine(), "command": command}
+    with ExitStack() as stack:
+        redis_url = stack.enter_context(redis_database())
+        results.update(webhooks_and_sends(plan, redis_url, stack))
+        log(f"[{scenarios.elapsed(started)}] webhooks, duplicates and sends done")
+        results["dashboard"] = dashboard(plan, redis_url, stack)
+        log(f"[{scenarios.elapsed(started)}] dashboard done")
+    results["seconds"] = time.perf_counter() - started
+    Path(args.out).write_text(report.render(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=str))
+    log(f"wrote {args.out} in {results['seconds']:.0f} s")
+    print(report.summary(results))
+    return 0
+
+
+def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack) -> dict:
+    url = fresh_database("pawline_bench")
+    stack.callback(drop_database, url)
+    env = bench_env(url, redis_url)
+    per_tenant = (plan["rounds"] * plan["per_run"] * len(plan["concurrency"]) + DUPLICATE_BOOKINGS) // TENANTS + 1
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        seed.fast_bulk_load(conn)
+        tenants = [seed.seed_webhook_tenant(conn, i + 1, per_tenant, ACTIVE_THREADS_PER_TENANT, scenarios.now_utc())
+                   for i in range(TENANTS)]
+    engine.dispose()
+    # Round-robin over the tenants, as deliveries for many businesses arrive.
+    pending = [b for group in zip(*(t.pending for t in tenants), strict=True) for b in group]
+    duplicates, pending = pending[:DUPLICATE_BOOKINGS], pending[DUPLICATE_BOOKINGS:]
+    out = {}
+    with gunicorn(env) as port:
+        log("5. duplicate deliveries")
+        out["duplicates"] = scenarios.duplicate_deliveries(port, env, duplicates)
+        log("1. stripe webhook vs bare")
+        out["stripe"] = scenarios.stripe_vs_bare(port, pending, plan["concurrency"], plan["rounds"], plan["per_run"])
+        log("2. inbound sms vs bare")
+        out["inbound"] = scenarios.inbound_vs_bare(port, tenants, plan["concurrency"], plan["rounds"],
+                                                   plan["per_run"])
+    log("4. sends vs no-op job")
+    out["sends"] = scenarios.sends_vs_noop(env, tenants[0], plan["send_rounds"], plan["sends_per_run"])
+    return out
+
+
+def dashboard(plan: dict, redis_url: str, stack: ExitStack) -> dict:
+    from app import create_app
+
+    sites = []
+    for index, size in enumerate(plan["dashboard_sizes"]):
+        log(f"3. seeding an org with {size:,} bookings")
+        url = fresh_database(f"pawline_bench_dash_{size}")
+        stack.callback(drop_database, url)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            org = seed.seed_dashboard_org(conn, 100 + index, size, scenarios.now_utc())
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")  # after the commit: fresh planner statistics
+        engine.dispose()
+        env = bench_env(url, redis_url)
+        app = create_app(app_config(env))
+        statements = scenarios.count_statements(app, org.user_id)
+        cookie = scenarios.session_cookie(app, org.user_id)
+        from app.extensions import db
+
+        with app.app_context():
+            db.engine.dispose()
+        port = stack.enter_context(gunicorn(env, workers=1, threads=2))
+        sites.append(scenarios.DashboardSite(size, env, port, cookie, statements))
+    log("3. dashboard latency")
+    latency = scenarios.dashboard_latency(sites, plan["dashboard_rounds"], plan["dashboard_per_run"])
+    return {"statements": {site.bookings: site.statements for site in sites}, "latency": latency}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

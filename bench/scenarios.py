@@ -1,0 +1,286 @@
+"""The five measurements. Each A/B pair runs interleaved (ABAB…, order flipped each round)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import create_engine, event, func, insert, select
+
+from bench import requests as reqs
+from bench.load import Prepared, run_in_child
+from bench.seed import PendingBooking, WebhookTenant
+from bench.server import ROOT
+
+
+@dataclass
+class Pair:
+    """One A/B comparison: raw runs of each side, in the order they ran."""
+
+    name: str
+    a: list[dict] = field(default_factory=list)
+    b: list[dict] = field(default_factory=list)
+
+    def ratio(self, key: str) -> float:
+        """Median over rounds of A/B, each round's two runs side by side."""
+        return statistics.median(x[key] / y[key] for x, y in zip(self.a, self.b, strict=True) if y[key])
+
+    def median(self, side: str, key: str) -> float:
+        return statistics.median(run[key] for run in getattr(self, side))
+
+
+def _check_2xx(result: dict, what: str) -> None:
+    bad = {s: n for s, n in result["statuses"].items() if not 200 <= s < 300}
+    if bad:
+        raise RuntimeError(f"{what}: non-2xx answers {bad}; see bench/.gunicorn.log")
+
+
+def interleaved(name: str, rounds: int, make_a, make_b, port: int, concurrency: int) -> Pair:
+    """make_a/make_b() → prepared requests, built (and signed) just before their run."""
+    pair = Pair(name)
+    for r in range(rounds):
+        order = (("a", make_a), ("b", make_b)) if r % 2 == 0 else (("b", make_b), ("a", make_a))
+        for side, make in order:
+            result = run_in_child(port, make(), concurrency)
+            _check_2xx(result, f"{name} ({side})")
+            getattr(pair, side).append(result)
+    return pair
+
+
+# -- 1 and 2: webhooks vs bare ------------------------------------------------------
+
+
+def stripe_vs_bare(port: int, bookings: list[PendingBooking], concurrencies, rounds: int, per_run: int):
+    fresh = iter(bookings)
+    bare_ids = iter(range(10**9))
+
+    def full():
+        return reqs.signed_stripe([reqs.paid_event(next(fresh)) for _ in range(per_run)])
+
+    def bare():
+        # The same kind of event body, for bookings that stay untouched (the bare endpoint
+        # only verifies and inserts its own row).
+        events = [reqs.paid_event(bookings[next(bare_ids) % len(bookings)]) for _ in range(per_run)]
+        return reqs.signed_stripe(events, path=reqs.BARE_STRIPE_PATH)
+
+    return [interleaved(f"stripe c={c}", rounds, full, bare, port, c) for c in concurrencies]
+
+
+def inbound_vs_bare(port: int, tenants: list[WebhookTenant], concurrencies, rounds: int, per_run: int):
+    routes = [r for t in tenants for r in t.routes]
+    random.Random(7).shuffle(routes)
+    return [interleaved(f"inbound c={c}", rounds, lambda: reqs.inbound_sms(routes, per_run),
+                        lambda: reqs.inbound_sms(routes, per_run, bare=True), port, c)
+            for c in concurrencies]
+
+
+# -- 5: duplicate deliveries under load --------------------------------------------
+
+
+def duplicate_deliveries(port: int, env: dict, bookings: list[PendingBooking]) -> dict:
+    """20 bookings, each paid by a checkout session and its payment intent (two event ids),
+    each event delivered 5 times: 200 deliveries at once. Then a worker drains the queue."""
+    from app.models import AssignmentWindow, AutomationRun, Booking, Message, OutboxEntry, Thread
+
+    events = []
+    for booking in bookings:
+        intent = f"pi_bench_{booking.id}"
+        events.append(reqs.paid_event(booking, "checkout.session.completed", intent_id=intent))
+        events.append(reqs.paid_event(booking, "payment_intent.succeeded", intent_id=intent))
+    deliveries = [evt for evt in events for _ in range(5)]
+    random.Random(5).shuffle(deliveries)
+    result = run_in_child(port, reqs.signed_stripe(deliveries), concurrency=len(deliveries))
+    worker = drain_queues(env, "simple", ("automations", "default"))
+    ids = [b.id for b in bookings]
+    engine = create_engine(env["DATABASE_URL"])
+    with engine.connect() as conn:
+        def count(query):
+            return conn.scalar(query)
+
+        confirmation_runs = select(AutomationRun.message_id).where(
+            AutomationRun.booking_id.in_(ids), AutomationRun.kind == "booking_confirmation")
+        found = {
+            "deliveries": len(deliveries),
+            "distinct_events": len(events),
+            "non_2xx": sum(n for s, n in result["statuses"].items() if not 200 <= s < 300),
+            "bookings_confirmed": count(select(func.count()).where(Booking.id.in_(ids),
+                                                                    Booking.status == "confirmed")),
+            "threads": count(select(func.count()).select_from(Thread).where(Thread.booking_id.in_(ids))),
+            "windows": count(select(func.count()).select_from(AssignmentWindow)
+                             .where(AssignmentWindow.booking_id.in_(ids))),
+            "confirmation_runs": count(select(func.count()).select_from(confirmation_runs.subquery())),
+            "confirmation_messages_sent": count(select(func.count()).select_from(Message).where(
+                Message.id.in_(confirmation_runs), Message.status == "sent")),
+            "outbox_entries": count(select(func.count()).select_from(OutboxEntry)
+                                    .where(OutboxEntry.message_id.in_(confirmation_runs))),
+            "worker_failed_jobs": worker["failed"],
+            "seconds": result["seconds"],
+        }
+    engine.dispose()
+    expected = {"threads": 20, "windows": 20, "confirmation_runs": 20, "confirmation_messages_sent": 20,
+                "outbox_entries": 20, "bookings_confirmed": 20, "non_2xx": 0, "worker_failed_jobs": 0}
+    found["ok"] = all(found[k] == v for k, v in expected.items())
+    return found
+
+
+def drain_queues(env: dict, kind: str, queues) -> dict:
+    done = subprocess.run([sys.executable, "-m", "bench.worker_run", kind, *queues], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=True, timeout=600)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- 4: sends through RQ vs a no-op job ---------------------------------------------
+
+
+def sends_vs_noop(env: dict, tenant: WebhookTenant, rounds: int, per_run: int) -> list[Pair]:
+    """Jobs per second of one burst worker: app.jobs.send_message vs bench.jobs.noop."""
+    from redis import Redis
+    from rq import Queue
+    from rq.serializers import JSONSerializer
+
+    from app.models import Message
+    from app.queue import FAILURE_TTL, RESULT_TTL, SEND_RETRY
+
+    engine = create_engine(env["DATABASE_URL"])
+    redis = Redis.from_url(env["REDIS_URL"])
+    redis.flushdb()
+    queue = Queue("default", connection=redis, serializer=JSONSerializer)
+    route = tenant.routes[0]
+
+    def enqueue(func_name: str) -> None:
+        # As queue_outbound_message leaves it: a queued row, then the job (same options as app.queue).
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            ids = conn.execute(insert(Message).returning(Message.id), [
+                {"org_id": tenant.org_id, "thread_id": route.thread_id, "direction": "outbound",
+                 "sender_kind": "automation", "body": f"Bench send {i}", "status": "queued",
+                 "from_e164": route.number_e164, "to_e164": route.client_phone, "attempts": 0,
+                 "owner_inbox": False, "created_at": now, "updated_at": now} for i in range(per_run)]
+            ).scalars().all()
+        from rq import Retry
+
+        for message_id in ids:
+            queue.enqueue(func_name, message_id, job_id=f"send-message-{message_id}", result_ttl=RESULT_TTL,
+                          failure_ttl=FAILURE_TTL, retry=Retry(max=SEND_RETRY.max, interval=list(SEND_RETRY.intervals)))
+
+    pairs = []
+    for kind in ("forking", "simple"):
+        pair = Pair(f"sends {kind}")
+        for r in range(rounds):
+            order = (("a", "app.jobs.send_message"), ("b", "bench.jobs.noop"))
+            for side, func_name in (order if r % 2 == 0 else order[::-1]):
+                enqueue(func_name)
+                result = drain_queues(env, kind, ("default",))
+                if result["processed"] != per_run or result["failed"]:
+                    raise RuntimeError(f"{pair.name} {func_name}: {result}")
+                result["jobs_per_second"] = per_run / result["seconds"]
+                getattr(pair, side).append(result)
+        pairs.append(pair)
+    with engine.connect() as conn:
+        unsent = conn.scalar(select(func.count()).select_from(Message).where(
+            Message.body.like("Bench send %"), Message.status != "sent", Message.status != "queued"))
+    engine.dispose()
+    redis.flushdb()
+    redis.close()
+    if unsent:
+        raise RuntimeError(f"{unsent} bench sends ended neither sent nor (noop) queued")
+    return pairs
+
+
+# -- 3: the sitter dashboard at three sizes ------------------------------------------
+
+
+@dataclass
+class DashboardSite:
+    bookings: int
+    env: dict
+    port: int
+    cookie: str
+    statements: dict  # url → SQL statements per request
+
+
+DASHBOARD_URLS = {"/sitter": {}, "/sitter/active": {"HX-Request": "true"}}
+
+
+def session_cookie(app, user_id: int) -> str:
+    """A signed Flask session logged in as this user (what /login would set)."""
+    value = app.session_interface.get_signing_serializer(app).dumps({"_user_id": str(user_id), "_fresh": True})
+    return f"{app.config['SESSION_COOKIE_NAME']}={value}"
+
+
+def count_statements(app, user_id: int) -> dict:
+    """SQL statements one request to each dashboard URL runs (in-process, same database)."""
+    from app.extensions import db
+
+    counts = {}
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"], session["_fresh"] = str(user_id), True
+    with app.app_context():
+        engine = db.engine
+    for url, headers in DASHBOARD_URLS.items():
+        seen = []
+
+        def listener(conn, cursor, statement, *args, seen=seen):
+            seen.append(statement)
+
+        client.get(url, headers=headers)  # warm: the login's user load is cached the same way each time
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            response = client.get(url, headers=headers)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code} in-process")
+        counts[url] = len(seen)
+    return counts
+
+
+def dashboard_latency(sites: list[DashboardSite], rounds: int, per_run: int) -> dict:
+    """Per URL: each size's runs, sizes in rotating order every round (noise hits all sizes)."""
+    results = {url: {site.bookings: [] for site in sites} for url in DASHBOARD_URLS}
+    for r in range(rounds):
+        order = sites[r % len(sites):] + sites[:r % len(sites)]
+        for site in order:
+            for url, headers in DASHBOARD_URLS.items():
+                prepared = [Prepared("GET", url, b"", {**headers, "Cookie": site.cookie}) for _ in range(per_run)]
+                result = run_in_child(site.port, prepared, 1)
+                _check_2xx(result, f"{url} at {site.bookings}")
+                results[url][site.bookings].append(result)
+    return results
+
+
+def machine() -> dict:
+    import platform
+
+    from redis import Redis
+    from sqlalchemy import text
+
+    from bench.server import PG_ADMIN, REDIS_BASE
+
+    engine = create_engine(PG_ADMIN)
+    with engine.connect() as conn:
+        pg = conn.scalar(text("SHOW server_version"))
+    engine.dispose()
+    redis = Redis.from_url(REDIS_BASE)
+    redis_version = redis.info("server")["redis_version"]
+    redis.close()
+    return {"nproc": os.cpu_count(), "uname": " ".join(platform.uname()), "python": platform.python_version(),
+            "postgresql": pg, "redis": redis_version,
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "load_average": " ".join(f"{x:.1f}" for x in os.getloadavg())}
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def elapsed(started: float) -> str:
+    return f"{time.perf_counter() - started:.0f} s"
