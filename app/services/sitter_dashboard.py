@@ -1,7 +1,7 @@
 """What a sitter's phone shows: active windows, today's windows, alerts and one thread.
 
 Every query here runs a fixed number of SQL statements whatever the data size
-(joined/selectin eager loads and one aggregate subquery for unread counts).
+(joined/selectin eager loads and a correlated count per shown window for unread counts).
 The results are plain view rows: no Client, Message or number objects reach
 sitter templates, so a client's real number cannot be rendered by mistake.
 """
@@ -83,34 +83,43 @@ class ThreadPage:
     client_opted_out: bool
 
 
-def _unread_counts(user_id: int, sitter_id: int):
-    """thread_id → inbound messages newer than this user's read mark (one grouped subquery)."""
-    read = select(ThreadRead.thread_id, ThreadRead.read_at).where(ThreadRead.user_id == user_id).subquery()
-    my_threads = select(AssignmentWindow.thread_id).where(AssignmentWindow.sitter_id == sitter_id)
+def _unread_count(user_id: int):
+    """Inbound messages of the window's thread newer than this user's read mark.
+
+    Correlated per window row (index ix_messages_thread_created), so the cost follows
+    the windows shown, not every thread the sitter ever had. Needs ThreadRead outer-joined
+    on (thread, user) in the enclosing query.
+    """
     return (
-        select(Message.thread_id, func.count(Message.id).label("unread"))
-        .outerjoin(read, read.c.thread_id == Message.thread_id)
+        select(func.count(Message.id))
         .where(
+            Message.thread_id == AssignmentWindow.thread_id,
             Message.direction == "inbound",
-            Message.thread_id.in_(my_threads),
-            or_(read.c.read_at.is_(None), Message.created_at > read.c.read_at),
+            or_(ThreadRead.read_at.is_(None), Message.created_at > ThreadRead.read_at),
         )
-        .group_by(Message.thread_id)
-        .subquery()
+        .correlate(AssignmentWindow, ThreadRead)
+        .scalar_subquery()
     )
 
 
-def _window_cards(user_id: int, sitter: Sitter, now: datetime, *conditions) -> list[WindowCard]:
-    unread = _unread_counts(user_id, sitter.id)
-    rows = db.session.execute(
-        select(AssignmentWindow, func.coalesce(unread.c.unread, 0))
-        .join(Booking, Booking.id == AssignmentWindow.booking_id)
-        .outerjoin(unread, unread.c.thread_id == AssignmentWindow.thread_id)
-        .where(
+def _window_cards(
+    user_id: int, sitter: Sitter, now: datetime, *window_conditions, booking_condition=None
+) -> list[WindowCard]:
+    # Two statements on purpose: the window ids first (index ix_windows_sitter_ends), then
+    # the cards for exactly those ids. In one query PostgreSQL over-estimates the windows
+    # (it cannot know ends_at follows starts_at) and hash-joins every booking of the org.
+    window_ids = db.session.scalars(
+        select(AssignmentWindow.id).where(
             AssignmentWindow.sitter_id == sitter.id,
             AssignmentWindow.org_id == sitter.org_id,
-            *conditions,
+            *window_conditions,
         )
+    ).all()
+    rows = db.session.execute(
+        select(AssignmentWindow, _unread_count(user_id))
+        .join(Booking, Booking.id == AssignmentWindow.booking_id)
+        .outerjoin(ThreadRead, (ThreadRead.thread_id == AssignmentWindow.thread_id) & (ThreadRead.user_id == user_id))
+        .where(AssignmentWindow.id.in_(window_ids), *([booking_condition] if booking_condition is not None else []))
         .order_by(AssignmentWindow.starts_at, AssignmentWindow.id)
         .options(joinedload(AssignmentWindow.booking))
     ).all()
@@ -146,9 +155,9 @@ def active_now(user_id: int, now: datetime | None = None, sitter: Sitter | None 
         user_id,
         sitter,
         now,
-        Booking.status == "confirmed",
         AssignmentWindow.starts_at <= now,
         AssignmentWindow.ends_at > now,
+        booking_condition=Booking.status == "confirmed",
     )
 
 
