@@ -64,15 +64,18 @@ class AppWorker(_AppContextMixin, Worker):
 
 
 class AppSimpleWorker(_AppContextMixin, SimpleWorker):
-    """Non-forking worker: used by tests and wherever fork cost dominates."""
+    """Non-forking worker, the default (`worker.py`): no fork and no new connection per job."""
 
 
-def build_worker(app: Flask, *, forking: bool = True, queue_names=QUEUE_NAMES):
+def build_worker(app: Flask, *, forking: bool = False, queue_names=QUEUE_NAMES):
     backend = get_queue()
     cls = AppWorker if forking else AppSimpleWorker
-    worker = cls([backend.queue(name) for name in queue_names], connection=backend.redis,
-                 serializer=JSONSerializer,
-                 maintenance_interval=app.config.get("PERIODIC_TASK_SECONDS", PERIODIC_TASK_SECONDS))
+    worker = cls(
+        [backend.queue(name) for name in queue_names],
+        connection=backend.redis,
+        serializer=JSONSerializer,
+        maintenance_interval=app.config.get("PERIODIC_TASK_SECONDS", PERIODIC_TASK_SECONDS),
+    )
     worker.flask_app = app
     worker._parent_pid = os.getpid()
     return worker
