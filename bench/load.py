@@ -82,11 +82,24 @@ def run_in_child(port: int, requests: list[Prepared], concurrency: int, host: st
     """Run the load from a second process (`python -m bench.load`), so it does not share our GIL."""
     from pathlib import Path
 
-    job = {"host": host, "port": port, "concurrency": concurrency,
-           "requests": [{"method": r.method, "path": r.path, "body": r.body.decode("latin-1"),
-                         "headers": r.headers} for r in requests]}
-    done = subprocess.run([sys.executable, "-m", "bench.load"], input=json.dumps(job), capture_output=True,
-                          text=True, check=True, cwd=Path(__file__).resolve().parent.parent, timeout=600)
+    job = {
+        "host": host,
+        "port": port,
+        "concurrency": concurrency,
+        "requests": [
+            {"method": r.method, "path": r.path, "body": r.body.decode("latin-1"), "headers": r.headers}
+            for r in requests
+        ],
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.load"],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=600,
+    )
     result = json.loads(done.stdout)
     result["statuses"] = {int(k): v for k, v in result["statuses"].items()}
     return result

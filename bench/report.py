@@ -1,8 +1,14 @@
-"""docs/performance.md from one run's results: machine, command, goals, ratios, raw numbers."""
+"""docs/performance.md from one run's results: machine, command, goals, ratios, raw numbers.
+
+The analysis (causes, fixes, before/after) is hand-written in bench/findings.md and appended.
+"""
 
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
+
+FINDINGS = Path(__file__).with_name("findings.md")
 
 GOAL_WEBHOOK = 0.5  # full handler throughput ≥ 50 % of the bare endpoint's
 GOAL_DASHBOARD = 1.5  # latency at the largest org ≤ 1.5 × at the smallest
@@ -18,16 +24,20 @@ def _met(ok: bool) -> str:
 
 
 def webhook_rows(pairs) -> list[str]:
-    rows = ["| clients | full req/s | bare req/s | throughput ratio | full p50 ms | bare p50 ms | p50 ratio "
-            "| full p99 ms | bare p99 ms | p99 ratio |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| clients | full req/s | bare req/s | throughput ratio | full p50 ms | bare p50 ms | p50 ratio "
+        "| full p99 ms | bare p99 ms | p99 ratio |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for pair in pairs:
         c = pair.a[0]["concurrency"]
         rows.append(
             f"| {c} | {_f(pair.median('a', 'throughput'))} | {_f(pair.median('b', 'throughput'))} "
-            f"| **{pair.ratio('throughput'):.2f}** | {_f(pair.median('a', 'p50_ms'))} | {_f(pair.median('b', 'p50_ms'))} "
+            f"| **{pair.ratio('throughput'):.2f}** "
+            f"| {_f(pair.median('a', 'p50_ms'))} | {_f(pair.median('b', 'p50_ms'))} "
             f"| {pair.ratio('p50_ms'):.2f} | {_f(pair.median('a', 'p99_ms'))} | {_f(pair.median('b', 'p99_ms'))} "
-            f"| {pair.ratio('p99_ms'):.2f} |")
+            f"| {pair.ratio('p99_ms'):.2f} |"
+        )
     return rows
 
 
@@ -35,8 +45,10 @@ def raw_runs(pairs, key_names=("throughput", "p50_ms", "p99_ms")) -> list[str]:
     lines = []
     for pair in pairs:
         for side, label in (("a", "full"), ("b", "bare")):
-            runs = "; ".join(", ".join(f"{k} {_f(run[k])}" for k in key_names) + f" ({run['requests']} req)"
-                             for run in getattr(pair, side))
+            runs = "; ".join(
+                ", ".join(f"{k} {_f(run[k])}" for k in key_names) + f" ({run['requests']} req)"
+                for run in getattr(pair, side)
+            )
             lines.append(f"- {pair.name} {label}: {runs}")
     return lines
 
@@ -51,13 +63,16 @@ def dashboard_summary(dash: dict) -> tuple[list[str], dict]:
             p99 = statistics.median(run["p99_ms"] for run in by_size[size])
             rows.append(f"| `{url}` | {size:,} | {_f(p50[size])} | {_f(p99)} | {dash['statements'][size][url]} |")
         # Ratio per round (sizes measured side by side), then the median.
-        per_round = [big["p50_ms"] / small["p50_ms"] for big, small in zip(by_size[sizes[-1]], by_size[sizes[0]],
-                                                                           strict=True)]
+        per_round = [
+            big["p50_ms"] / small["p50_ms"] for big, small in zip(by_size[sizes[-1]], by_size[sizes[0]], strict=True)
+        ]
         ratio = statistics.median(per_round)
         same_count = len({dash["statements"][size][url] for size in sizes}) == 1
         verdicts[url] = (ratio, same_count)
-        rows.append(f"| `{url}` | **{sizes[-1]:,} / {sizes[0]:,}** | **{ratio:.2f}×** | | "
-                    f"{'same' if same_count else '**differs**'} |")
+        rows.append(
+            f"| `{url}` | **{sizes[-1]:,} / {sizes[0]:,}** | **{ratio:.2f}×** | | "
+            f"{'same' if same_count else '**differs**'} |"
+        )
     return rows, verdicts
 
 
@@ -67,19 +82,25 @@ def render(results: dict) -> str:
     goals = []
     for label, pairs in (("Stripe webhook", results["stripe"]), ("Inbound SMS", results["inbound"])):
         worst = min(p.ratio("throughput") for p in pairs)
-        goals.append(f"| {label} throughput ≥ 50 % of bare (worst of 1/8/32 clients) | {worst:.2f} "
-                     f"| {_met(worst >= GOAL_WEBHOOK)} |")
+        goals.append(
+            f"| {label} throughput ≥ 50 % of bare (worst of 1/8/32 clients) | {worst:.2f} "
+            f"| {_met(worst >= GOAL_WEBHOOK)} |"
+        )
     for url, (ratio, same) in dash_verdicts.items():
-        goals.append(f"| `{url}` latency at largest ≤ 1.5 × smallest, same statement count | {ratio:.2f}×, "
-                     f"statements {'same' if same else 'differ'} | {_met(ratio <= GOAL_DASHBOARD and same)} |")
+        goals.append(
+            f"| `{url}` latency at largest ≤ 1.5 × smallest, same statement count | {ratio:.2f}×, "
+            f"statements {'same' if same else 'differ'} | {_met(ratio <= GOAL_DASHBOARD and same)} |"
+        )
     sends = {p.name: p for p in results["sends"]}
     for pair in results["sends"]:
         r = pair.ratio("jobs_per_second")
         goals.append(f"| {pair.name}: send jobs ≥ 50 % of no-op job rate | {r:.2f} | {_met(r >= GOAL_SENDS)} |")
     dup = results["duplicates"]
-    goals.append(f"| 200 duplicate deliveries of 20 paid bookings → 20 threads / windows / confirmations, "
-                 f"no non-2xx | {dup['threads']} / {dup['windows']} / {dup['confirmation_messages_sent']}, "
-                 f"{dup['non_2xx']} non-2xx | {_met(dup['ok'])} |")
+    goals.append(
+        f"| 200 duplicate deliveries of 20 paid bookings → 20 threads / windows / confirmations, "
+        f"no non-2xx | {dup['threads']} / {dup['windows']} / {dup['confirmation_messages_sent']}, "
+        f"{dup['non_2xx']} non-2xx | {_met(dup['ok'])} |"
+    )
     forking = sends["sends forking"].median("a", "jobs_per_second")
     simple = sends["sends simple"].median("a", "jobs_per_second")
     lines = [
@@ -134,9 +155,11 @@ def render(results: dict) -> str:
         "",
         "| worker | send jobs/s | no-op jobs/s | ratio |",
         "|---|---:|---:|---:|",
-        *[f"| {p.name.split()[1]} | {_f(p.median('a', 'jobs_per_second'))} | "
-          f"{_f(p.median('b', 'jobs_per_second'))} | **{p.ratio('jobs_per_second'):.2f}** |"
-          for p in results["sends"]],
+        *[
+            f"| {p.name.split()[1]} | {_f(p.median('a', 'jobs_per_second'))} | "
+            f"{_f(p.median('b', 'jobs_per_second'))} | **{p.ratio('jobs_per_second'):.2f}** |"
+            for p in results["sends"]
+        ],
         "",
         f"Send jobs per second, non-forking / forking: **{simple / forking:.1f}×**.",
         "",
@@ -149,16 +172,25 @@ def render(results: dict) -> str:
         "|---|---:|",
         *[f"| {k.replace('_', ' ')} | {v if not isinstance(v, float) else _f(v, 2)} |" for k, v in dup.items()],
         "",
+        FINDINGS.read_text() if FINDINGS.exists() else "",
         "## Raw runs",
         "",
         *raw_runs(results["stripe"]),
         *raw_runs(results["inbound"]),
-        *[f"- dashboard `{url}` {size:,}: " + "; ".join(f"p50 {_f(r['p50_ms'])}, p99 {_f(r['p99_ms'])}"
-                                                       for r in runs)
-          for url, by_size in results["dashboard"]["latency"].items() for size, runs in by_size.items()],
-        *[f"- {p.name} {label}: " + "; ".join(f"{_f(r['jobs_per_second'])} jobs/s ({r['processed']} in "
-                                              f"{_f(r['seconds'], 2)} s)" for r in getattr(p, side))
-          for p in results["sends"] for side, label in (("a", "send"), ("b", "no-op"))],
+        *[
+            f"- dashboard `{url}` {size:,}: " + "; ".join(f"p50 {_f(r['p50_ms'])}, p99 {_f(r['p99_ms'])}" for r in runs)
+            for url, by_size in results["dashboard"]["latency"].items()
+            for size, runs in by_size.items()
+        ],
+        *[
+            f"- {p.name} {label}: "
+            + "; ".join(
+                f"{_f(r['jobs_per_second'])} jobs/s ({r['processed']} in {_f(r['seconds'], 2)} s)"
+                for r in getattr(p, side)
+            )
+            for p in results["sends"]
+            for side, label in (("a", "send"), ("b", "no-op"))
+        ],
         "",
     ]
     return "\n".join(lines)
@@ -168,4 +200,4 @@ def summary(results: dict) -> str:
     """The goal table only, for the terminal."""
     text = render(results)
     start = text.index("## Goals")
-    return text[start:text.index("## 1.")]
+    return text[start : text.index("## 1.")]

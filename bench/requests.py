@@ -21,8 +21,12 @@ TWILIO_PATH = "/webhooks/twilio/sms"
 BARE_TWILIO_PATH = "/bench/bare/twilio"
 
 
-def paid_event(booking: PendingBooking, kind: str = "checkout.session.completed", event_id: str | None = None,
-               intent_id: str | None = None) -> dict:
+def paid_event(
+    booking: PendingBooking,
+    kind: str = "checkout.session.completed",
+    event_id: str | None = None,
+    intent_id: str | None = None,
+) -> dict:
     """A booking-paid event: checkout.session.completed (paid) or payment_intent.succeeded."""
     if kind == "payment_intent.succeeded":
         obj = stripe_payloads.payment_intent(booking, intent_id=intent_id)
@@ -38,8 +42,9 @@ def signed_stripe(events: list[dict], path: str = STRIPE_PATH) -> list[Prepared]
     for evt in events:
         body = json.dumps(evt)
         header = stripe.WebhookSignature.generate_signature_header(body, STRIPE_SECRET, timestamp=now)
-        prepared.append(Prepared("POST", path, body.encode(),
-                                 {"Stripe-Signature": header, "Content-Type": "application/json"}))
+        prepared.append(
+            Prepared("POST", path, body.encode(), {"Stripe-Signature": header, "Content-Type": "application/json"})
+        )
     return prepared
 
 
@@ -49,13 +54,24 @@ def inbound_sms(routes: list[InboundRoute], count: int, bare: bool = False) -> l
     for i in range(count):
         route = routes[i % len(routes)]
         sid = f"SM{uuid.uuid4().hex}"
-        fields = fixture_fields("inbound-sms", MessageSid=sid, SmsSid=sid, SmsMessageSid=sid,
-                                From=route.client_phone, To=route.number_e164,
-                                Body=f"Bench text {i}: how is Rex doing?")
+        fields = fixture_fields(
+            "inbound-sms",
+            MessageSid=sid,
+            SmsSid=sid,
+            SmsMessageSid=sid,
+            From=route.client_phone,
+            To=route.number_e164,
+            Body=f"Bench text {i}: how is Rex doing?",
+        )
         fields = {k: str(v) for k, v in fields.items()}
         path = f"{BARE_TWILIO_PATH}?org={route.org_id}" if bare else TWILIO_PATH
         signature = twilio_signature(PUBLIC_BASE_URL + path, fields, TWILIO_TOKEN)
-        prepared.append(Prepared("POST", path, urlencode(fields).encode(),
-                                 {"X-Twilio-Signature": signature,
-                                  "Content-Type": "application/x-www-form-urlencoded"}))
+        prepared.append(
+            Prepared(
+                "POST",
+                path,
+                urlencode(fields).encode(),
+                {"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"},
+            )
+        )
     return prepared

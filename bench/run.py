@@ -18,10 +18,26 @@ from sqlalchemy import create_engine
 from bench import report, scenarios, seed
 from bench.server import ROOT, app_config, bench_env, drop_database, fresh_database, gunicorn, redis_database
 
-FULL = {"rounds": 3, "per_run": 150, "concurrency": (1, 8, 32), "dashboard_sizes": (10, 1_000, 100_000),
-        "dashboard_rounds": 5, "dashboard_per_run": 15, "send_rounds": 3, "sends_per_run": 150}
-QUICK = {"rounds": 2, "per_run": 40, "concurrency": (1, 8, 32), "dashboard_sizes": (10, 1_000, 10_000),
-         "dashboard_rounds": 3, "dashboard_per_run": 8, "send_rounds": 2, "sends_per_run": 40}
+FULL = {
+    "rounds": 3,
+    "per_run": 100,
+    "concurrency": (1, 8, 32),
+    "dashboard_sizes": (10, 1_000, 100_000),
+    "dashboard_rounds": 5,
+    "dashboard_per_run": 15,
+    "send_rounds": 3,
+    "sends_per_run": 50,
+}
+QUICK = {
+    "rounds": 2,
+    "per_run": 40,
+    "concurrency": (1, 8, 32),
+    "dashboard_sizes": (10, 1_000, 10_000),
+    "dashboard_rounds": 3,
+    "dashboard_per_run": 8,
+    "send_rounds": 2,
+    "sends_per_run": 40,
+}
 TENANTS = 4
 ACTIVE_THREADS_PER_TENANT = 50
 DUPLICATE_BOOKINGS = 20
@@ -40,8 +56,11 @@ def main(argv=None) -> int:
     plan = QUICK if args.quick else FULL
     command = "./scripts/bench" + (" --quick" if args.quick else "")
     started = time.perf_counter()
-    results = {"plan": {k: list(v) if isinstance(v, tuple) else v for k, v in plan.items()},
-               "machine": scenarios.machine(), "command": command}
+    results = {
+        "plan": {k: list(v) if isinstance(v, tuple) else v for k, v in plan.items()},
+        "machine": scenarios.machine(),
+        "command": command,
+    }
     with ExitStack() as stack:
         redis_url = stack.enter_context(redis_database())
         results.update(webhooks_and_sends(plan, redis_url, stack))
@@ -65,8 +84,10 @@ def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack) -> dict:
     engine = create_engine(url)
     with engine.begin() as conn:
         seed.fast_bulk_load(conn)
-        tenants = [seed.seed_webhook_tenant(conn, i + 1, per_tenant, ACTIVE_THREADS_PER_TENANT, scenarios.now_utc())
-                   for i in range(TENANTS)]
+        tenants = [
+            seed.seed_webhook_tenant(conn, i + 1, per_tenant, ACTIVE_THREADS_PER_TENANT, scenarios.now_utc())
+            for i in range(TENANTS)
+        ]
     engine.dispose()
     # Round-robin over the tenants, as deliveries for many businesses arrive.
     pending = [b for group in zip(*(t.pending for t in tenants), strict=True) for b in group]
@@ -78,8 +99,7 @@ def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack) -> dict:
         log("1. stripe webhook vs bare")
         out["stripe"] = scenarios.stripe_vs_bare(port, pending, plan["concurrency"], plan["rounds"], plan["per_run"])
         log("2. inbound sms vs bare")
-        out["inbound"] = scenarios.inbound_vs_bare(port, tenants, plan["concurrency"], plan["rounds"],
-                                                   plan["per_run"])
+        out["inbound"] = scenarios.inbound_vs_bare(port, tenants, plan["concurrency"], plan["rounds"], plan["per_run"])
     log("4. sends vs no-op job")
     out["sends"] = scenarios.sends_vs_noop(env, tenants[0], plan["send_rounds"], plan["sends_per_run"])
     return out

@@ -76,9 +76,17 @@ def stripe_vs_bare(port: int, bookings: list[PendingBooking], concurrencies, rou
 def inbound_vs_bare(port: int, tenants: list[WebhookTenant], concurrencies, rounds: int, per_run: int):
     routes = [r for t in tenants for r in t.routes]
     random.Random(7).shuffle(routes)
-    return [interleaved(f"inbound c={c}", rounds, lambda: reqs.inbound_sms(routes, per_run),
-                        lambda: reqs.inbound_sms(routes, per_run, bare=True), port, c)
-            for c in concurrencies]
+    return [
+        interleaved(
+            f"inbound c={c}",
+            rounds,
+            lambda: reqs.inbound_sms(routes, per_run),
+            lambda: reqs.inbound_sms(routes, per_run, bare=True),
+            port,
+            c,
+        )
+        for c in concurrencies
+    ]
 
 
 # -- 5: duplicate deliveries under load --------------------------------------------
@@ -101,38 +109,59 @@ def duplicate_deliveries(port: int, env: dict, bookings: list[PendingBooking]) -
     ids = [b.id for b in bookings]
     engine = create_engine(env["DATABASE_URL"])
     with engine.connect() as conn:
+
         def count(query):
             return conn.scalar(query)
 
         confirmation_runs = select(AutomationRun.message_id).where(
-            AutomationRun.booking_id.in_(ids), AutomationRun.kind == "booking_confirmation")
+            AutomationRun.booking_id.in_(ids), AutomationRun.kind == "booking_confirmation"
+        )
         found = {
             "deliveries": len(deliveries),
             "distinct_events": len(events),
             "non_2xx": sum(n for s, n in result["statuses"].items() if not 200 <= s < 300),
-            "bookings_confirmed": count(select(func.count()).where(Booking.id.in_(ids),
-                                                                    Booking.status == "confirmed")),
+            "bookings_confirmed": count(select(func.count()).where(Booking.id.in_(ids), Booking.status == "confirmed")),
             "threads": count(select(func.count()).select_from(Thread).where(Thread.booking_id.in_(ids))),
-            "windows": count(select(func.count()).select_from(AssignmentWindow)
-                             .where(AssignmentWindow.booking_id.in_(ids))),
+            "windows": count(
+                select(func.count()).select_from(AssignmentWindow).where(AssignmentWindow.booking_id.in_(ids))
+            ),
             "confirmation_runs": count(select(func.count()).select_from(confirmation_runs.subquery())),
-            "confirmation_messages_sent": count(select(func.count()).select_from(Message).where(
-                Message.id.in_(confirmation_runs), Message.status == "sent")),
-            "outbox_entries": count(select(func.count()).select_from(OutboxEntry)
-                                    .where(OutboxEntry.message_id.in_(confirmation_runs))),
+            "confirmation_messages_sent": count(
+                select(func.count())
+                .select_from(Message)
+                .where(Message.id.in_(confirmation_runs), Message.status == "sent")
+            ),
+            "outbox_entries": count(
+                select(func.count()).select_from(OutboxEntry).where(OutboxEntry.message_id.in_(confirmation_runs))
+            ),
             "worker_failed_jobs": worker["failed"],
             "seconds": result["seconds"],
         }
     engine.dispose()
-    expected = {"threads": 20, "windows": 20, "confirmation_runs": 20, "confirmation_messages_sent": 20,
-                "outbox_entries": 20, "bookings_confirmed": 20, "non_2xx": 0, "worker_failed_jobs": 0}
+    expected = {
+        "threads": 20,
+        "windows": 20,
+        "confirmation_runs": 20,
+        "confirmation_messages_sent": 20,
+        "outbox_entries": 20,
+        "bookings_confirmed": 20,
+        "non_2xx": 0,
+        "worker_failed_jobs": 0,
+    }
     found["ok"] = all(found[k] == v for k, v in expected.items())
     return found
 
 
 def drain_queues(env: dict, kind: str, queues) -> dict:
-    done = subprocess.run([sys.executable, "-m", "bench.worker_run", kind, *queues], env=env, cwd=ROOT,
-                          capture_output=True, text=True, check=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.worker_run", kind, *queues],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -158,24 +187,48 @@ def sends_vs_noop(env: dict, tenant: WebhookTenant, rounds: int, per_run: int) -
         # As queue_outbound_message leaves it: a queued row, then the job (same options as app.queue).
         now = datetime.now(UTC)
         with engine.begin() as conn:
-            ids = conn.execute(insert(Message).returning(Message.id), [
-                {"org_id": tenant.org_id, "thread_id": route.thread_id, "direction": "outbound",
-                 "sender_kind": "automation", "body": f"Bench send {i}", "status": "queued",
-                 "from_e164": route.number_e164, "to_e164": route.client_phone, "attempts": 0,
-                 "owner_inbox": False, "created_at": now, "updated_at": now} for i in range(per_run)]
-            ).scalars().all()
+            ids = (
+                conn.execute(
+                    insert(Message).returning(Message.id),
+                    [
+                        {
+                            "org_id": tenant.org_id,
+                            "thread_id": route.thread_id,
+                            "direction": "outbound",
+                            "sender_kind": "automation",
+                            "body": f"Bench send {i}",
+                            "status": "queued",
+                            "from_e164": route.number_e164,
+                            "to_e164": route.client_phone,
+                            "attempts": 0,
+                            "owner_inbox": False,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for i in range(per_run)
+                    ],
+                )
+                .scalars()
+                .all()
+            )
         from rq import Retry
 
         for message_id in ids:
-            queue.enqueue(func_name, message_id, job_id=f"send-message-{message_id}", result_ttl=RESULT_TTL,
-                          failure_ttl=FAILURE_TTL, retry=Retry(max=SEND_RETRY.max, interval=list(SEND_RETRY.intervals)))
+            queue.enqueue(
+                func_name,
+                message_id,
+                job_id=f"send-message-{message_id}",
+                result_ttl=RESULT_TTL,
+                failure_ttl=FAILURE_TTL,
+                retry=Retry(max=SEND_RETRY.max, interval=list(SEND_RETRY.intervals)),
+            )
 
     pairs = []
     for kind in ("forking", "simple"):
         pair = Pair(f"sends {kind}")
         for r in range(rounds):
             order = (("a", "app.jobs.send_message"), ("b", "bench.jobs.noop"))
-            for side, func_name in (order if r % 2 == 0 else order[::-1]):
+            for side, func_name in order if r % 2 == 0 else order[::-1]:
                 enqueue(func_name)
                 result = drain_queues(env, kind, ("default",))
                 if result["processed"] != per_run or result["failed"]:
@@ -184,8 +237,11 @@ def sends_vs_noop(env: dict, tenant: WebhookTenant, rounds: int, per_run: int) -
                 getattr(pair, side).append(result)
         pairs.append(pair)
     with engine.connect() as conn:
-        unsent = conn.scalar(select(func.count()).select_from(Message).where(
-            Message.body.like("Bench send %"), Message.status != "sent", Message.status != "queued"))
+        unsent = conn.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.body.like("Bench send %"), Message.status != "sent", Message.status != "queued")
+        )
     engine.dispose()
     redis.flushdb()
     redis.close()
@@ -247,7 +303,7 @@ def dashboard_latency(sites: list[DashboardSite], rounds: int, per_run: int) -> 
     """Per URL: each size's runs, sizes in rotating order every round (noise hits all sizes)."""
     results = {url: {site.bookings: [] for site in sites} for url in DASHBOARD_URLS}
     for r in range(rounds):
-        order = sites[r % len(sites):] + sites[:r % len(sites)]
+        order = sites[r % len(sites) :] + sites[: r % len(sites)]
         for site in order:
             for url, headers in DASHBOARD_URLS.items():
                 prepared = [Prepared("GET", url, b"", {**headers, "Cookie": site.cookie}) for _ in range(per_run)]
@@ -272,10 +328,15 @@ def machine() -> dict:
     redis = Redis.from_url(REDIS_BASE)
     redis_version = redis.info("server")["redis_version"]
     redis.close()
-    return {"nproc": os.cpu_count(), "uname": " ".join(platform.uname()), "python": platform.python_version(),
-            "postgresql": pg, "redis": redis_version,
-            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "load_average": " ".join(f"{x:.1f}" for x in os.getloadavg())}
+    return {
+        "nproc": os.cpu_count(),
+        "uname": " ".join(platform.uname()),
+        "python": platform.python_version(),
+        "postgresql": pg,
+        "redis": redis_version,
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average": " ".join(f"{x:.1f}" for x in os.getloadavg()),
+    }
 
 
 def now_utc() -> datetime:

@@ -86,8 +86,16 @@ def fast_bulk_load(conn) -> None:
 
 
 def add_org(conn, name: str, **kw) -> int:
-    row = {"name": name, "timezone": "America/New_York", "grace_minutes": 60, "quiet_start_hour": 21,
-           "quiet_end_hour": 8, "policy_mode": "block", "visit_followup_enabled": True, "currency": "usd"}
+    row = {
+        "name": name,
+        "timezone": "America/New_York",
+        "grace_minutes": 60,
+        "quiet_start_hour": 21,
+        "quiet_end_hour": 8,
+        "policy_mode": "block",
+        "visit_followup_enabled": True,
+        "currency": "usd",
+    }
     row.update(kw)
     return add(conn, Org, [row])[0]
 
@@ -95,27 +103,63 @@ def add_org(conn, name: str, **kw) -> int:
 def add_numbers(conn, org_id: int, org_index: int, pool: int) -> tuple[int, list[int], list[str]]:
     """A front-desk number and `pool` pool numbers; returns (front desk id, pool ids, pool e164s)."""
     e164s = [f"+1646{2_000_000 + org_index * 1000 + i:07d}" for i in range(pool + 1)]
-    ids = add(conn, MessageNumber, [{"org_id": org_id, "e164": e, "kind": "front_desk" if i == 0 else "pool",
-                                     "active": True, "assignment_count": 0}
-                                    for i, e in enumerate(e164s)])
+    ids = add(
+        conn,
+        MessageNumber,
+        [
+            {
+                "org_id": org_id,
+                "e164": e,
+                "kind": "front_desk" if i == 0 else "pool",
+                "active": True,
+                "assignment_count": 0,
+            }
+            for i, e in enumerate(e164s)
+        ],
+    )
     return ids[0], ids[1:], e164s[1:]
 
 
 def add_sitters(conn, org_id: int, count: int, with_login_for_first: bool = False) -> tuple[list[int], int | None]:
     user_id = None
     if with_login_for_first:
-        user_id = add(conn, User, [{"org_id": org_id, "email": f"sitter-{org_id}@bench.test",
-                                    "password_hash": NO_LOGIN_HASH, "role": "sitter",
-                                    "name": "Bench Sitter", "active": True}])[0]
-    rows = [{"org_id": org_id, "name": f"Sitter{i} Bench", "phone_e164": f"+1415{5_550_000 + i:07d}",
-             "active": True, "user_id": user_id if i == 0 else None} for i in range(count)]
+        user_id = add(
+            conn,
+            User,
+            [
+                {
+                    "org_id": org_id,
+                    "email": f"sitter-{org_id}@bench.test",
+                    "password_hash": NO_LOGIN_HASH,
+                    "role": "sitter",
+                    "name": "Bench Sitter",
+                    "active": True,
+                }
+            ],
+        )[0]
+    rows = [
+        {
+            "org_id": org_id,
+            "name": f"Sitter{i} Bench",
+            "phone_e164": f"+1415{5_550_000 + i:07d}",
+            "active": True,
+            "user_id": user_id if i == 0 else None,
+        }
+        for i in range(count)
+    ]
     return add(conn, Sitter, rows), user_id
 
 
 def add_clients(conn, org_id: int, count: int, with_pets: bool = True) -> list[tuple[int, str]]:
     phones = [client_phone(i) for i in range(count)]
-    ids = add(conn, Client, [{"org_id": org_id, "name": f"Client{i} Bench", "phone_e164": p,
-                              "opted_out": False, "area": "Northside"} for i, p in enumerate(phones)])
+    ids = add(
+        conn,
+        Client,
+        [
+            {"org_id": org_id, "name": f"Client{i} Bench", "phone_e164": p, "opted_out": False, "area": "Northside"}
+            for i, p in enumerate(phones)
+        ],
+    )
     if with_pets:
         add(conn, Pet, [{"org_id": org_id, "client_id": c, "name": f"Rex{c}", "species": "dog"} for c in ids])
     return list(zip(ids, phones, strict=True))
@@ -131,31 +175,70 @@ class BookingSpec:
 
 
 def add_bookings(conn, org_id: int, specs: list[BookingSpec]) -> list[int]:
-    return add(conn, Booking, [
-        {"org_id": org_id, "client_id": s.client_id, "sitter_id": s.sitter_id, "service": "Drop-in visit",
-         "start_at": s.start, "end_at": s.start + timedelta(hours=s.hours), "status": s.status,
-         "price_cents": 3500, "currency": "usd", "created_at": s.start - timedelta(days=3),
-         "updated_at": s.start - timedelta(days=3),
-         "confirmed_at": s.start - timedelta(days=2) if s.status != "pending" else None,
-         "paid_at": s.start - timedelta(days=2) if s.status != "pending" else None,
-         "completed_at": s.start + timedelta(hours=s.hours) if s.status == "completed" else None,
-         "cancelled_at": s.start - timedelta(days=1) if s.status == "cancelled" else None}
-        for s in specs])
+    return add(
+        conn,
+        Booking,
+        [
+            {
+                "org_id": org_id,
+                "client_id": s.client_id,
+                "sitter_id": s.sitter_id,
+                "service": "Drop-in visit",
+                "start_at": s.start,
+                "end_at": s.start + timedelta(hours=s.hours),
+                "status": s.status,
+                "price_cents": 3500,
+                "currency": "usd",
+                "created_at": s.start - timedelta(days=3),
+                "updated_at": s.start - timedelta(days=3),
+                "confirmed_at": s.start - timedelta(days=2) if s.status != "pending" else None,
+                "paid_at": s.start - timedelta(days=2) if s.status != "pending" else None,
+                "completed_at": s.start + timedelta(hours=s.hours) if s.status == "completed" else None,
+                "cancelled_at": s.start - timedelta(days=1) if s.status == "cancelled" else None,
+            }
+            for s in specs
+        ],
+    )
 
 
-def add_threads_and_windows(conn, org_id: int, bookings: list[tuple[int, BookingSpec]],
-                            number_ids: list[int]) -> list[int]:
+def add_threads_and_windows(
+    conn, org_id: int, bookings: list[tuple[int, BookingSpec]], number_ids: list[int]
+) -> list[int]:
     """One client_booking thread and one window per booking; returns the thread ids."""
-    thread_ids = add(conn, Thread, [
-        {"org_id": org_id, "client_id": s.client_id, "booking_id": b, "scope": "client_booking",
-         "message_number_id": number_ids[i % len(number_ids)], "number_reason": "pool_lru",
-         "created_at": s.start - timedelta(days=2), "last_message_at": s.start}
-        for i, (b, s) in enumerate(bookings)])
-    add(conn, AssignmentWindow, [
-        {"org_id": org_id, "thread_id": t, "booking_id": b, "sitter_id": s.sitter_id, "starts_at": s.start,
-         "ends_at": s.start + timedelta(hours=s.hours) + GRACE, "created_at": s.start - timedelta(days=2),
-         "updated_at": s.start - timedelta(days=2)}
-        for t, (b, s) in zip(thread_ids, bookings, strict=True)])
+    thread_ids = add(
+        conn,
+        Thread,
+        [
+            {
+                "org_id": org_id,
+                "client_id": s.client_id,
+                "booking_id": b,
+                "scope": "client_booking",
+                "message_number_id": number_ids[i % len(number_ids)],
+                "number_reason": "pool_lru",
+                "created_at": s.start - timedelta(days=2),
+                "last_message_at": s.start,
+            }
+            for i, (b, s) in enumerate(bookings)
+        ],
+    )
+    add(
+        conn,
+        AssignmentWindow,
+        [
+            {
+                "org_id": org_id,
+                "thread_id": t,
+                "booking_id": b,
+                "sitter_id": s.sitter_id,
+                "starts_at": s.start,
+                "ends_at": s.start + timedelta(hours=s.hours) + GRACE,
+                "created_at": s.start - timedelta(days=2),
+                "updated_at": s.start - timedelta(days=2),
+            }
+            for t, (b, s) in zip(thread_ids, bookings, strict=True)
+        ],
+    )
     return thread_ids
 
 
@@ -167,17 +250,47 @@ def add_conversation(conn, org_id: int, threads: list[tuple[int, BookingSpec, st
     rows = []
     for thread_id, spec, phone, number, number_id in threads:
         base = {"org_id": org_id, "thread_id": thread_id, "message_number_id": number_id, "attempts": 1}
-        rows.append({**base, "direction": "outbound", "sender_kind": "automation", "status": "delivered",
-                     "body": "Your visit is confirmed.", "from_e164": number, "to_e164": phone,
-                     "created_at": spec.start - timedelta(days=2), "updated_at": spec.start - timedelta(days=2)})
-        rows.append({**base, "direction": "inbound", "sender_kind": "client", "status": "received",
-                     "body": "Thanks! The key is under the mat.", "from_e164": phone, "to_e164": number,
-                     "routing_reason": "active_window", "created_at": spec.start + timedelta(minutes=5),
-                     "updated_at": spec.start + timedelta(minutes=5), "attempts": 0})
-        rows.append({**base, "direction": "outbound", "sender_kind": "sitter", "status": "delivered",
-                     "body": "On my way in now.", "from_e164": number, "to_e164": phone,
-                     "created_at": spec.start + timedelta(minutes=10),
-                     "updated_at": spec.start + timedelta(minutes=10)})
+        rows.append(
+            {
+                **base,
+                "direction": "outbound",
+                "sender_kind": "automation",
+                "status": "delivered",
+                "body": "Your visit is confirmed.",
+                "from_e164": number,
+                "to_e164": phone,
+                "created_at": spec.start - timedelta(days=2),
+                "updated_at": spec.start - timedelta(days=2),
+            }
+        )
+        rows.append(
+            {
+                **base,
+                "direction": "inbound",
+                "sender_kind": "client",
+                "status": "received",
+                "body": "Thanks! The key is under the mat.",
+                "from_e164": phone,
+                "to_e164": number,
+                "routing_reason": "active_window",
+                "created_at": spec.start + timedelta(minutes=5),
+                "updated_at": spec.start + timedelta(minutes=5),
+                "attempts": 0,
+            }
+        )
+        rows.append(
+            {
+                **base,
+                "direction": "outbound",
+                "sender_kind": "sitter",
+                "status": "delivered",
+                "body": "On my way in now.",
+                "from_e164": number,
+                "to_e164": phone,
+                "created_at": spec.start + timedelta(minutes=10),
+                "updated_at": spec.start + timedelta(minutes=10),
+            }
+        )
     add(conn, Message, rows)
 
 
@@ -217,15 +330,26 @@ def seed_webhook_tenant(conn, org_index: int, pending: int, active_threads: int,
     sitter_ids, _ = add_sitters(conn, org_id, 5)
     clients = add_clients(conn, org_id, max(pending // 2, 1) + active_threads)
     active_clients, pending_clients = clients[:active_threads], clients[active_threads:]
-    pending_specs = [BookingSpec(pending_clients[i % len(pending_clients)][0], sitter_ids[i % 5],
-                                 now + timedelta(days=2, minutes=90 * i), "pending") for i in range(pending)]
+    pending_specs = [
+        BookingSpec(
+            pending_clients[i % len(pending_clients)][0],
+            sitter_ids[i % 5],
+            now + timedelta(days=2, minutes=90 * i),
+            "pending",
+        )
+        for i in range(pending)
+    ]
     pending_ids = add_bookings(conn, org_id, pending_specs)
-    active_specs = [BookingSpec(c, sitter_ids[i % 5], now - timedelta(minutes=30), "confirmed", hours=3)
-                    for i, (c, _) in enumerate(active_clients)]
+    active_specs = [
+        BookingSpec(c, sitter_ids[i % 5], now - timedelta(minutes=30), "confirmed", hours=3)
+        for i, (c, _) in enumerate(active_clients)
+    ]
     active_ids = add_bookings(conn, org_id, active_specs)
     thread_ids = add_threads_and_windows(conn, org_id, list(zip(active_ids, active_specs, strict=True)), pool_ids)
-    routes = [InboundRoute(org_id, phone, pool_e164s[i % len(pool_ids)], t)
-              for i, ((_, phone), t) in enumerate(zip(active_clients, thread_ids, strict=True))]
+    routes = [
+        InboundRoute(org_id, phone, pool_e164s[i % len(pool_ids)], t)
+        for i, ((_, phone), t) in enumerate(zip(active_clients, thread_ids, strict=True))
+    ]
     return WebhookTenant(org_id, [PendingBooking(b, org_id) for b in pending_ids], routes)
 
 
@@ -252,35 +376,66 @@ def seed_dashboard_org(conn, org_index: int, bookings: int, now: datetime, sitte
     sitter_ids, user_id = add_sitters(conn, org_id, sitters, with_login_for_first=True)
     clients = add_clients(conn, org_id, max(bookings // 20, FIXED_VISIBLE))
     me = sitter_ids[0]
-    specs = [BookingSpec(clients[i][0], me, now - timedelta(minutes=20),
-                         "confirmed" if i < 3 else "cancelled") for i in range(FIXED_VISIBLE)]
+    specs = [
+        BookingSpec(clients[i][0], me, now - timedelta(minutes=20), "confirmed" if i < 3 else "cancelled")
+        for i in range(FIXED_VISIBLE)
+    ]
     rest = bookings - FIXED_VISIBLE
     for i in range(rest):
         client_id = clients[i % len(clients)][0]
         sitter_id = sitter_ids[i % sitters]
         if i % 10 == 9:  # a tenth is still ahead
-            specs.append(BookingSpec(client_id, sitter_id, now + timedelta(days=2, minutes=(i * 37) % 83_000),
-                                     "confirmed"))
+            specs.append(
+                BookingSpec(client_id, sitter_id, now + timedelta(days=2, minutes=(i * 37) % 83_000), "confirmed")
+            )
         else:
-            specs.append(BookingSpec(client_id, sitter_id, now - timedelta(days=3, minutes=(i * 53) % 1_050_000),
-                                     "completed"))
+            specs.append(
+                BookingSpec(client_id, sitter_id, now - timedelta(days=3, minutes=(i * 53) % 1_050_000), "completed")
+            )
     booking_ids = add_bookings(conn, org_id, specs)
     pairs = list(zip(booking_ids, specs, strict=True))
     thread_ids = add_threads_and_windows(conn, org_id, pairs, pool_ids)
     phone_of = dict(clients)
-    add_conversation(conn, org_id, [
-        (t, s, phone_of[s.client_id], pool_e164s[i % len(pool_ids)], pool_ids[i % len(pool_ids)])
-        for i, (t, (_, s)) in enumerate(zip(thread_ids, pairs, strict=True))])
+    add_conversation(
+        conn,
+        org_id,
+        [
+            (t, s, phone_of[s.client_id], pool_e164s[i % len(pool_ids)], pool_ids[i % len(pool_ids)])
+            for i, (t, (_, s)) in enumerate(zip(thread_ids, pairs, strict=True))
+        ],
+    )
     # The sitter has read every past thread of theirs (the open ones have unread replies).
-    add(conn, ThreadRead, [{"org_id": org_id, "user_id": user_id, "thread_id": t, "read_at": s.start + timedelta(hours=1)}
-                           for t, (_, s) in zip(thread_ids, pairs, strict=True)
-                           if s.sitter_id == me and s.status == "completed"])
-    alerts = [{"org_id": org_id, "audience": "sitter", "sitter_id": me, "kind": "policy.violation",
-               "text": "A text was held back: it had a phone number in it.", "created_at": now - timedelta(hours=h)}
-              for h in range(1, 4)]
-    alerts += [{"org_id": org_id, "audience": "sitter", "sitter_id": sitter_ids[i % sitters],
-                "kind": "message.blocked_outside_window", "text": "Not sent: outside the window.",
-                "created_at": now - timedelta(days=10 + i), "resolved_at": now - timedelta(days=9 + i)}
-               for i in range(bookings // 100)]
+    add(
+        conn,
+        ThreadRead,
+        [
+            {"org_id": org_id, "user_id": user_id, "thread_id": t, "read_at": s.start + timedelta(hours=1)}
+            for t, (_, s) in zip(thread_ids, pairs, strict=True)
+            if s.sitter_id == me and s.status == "completed"
+        ],
+    )
+    alerts = [
+        {
+            "org_id": org_id,
+            "audience": "sitter",
+            "sitter_id": me,
+            "kind": "policy.violation",
+            "text": "A text was held back: it had a phone number in it.",
+            "created_at": now - timedelta(hours=h),
+        }
+        for h in range(1, 4)
+    ]
+    alerts += [
+        {
+            "org_id": org_id,
+            "audience": "sitter",
+            "sitter_id": sitter_ids[i % sitters],
+            "kind": "message.blocked_outside_window",
+            "text": "Not sent: outside the window.",
+            "created_at": now - timedelta(days=10 + i),
+            "resolved_at": now - timedelta(days=9 + i),
+        }
+        for i in range(bookings // 100)
+    ]
     add(conn, Alert, alerts)
     return DashboardOrg(org_id, user_id, bookings)

@@ -95,17 +95,19 @@ def redis_database():
 def bench_env(database_url: str, redis_url: str) -> dict:
     """Production mode on PostgreSQL + Redis, outbox provider, known webhook secrets."""
     env = dict(os.environ)
-    env.update({
-        "APP_ENV": "production",
-        "SECRET_KEY": "bench-secret",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "STRIPE_WEBHOOK_SECRET": STRIPE_SECRET,
-        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "SMS_PROVIDER": "outbox",
-        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-    })
+    env.update(
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": "bench-secret",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "STRIPE_WEBHOOK_SECRET": STRIPE_SECRET,
+            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+            "SMS_PROVIDER": "outbox",
+            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        }
+    )
     return env
 
 
@@ -138,9 +140,26 @@ def gunicorn(env: dict, workers: int = 2, threads: int = 4):
     port = free_port()
     log = open(ROOT / "bench" / ".gunicorn.log", "ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--keep-alive", "30", "bench.wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=log,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--keep-alive",
+            "30",
+            "bench.wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
     )
     try:
         deadline = time.time() + 60

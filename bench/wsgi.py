@@ -21,12 +21,16 @@ def bare_stripe():
     import stripe
 
     try:
-        event = stripe.Webhook.construct_event(request.get_data(), request.headers.get("Stripe-Signature", ""),
-                                               current_app.config["STRIPE_WEBHOOK_SECRET"])
+        event = stripe.Webhook.construct_event(
+            request.get_data(), request.headers.get("Stripe-Signature", ""), current_app.config["STRIPE_WEBHOOK_SECRET"]
+        )
     except (ValueError, stripe.SignatureVerificationError):
         return "bad signature", 400
-    db.session.execute(insert(StripeEvent).values(id="bare-" + event["id"], type=event["type"], status="processed")
-                       .on_conflict_do_nothing())
+    db.session.execute(
+        insert(StripeEvent)
+        .values(id="bare-" + event["id"], type=event["type"], status="processed")
+        .on_conflict_do_nothing()
+    )
     db.session.commit()
     return "", 200
 
@@ -37,7 +41,8 @@ def bare_twilio():
 
     url = current_app.config["PUBLIC_BASE_URL"] + request.full_path.rstrip("?")
     if not RequestValidator(current_app.config["TWILIO_AUTH_TOKEN"]).validate(
-            url, request.form, request.headers.get("X-Twilio-Signature", "")):
+        url, request.form, request.headers.get("X-Twilio-Signature", "")
+    ):
         return "bad signature", 403
     org_id = int(request.args["org"])
     db.session.add(EventLog(org_id=org_id, kind="bench.bare", payload={"sid": request.form.get("MessageSid")}))

@@ -1,0 +1,79 @@
+"""The benchmark code must keep importing and working: a handful of requests, no timing asserted."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from bench import jobs, load, report, requests, run, scenarios, seed, server  # noqa: F401
+
+
+class _Echo(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as gunicorn answers
+
+    def do_POST(self):  # noqa: N802 - the stdlib's naming
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        status = 200 if body.startswith(b"{") else 400
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def echo_server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd.server_address[1]
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_load_generator_sends_every_request_and_counts_statuses(echo_server):
+    booking = seed.PendingBooking(id=7, org_id=3)
+    good = requests.signed_stripe([requests.paid_event(booking) for _ in range(5)])
+    bad = [load.Prepared("POST", "/x", b"not json", {})]
+    result = load.run_in_child(echo_server, good + bad, concurrency=2)
+    assert result["requests"] == 6
+    assert result["statuses"] == {200: 5, 400: 1}
+    assert result["p50_ms"] <= result["p99_ms"]
+
+
+def test_signed_requests_verify_as_the_app_checks_them():
+    import stripe
+    from twilio.request_validator import RequestValidator
+
+    prepared = requests.signed_stripe([requests.paid_event(seed.PendingBooking(id=1, org_id=1))])[0]
+    event = stripe.Webhook.construct_event(prepared.body, prepared.headers["Stripe-Signature"], server.STRIPE_SECRET)
+    assert event["data"]["object"]["metadata"]["booking_id"] == "1"
+
+    route = seed.InboundRoute(org_id=1, client_phone="+12023000001", number_e164="+16462001001", thread_id=1)
+    sms = requests.inbound_sms([route], 1, bare=True)[0]
+    from urllib.parse import parse_qsl
+
+    fields = dict(parse_qsl(sms.body.decode()))
+    assert RequestValidator(server.TWILIO_TOKEN).validate(
+        server.PUBLIC_BASE_URL + sms.path, fields, sms.headers["X-Twilio-Signature"]
+    )
+    assert fields["From"] == route.client_phone and fields["To"] == route.number_e164
+
+
+def test_report_renders_ratios_from_interleaved_runs():
+    def run_(tput, p50):
+        return {
+            "throughput": tput,
+            "p50_ms": p50,
+            "p99_ms": 2 * p50,
+            "requests": 10,
+            "concurrency": 1,
+            "statuses": {200: 10},
+        }
+
+    pair = scenarios.Pair("stripe c=1", a=[run_(10, 40), run_(12, 50)], b=[run_(40, 10), run_(40, 10)])
+    assert pair.ratio("throughput") == pytest.approx((10 / 40 + 12 / 40) / 2)
+    assert "| 1 |" in "\n".join(report.webhook_rows([pair]))
