@@ -90,10 +90,11 @@ def deliver_message(message_id: int) -> str:
             return message.status
         message.status = "sending"
         message.attempts += 1
+        # Read before the commit expires the row: the send itself needs no second SELECT.
+        outgoing = {"message_id": message.id, "org_id": message.org_id, "from_e164": message.from_e164,
+                    "to_e164": message.to_e164, "body": message.body}
         db.session.commit()
-        result = provider.send(message_id=message.id, org_id=message.org_id, from_e164=message.from_e164,
-                               to_e164=message.to_e164, body=message.body,
-                               status_callback=_status_callback_url())
+        result = provider.send(**outgoing, status_callback=_status_callback_url())
     except PermanentSendError as exc:
         _fail(message, exc)
         return message.status
@@ -107,11 +108,11 @@ def deliver_message(message_id: int) -> str:
                     message.attempts, exc.code)
         raise  # the queue retries with backoff
     message.provider_sid = result.sid
-    message.status = result.status if result.status in ("sent", "delivered") else "sent"
+    status = message.status = result.status if result.status in ("sent", "delivered") else "sent"
     message.sent_at = utcnow()
     message.error_code = message.error_message = None
     db.session.commit()
-    return message.status
+    return status
 
 
 def _recover_sent(provider, message: Message) -> bool:
