@@ -20,13 +20,13 @@ from bench.server import ROOT, app_config, bench_env, drop_database, fresh_datab
 
 FULL = {
     "rounds": 3,
-    "per_run": 100,
+    "per_run": 60,
     "concurrency": (1, 8, 32),
     "dashboard_sizes": (10, 1_000, 100_000),
     "dashboard_rounds": 5,
     "dashboard_per_run": 15,
     "send_rounds": 3,
-    "sends_per_run": 50,
+    "sends_per_run": 30,
 }
 QUICK = {
     "rounds": 2,
@@ -52,6 +52,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer requests, dashboard up to 10,000 bookings")
     parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument("--only", choices=("dashboard",), help="only the dashboard sizes (prints the table)")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     command = "./scripts/bench" + (" --quick" if args.quick else "")
@@ -63,6 +64,10 @@ def main(argv=None) -> int:
     }
     with ExitStack() as stack:
         redis_url = stack.enter_context(redis_database())
+        if args.only == "dashboard":
+            rows, _ = report.dashboard_summary(dashboard(plan, redis_url, stack))
+            print("\n".join(rows))
+            return 0
         results.update(webhooks_and_sends(plan, redis_url, stack))
         log(f"[{scenarios.elapsed(started)}] webhooks, duplicates and sends done")
         results["dashboard"] = dashboard(plan, redis_url, stack)
