@@ -151,7 +151,8 @@ def render(results: dict) -> str:
         "## 4. Outbound sends through RQ vs a no-op job",
         "",
         "One worker in burst mode drains the `default` queue: `app.jobs.send_message` (queued message → "
-        "`outbox` provider) vs `bench.jobs.noop` (same worker, same app context, no work).",
+        "`outbox` provider) vs `bench.jobs.noop` (same worker, same app context, no work). Rate: jobs from "
+        "the first job's start to the last one's end (RQ's own timestamps), so worker start-up is left out.",
         "",
         "| worker | send jobs/s | no-op jobs/s | ratio |",
         "|---|---:|---:|---:|",
@@ -185,7 +186,8 @@ def render(results: dict) -> str:
         *[
             f"- {p.name} {label}: "
             + "; ".join(
-                f"{_f(r['jobs_per_second'])} jobs/s ({r['processed']} in {_f(r['seconds'], 2)} s)"
+                f"{_f(r['jobs_per_second'])} jobs/s ({r['processed']} jobs over {_f(r['job_span_seconds'], 2)} s; "
+                f"{_f(r['seconds'], 2)} s with worker start-up)"
                 for r in getattr(p, side)
             )
             for p in results["sends"]

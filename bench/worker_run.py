@@ -22,20 +22,45 @@ def main() -> None:
     logging.getLogger().setLevel(logging.WARNING)  # per-job INFO lines would be timed too
     with app.app_context():
         worker = build_worker(app, forking=kind == "forking", queue_names=queues)
-        before = _finished_and_failed(worker)
+        before = _finished_ids(worker)
         started = time.perf_counter()
         worker.work(burst=True, logging_level="WARNING")
         seconds = time.perf_counter() - started
-        after = _finished_and_failed(worker)
-        print(json.dumps({"seconds": seconds, "processed": after[0] - before[0], "failed": after[1] - before[1]}))
+        done = _finished_ids(worker) - before
+        print(
+            json.dumps(
+                {
+                    "seconds": seconds,
+                    "processed": len(done),
+                    "failed": _failed(worker),
+                    "job_span_seconds": _job_span(worker, done),
+                }
+            )
+        )
 
 
-def _finished_and_failed(worker) -> tuple[int, int]:
-    from rq.registry import FailedJobRegistry, FinishedJobRegistry
+def _finished_ids(worker) -> set[str]:
+    from rq.registry import FinishedJobRegistry
 
-    finished = sum(FinishedJobRegistry(queue=q).count for q in worker.queues)
-    failed = sum(FailedJobRegistry(queue=q).count for q in worker.queues)
-    return finished, failed
+    return {job_id for q in worker.queues for job_id in FinishedJobRegistry(queue=q).get_job_ids()}
+
+
+def _failed(worker) -> int:
+    from rq.registry import FailedJobRegistry
+
+    return sum(FailedJobRegistry(queue=q).count for q in worker.queues)
+
+
+def _job_span(worker, job_ids) -> float | None:
+    """First job's start to last job's end, from RQ's own timestamps: the worker's start-up
+    and shutdown (registration, maintenance) are left out, so short runs are not skewed."""
+    from rq.job import Job
+    from rq.serializers import JSONSerializer
+
+    jobs = [j for j in Job.fetch_many(list(job_ids), connection=worker.connection, serializer=JSONSerializer) if j]
+    if len(jobs) < 2:
+        return None
+    return (max(j.ended_at for j in jobs) - min(j.started_at for j in jobs)).total_seconds()
 
 
 if __name__ == "__main__":
