@@ -53,7 +53,7 @@ def live_server(app_factory):
 def phone(chromium):
     context = chromium.new_context(
         viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
+        device_scale_factor=1,
         is_mobile=True,
         has_touch=True,
     )
