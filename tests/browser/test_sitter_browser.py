@@ -115,5 +115,7 @@ def test_compose_is_disabled_before_the_visit_with_the_opening_time(make, clock,
     assert phone.get_by_role("button", name="Send").is_disabled()
     assert phone.locator("#body").is_disabled()
     assert _fits_the_screen(phone)
+    phone.set_viewport_size({"width": 360, "height": 740})  # the smallest phone we design for
+    assert _fits_the_screen(phone)
     ARTIFACTS.mkdir(exist_ok=True)
     phone.screenshot(path=str(ARTIFACTS / "sitter-thread-not-open-yet.png"), full_page=True)
