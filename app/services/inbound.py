@@ -129,7 +129,7 @@ def choose_route(number: MessageNumber, client: Client | None) -> Route:
     if open_ones:
         return Route(max(open_ones, key=lambda row: row[:2])[2], False, "active_window")
     if number.kind == "front_desk":
-        return Route(_front_desk_thread(number, client), True, "front_desk_client")
+        return Route(front_desk_thread(number, client), True, "front_desk_client")
     if not threads:
         return Route(None, True, "no_thread_on_number")
     recent = max(threads, key=lambda row: (row[2].start_at, row[0].id))[0]
@@ -147,7 +147,7 @@ def _booking_threads_on_number(number: MessageNumber, client: Client) -> list[tu
     return [tuple(row) for row in db.session.execute(query)]
 
 
-def _front_desk_thread(number: MessageNumber, client: Client) -> Thread:
+def front_desk_thread(number: MessageNumber, client: Client, actor: str = "twilio") -> Thread:
     """The client's one front-desk thread, created on first use (INSERT … ON CONFLICT DO NOTHING)."""
     query = select(Thread).where(Thread.org_id == client.org_id, Thread.client_id == client.id,
                                  Thread.scope == "front_desk")
@@ -168,7 +168,7 @@ def _front_desk_thread(number: MessageNumber, client: Client) -> Thread:
     )
     thread = db.session.scalar(query)
     if created.rowcount:
-        record_event(client.org_id, "thread.created", thread_id=thread.id, actor="twilio",
+        record_event(client.org_id, "thread.created", thread_id=thread.id, actor=actor,
                      scope="front_desk", client_id=client.id)
     return thread
 
