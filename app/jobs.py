@@ -14,3 +14,21 @@ def apply_delivery_status(fields: dict) -> str:
     from app.services.delivery_status import apply_status_callback
 
     return apply_status_callback(fields, recheck_if_unknown=False)
+
+
+def run_automation(run_id: int) -> str:
+    from app.services.automations import run_automation as run
+
+    return run(run_id)
+
+
+def reconcile_automations() -> int:
+    from app.services.automations import reconcile_automations as reconcile
+
+    return reconcile()
+
+
+def complete_due_bookings() -> int:
+    from app.services.booking_lifecycle import complete_due_bookings as complete
+
+    return complete()

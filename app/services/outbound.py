@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from app.clock import utcnow
 from app.extensions import db
@@ -59,9 +59,16 @@ def _status_callback_url() -> str | None:
     return f"{base}/webhooks/twilio/status" if base else None
 
 
-def _lock_message(message_id: int) -> Message | None:
-    query = select(Message).where(Message.id == message_id).with_for_update()
-    return db.session.scalar(query)
+def _lock_message(message_id: int) -> tuple[Message | None, bool]:
+    """The message, locked, and whether its recipient has opted out (one statement)."""
+    query = (
+        select(Message, Client.opted_out)
+        .outerjoin(Client, and_(Client.org_id == Message.org_id, Client.phone_e164 == Message.to_e164))
+        .where(Message.id == message_id)
+        .with_for_update(of=Message)
+    )
+    row = db.session.execute(query).first()
+    return (row[0], bool(row[1])) if row else (None, False)
 
 
 def deliver_message(message_id: int) -> str:
@@ -73,7 +80,7 @@ def deliver_message(message_id: int) -> str:
     leaves the message `queued` and raises so the queue retries with backoff
     (SEND_RETRY); the attempt that uses up the last retry fails it instead.
     """
-    message = _lock_message(message_id)
+    message, opted_out = _lock_message(message_id)
     if message is None:
         return "missing"
     if message.status not in ("queued", "sending"):
@@ -83,7 +90,7 @@ def deliver_message(message_id: int) -> str:
     try:
         if message.status == "sending" and _recover_sent(provider, message):
             return message.status
-        if _client_opted_out(message.org_id, message.to_e164):
+        if opted_out:
             # They replied STOP after this was queued (or between retries): never send it.
             _block_opted_out(message)
             db.session.commit()

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Client, EventLog, Message, OutboxEntry, Thread
-from app.services.inbound import route_inbound_sms
+from app.services.inbound import ROUTING_REASON_LABELS, route_inbound_sms
 from app.services.opt_out import keyword_action
 from app.services.outbound import queue_outbound_message
 from tests.messaging_builders import booking_thread
@@ -26,7 +26,9 @@ def inbound(number, sender, body="Is Biscuit eating ok?", **extra):
     fields = fixture_fields("inbound-sms", From=frm, To=to, Body=body, **extra)
     fields.setdefault("MessageSid", f"SM{next(_sids):032d}")
     fields["SmsSid"] = fields["SmsMessageSid"] = fields["MessageSid"]
-    return route_inbound_sms(fields)
+    message = route_inbound_sms(fields)
+    assert message is None or message.routing_reason in ROUTING_REASON_LABELS  # owners get a label
+    return message
 
 
 def assert_owner_inbox_only(message):
