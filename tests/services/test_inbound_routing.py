@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 
 import pytest
 from sqlalchemy import func, select
@@ -50,10 +51,13 @@ def test_unknown_to_is_logged_and_ignored(make, caplog):
     assert "not one of our numbers" in caplog.text and client.phone_e164 not in caplog.text
 
 
-def test_active_window_thread_gets_it_and_the_owner_inbox_does_not(make, clock):
+def test_active_window_thread_gets_it_and_the_owner_inbox_does_not(make, clock, caplog):
+    caplog.set_level(logging.INFO)
     client, pool = make.client(), make.number("pool")
     thread = booking_thread(make, number=pool, client=client, started_hours_ago=1)
-    message = inbound(pool, client)
+    message = inbound(pool, client, body="Call me at 202-555-0199 about Biscuit")
+    assert "routed active_window" in caplog.text  # logged, but masked and without the body
+    assert client.phone_e164 not in caplog.text and "Biscuit" not in caplog.text
     assert (message.thread_id, message.routing_reason, message.owner_inbox) == (thread.id, "active_window", False)
     assert message.sender_kind == "client" and message.status == "received"
     assert db.session.get(Thread, thread.id).last_message_at == clock.now
