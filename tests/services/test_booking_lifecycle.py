@@ -197,3 +197,25 @@ def test_bookings_complete_when_their_window_ends_and_the_followup_goes_out(conf
     get_queue().run_due()
     assert run_state(confirmed.id)["visit_followup"] == ("sent", None)
     assert on_booking_confirmed(confirmed.id).ignored == "completed"
+
+
+def test_sitter_change_with_no_other_number_keeps_the_thread_and_alerts_owners(make, clock):
+    from app.models import Alert
+
+    clock.set(ny(2026, 11, 20, 10, 0))
+    booking = make.booking(start=ny(2026, 11, 22, 9, 0), sitter=make.sitter(with_login=False))
+    old_line = make.number("sitter", sitter_id=booking.sitter_id)
+    on_booking_confirmed(booking.id)
+    change_sitter(booking.id, make.sitter(with_login=False).id)
+    assert fresh(Thread, booking_id=booking.id).message_number_id == old_line.id
+    alert = db.session.scalar(select(Alert))
+    assert (alert.audience, alert.kind, alert.booking_id) == ("owner", "booking.no_number", booking.id)
+    assert fresh(AssignmentWindow, booking_id=booking.id).sitter_id != old_line.sitter_id
+
+
+def test_complete_due_bookings_runs_as_a_job(confirmed, clock):
+    from app import jobs
+
+    clock.set(ny(2026, 11, 22, 12, 0))
+    assert jobs.complete_due_bookings() == 1
+    assert fresh(Booking, id=confirmed.id).status == "completed"
