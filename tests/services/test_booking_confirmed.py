@@ -179,6 +179,8 @@ def test_no_number_leaves_booking_confirmed_and_nothing_half_made_then_repairs(m
     repaired = on_booking_confirmed(booking.id)
     assert not repaired.no_number and repaired.thread_created and repaired.window_created
     assert repaired.number_id == desk.id
+    db.session.rollback()
+    assert db.session.scalar(select(Alert.resolved_at)) is not None  # owners see it was dealt with
     assert [e.from_e164 for e in outbox()] == [desk.e164]
 
 
