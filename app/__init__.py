@@ -30,6 +30,8 @@ def configure_logging(app: Flask) -> None:
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic announces every autogenerate plugin at INFO on each CLI start.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     for handler in root.handlers:
         if not any(isinstance(f, MaskPhoneNumbersFilter) for f in handler.filters):
             handler.addFilter(MaskPhoneNumbersFilter())
@@ -111,5 +113,11 @@ def start_embedded_scheduler(app: Flask) -> None:
     from app.queue import get_queue
 
     if app.config["EMBEDDED_SCHEDULER"] and not app.config["REDIS_URL"]:
+        from app.worker import PERIODIC_TASK_SECONDS, periodic_tasks, run_tasks
+
+        # Like a worker: reconcile automations soon after start (the heap died with the last
+        # process) and run the periodic tasks every few minutes.
         with app.app_context():
-            get_queue().start_scheduler_thread()
+            get_queue().start_scheduler_thread(
+                periodic=lambda: run_tasks(app, periodic_tasks(app)),
+                periodic_seconds=app.config.get("PERIODIC_TASK_SECONDS", PERIODIC_TASK_SECONDS))

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from app.blueprints.admin import routes  # noqa: E402,F401
+from app.blueprints.admin import payments, routes  # noqa: E402,F401
