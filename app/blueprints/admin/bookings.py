@@ -1,0 +1,168 @@
+"""Bookings: list, create, edit, and the booking page."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+
+from app.blueprints.admin import bp
+from app.blueprints.admin.common import actor, org, owner_or_staff, page_arg, sitter_choices
+from app.blueprints.admin.forms import (
+    BookingDetailsForm,
+    BookingFilterForm,
+    BookingForm,
+    CancelForm,
+    ChangeSitterForm,
+    ConfirmForm,
+    RescheduleForm,
+    apply_domain_error,
+    cents,
+    options,
+    org_time_to_utc,
+    utc_to_org_time,
+)
+from app.errors import DomainError, InvalidInput
+from app.models import Booking
+from app.scoping import get_in_org_or_404
+from app.services import booking_editing
+from app.services.admin_queries import (
+    BookingFilters,
+    booking_details,
+    choices_for_booking_form,
+    list_bookings,
+)
+from app.templating import render_page_or_partial
+
+
+@bp.route("/bookings")
+@owner_or_staff
+def bookings():
+    clients, sitters = choices_for_booking_form(org().id)
+    form = BookingFilterForm(request.args)
+    form.sitter_id.choices = sitter_choices(sitters, "any")
+    form.client_id.choices = options([(0, "any")] + [(c.id, c.name) for c in clients])
+    filters = BookingFilters()
+    if form.validate():
+        filters = BookingFilters(date_from=form.date_from.data, date_to=form.date_to.data,
+                                 status=form.status.data or None, sitter_id=form.sitter_id.data or None,
+                                 client_id=form.client_id.data or None)
+    page = list_bookings(org().id, org().timezone, filters, page_arg())
+    return render_page_or_partial("admin/bookings.html", "admin/partials/booking_rows.html", listing=page,
+                                  form=form, args=request.args.to_dict())
+
+
+def _booking_form(booking: Booking | None = None) -> BookingForm:
+    clients, sitters = choices_for_booking_form(org().id)
+    if request.method == "GET" and booking is not None:
+        form = BookingForm(obj=booking)
+        form.start_at.data = utc_to_org_time(booking.start_at, org().timezone)
+        form.end_at.data = utc_to_org_time(booking.end_at, org().timezone)
+        form.price.data = booking.price_cents / 100
+        form.sitter_id.data = booking.sitter_id or 0
+    else:
+        form = BookingForm()
+        if request.method == "GET" and request.args.get("client_id", type=int):
+            form.client_id.data = request.args.get("client_id", type=int)
+    form.client_id.choices = options((c.id, f"{c.name} ({c.pet_names})" if c.pets else c.name)
+                                     for c in clients)
+    form.sitter_id.choices = sitter_choices(sitters, "— not assigned yet —")
+    return form
+
+
+def _booking_fields(form: BookingForm) -> dict:
+    tz = org().timezone
+    return {"client_id": form.client_id.data, "sitter_id": form.sitter_id.data or None,
+            "service": form.service.data, "start_at": org_time_to_utc(form.start_at.data, tz),
+            "end_at": org_time_to_utc(form.end_at.data, tz), "price_cents": cents(form.price.data),
+            "notes": form.notes.data, "actor": actor()}
+
+
+@bp.route("/bookings/new", methods=["GET", "POST"])
+@owner_or_staff
+def booking_new():
+    form = _booking_form()
+    if form.validate_on_submit():
+        try:
+            booking = booking_editing.create_booking(org().id, **_booking_fields(form))
+        except InvalidInput as exc:
+            apply_domain_error(form, exc)
+        else:
+            flash(f"Booking #{booking.id} created (pending).", "info")
+            return redirect(url_for("admin.booking_detail", booking_id=booking.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/booking_form.html", form=form, booking=None), status
+
+
+@bp.route("/bookings/<int:booking_id>/edit", methods=["GET", "POST"])
+@owner_or_staff
+def booking_edit(booking_id: int):
+    booking = get_in_org_or_404(Booking, booking_id)
+    if booking.status != "pending":
+        return _booking_page(booking)
+    form = _booking_form(booking)
+    if form.validate_on_submit():
+        try:
+            booking_editing.update_pending_booking(booking.id, **_booking_fields(form))
+        except InvalidInput as exc:
+            apply_domain_error(form, exc)
+        except DomainError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            flash("Booking saved.", "info")
+            return redirect(url_for("admin.booking_detail", booking_id=booking.id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/booking_form.html", form=form, booking=booking), status
+
+
+@bp.route("/bookings/<int:booking_id>/details", methods=["POST"])
+@owner_or_staff
+def booking_update_details(booking_id: int):
+    booking = get_in_org_or_404(Booking, booking_id)
+    forms = _action_forms(booking, posted="details_form")
+    form = forms["details_form"]
+    if form.validate_on_submit():
+        try:
+            booking_editing.update_booking_details(booking.id, service=form.service.data,
+                                                   price_cents=cents(form.price.data), notes=form.notes.data,
+                                                   actor=actor())
+        except InvalidInput as exc:
+            apply_domain_error(form, exc)
+        except DomainError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            flash("Booking saved.", "info")
+            return redirect(url_for("admin.booking_detail", booking_id=booking.id))
+    return _booking_page(booking, status=422, forms=forms)
+
+
+def _action_forms(booking: Booking, posted: str | None = None) -> dict:
+    """The small forms on the booking page; only the posted one reads the request."""
+    tz = org().timezone
+
+    def build(name: str, cls, **defaults):
+        return cls() if name == posted else cls(formdata=None, **defaults)
+
+    _, sitters = choices_for_booking_form(org().id)
+    forms = {
+        "cancel_form": build("cancel_form", CancelForm),
+        "sitter_form": build("sitter_form", ChangeSitterForm, sitter_id=booking.sitter_id or 0),
+        "reschedule_form": build("reschedule_form", RescheduleForm,
+                                 start_at=utc_to_org_time(booking.start_at, tz),
+                                 end_at=utc_to_org_time(booking.end_at, tz)),
+        "details_form": build("details_form", BookingDetailsForm, service=booking.service,
+                              price=booking.price_cents / 100, notes=booking.notes),
+    }
+    forms["sitter_form"].sitter_id.choices = sitter_choices(sitters, "— no sitter —")
+    return forms
+
+
+def _booking_page(booking: Booking, status: int = 200, forms: dict | None = None):
+    return render_template("admin/booking_detail.html", booking=booking, confirm=ConfirmForm(),
+                           stripe_enabled=bool(current_app.config.get("STRIPE_SECRET_KEY")),
+                           **booking_details(booking), **(forms or _action_forms(booking))), status
+
+
+@bp.route("/bookings/<int:booking_id>")
+@owner_or_staff
+def booking_detail(booking_id: int):
+    booking = get_in_org_or_404(Booking, booking_id)
+    return _booking_page(booking)
