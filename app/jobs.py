@@ -7,3 +7,21 @@ def send_message(message_id: int) -> str:
     from app.services.outbound import deliver_message
 
     return deliver_message(message_id)
+
+
+def run_automation(run_id: int) -> str:
+    from app.services.automations import run_automation as run
+
+    return run(run_id)
+
+
+def reconcile_automations() -> int:
+    from app.services.automations import reconcile_automations as reconcile
+
+    return reconcile()
+
+
+def complete_due_bookings() -> int:
+    from app.services.booking_lifecycle import complete_due_bookings as complete
+
+    return complete()

@@ -277,6 +277,12 @@ def enqueue(func: str, *args, queue: str = "default", job_id: str | None = None,
         _dispatch([call])
 
 
+def note_write(session: Session | None = None) -> None:
+    """Say this transaction wrote: Core statements (INSERT … ON CONFLICT, UPDATE) skip the
+    ORM flush that normally tells `enqueue` to hold jobs until commit."""
+    (session or db.session()).info["wrote"] = True
+
+
 def _has_uncommitted_writes(session: Session) -> bool:
     # A read-only transaction may simply be closed later: only writes defer a job.
     return bool(session.info.get("wrote") or session.new or session.dirty or session.deleted)

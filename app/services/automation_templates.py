@@ -1,0 +1,163 @@
+"""Automation texts: default templates, per-org overrides, sandboxed rendering.
+
+Variables a template may use (all plain strings, times in the org's timezone):
+
+    client_first_name   "Alex"
+    pet_names           "Mochi and Tofu"
+    sitter_first_name   "Sasha" ("your sitter" when none is assigned yet)
+    service             "Drop-in visit"
+    start_date          "Thu, Nov 26"
+    start_time          "9:00 AM"
+    end_date            "Thu, Nov 26"
+    end_time            "10:00 AM"
+    business_name       the org's name
+
+Rendering uses Jinja's SandboxedEnvironment with StrictUndefined: a template
+cannot reach Python internals, and an unknown variable is an error rather than
+an empty gap in a text a client receives.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import select
+
+from app.errors import DomainError, InvalidInput, NotFound
+from app.extensions import db
+from app.models import AUTOMATION_KINDS, AutomationTemplate, Booking, Org
+
+TEMPLATE_VARIABLES = {
+    "client_first_name": "The client's first name",
+    "pet_names": "The client's pets, e.g. \"Mochi and Tofu\"",
+    "sitter_first_name": "The assigned sitter's first name (\"your sitter\" if none yet)",
+    "service": "The booked service, e.g. \"Drop-in visit\"",
+    "start_date": "Start date in the business's timezone, e.g. \"Thu, Nov 26\"",
+    "start_time": "Start time in the business's timezone, e.g. \"9:00 AM\"",
+    "end_date": "End date in the business's timezone",
+    "end_time": "End time in the business's timezone",
+    "business_name": "The business's name",
+}
+
+DEFAULT_TEMPLATES = {
+    "booking_confirmation": (
+        "Hi {{ client_first_name }}! Your {{ service }} for {{ pet_names }} with {{ sitter_first_name }} "
+        "is confirmed for {{ start_date }} at {{ start_time }}. Reply to this number any time. "
+        "- {{ business_name }}"
+    ),
+    "night_before_reminder": (
+        "Reminder from {{ business_name }}: {{ sitter_first_name }} will see {{ pet_names }} tomorrow, "
+        "{{ start_date }}, {{ start_time }}-{{ end_time }}."
+    ),
+    "booking_cancelled": (
+        "Hi {{ client_first_name }}, your {{ service }} for {{ pet_names }} on {{ start_date }} at "
+        "{{ start_time }} has been cancelled. Questions? Just reply. - {{ business_name }}"
+    ),
+    "visit_followup": (
+        "Thanks for choosing {{ business_name }}, {{ client_first_name }}! We hope {{ pet_names }} "
+        "enjoyed the visit. Reply any time with feedback."
+    ),
+    "sitter_changed": (
+        "Hi {{ client_first_name }}, {{ sitter_first_name }} will now look after {{ pet_names }} on "
+        "{{ start_date }} at {{ start_time }}. Please text this number from now on. - {{ business_name }}"
+    ),
+}
+MAX_BODY = 1000  # characters of template source; a text of ~6 SMS segments at most
+
+_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+class TemplateRenderError(DomainError):
+    """A template could not produce a text; the run fails visibly and nothing is sent."""
+
+
+def validate_template(body: str) -> list[str]:
+    """Problems that would stop this template from rendering; an empty list means it is usable."""
+    if not body or not body.strip():
+        return ["The text is empty."]
+    errors = []
+    if len(body) > MAX_BODY:
+        errors.append(f"The text is too long ({len(body)} characters; at most {MAX_BODY}).")
+    try:
+        parsed = _env.parse(body)
+    except TemplateSyntaxError as exc:
+        return errors + [f"Syntax error on line {exc.lineno}: {exc.message}"]
+    for name in sorted(meta.find_undeclared_variables(parsed) - TEMPLATE_VARIABLES.keys()):
+        errors.append(f"Unknown variable: {name} (known: {', '.join(TEMPLATE_VARIABLES)})")
+    return errors
+
+
+def template_for(org_id: int, kind: str) -> tuple[str, bool]:
+    """(body, enabled) for one kind: the org's override, else the default."""
+    if kind not in AUTOMATION_KINDS:
+        raise InvalidInput(f"Unknown automation kind {kind!r}", field="kind")
+    row = db.session.execute(
+        select(AutomationTemplate.body, AutomationTemplate.enabled)
+        .where(AutomationTemplate.org_id == org_id, AutomationTemplate.kind == kind)
+    ).first()
+    if row is None:
+        return DEFAULT_TEMPLATES[kind], True
+    return row.body, row.enabled
+
+
+def _date(local: datetime) -> str:
+    return f"{local:%a}, {local:%b} {local.day}"
+
+
+def _time(local: datetime) -> str:
+    return f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+
+
+def template_context(booking: Booking, org: Org) -> dict[str, str]:
+    zone = ZoneInfo(org.timezone)
+    start, end = booking.start_at.astimezone(zone), booking.end_at.astimezone(zone)
+    return {
+        "client_first_name": booking.client.first_name,
+        "pet_names": booking.client.pet_names or "your pets",
+        "sitter_first_name": booking.sitter.first_name if booking.sitter else "your sitter",
+        "service": booking.service,
+        "start_date": _date(start),
+        "start_time": _time(start),
+        "end_date": _date(end),
+        "end_time": _time(end),
+        "business_name": org.name,
+    }
+
+
+def render_template_body(body: str, context: dict[str, str]) -> str:
+    """Render one template; any failure is a TemplateRenderError saying why."""
+    errors = validate_template(body)
+    if errors:
+        raise TemplateRenderError("; ".join(errors))
+    try:
+        text = _env.from_string(body).render(**context).strip()
+    except TemplateError as exc:
+        raise TemplateRenderError(f"Template failed to render: {exc}") from exc
+    if not text:
+        raise TemplateRenderError("Template rendered an empty text")
+    return text
+
+
+def render_for_booking(booking: Booking, kind: str) -> str:
+    org = db.session.get(Org, booking.org_id)
+    body, _enabled = template_for(booking.org_id, kind)
+    return render_template_body(body, template_context(booking, org))
+
+
+def preview_template(org_id: int, kind: str, body: str, booking_id: int) -> str:
+    """What `body` would send for this booking; InvalidInput lists the problems."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.org_id != org_id:
+        raise NotFound("Booking not found")
+    if kind not in AUTOMATION_KINDS:
+        raise InvalidInput(f"Unknown automation kind {kind!r}", field="kind")
+    errors = validate_template(body)
+    if errors:
+        raise InvalidInput(" ".join(errors), field="body")
+    try:
+        return render_template_body(body, template_context(booking, db.session.get(Org, org_id)))
+    except TemplateRenderError as exc:
+        raise InvalidInput(str(exc), field="body") from exc

@@ -1,0 +1,71 @@
+"""Row and advisory locks that serialise writers on PostgreSQL and on SQLite alike.
+
+PostgreSQL: `SELECT … FOR UPDATE` on a row that exists, `pg_advisory_xact_lock`
+on a key for something that has no row yet; both are released at commit or
+rollback. SQLite has one writer at a time: app/sqlite.py opens a deferred
+transaction, so the first statement of a serialised unit of work must be a
+write (it takes the database write lock, and later readers of the same rows
+wait on the busy timeout instead of working from a stale snapshot). There an
+advisory lock is a no-op because the whole database is already locked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select, text
+
+from app.extensions import db
+
+
+def is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def lock_row(model, row_id: int):
+    """Load one row for update (fresh from the database), or None when it does not exist.
+
+    On SQLite the write lock is taken first with a no-op UPDATE of that row, so
+    the caller must call this before anything else in its transaction.
+    """
+    if not is_postgresql():
+        # Raw SQL: an ORM update would also bump `updated_at` (onupdate).
+        table = model.__table__.name
+        db.session.execute(text(f"UPDATE {table} SET id = id WHERE id = :id"), {"id": row_id})
+    # FOR NO KEY UPDATE: serialises writers of this row, yet lets other
+    # transactions insert rows that reference it (their foreign-key checks take
+    # KEY SHARE, which plain FOR UPDATE would block into a deadlock).
+    query = (select(model).where(model.id == row_id).with_for_update(of=model, key_share=True)
+             .execution_options(populate_existing=True))
+    return db.session.scalar(query)
+
+
+def advisory_key(*parts) -> int:
+    """A signed 64-bit key for pg_advisory_xact_lock from readable parts."""
+    digest = hashlib.blake2b(":".join(str(p) for p in parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def advisory_lock(*parts) -> None:
+    """Serialise work on something that has no row yet, until this transaction ends."""
+    if is_postgresql():
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(*parts)})
+
+
+def insert_if_absent(model, conflict_columns: tuple[str, ...], **values) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new id, or None when the row existed.
+
+    The unique constraint decides, so two writers racing past a "does it exist?"
+    check can never both create the row.
+    """
+    from app.queue import note_write
+
+    if is_postgresql():
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = (insert(model.__table__).values(**values)
+                 .on_conflict_do_nothing(index_elements=list(conflict_columns))
+                 .returning(model.__table__.c.id))
+    note_write()
+    return db.session.execute(statement).scalar()

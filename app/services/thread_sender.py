@@ -1,0 +1,46 @@
+"""Automation texts leave from the booking thread's masking number (front desk if none)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.errors import DomainError, NotFound
+from app.extensions import db
+from app.models import Booking, Message, Thread
+from app.services.audit import record_event
+from app.services.automation_templates import render_for_booking
+from app.services.numbers import front_desk_number_id
+from app.services.outbound import queue_outbound_message
+
+
+class NoSendingNumber(DomainError):
+    """The booking has no thread and the org has no front-desk number to fall back to."""
+
+
+def send_automation_message_via_thread(booking_id: int, kind: str) -> Message:
+    """Render the org's template for `kind` and queue it to the client.
+
+    Runs in the caller's transaction (the automation job commits): the Message
+    row is added `queued` and sent by its own job after commit. Raises
+    TemplateRenderError (nothing queued) when the template cannot render.
+    """
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound("Booking not found")
+    body = render_for_booking(booking, kind)
+    thread = db.session.execute(
+        select(Thread.id, Thread.message_number_id)
+        .where(Thread.org_id == booking.org_id, Thread.client_id == booking.client_id,
+               Thread.booking_id == booking.id)
+    ).first()
+    if thread is not None:
+        thread_id, number_id = thread.id, thread.message_number_id
+    else:
+        thread_id, number_id = None, front_desk_number_id(booking.org_id)
+        if number_id is None:
+            raise NoSendingNumber("No thread and no front-desk number to send from")
+        record_event(booking.org_id, "automation.fallback_front_desk", booking_id=booking.id,
+                     kind=kind, number_id=number_id, reason="no_thread")
+    return queue_outbound_message(org_id=booking.org_id, thread_id=thread_id, from_number_id=number_id,
+                                  to_e164=booking.client.phone_e164, body=body,
+                                  sender_kind="automation")
