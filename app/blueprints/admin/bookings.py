@@ -24,6 +24,7 @@ from app.errors import DomainError, InvalidInput
 from app.models import Booking
 from app.scoping import get_in_org_or_404
 from app.services import booking_editing
+from app.services.booking_confirmed import on_booking_confirmed
 from app.services.admin_queries import (
     BookingFilters,
     booking_details,
@@ -166,3 +167,21 @@ def _booking_page(booking: Booking, status: int = 200, forms: dict | None = None
 def booking_detail(booking_id: int):
     booking = get_in_org_or_404(Booking, booking_id)
     return _booking_page(booking)
+
+
+@bp.route("/bookings/<int:booking_id>/confirm", methods=["POST"])
+@owner_or_staff
+def booking_confirm(booking_id: int):
+    """Confirm by hand (or finish a confirmed booking's setup): the handler a payment calls."""
+    booking = get_in_org_or_404(Booking, booking_id)
+    if ConfirmForm().validate_on_submit():
+        if booking.status not in ("pending", "confirmed"):
+            flash(f"Booking #{booking.id} is {booking.status}; it cannot be confirmed.", "error")
+        else:
+            result = on_booking_confirmed(booking.id, actor=actor())
+            if result.no_number:
+                flash("Confirmed, but there is no number to give it a thread: add a number, then confirm "
+                      "again.", "error")
+            else:
+                flash(f"Booking #{booking.id} confirmed; the client gets the confirmation text.", "info")
+    return redirect(url_for("admin.booking_detail", booking_id=booking.id))
