@@ -1,4 +1,4 @@
-"""Operator commands: `flask --app app seed-demo`, `create-user`, `run-due-jobs`."""
+"""Operator commands: `flask --app app seed-demo`, `create-user`, `proof`."""
 
 from __future__ import annotations
 
@@ -38,3 +38,22 @@ def register_commands(app: Flask) -> None:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(2)
         click.echo(f"Created {user.role} {user.email} (id {user.id})")
+
+    @app.cli.command("proof")
+    @click.option("--url", default=None,
+                  help="Base URL of a running instance on this database (default: in-process).")
+    @click.option("--wait", "wait_seconds", default=10.0, show_default=True,
+                  help="Seconds to wait for the confirmation text when a worker sends it.")
+    def proof_command(url: str | None, wait_seconds: float) -> None:
+        """Pay a proof booking through a signed Stripe webhook and print what it produced."""
+        from app.proof import ProofSetupError, run_proof
+
+        try:
+            report = run_proof(url=url, wait_seconds=wait_seconds)
+        except ProofSetupError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+        for line in report.lines:
+            click.echo(line)
+        if not report.ok:
+            sys.exit(1)

@@ -10,6 +10,7 @@ from app.blueprints.admin import (  # noqa: E402,F401 - routes attach to bp
     bookings,
     inbox,
     numbers,
+    payments,
     people,
     routes,
     settings,

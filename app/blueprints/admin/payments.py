@@ -1,0 +1,56 @@
+"""Owner and staff actions on a booking's payment: a Stripe link, or "paid in person"."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, request, url_for
+from flask_login import current_user
+
+from app.blueprints.admin import bp
+from app.blueprints.auth.routes import role_required
+from app.errors import DomainError
+from app.models import Booking
+from app.scoping import get_in_org_or_404
+from app.services.payments import create_payment_link, mark_paid_in_person
+
+
+@bp.route("/bookings/<int:booking_id>/payment-link", methods=["POST"])
+@role_required("owner", "staff")
+def send_payment_link(booking_id: int):
+    get_in_org_or_404(Booking, booking_id)
+    try:
+        link = create_payment_link(booking_id, actor=_actor())
+    except DomainError as exc:
+        flash(str(exc), "error")
+    else:
+        sent = "texted to the client from the front-desk number" if link.texted else \
+            "not texted (no active front-desk number, or the client opted out); share it yourself"
+        flash(f"Payment link created and {sent}: {link.url}", "success")
+    return redirect(_back())
+
+
+@bp.route("/bookings/<int:booking_id>/paid-in-person", methods=["POST"])
+@role_required("owner", "staff")
+def paid_in_person(booking_id: int):
+    get_in_org_or_404(Booking, booking_id)
+    try:
+        mark_paid_in_person(booking_id, actor=_actor())
+    except DomainError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Booking #{booking_id} is recorded as paid in person and confirmed.", "success")
+    return redirect(_back())
+
+
+def _actor() -> str:
+    return f"user:{current_user.id}"
+
+
+def _back() -> str:
+    """Back to the page the button was on, if it is one of ours."""
+    target = request.referrer or ""
+    parts = urlsplit(target)
+    if parts.netloc == request.host and parts.path.startswith("/admin"):
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return url_for("admin.home")

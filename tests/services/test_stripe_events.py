@@ -1,0 +1,334 @@
+"""Stripe events end to end: signed delivery → stored once → booking confirmed or cancelled.
+
+Each test posts real-shaped, signed events to /webhooks/stripe and asserts on the
+database: the payment, the booking, the thread and window, and the confirmation
+text's From number in the outbox.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import (
+    Alert,
+    AssignmentWindow,
+    Booking,
+    EventLog,
+    OutboxEntry,
+    Payment,
+    StripeEvent,
+    Thread,
+)
+from tests import stripe_payloads as sp
+
+
+def _count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _texts_to(client_phone: str) -> list[OutboxEntry]:
+    return db.session.scalars(
+        select(OutboxEntry).where(OutboxEntry.to_e164 == client_phone).order_by(OutboxEntry.id)
+    ).all()
+
+
+def _assert_confirmed_once(booking_id: int) -> Thread:
+    """Confirmed, one thread, one window, exactly one text, sent from the thread's number."""
+    db.session.rollback()
+    booking = db.session.get(Booking, booking_id)
+    assert booking.status == "confirmed" and booking.paid_at is not None
+    [thread] = db.session.scalars(select(Thread).where(Thread.booking_id == booking_id)).all()
+    [window] = db.session.scalars(
+        select(AssignmentWindow).where(AssignmentWindow.booking_id == booking_id)
+    ).all()
+    assert window.thread_id == thread.id and window.starts_at == booking.start_at
+    [text] = _texts_to(booking.client.phone_e164)
+    assert text.from_e164 == thread.message_number.e164
+    return thread
+
+
+@pytest.fixture
+def paid_booking(make):
+    """A pending booking whose sitter has a dedicated masking number."""
+    number = make.number("sitter")
+    make.number("front_desk")
+    booking = make.booking(sitter=number.sitter)
+    return booking, number
+
+
+def test_paid_checkout_confirms_the_booking_and_texts_from_the_masking_number(client, paid_booking):
+    booking, number = paid_booking
+    session = sp.checkout_session(booking)
+    evt = sp.event("checkout.session.completed", session)
+    response = sp.deliver(client, evt)
+    assert response.status_code == 200 and response.get_json()["status"] == "processed"
+
+    thread = _assert_confirmed_once(booking.id)
+    assert thread.message_number_id == number.id
+    [payment] = db.session.scalars(select(Payment).where(Payment.booking_id == booking.id)).all()
+    assert (payment.kind, payment.amount_cents, payment.currency) == ("checkout", 3500, "usd")
+    assert payment.reference == session["payment_intent"] and payment.stripe_event_id == evt["id"]
+    row = db.session.get(StripeEvent, evt["id"])
+    assert (row.status, row.booking_id, row.org_id, row.attempts) == (
+        "processed",
+        booking.id,
+        booking.org_id,
+        1,
+    )
+    kinds = db.session.scalars(select(EventLog.kind).where(EventLog.booking_id == booking.id)).all()
+    assert "payment.received" in kinds and "booking.confirmed" in kinds
+
+
+def test_async_payment_confirms_after_an_unpaid_checkout(client, paid_booking):
+    booking, _ = paid_booking
+    session = sp.checkout_session(booking, payment_status="unpaid")
+    unpaid = sp.event("checkout.session.completed", session)
+    assert sp.deliver(client, unpaid).get_json()["status"] == "ignored"
+    db.session.rollback()
+    assert db.session.get(Booking, booking.id).status == "pending"
+    assert "payment_status 'unpaid'" in db.session.get(StripeEvent, unpaid["id"]).reason
+
+    session["payment_status"] = "paid"
+    assert (
+        sp.deliver(
+            client, sp.event("checkout.session.async_payment_succeeded", session)
+        ).status_code
+        == 200
+    )
+    _assert_confirmed_once(booking.id)
+
+
+def test_payment_intent_succeeded_confirms(client, paid_booking):
+    booking, _ = paid_booking
+    intent = sp.payment_intent(booking)
+    assert sp.deliver(client, sp.event("payment_intent.succeeded", intent)).status_code == 200
+    _assert_confirmed_once(booking.id)
+    payment = db.session.scalar(select(Payment).where(Payment.booking_id == booking.id))
+    assert (payment.kind, payment.reference) == ("payment_intent", intent["id"])
+
+
+@pytest.mark.parametrize("first", ["checkout", "intent"])
+def test_session_and_intent_for_one_booking_confirm_once_in_either_order(
+    client, paid_booking, first
+):
+    booking, _ = paid_booking
+    intent = sp.payment_intent(booking)
+    events = {
+        "checkout": sp.event(
+            "checkout.session.completed", sp.checkout_session(booking, intent_id=intent["id"])
+        ),
+        "intent": sp.event("payment_intent.succeeded", intent),
+    }
+    second = "intent" if first == "checkout" else "checkout"
+    answers = [sp.deliver(client, events[name]).get_json() for name in (first, second)]
+    assert [a["status"] for a in answers] == ["processed", "ignored"]
+    assert "already paid" in answers[1]["reason"]
+    _assert_confirmed_once(booking.id)
+    assert _count(Payment, Payment.booking_id == booking.id) == 1
+
+
+def test_same_event_delivered_twice_is_applied_once(client, paid_booking):
+    booking, _ = paid_booking
+    evt = sp.event("checkout.session.completed", sp.checkout_session(booking))
+    first, second = sp.deliver(client, evt), sp.deliver(client, evt)
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.get_json()["duplicate"] is True
+    _assert_confirmed_once(booking.id)
+    assert _count(Payment) == 1
+    assert db.session.get(StripeEvent, evt["id"]).attempts == 1
+
+
+def test_full_refund_cancels_and_a_late_success_does_not_revive(client, paid_booking):
+    booking, _ = paid_booking
+    session = sp.checkout_session(booking)
+    sp.deliver(client, sp.event("checkout.session.completed", session))
+    _assert_confirmed_once(booking.id)
+
+    refund = sp.charge(booking, intent_id=session["payment_intent"], amount=3500, refunded=3500)
+    answer = sp.deliver(client, sp.event("charge.refunded", refund)).get_json()
+    assert answer["status"] == "processed"
+    db.session.rollback()
+    booking = db.session.get(Booking, booking.id)
+    assert booking.status == "cancelled" and booking.cancel_reason == "refunded"
+    refund_row = db.session.scalar(select(Payment).where(Payment.kind == "refund"))
+    assert (refund_row.amount_cents, refund_row.reference) == (3500, refund["id"])
+
+    late = sp.event(
+        "payment_intent.succeeded", sp.payment_intent(booking, intent_id=session["payment_intent"])
+    )
+    answer = sp.deliver(client, late).get_json()
+    assert answer["status"] == "ignored" and "cancelled" in answer["reason"]
+    db.session.rollback()
+    assert db.session.get(Booking, booking.id).status == "cancelled"
+    assert _count(Payment, Payment.kind != "refund") == 1
+    assert db.session.get(StripeEvent, late["id"]).status == "ignored"
+
+
+def test_refund_without_metadata_is_matched_through_the_payment_intent(client, paid_booking):
+    booking, _ = paid_booking
+    session = sp.checkout_session(booking)
+    sp.deliver(client, sp.event("checkout.session.completed", session))
+    refund = sp.charge(
+        intent_id=session["payment_intent"], amount=3500, refunded=3500, with_metadata=False
+    )
+    assert refund["metadata"] == {}
+    assert (
+        sp.deliver(client, sp.event("charge.refunded", refund)).get_json()["status"] == "processed"
+    )
+    db.session.rollback()
+    assert db.session.get(Booking, booking.id).status == "cancelled"
+
+
+def test_partial_refunds_are_recorded_and_leave_the_booking_alone(client, paid_booking):
+    booking, _ = paid_booking
+    session = sp.checkout_session(booking)
+    sp.deliver(client, sp.event("checkout.session.completed", session))
+    charge = sp.charge(booking, intent_id=session["payment_intent"], amount=3500, refunded=1000)
+    answer = sp.deliver(client, sp.event("charge.refunded", charge)).get_json()
+    assert answer["status"] == "processed" and "partial" in answer["reason"]
+    charge.update(amount_refunded=1500)  # a second partial refund on the same charge
+    sp.deliver(client, sp.event("charge.refunded", charge))
+    db.session.rollback()
+    assert db.session.get(Booking, booking.id).status == "confirmed"
+    refunds = db.session.scalars(
+        select(Payment.amount_cents).where(Payment.kind == "refund").order_by(Payment.id)
+    ).all()
+    assert refunds == [1000, 500]
+
+
+def test_success_for_a_booking_cancelled_by_the_owner_is_ignored_and_owners_are_alerted(
+    client, make
+):
+    booking = make.booking(status="cancelled", cancel_reason="client changed plans")
+    evt = sp.event("payment_intent.succeeded", sp.payment_intent(booking))
+    answer = sp.deliver(client, evt).get_json()
+    assert answer["status"] == "ignored" and "client changed plans" in answer["reason"]
+    db.session.rollback()
+    assert db.session.get(Booking, booking.id).status == "cancelled"
+    assert _count(Payment) == 0 and _count(Thread) == 0
+    alert = db.session.scalar(select(Alert))
+    assert alert.kind == "payment.after_cancel" and alert.booking_id == booking.id
+
+
+@pytest.mark.parametrize(
+    "metadata,reason",
+    [
+        ({}, "no metadata.booking_id"),
+        ({"booking_id": "999999"}, "does not exist"),
+        ({"booking_id": "abc"}, "not a Pawline booking id"),
+    ],
+)
+def test_events_for_bookings_we_do_not_have_are_recorded_and_answered_200(
+    client, make, metadata, reason
+):
+    booking = make.booking()
+    intent = sp.payment_intent(booking)
+    intent["metadata"] = metadata
+    evt = sp.event("payment_intent.succeeded", intent)
+    response = sp.deliver(client, evt)
+    assert response.status_code == 200  # Stripe must stop retrying
+    row = db.session.get(StripeEvent, evt["id"])
+    assert row.status == "ignored" and reason in row.reason and row.booking_id is None
+    assert _count(Payment) == 0
+
+
+def test_metadata_naming_another_org_is_not_applied(client, make):
+    booking = make.booking()
+    other = make.org(name="Elsewhere")
+    intent = sp.payment_intent(booking)
+    intent["metadata"]["org_id"] = str(other.id)
+    evt = sp.event("payment_intent.succeeded", intent)
+    assert sp.deliver(client, evt).get_json()["status"] == "ignored"
+    db.session.rollback()
+    assert db.session.get(Booking, booking.id).status == "pending" and _count(Payment) == 0
+
+
+def test_a_failed_event_is_stored_as_failed_and_applied_when_stripe_retries(
+    client, paid_booking, monkeypatch
+):
+    import app.services.booking_confirmed as booking_confirmed
+
+    booking, _ = paid_booking
+    real = booking_confirmed.on_booking_confirmed
+
+    def broken(booking_id, actor=None):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(booking_confirmed, "on_booking_confirmed", broken)
+    evt = sp.event("checkout.session.completed", sp.checkout_session(booking))
+    response = sp.deliver(client, evt)
+    assert response.status_code == 500
+    db.session.rollback()
+    row = db.session.get(StripeEvent, evt["id"])
+    assert row.status == "failed" and "database went away" in row.reason
+    assert _count(Payment) == 0 and db.session.get(Booking, booking.id).paid_at is None
+
+    monkeypatch.setattr(booking_confirmed, "on_booking_confirmed", real)
+    assert sp.deliver(client, evt).get_json()["status"] == "processed"
+    _assert_confirmed_once(booking.id)
+    assert db.session.get(StripeEvent, evt["id"]).attempts == 2
+
+
+def test_paid_in_person_confirms_through_the_same_handler(make, login_as, paid_booking):
+    booking, _ = paid_booking
+    client = login_as(make.user("staff"))
+    response = client.post(f"/admin/bookings/{booking.id}/paid-in-person")
+    assert response.status_code == 302
+    _assert_confirmed_once(booking.id)
+    payment = db.session.scalar(select(Payment))
+    assert (payment.kind, payment.amount_cents) == ("manual", booking.price_cents)
+    again = client.post(f"/admin/bookings/{booking.id}/paid-in-person")
+    with client.session_transaction() as session:
+        assert session["_flashes"][-1][0] == "error"
+    assert again.status_code == 302 and _count(Payment) == 1
+
+
+@pytest.mark.postgres_only
+def test_twenty_concurrent_deliveries_give_200s_and_one_confirmation(app_factory, paid_booking):
+    booking, _ = paid_booking
+    concurrent_app = app_factory(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 25, "max_overflow": 5})
+    evt = sp.event("checkout.session.completed", sp.checkout_session(booking))
+    body, headers = sp.signed(evt)
+    start = threading.Barrier(20)
+    statuses: list[int] = []
+
+    def deliver_once():
+        with concurrent_app.app_context():
+            client = concurrent_app.test_client()
+            start.wait()
+            statuses.append(client.post("/webhooks/stripe", data=body, headers=headers).status_code)
+            db.session.remove()
+
+    threads = [threading.Thread(target=deliver_once) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert statuses == [200] * 20
+    _assert_confirmed_once(booking.id)
+    assert _count(Payment) == 1 and _count(StripeEvent) == 1
+    assert db.session.get(StripeEvent, evt["id"]).attempts == 1
+
+
+def test_with_rq_the_webhook_answers_before_any_text_is_sent(redis_app, clock):
+    """The request only queues: the text goes out when a worker runs the job."""
+    from app.worker import build_worker
+    from tests.factories import Factories
+
+    make = Factories(db.session, clock)
+    number = make.number("sitter")
+    booking = make.booking(sitter=number.sitter)
+    evt = sp.event("checkout.session.completed", sp.checkout_session(booking))
+    assert sp.deliver(redis_app.test_client(), evt).status_code == 200
+    db.session.rollback()
+    assert db.session.get(Booking, booking.id).status == "confirmed"
+    assert _texts_to(booking.client.phone_e164) == []
+
+    build_worker(redis_app, forking=False).work(burst=True)
+    db.session.rollback()
+    [text] = _texts_to(booking.client.phone_e164)
+    assert text.from_e164 == number.e164
