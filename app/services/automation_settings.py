@@ -32,7 +32,7 @@ def save_template(org_id: int, kind: str, body: str, actor: str = "system") -> A
         raise InvalidInput(" ".join(errors), field="body")
     row = _template_row(org_id, kind)
     row.body = body
-    record_event(org_id, "automation.template_saved", actor=actor, kind=kind)
+    record_event(org_id, "automation.template_saved", actor=actor, automation=kind)
     db.session.commit()
     return row
 
@@ -40,7 +40,7 @@ def save_template(org_id: int, kind: str, body: str, actor: str = "system") -> A
 def reset_template(org_id: int, kind: str, actor: str = "system") -> AutomationTemplate:
     row = _template_row(org_id, kind)
     row.body = DEFAULT_TEMPLATES[kind]
-    record_event(org_id, "automation.template_reset", actor=actor, kind=kind)
+    record_event(org_id, "automation.template_reset", actor=actor, automation=kind)
     db.session.commit()
     return row
 
@@ -49,7 +49,7 @@ def set_kind_enabled(org_id: int, kind: str, enabled: bool, actor: str = "system
     """Switch one kind on or off; runs of a switched-off kind are skipped when due."""
     row = _template_row(org_id, kind)
     row.enabled = enabled
-    record_event(org_id, "automation.enabled" if enabled else "automation.disabled", actor=actor, kind=kind)
+    record_event(org_id, "automation.enabled" if enabled else "automation.disabled", actor=actor, automation=kind)
     db.session.commit()
     return row
 
@@ -62,7 +62,7 @@ def retry_failed_run(run_id: int, actor: str = "system") -> AutomationRun:
     org = db.session.get(Org, run.org_id)
     due = after_quiet_hours(utcnow(), org)
     run.status, run.scheduled_for, run.reason = "scheduled", due, None
-    record_event(run.org_id, "automation.retried", booking_id=run.booking_id, actor=actor, kind=run.kind,
+    record_event(run.org_id, "automation.retried", booking_id=run.booking_id, actor=actor, automation=run.kind,
                  run_id=run.id)
     db.session.flush()
     enqueue_run(run.id, run.job_id, due)

@@ -34,7 +34,7 @@ def add_number(org_id: int, *, e164: str, kind: str, sitter_id: int | None = Non
                         label=(label or "").strip() or None)
     db.session.add(row)
     db.session.flush()
-    record_event(org_id, "number.added", sitter_id=sitter_id, actor=actor, number_id=row.id, kind=kind)
+    record_event(org_id, "number.added", sitter_id=sitter_id, actor=actor, number_id=row.id, number_kind=kind)
     db.session.commit()
     return row
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from app.blueprints.admin import bp
 from app.blueprints.admin.common import actor, org, owner_or_staff, page_arg, sitter_choices
@@ -25,6 +25,7 @@ from app.models import Booking
 from app.scoping import get_in_org_or_404
 from app.services import booking_editing
 from app.services.booking_confirmed import on_booking_confirmed
+from app.services.payments import stripe_is_configured
 from app.services.admin_queries import (
     BookingFilters,
     booking_details,
@@ -158,7 +159,7 @@ def _action_forms(booking: Booking, posted: str | None = None) -> dict:
 
 def _booking_page(booking: Booking, status: int = 200, forms: dict | None = None):
     return render_template("admin/booking_detail.html", booking=booking, confirm=ConfirmForm(),
-                           stripe_enabled=bool(current_app.config.get("STRIPE_SECRET_KEY")),
+                           stripe_enabled=stripe_is_configured(),
                            **booking_details(booking), **(forms or _action_forms(booking))), status
 
 

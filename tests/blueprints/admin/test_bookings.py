@@ -91,3 +91,16 @@ def test_bookings_list_filters_by_status_sitter_and_date(client, login_as, make,
     assert "<html" not in fragment.get_data(as_text=True) and "Other Client" in fragment.get_data(as_text=True)
     assert "HX-Request" in fragment.headers["Vary"]
     assert mine.id
+
+
+def test_payment_buttons_on_a_pending_booking(app_factory, make, db):
+    booking = make.booking()
+    owner = make.user("owner")
+    for stripe_key, shows_link in ((None, False), ("sk_test_admin", True)):
+        app = app_factory(STRIPE_SECRET_KEY=stripe_key)
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(owner.id)
+        page = client.get(f"/admin/bookings/{booking.id}").get_data(as_text=True)
+        assert "Paid in person" in page
+        assert ("Send payment link" in page) is shows_link
