@@ -111,5 +111,11 @@ def start_embedded_scheduler(app: Flask) -> None:
     from app.queue import get_queue
 
     if app.config["EMBEDDED_SCHEDULER"] and not app.config["REDIS_URL"]:
+        from app.worker import PERIODIC_TASK_SECONDS, periodic_tasks, run_tasks
+
+        # Like a worker: reconcile automations at start (the heap died with the last
+        # process) and run the periodic tasks every few minutes.
         with app.app_context():
-            get_queue().start_scheduler_thread()
+            get_queue().start_scheduler_thread(
+                periodic=lambda: run_tasks(app, periodic_tasks(app)),
+                periodic_seconds=app.config.get("PERIODIC_TASK_SECONDS", PERIODIC_TASK_SECONDS))

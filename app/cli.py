@@ -18,7 +18,7 @@ def register_commands(app: Flask) -> None:
 
         result = seed_demo()
         click.echo(f"Demo org: {result['org']} ({'created' if result['created'] else 'already there'})")
-        click.echo("Logins (password for all: %s):" % DEMO_PASSWORD)
+        click.echo(f"Logins (password for all: {DEMO_PASSWORD}):")
         for role, email in result["logins"]:
             click.echo(f"  {role:<7} {email}")
 

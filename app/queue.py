@@ -14,6 +14,7 @@ import importlib
 import itertools
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -154,13 +155,19 @@ class InProcessQueue:
     def close(self) -> None:
         """Nothing to release: the heap dies with the process."""
 
-    def start_scheduler_thread(self, tick_seconds: float = 1.0) -> None:
+    def start_scheduler_thread(self, tick_seconds: float = 1.0, periodic=None,
+                               periodic_seconds: float = 300) -> None:
+        """Fire due jobs every tick; call `periodic()` at start and every periodic_seconds."""
         if self._thread is not None:
             return
 
         def loop() -> None:
             stop = threading.Event()
+            next_periodic = 0.0
             while not stop.wait(tick_seconds):
+                if periodic is not None and time.monotonic() >= next_periodic:
+                    next_periodic = time.monotonic() + periodic_seconds
+                    periodic()
                 try:
                     self.run_due()
                 except Exception:  # the loop must outlive one bad job

@@ -14,6 +14,32 @@ from app.queue import QUEUE_NAMES, get_queue
 
 log = logging.getLogger(__name__)
 
+# Run each time a worker starts: re-enqueue scheduled automations Redis may have lost.
+WORKER_START_TASKS = ("app.jobs.reconcile_automations",)
+# Run every PERIODIC_TASK_SECONDS from each worker's loop (RQ maintenance) and from the
+# embedded scheduler thread: reconcile again (a Redis flush while workers run) and
+# complete bookings whose window has ended. Both are idempotent, so N workers doing
+# it is harmless; the worker loop needs no Redis-held schedule that could itself be lost.
+PERIODIC_TASKS = ("app.jobs.reconcile_automations", "app.jobs.complete_due_bookings")
+PERIODIC_TASK_SECONDS = 300
+
+
+def run_tasks(app: Flask, names) -> None:
+    """Run named jobs in a fresh app context each; one failing does not stop the rest."""
+    from app.queue import resolve
+
+    for name in names:
+        try:
+            with app.app_context():
+                log.info("task %s", name)
+                resolve(name)()
+        except Exception:  # a bad run must not take the worker down
+            log.exception("task %s failed", name)
+
+
+def periodic_tasks(app: Flask) -> tuple[str, ...]:
+    return tuple(app.config.get("PERIODIC_TASKS", PERIODIC_TASKS))
+
 
 class _AppContextMixin:
     flask_app: Flask
@@ -28,6 +54,10 @@ class _AppContextMixin:
             log.info("job %s start %s", job.id, job.func_name)
             return super().perform_job(job, queue)
 
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        run_tasks(self.flask_app, periodic_tasks(self.flask_app))
+
 
 class AppWorker(_AppContextMixin, Worker):
     """Forking worker (RQ's default): a crash in a job cannot take the worker down."""
@@ -41,7 +71,8 @@ def build_worker(app: Flask, *, forking: bool = True, queue_names=QUEUE_NAMES):
     backend = get_queue()
     cls = AppWorker if forking else AppSimpleWorker
     worker = cls([backend.queue(name) for name in queue_names], connection=backend.redis,
-                 serializer=JSONSerializer)
+                 serializer=JSONSerializer,
+                 maintenance_interval=app.config.get("PERIODIC_TASK_SECONDS", PERIODIC_TASK_SECONDS))
     worker.flask_app = app
     worker._parent_pid = os.getpid()
     return worker
@@ -49,8 +80,4 @@ def build_worker(app: Flask, *, forking: bool = True, queue_names=QUEUE_NAMES):
 
 def on_worker_start(app: Flask) -> None:
     """Work that must happen each time a worker starts (re-enqueue what Redis lost)."""
-    for task in app.config.get("WORKER_START_TASKS", ()):
-        log.info("worker start task %s", task)
-        from app.queue import resolve
-
-        resolve(task)()
+    run_tasks(app, app.config.get("WORKER_START_TASKS", WORKER_START_TASKS))

@@ -37,7 +37,7 @@ class Factories:
 
     def phone(self) -> str:
         """A valid, unique US number (+1 202 3xx xxxx)."""
-        return "+1202%07d" % (3000000 + self._next())
+        return f"+1202{3000000 + self._next():07d}"
 
     def _save(self, row):
         self.session.add(row)

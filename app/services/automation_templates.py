@@ -82,10 +82,11 @@ def validate_template(body: str) -> list[str]:
     if len(body) > MAX_BODY:
         errors.append(f"The text is too long ({len(body)} characters; at most {MAX_BODY}).")
     try:
-        parsed = _env.parse(body)
+        # Finding the variables compiles the template: unknown filters fail here too.
+        names = meta.find_undeclared_variables(_env.parse(body))
     except TemplateSyntaxError as exc:
         return errors + [f"Syntax error on line {exc.lineno}: {exc.message}"]
-    for name in sorted(meta.find_undeclared_variables(parsed) - TEMPLATE_VARIABLES.keys()):
+    for name in sorted(names - TEMPLATE_VARIABLES.keys()):
         errors.append(f"Unknown variable: {name} (known: {', '.join(TEMPLATE_VARIABLES)})")
     return errors
 

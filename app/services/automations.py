@@ -202,10 +202,10 @@ def run_automation(run_id: int) -> str:
         return _finish(run, "cancelled", "booking_cancelled")
     elif booking.status == "pending":
         return _finish(run, "skipped", "booking_not_confirmed")
-    if run.kind == "night_before_reminder" and booking.start_at <= now:
-        return _finish(run, "skipped", "visit_already_started")
     if booking.client.opted_out:
         return _finish(run, "skipped", "opted_out")
+    if run.kind == "night_before_reminder" and booking.start_at <= now:
+        return _finish(run, "skipped", "visit_already_started")
     if in_quiet_hours(now, org):
         run.scheduled_for = after_quiet_hours(now, org)
         enqueue_run(run.id, run.job_id, run.scheduled_for)
@@ -220,7 +220,8 @@ def run_automation(run_id: int) -> str:
         message = send_automation_message_via_thread(booking.id, run.kind)
     except (TemplateRenderError, NoSendingNumber) as exc:
         reason = str(exc)[:300]
-        record_event(run.org_id, "automation.failed", booking_id=booking.id, kind=run.kind, reason=reason)
+        record_event(run.org_id, "automation.failed", booking_id=booking.id, automation=run.kind,
+                     reason=reason)
         raise_alert(run.org_id, "automation.failed",
                     f"The {run.kind.replace('_', ' ')} text for booking #{booking.id} was not sent: {reason}",
                     booking_id=booking.id)

@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import Alert, AssignmentWindow, Booking, Org, Thread
 from app.services.audit import raise_alert, record_event
 from app.services.automations import plan_confirmed_booking
+from app.services.booking_threads import is_booking_thread
 from app.services.locking import advisory_lock, insert_if_absent, lock_row
 from app.services.numbers import choose_masking_number
 
@@ -94,9 +95,7 @@ def on_booking_confirmed(booking_id: int, actor: str = "system") -> ConfirmResul
         record_event(booking.org_id, "number.assigned", booking_id=booking.id, thread_id=thread_id,
                      actor=actor, number_id=choice.number_id, reason=choice.reason)
     else:
-        thread_id = db.session.scalar(select(Thread.id).where(
-            Thread.org_id == booking.org_id, Thread.client_id == booking.client_id,
-            Thread.booking_id == booking.id))
+        thread_id = db.session.scalar(select(Thread.id).where(is_booking_thread(booking)))
     result.thread_id = thread_id
 
     starts_at, ends_at = window_times(booking, org)
@@ -125,7 +124,7 @@ def sync_window(window: AssignmentWindow, booking: Booking, org: Org, actor: str
         changes.update(starts_at=starts_at.isoformat(), ends_at=ends_at.isoformat())
         window.starts_at, window.ends_at = starts_at, ends_at
     if window.sitter_id != booking.sitter_id:
-        changes.update(sitter_id=booking.sitter_id, previous_sitter_id=window.sitter_id)
+        changes.update(new_sitter_id=booking.sitter_id, previous_sitter_id=window.sitter_id)
         window.sitter_id = booking.sitter_id
     if changes:
         record_event(booking.org_id, "window.updated", booking_id=booking.id, thread_id=window.thread_id,

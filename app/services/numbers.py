@@ -10,6 +10,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import AssignmentWindow, Booking, MessageNumber, Thread
 from app.queue import note_write
+from app.services.booking_threads import is_booking_thread
 from app.services.locking import advisory_lock
 
 SITTER_DEDICATED = "sitter_dedicated"
@@ -106,9 +107,7 @@ def choose_masking_number(booking: Booking, *, keep_existing: bool = True,
     """
     if keep_existing:
         kept = db.session.execute(
-            select(Thread.message_number_id, Thread.number_reason)
-            .where(Thread.org_id == booking.org_id, Thread.client_id == booking.client_id,
-                   Thread.booking_id == booking.id)
+            select(Thread.message_number_id, Thread.number_reason).where(is_booking_thread(booking))
         ).first()
         if kept is not None:
             return NumberChoice(kept.message_number_id, kept.number_reason or "kept", False)

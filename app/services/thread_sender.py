@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import Booking, Message, Thread
 from app.services.audit import record_event
 from app.services.automation_templates import render_for_booking
+from app.services.booking_threads import is_booking_thread
 from app.services.numbers import front_desk_number_id
 from app.services.outbound import queue_outbound_message
 
@@ -29,9 +30,7 @@ def send_automation_message_via_thread(booking_id: int, kind: str) -> Message:
         raise NotFound("Booking not found")
     body = render_for_booking(booking, kind)
     thread = db.session.execute(
-        select(Thread.id, Thread.message_number_id)
-        .where(Thread.org_id == booking.org_id, Thread.client_id == booking.client_id,
-               Thread.booking_id == booking.id)
+        select(Thread.id, Thread.message_number_id).where(is_booking_thread(booking))
     ).first()
     if thread is not None:
         thread_id, number_id = thread.id, thread.message_number_id
@@ -40,7 +39,7 @@ def send_automation_message_via_thread(booking_id: int, kind: str) -> Message:
         if number_id is None:
             raise NoSendingNumber("No thread and no front-desk number to send from")
         record_event(booking.org_id, "automation.fallback_front_desk", booking_id=booking.id,
-                     kind=kind, number_id=number_id, reason="no_thread")
+                     automation=kind, number_id=number_id, reason="no_thread")
     return queue_outbound_message(org_id=booking.org_id, thread_id=thread_id, from_number_id=number_id,
                                   to_e164=booking.client.phone_e164, body=body,
                                   sender_kind="automation")

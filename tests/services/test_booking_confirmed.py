@@ -14,6 +14,7 @@ from app.models import (
     AssignmentWindow,
     AutomationRun,
     Booking,
+    Client,
     EventLog,
     MessageNumber,
     OutboxEntry,
@@ -219,13 +220,28 @@ def test_statement_count_of_a_confirmation_does_not_grow_with_the_org(make, cloc
     first = make.booking()
     small = _statements_for(lambda: on_booking_confirmed(first.id))
 
-    for _ in range(12):  # more numbers, clients, bookings and threads
-        make.number("pool")
-    for _ in range(15):
-        on_booking_confirmed(make.booking().id)
+    org, now = make.default_org, clock.now
+    for i in range(12):  # a bigger org: more numbers, clients, bookings, threads, windows
+        db.session.add(MessageNumber(org_id=org.id, kind="pool", e164=f"+1202555{1000 + i}",
+                                     last_assigned_at=now - timedelta(minutes=i)))
+    db.session.flush()
+    numbers = db.session.scalars(select(MessageNumber.id)).all()
     client = make.client()
-    for _ in range(3):
-        on_booking_confirmed(make.booking(client=client).id)
+    for i in range(30):
+        owner = client if i % 10 == 0 else Client(org_id=org.id, name=f"C{i}", phone_e164=f"+1202556{1000 + i}")
+        db.session.add(owner)
+        db.session.flush()
+        booking = Booking(org_id=org.id, client_id=owner.id, start_at=now + timedelta(hours=i),
+                          end_at=now + timedelta(hours=i + 1), status="confirmed")
+        db.session.add(booking)
+        db.session.flush()
+        thread = Thread(org_id=org.id, client_id=owner.id, booking_id=booking.id, scope="client_booking",
+                        message_number_id=numbers[i % len(numbers)])
+        db.session.add(thread)
+        db.session.flush()
+        db.session.add(AssignmentWindow(org_id=org.id, thread_id=thread.id, booking_id=booking.id,
+                                        starts_at=booking.start_at, ends_at=booking.end_at))
+    db.session.commit()
     last = make.booking(client=client)
     large = _statements_for(lambda: on_booking_confirmed(last.id))
     assert large == small

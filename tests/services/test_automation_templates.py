@@ -1,0 +1,67 @@
+"""Automation templates: documented variables, sandboxed rendering, clear errors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from app.errors import InvalidInput, NotFound
+from app.models import AUTOMATION_KINDS
+from app.services.automation_templates import (
+    DEFAULT_TEMPLATES,
+    TEMPLATE_VARIABLES,
+    TemplateRenderError,
+    preview_template,
+    render_template_body,
+    validate_template,
+)
+
+NY = ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize("kind", AUTOMATION_KINDS)
+def test_every_kind_has_a_valid_default(kind):
+    assert validate_template(DEFAULT_TEMPLATES[kind]) == []
+
+
+def test_validation_names_syntax_errors_and_unknown_variables():
+    assert validate_template("Hi {{ client_first_name }") [0].startswith("Syntax error on line 1")
+    assert validate_template("Hi {{ client_phone }}") == [
+        f"Unknown variable: client_phone (known: {', '.join(TEMPLATE_VARIABLES)})"]
+    assert validate_template("Hi {{ pet_names|shout }}")[0].startswith("Syntax error")
+    assert validate_template("   ") == ["The text is empty."]
+    assert validate_template("x" * 1001)[0].startswith("The text is too long")
+
+
+def test_sandbox_refuses_python_internals():
+    with pytest.raises(TemplateRenderError):
+        render_template_body("{{ client_first_name.__class__.__mro__ }}", {"client_first_name": "Alex"})
+
+
+def test_preview_renders_a_booking_in_org_time(make, clock):
+    org = make.default_org
+    client = make.client(name="Jamie Chen", pets=("Mochi", "Tofu"))
+    sitter = make.sitter(name="Sasha Sitter")
+    booking = make.booking(client=client, sitter=sitter, start=datetime(2026, 3, 8, 9, 30, tzinfo=NY),
+                           hours=1.5)
+    text = preview_template(org.id, "night_before_reminder", DEFAULT_TEMPLATES["night_before_reminder"],
+                            booking.id)
+    assert text == ("Reminder from Happy Tails: Sasha will see Mochi and Tofu tomorrow, "
+                    "Sun, Mar 8, 9:30 AM-11:00 AM.")
+    body = "{{ client_first_name }}: {{ start_date }} {{ end_time }} / {{ business_name }}"
+    assert preview_template(org.id, "visit_followup", body, booking.id) == "Jamie: Sun, Mar 8 11:00 AM / Happy Tails"
+
+
+def test_preview_reports_problems_and_keeps_orgs_apart(make):
+    booking = make.booking(sitter=None)
+    with pytest.raises(InvalidInput, match="Unknown variable: phone"):
+        preview_template(booking.org_id, "booking_confirmation", "{{ phone }}", booking.id)
+    assert "your sitter" in preview_template(booking.org_id, "booking_confirmation",
+                                             "{{ sitter_first_name }}", booking.id)
+    other = make.org()
+    with pytest.raises(NotFound):
+        preview_template(other.id, "booking_confirmation", "Hi", booking.id)
+    with pytest.raises(InvalidInput):
+        preview_template(booking.org_id, "birthday", "Hi", booking.id)
