@@ -58,8 +58,9 @@ class Page:
         return self.page < self.pages
 
 
-def paginate(query: Select, page: int = 1, per_page: int = PER_PAGE) -> Page:
+def paginate(query: Select, page: int = 1, per_page: int | None = None) -> Page:
     """Two statements: the total and the requested page (clamped to what exists)."""
+    per_page = per_page or PER_PAGE
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     page = max(1, min(page, max(1, -(-total // per_page))))
     items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())

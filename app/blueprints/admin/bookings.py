@@ -24,14 +24,15 @@ from app.errors import DomainError, InvalidInput
 from app.models import Booking
 from app.scoping import get_in_org_or_404
 from app.services import booking_editing
-from app.services.booking_confirmed import on_booking_confirmed
-from app.services.payments import stripe_is_configured
 from app.services.admin_queries import (
     BookingFilters,
     booking_details,
     choices_for_booking_form,
     list_bookings,
 )
+from app.services.booking_confirmed import on_booking_confirmed
+from app.services.booking_lifecycle import cancel_booking, change_sitter, reschedule_booking
+from app.services.payments import stripe_is_configured
 from app.templating import render_page_or_partial
 
 
@@ -186,3 +187,51 @@ def booking_confirm(booking_id: int):
             else:
                 flash(f"Booking #{booking.id} confirmed; the client gets the confirmation text.", "info")
     return redirect(url_for("admin.booking_detail", booking_id=booking.id))
+
+
+def _lifecycle_action(booking: Booking, form_name: str, call):
+    """Run one lifecycle service from a booking-page form; errors go back to that form."""
+    forms = _action_forms(booking, posted=form_name)
+    form = forms[form_name]
+    if form.validate_on_submit():
+        try:
+            result = call(form)
+        except InvalidInput as exc:
+            apply_domain_error(form, exc)
+        except DomainError as exc:
+            form.form_errors.append(str(exc))
+        else:
+            notes = f" ({'; '.join(result.notes)})" if result.notes else ""
+            flash(f"Booking #{booking.id}: {'saved' if result.changed else 'nothing to change'}{notes}.", "info")
+            return redirect(url_for("admin.booking_detail", booking_id=booking.id))
+    return _booking_page(booking, status=422, forms=forms)
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
+@owner_or_staff
+def booking_cancel(booking_id: int):
+    booking = get_in_org_or_404(Booking, booking_id)
+    return _lifecycle_action(booking, "cancel_form",
+                             lambda form: cancel_booking(booking.id, form.reason.data.strip(), actor=actor()))
+
+
+@bp.route("/bookings/<int:booking_id>/sitter", methods=["POST"])
+@owner_or_staff
+def booking_change_sitter(booking_id: int):
+    booking = get_in_org_or_404(Booking, booking_id)
+    return _lifecycle_action(booking, "sitter_form",
+                             lambda form: change_sitter(booking.id, form.sitter_id.data or None, actor=actor()))
+
+
+@bp.route("/bookings/<int:booking_id>/reschedule", methods=["POST"])
+@owner_or_staff
+def booking_reschedule(booking_id: int):
+    booking = get_in_org_or_404(Booking, booking_id)
+
+    def reschedule(form):
+        tz = org().timezone
+        start_at, end_at = org_time_to_utc(form.start_at.data, tz), org_time_to_utc(form.end_at.data, tz)
+        booking_editing.check_times(start_at, end_at, allow_past_start=start_at == booking.start_at)
+        return reschedule_booking(booking.id, start_at, end_at, actor=actor())
+
+    return _lifecycle_action(booking, "reschedule_form", reschedule)

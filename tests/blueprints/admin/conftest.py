@@ -68,3 +68,15 @@ def count_statements(db):
             event.remove(engine, "before_cursor_execute", counter)
 
     return _count
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch):
+    """Logins made by the factories hash with few rounds: these tests are about pages, not hashing."""
+    from functools import partial
+
+    from werkzeug.security import generate_password_hash
+
+    from app.models import orgs
+
+    monkeypatch.setattr(orgs, "generate_password_hash", partial(generate_password_hash, method="pbkdf2:sha256:1000"))

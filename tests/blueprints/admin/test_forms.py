@@ -73,7 +73,8 @@ def test_pet_without_a_name_is_refused(client, login_as, make, db):
 def test_pets_are_added_and_removed(client, login_as, make, db):
     login_as(make.user("owner"))
     owner_client = make.client(pets=("Biscuit",))
-    assert client.post(f"/admin/clients/{owner_client.id}/pets", data={"name": "Tofu", "species": "cat"}).status_code == 302
+    response = client.post(f"/admin/clients/{owner_client.id}/pets", data={"name": "Tofu", "species": "cat"})
+    assert response.status_code == 302
     biscuit = owner_client.pets[0]
     assert client.post(f"/admin/clients/{owner_client.id}/pets/{biscuit.id}/remove").status_code == 302
     db.session.expire_all()
