@@ -113,7 +113,7 @@ def start_embedded_scheduler(app: Flask) -> None:
     if app.config["EMBEDDED_SCHEDULER"] and not app.config["REDIS_URL"]:
         from app.worker import PERIODIC_TASK_SECONDS, periodic_tasks, run_tasks
 
-        # Like a worker: reconcile automations at start (the heap died with the last
+        # Like a worker: reconcile automations soon after start (the heap died with the last
         # process) and run the periodic tasks every few minutes.
         with app.app_context():
             get_queue().start_scheduler_thread(

@@ -25,3 +25,10 @@ def complete_due_bookings() -> int:
     from app.services.booking_lifecycle import complete_due_bookings as complete
 
     return complete()
+
+
+def apply_delivery_status(fields: dict) -> str:
+    """A status callback whose sid was not saved yet: raises (so it is retried) until it is."""
+    from app.services.delivery_status import apply_status_callback
+
+    return apply_status_callback(fields, recheck_if_unknown=False)

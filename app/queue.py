@@ -157,13 +157,15 @@ class InProcessQueue:
 
     def start_scheduler_thread(self, tick_seconds: float = 1.0, periodic=None,
                                periodic_seconds: float = 300) -> None:
-        """Fire due jobs every tick; call `periodic()` at start and every periodic_seconds."""
+        """Fire due jobs every tick; call `periodic()` soon after start and every periodic_seconds."""
         if self._thread is not None:
             return
 
         def loop() -> None:
             stop = threading.Event()
-            next_periodic = 0.0
+            # Not at once: `flask db upgrade` and other short commands build the app
+            # too; the periodic work belongs to the long-running server.
+            next_periodic = time.monotonic() + min(periodic_seconds, 15)
             while not stop.wait(tick_seconds):
                 if periodic is not None and time.monotonic() >= next_periodic:
                     next_periodic = time.monotonic() + periodic_seconds
@@ -278,7 +280,7 @@ def enqueue(func: str, *args, queue: str = "default", job_id: str | None = None,
     backend = get_queue()
     call = (backend, func, args, {"queue": queue, "job_id": job_id, "at": at, "retry": retry})
     session = db.session()
-    if _has_uncommitted_writes(session):
+    if has_uncommitted_writes(session):
         session.info.setdefault("pending_jobs", []).append(call)
     else:
         _dispatch([call])
@@ -290,7 +292,7 @@ def note_write(session: Session | None = None) -> None:
     (session or db.session()).info["wrote"] = True
 
 
-def _has_uncommitted_writes(session: Session) -> bool:
+def has_uncommitted_writes(session: Session) -> bool:
     # A read-only transaction may simply be closed later: only writes defer a job.
     return bool(session.info.get("wrote") or session.new or session.dirty or session.deleted)
 

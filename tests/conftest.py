@@ -99,12 +99,9 @@ def redis_url():
 
 
 def _empty_all_tables() -> None:
-    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
-    if _db.engine.dialect.name == "postgresql":
-        _db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    else:
-        for name in tables:
-            _db.session.execute(text(f"DELETE FROM {name}"))
+    # DELETE beats TRUNCATE for a few rows: TRUNCATE takes catalog locks on every table.
+    for table in reversed(_db.metadata.sorted_tables):
+        _db.session.execute(table.delete())
     _db.session.commit()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import timedelta
 
@@ -23,6 +24,14 @@ from app.models import (
 )
 
 PASSWORD = "correct horse battery"
+
+
+@functools.cache
+def _hash(password: str) -> str:
+    """Hash each test password once: scrypt per user dominated the suite's time."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(password)
 
 
 class Factories:
@@ -60,8 +69,7 @@ class Factories:
         n = self._next()
         kw.setdefault("email", f"{role}{n}@example.test")
         kw.setdefault("name", f"{role.title()} Person{n}")
-        user = User(org_id=org.id, role=role, **kw)
-        user.set_password(password)
+        user = User(org_id=org.id, role=role, password_hash=_hash(password), **kw)
         return self._save(user)
 
     def sitter(self, org: Org | None = None, with_login: bool = True, **kw) -> Sitter:

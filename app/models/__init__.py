@@ -14,6 +14,7 @@ from app.models.messaging import (
 from app.models.orgs import ROLES, Org, User
 from app.models.payments import StripeEvent
 from app.models.people import Client, Pet, Sitter
+from app.models.reads import ThreadRead
 
 __all__ = [
     "AUTOMATION_KINDS",
@@ -36,5 +37,6 @@ __all__ = [
     "Sitter",
     "StripeEvent",
     "Thread",
+    "ThreadRead",
     "User",
 ]

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from app.errors import DomainError, InvalidInput, NotFound
 from app.extensions import db
 from app.models import AUTOMATION_KINDS, AutomationTemplate, Booking, Org
+from app.services.audit import record_event
 
 TEMPLATE_VARIABLES = {
     "client_first_name": "The client's first name",
@@ -162,3 +163,30 @@ def preview_template(org_id: int, kind: str, body: str, booking_id: int) -> str:
         return render_template_body(body, template_context(booking, db.session.get(Org, org_id)))
     except TemplateRenderError as exc:
         raise InvalidInput(str(exc), field="body") from exc
+
+
+def save_template(org_id: int, kind: str, body: str, enabled: bool = True, actor: str = "system") -> None:
+    """Store the org's text for one kind (validated first); InvalidInput lists the problems."""
+    if kind not in AUTOMATION_KINDS:
+        raise InvalidInput(f"Unknown automation kind {kind!r}", field="kind")
+    errors = validate_template(body)
+    if errors:
+        raise InvalidInput(" ".join(errors), field="body")
+    row = db.session.scalar(select(AutomationTemplate).where(AutomationTemplate.org_id == org_id,
+                                                             AutomationTemplate.kind == kind))
+    if row is None:
+        row = AutomationTemplate(org_id=org_id, kind=kind)
+        db.session.add(row)
+    row.body, row.enabled = body.strip(), enabled
+    record_event(org_id, "automation.template_saved", actor=actor, automation=kind, enabled=enabled)
+    db.session.commit()
+
+
+def reset_template(org_id: int, kind: str, actor: str = "system") -> None:
+    """Back to the shipped default text (and enabled)."""
+    row = db.session.scalar(select(AutomationTemplate).where(AutomationTemplate.org_id == org_id,
+                                                             AutomationTemplate.kind == kind))
+    if row is not None:
+        db.session.delete(row)
+        record_event(org_id, "automation.template_reset", actor=actor, automation=kind)
+    db.session.commit()

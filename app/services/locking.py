@@ -25,10 +25,19 @@ def is_postgresql() -> bool:
 def lock_row(model, row_id: int):
     """Load one row for update (fresh from the database), or None when it does not exist.
 
-    On SQLite the write lock is taken first with a no-op UPDATE of that row, so
-    the caller must call this before anything else in its transaction.
+    On SQLite the write lock is taken first with a no-op UPDATE of that row (a
+    read-only transaction in progress is ended first), so call this before
+    writing anything else in the transaction.
     """
     if not is_postgresql():
+        from app.queue import has_uncommitted_writes
+
+        session = db.session()
+        if session.in_transaction() and not has_uncommitted_writes(session):
+            # A read-only transaction (a view loaded the booking first) would make
+            # the write below fail at once with SQLITE_BUSY if another writer
+            # committed since its snapshot; end it so the write starts fresh.
+            session.commit()
         # Raw SQL: an ORM update would also bump `updated_at` (onupdate).
         table = model.__table__.name
         db.session.execute(text(f"UPDATE {table} SET id = id WHERE id = :id"), {"id": row_id})

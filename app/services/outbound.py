@@ -11,8 +11,15 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import Client, Message, MessageNumber
 from app.queue import SEND_RETRY, enqueue
-from app.services.audit import raise_alert, record_event
-from app.services.sms_provider import PermanentSendError, TransientSendError, get_provider
+from app.services.delivery_status import alert_failed_message
+from app.services.opt_out import mark_opted_out_by_phone
+from app.services.sms_provider import (
+    PermanentSendError,
+    SendError,
+    TransientSendError,
+    get_provider,
+)
+from app.services.twilio_provider import OPTED_OUT
 
 log = logging.getLogger(__name__)
 
@@ -24,21 +31,27 @@ def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id
     A client who has opted out gets nothing: the row is kept as `blocked`
     (reason `opted_out`) so owners can see what was not sent.
     """
-    opted_out = db.session.scalar(
-        select(Client.opted_out).where(Client.org_id == org_id, Client.phone_e164 == to_e164)
-    )
     from_e164 = db.session.scalar(select(MessageNumber.e164).where(MessageNumber.id == from_number_id))
     message = Message(org_id=org_id, thread_id=thread_id, direction="outbound", sender_kind=sender_kind,
                       sender_user_id=sender_user_id, body=body, message_number_id=from_number_id,
                       from_e164=from_e164, to_e164=to_e164, status="queued")
-    if opted_out:
-        message.status, message.error_code = "blocked", "opted_out"
-        message.error_message = "The client replied STOP; texts resume when they reply START."
+    if _client_opted_out(org_id, to_e164):
+        _block_opted_out(message)
     db.session.add(message)
     db.session.flush()
     if message.status == "queued":
         enqueue("app.jobs.send_message", message.id, retry=SEND_RETRY, job_id=f"send-message-{message.id}")
     return message
+
+
+def _client_opted_out(org_id: int, to_e164: str | None) -> bool:
+    query = select(Client.opted_out).where(Client.org_id == org_id, Client.phone_e164 == to_e164)
+    return bool(db.session.scalar(query))
+
+
+def _block_opted_out(message: Message) -> None:
+    message.status, message.error_code = "blocked", "opted_out"
+    message.error_message = "The client replied STOP; texts resume when they reply START."
 
 
 def _status_callback_url() -> str | None:
@@ -56,7 +69,9 @@ def deliver_message(message_id: int) -> str:
 
     `sending` is committed before the provider call. A job that finds the
     message already `sending` (a crash between the call and the save) asks
-    the provider whether it went out before sending again.
+    the provider whether it went out before sending again. A transient error
+    leaves the message `queued` and raises so the queue retries with backoff
+    (SEND_RETRY); the attempt that uses up the last retry fails it instead.
     """
     message = _lock_message(message_id)
     if message is None:
@@ -65,37 +80,59 @@ def deliver_message(message_id: int) -> str:
         db.session.commit()
         return message.status  # already sent, failed or blocked: never send twice
     provider = get_provider()
-    if message.status == "sending":
-        sid = provider.find_sent(message_id=message.id, from_e164=message.from_e164,
-                                 to_e164=message.to_e164, body=message.body)
-        if sid is not None:
-            message.provider_sid, message.status = sid, "sent"
-            message.sent_at = message.sent_at or utcnow()
+    try:
+        if message.status == "sending" and _recover_sent(provider, message):
+            return message.status
+        if _client_opted_out(message.org_id, message.to_e164):
+            # They replied STOP after this was queued (or between retries): never send it.
+            _block_opted_out(message)
             db.session.commit()
             return message.status
-    message.status = "sending"
-    message.attempts += 1
-    db.session.commit()
-
-    try:
+        message.status = "sending"
+        message.attempts += 1
+        db.session.commit()
         result = provider.send(message_id=message.id, org_id=message.org_id, from_e164=message.from_e164,
                                to_e164=message.to_e164, body=message.body,
                                status_callback=_status_callback_url())
     except PermanentSendError as exc:
-        message.status, message.error_code, message.error_message = "failed", exc.code, str(exc)[:500]
-        record_event(message.org_id, "message.failed", thread_id=message.thread_id,
-                     message_id=message.id, code=exc.code)
-        raise_alert(message.org_id, "message.failed",
-                    f"A text could not be delivered ({exc.code or 'error'}): {exc}",
-                    thread_id=message.thread_id, message_id=message.id)
-        db.session.commit()
+        _fail(message, exc)
         return message.status
     except TransientSendError as exc:
+        if message.attempts >= SEND_RETRY.max + 1:
+            _fail(message, exc, final_note=f" (gave up after {message.attempts} attempts)")
+            return message.status
         message.status, message.error_code, message.error_message = "queued", exc.code, str(exc)[:500]
         db.session.commit()
+        log.warning("message %s: attempt %d failed (%s); the queue will retry", message.id,
+                    message.attempts, exc.code)
         raise  # the queue retries with backoff
     message.provider_sid = result.sid
     message.status = result.status if result.status in ("sent", "delivered") else "sent"
     message.sent_at = utcnow()
+    message.error_code = message.error_message = None
     db.session.commit()
     return message.status
+
+
+def _recover_sent(provider, message: Message) -> bool:
+    """After a crash mid-send: adopt the provider's record of the text if it exists."""
+    sid = provider.find_sent(message_id=message.id, from_e164=message.from_e164,
+                             to_e164=message.to_e164, body=message.body, since=message.created_at)
+    if sid is None:
+        return False
+    log.info("message %s was already accepted as %s before a crash; not sending again", message.id, sid)
+    message.provider_sid, message.status = sid, "sent"
+    message.sent_at = message.sent_at or utcnow()
+    db.session.commit()
+    return True
+
+
+def _fail(message: Message, exc: SendError, final_note: str = "") -> None:
+    """A send that cannot succeed: `failed` with the code, audited, owners (and its sitter) alerted."""
+    message.status, message.error_code = "failed", exc.code
+    message.error_message = (str(exc) + final_note)[:500]
+    if exc.code == OPTED_OUT:
+        mark_opted_out_by_phone(message.org_id, message.to_e164, source="send_error")
+    alert_failed_message(message, exc.code, message.error_message)
+    db.session.commit()
+    log.warning("message %s failed for good (%s)", message.id, exc.code)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from flask import current_app
@@ -48,8 +49,12 @@ class SmsProvider(Protocol):
     def send(self, *, message_id: int, org_id: int, from_e164: str, to_e164: str, body: str,
              status_callback: str | None) -> SendResult: ...
 
-    def find_sent(self, *, message_id: int, from_e164: str, to_e164: str, body: str) -> str | None:
-        """The sid of a text already accepted for this message (crash recovery), or None."""
+    def find_sent(self, *, message_id: int, from_e164: str, to_e164: str, body: str,
+                  since: datetime | None = None) -> str | None:
+        """The sid of a text already accepted for this message (crash recovery), or None.
+
+        `since` is when the message row was created: nothing older can be it.
+        """
         ...
 
 
@@ -67,7 +72,7 @@ class OutboxProvider:
                  mask_phone(from_e164), mask_phone(to_e164), len(body), sid)
         return SendResult(sid=sid, status="sent")
 
-    def find_sent(self, *, message_id, from_e164, to_e164, body) -> str | None:
+    def find_sent(self, *, message_id, from_e164, to_e164, body, since=None) -> str | None:
         return db.session.scalar(select(OutboxEntry.provider_sid).where(OutboxEntry.message_id == message_id))
 
 

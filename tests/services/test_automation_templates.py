@@ -65,3 +65,17 @@ def test_preview_reports_problems_and_keeps_orgs_apart(make):
         preview_template(other.id, "booking_confirmation", "Hi", booking.id)
     with pytest.raises(InvalidInput):
         preview_template(booking.org_id, "birthday", "Hi", booking.id)
+
+
+def test_saved_override_is_used_disabled_or_reset(make, db):
+    from app.services.automation_templates import reset_template, save_template, template_for
+
+    org = make.default_org
+    with pytest.raises(InvalidInput, match="Unknown variable: nickname"):
+        save_template(org.id, "visit_followup", "Thanks {{ nickname }}")
+    assert template_for(org.id, "visit_followup") == (DEFAULT_TEMPLATES["visit_followup"], True)
+    save_template(org.id, "visit_followup", " Thanks, {{ client_first_name }}! ", enabled=False)
+    assert template_for(org.id, "visit_followup") == ("Thanks, {{ client_first_name }}!", False)
+    reset_template(org.id, "visit_followup")
+    assert template_for(org.id, "visit_followup") == (DEFAULT_TEMPLATES["visit_followup"], True)
+    assert template_for(make.org().id, "visit_followup")[0] == DEFAULT_TEMPLATES["visit_followup"]

@@ -42,6 +42,15 @@ def sent_kinds() -> list[str]:
     return [kind for (kind,) in rows]
 
 
+def confirmed_booking(make, clock, now, start, **booking_kw):
+    """Clock at `now`, one pool number, a booking at `start` confirmed through the handler."""
+    clock.set(now)
+    make.number("pool")
+    booking = make.booking(start=start, **booking_kw)
+    on_booking_confirmed(booking.id)
+    return booking
+
+
 def test_every_kind_is_sent_from_the_thread_number(make, clock):
     clock.set(ny(2026, 11, 20, 10, 0))
     pool = make.number("pool")
@@ -116,10 +125,7 @@ def test_night_before_reminder_is_six_pm_local_across_dst(make, clock, start, re
 
 
 def test_reminder_is_skipped_with_a_reason_when_booked_after_six_pm_the_day_before(make, clock):
-    clock.set(ny(2026, 11, 21, 19, 30))
-    make.number("pool")
-    booking = make.booking(start=ny(2026, 11, 22, 9, 0))
-    on_booking_confirmed(booking.id)
+    booking = confirmed_booking(make, clock, ny(2026, 11, 21, 19, 30), ny(2026, 11, 22, 9, 0))
     reminder = runs(booking.id)["night_before_reminder"]
     assert (reminder.status, reminder.reason) == ("skipped", "booked_after_reminder_time")
     clock.set(ny(2026, 11, 22, 8, 0))
@@ -128,10 +134,7 @@ def test_reminder_is_skipped_with_a_reason_when_booked_after_six_pm_the_day_befo
 
 
 def test_cancel_before_the_reminder_means_no_reminder_and_one_cancellation(make, clock):
-    clock.set(ny(2026, 11, 20, 10, 0))
-    make.number("pool")
-    booking = make.booking(start=ny(2026, 11, 22, 9, 0))
-    on_booking_confirmed(booking.id)
+    booking = confirmed_booking(make, clock, ny(2026, 11, 20, 10, 0), ny(2026, 11, 22, 9, 0))
     cancel_booking(booking.id, "refund")
     cancel_booking(booking.id, "refund again")
     on_booking_confirmed(booking.id)  # a late payment event
@@ -144,10 +147,7 @@ def test_cancel_before_the_reminder_means_no_reminder_and_one_cancellation(make,
 
 
 def test_stale_reminder_job_of_a_cancelled_booking_sends_nothing(make, clock):
-    clock.set(ny(2026, 11, 20, 10, 0))
-    make.number("pool")
-    booking = make.booking(start=ny(2026, 11, 22, 9, 0))
-    on_booking_confirmed(booking.id)
+    booking = confirmed_booking(make, clock, ny(2026, 11, 20, 10, 0), ny(2026, 11, 22, 9, 0))
     reminder_id = runs(booking.id)["night_before_reminder"].id
     cancel_booking(booking.id, "owner")
     clock.set(ny(2026, 11, 21, 18, 0))
@@ -156,10 +156,7 @@ def test_stale_reminder_job_of_a_cancelled_booking_sends_nothing(make, clock):
 
 
 def test_confirmation_in_quiet_hours_waits_for_eight_am(make, clock):
-    clock.set(ny(2026, 11, 20, 22, 30))
-    make.number("pool")
-    booking = make.booking(start=ny(2026, 11, 23, 9, 0))
-    on_booking_confirmed(booking.id)
+    booking = confirmed_booking(make, clock, ny(2026, 11, 20, 22, 30), ny(2026, 11, 23, 9, 0))
     confirmation = runs(booking.id)["booking_confirmation"]
     assert confirmation.status == "scheduled"
     assert confirmation.scheduled_for == ny(2026, 11, 21, 8, 0)
@@ -188,19 +185,13 @@ def test_org_quiet_hours_are_configurable(make, clock):
     org = make.default_org
     org.quiet_start_hour, org.quiet_end_hour = 13, 15
     db.session.commit()
-    clock.set(ny(2026, 11, 20, 14, 0))
-    make.number("pool")
-    booking = make.booking(start=ny(2026, 11, 23, 9, 0))
-    on_booking_confirmed(booking.id)
+    booking = confirmed_booking(make, clock, ny(2026, 11, 20, 14, 0), ny(2026, 11, 23, 9, 0))
     assert runs(booking.id)["booking_confirmation"].scheduled_for == ny(2026, 11, 20, 15, 0)
 
 
 def test_opted_out_client_gets_nothing_and_runs_say_why(make, clock):
-    clock.set(ny(2026, 11, 20, 10, 0))
-    make.number("pool")
-    client = make.client(opted_out=True)
-    booking = make.booking(client=client, start=ny(2026, 11, 22, 9, 0))
-    on_booking_confirmed(booking.id)
+    booking = confirmed_booking(make, clock, ny(2026, 11, 20, 10, 0), ny(2026, 11, 22, 9, 0),
+                                client=make.client(opted_out=True))
     clock.set(ny(2026, 11, 22, 12, 0))
     get_queue().run_due()
     state = {kind: (run.status, run.reason) for kind, run in runs(booking.id).items()}
@@ -249,12 +240,9 @@ def test_visit_followup_can_be_switched_off(make, clock):
 
 
 def test_in_process_reconcile_restores_lost_jobs(make, clock):
-    clock.set(ny(2026, 11, 20, 10, 0))
-    make.number("pool")
-    booking = make.booking(start=ny(2026, 11, 22, 9, 0))
-    on_booking_confirmed(booking.id)
+    confirmed_booking(make, clock, ny(2026, 11, 20, 10, 0), ny(2026, 11, 22, 9, 0))
     queue = get_queue()
-    for at, job_id, _ in queue.scheduled():
+    for _at, job_id, _func in queue.scheduled():
         queue.cancel(job_id)  # as if the process restarted
     assert reconcile_automations() == 2
     assert reconcile_automations() == 0
@@ -282,22 +270,25 @@ def _fire_due_rq_jobs(now: datetime) -> int:
     return moved
 
 
+def _redis_booking(clock):
+    """On the RQ app: a booking three days out (wall-clock dates: RQ's registry reads real time)."""
+    from tests.factories import Factories
+
+    make = Factories(db.session, clock)  # the `make` fixture would bring the inline-queue app
+    now = clock.set(datetime.now(UTC).replace(microsecond=0))
+    org = make.default_org
+    org.quiet_start_hour = org.quiet_end_hour = 0  # no quiet hours: the test runs at any hour
+    db.session.commit()
+    start = (now + timedelta(days=3)).astimezone(NY).replace(hour=9, minute=0, second=0)
+    return confirmed_booking(make, clock, now, start)
+
+
 def test_redis_flush_after_scheduling_then_reconcile_still_sends_each_run_once(redis_app, clock):
     from redis import Redis
 
     from app.worker import build_worker
-    from tests.factories import Factories
 
-    make = Factories(db.session, clock)  # the `make` fixture would bring the inline-queue app
-
-    now = clock.set(datetime.now(UTC).replace(microsecond=0))
-    org = make.default_org
-    org.quiet_start_hour = org.quiet_end_hour = 0  # the wall clock decides the date here: no quiet hours
-    db.session.commit()
-    make.number("pool")
-    start = (now + timedelta(days=3)).astimezone(NY).replace(hour=9, minute=0, second=0)
-    booking = make.booking(start=start)
-    on_booking_confirmed(booking.id)
+    booking = _redis_booking(clock)
     assert {r.status for r in runs(booking.id).values()} == {"scheduled"}
 
     Redis.from_url(redis_app.config["REDIS_URL"]).flushdb()
@@ -325,3 +316,28 @@ def test_redis_flush_after_scheduling_then_reconcile_still_sends_each_run_once(r
     build_worker(redis_app, forking=False).work(burst=True)
     assert sent_kinds() == ["booking_confirmation", "night_before_reminder", "visit_followup"]
     assert len(outbox()) == 3
+
+
+def test_worker_start_reconciles_what_redis_lost(redis_app, clock):
+    from redis import Redis
+
+    from app.worker import on_worker_start
+
+    booking = _redis_booking(clock)
+    Redis.from_url(redis_app.config["REDIS_URL"]).flushdb()
+    on_worker_start(redis_app)
+    assert all(get_queue().holds(r.job_id) for r in runs(booking.id).values())
+
+
+def test_worker_loop_reconciles_too_so_a_flush_while_it_runs_loses_nothing(redis_app, clock):
+    from redis import Redis
+
+    from app.worker import build_worker
+
+    booking = _redis_booking(clock)
+    Redis.from_url(redis_app.config["REDIS_URL"]).flushdb()
+    worker = build_worker(redis_app, forking=False)
+    assert worker.maintenance_interval == 300
+    worker.work(burst=True)  # its maintenance step re-enqueues, then it works the queue
+    assert sent_kinds() == ["booking_confirmation"]
+    assert get_queue().holds(runs(booking.id)["night_before_reminder"].job_id)

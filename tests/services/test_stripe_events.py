@@ -54,7 +54,7 @@ def _assert_confirmed_once(booking_id: int) -> Thread:
 @pytest.fixture
 def paid_booking(make):
     """A pending booking whose sitter has a dedicated masking number."""
-    number = make.number("sitter")
+    number = make.number("sitter", sitter_id=make.sitter(with_login=False).id)
     make.number("front_desk")
     booking = make.booking(sitter=number.sitter)
     return booking, number
@@ -142,8 +142,8 @@ def test_same_event_delivered_twice_is_applied_once(client, paid_booking):
     assert db.session.get(StripeEvent, evt["id"]).attempts == 1
 
 
-def test_full_refund_cancels_and_a_late_success_does_not_revive(client, paid_booking):
-    booking, _ = paid_booking
+def test_full_refund_cancels_and_a_late_success_does_not_revive(client, paid_booking, clock):
+    booking, number = paid_booking
     session = sp.checkout_session(booking)
     sp.deliver(client, sp.event("checkout.session.completed", session))
     _assert_confirmed_once(booking.id)
@@ -156,6 +156,11 @@ def test_full_refund_cancels_and_a_late_success_does_not_revive(client, paid_boo
     assert booking.status == "cancelled" and booking.cancel_reason == "refunded"
     refund_row = db.session.scalar(select(Payment).where(Payment.kind == "refund"))
     assert (refund_row.amount_cents, refund_row.reference) == (3500, refund["id"])
+    window = db.session.scalar(select(AssignmentWindow))
+    assert window.ends_at <= clock.now  # closed at once
+    # The client, who was told it was confirmed, is told it is cancelled, from the same number.
+    confirmation, cancellation = _texts_to(booking.client.phone_e164)
+    assert cancellation.from_e164 == number.e164 and "cancel" in cancellation.body.lower()
 
     late = sp.event(
         "payment_intent.succeeded", sp.payment_intent(booking, intent_id=session["payment_intent"])
@@ -166,6 +171,7 @@ def test_full_refund_cancels_and_a_late_success_does_not_revive(client, paid_boo
     assert db.session.get(Booking, booking.id).status == "cancelled"
     assert _count(Payment, Payment.kind != "refund") == 1
     assert db.session.get(StripeEvent, late["id"]).status == "ignored"
+    assert len(_texts_to(booking.client.phone_e164)) == 2  # no second confirmation
 
 
 def test_refund_without_metadata_is_matched_through_the_payment_intent(client, paid_booking):
@@ -203,7 +209,7 @@ def test_partial_refunds_are_recorded_and_leave_the_booking_alone(client, paid_b
 def test_success_for_a_booking_cancelled_by_the_owner_is_ignored_and_owners_are_alerted(
     client, make
 ):
-    booking = make.booking(status="cancelled", cancel_reason="client changed plans")
+    booking = make.booking(sitter=None, status="cancelled", cancel_reason="client changed plans")
     evt = sp.event("payment_intent.succeeded", sp.payment_intent(booking))
     answer = sp.deliver(client, evt).get_json()
     assert answer["status"] == "ignored" and "client changed plans" in answer["reason"]
@@ -214,37 +220,25 @@ def test_success_for_a_booking_cancelled_by_the_owner_is_ignored_and_owners_are_
     assert alert.kind == "payment.after_cancel" and alert.booking_id == booking.id
 
 
-@pytest.mark.parametrize(
-    "metadata,reason",
-    [
+def test_events_for_bookings_we_do_not_have_are_recorded_and_answered_200(client, make):
+    booking = make.booking(sitter=None)
+    other_org = make.org(name="Elsewhere")
+    cases = [
         ({}, "no metadata.booking_id"),
-        ({"booking_id": "999999"}, "does not exist"),
+        ({"booking_id": "999999"}, "booking 999999 does not exist"),
         ({"booking_id": "abc"}, "not a Pawline booking id"),
-    ],
-)
-def test_events_for_bookings_we_do_not_have_are_recorded_and_answered_200(
-    client, make, metadata, reason
-):
-    booking = make.booking()
-    intent = sp.payment_intent(booking)
-    intent["metadata"] = metadata
-    evt = sp.event("payment_intent.succeeded", intent)
-    response = sp.deliver(client, evt)
-    assert response.status_code == 200  # Stripe must stop retrying
-    row = db.session.get(StripeEvent, evt["id"])
-    assert row.status == "ignored" and reason in row.reason and row.booking_id is None
-    assert _count(Payment) == 0
-
-
-def test_metadata_naming_another_org_is_not_applied(client, make):
-    booking = make.booking()
-    other = make.org(name="Elsewhere")
-    intent = sp.payment_intent(booking)
-    intent["metadata"]["org_id"] = str(other.id)
-    evt = sp.event("payment_intent.succeeded", intent)
-    assert sp.deliver(client, evt).get_json()["status"] == "ignored"
-    db.session.rollback()
-    assert db.session.get(Booking, booking.id).status == "pending" and _count(Payment) == 0
+        ({"booking_id": str(booking.id), "org_id": str(other_org.id)}, f"not in org {other_org.id}"),
+    ]
+    for metadata, reason in cases:
+        intent = sp.payment_intent(booking)
+        intent["metadata"] = metadata
+        evt = sp.event("payment_intent.succeeded", intent)
+        response = sp.deliver(client, evt)
+        assert response.status_code == 200, metadata  # Stripe must stop retrying
+        db.session.rollback()
+        row = db.session.get(StripeEvent, evt["id"])
+        assert row.status == "ignored" and reason in row.reason and row.booking_id is None, metadata
+    assert _count(Payment) == 0 and db.session.get(Booking, booking.id).status == "pending"
 
 
 def test_a_failed_event_is_stored_as_failed_and_applied_when_stripe_retries(
@@ -287,31 +281,53 @@ def test_paid_in_person_confirms_through_the_same_handler(make, login_as, paid_b
     assert again.status_code == 302 and _count(Payment) == 1
 
 
-@pytest.mark.postgres_only
-def test_twenty_concurrent_deliveries_give_200s_and_one_confirmation(app_factory, paid_booking):
-    booking, _ = paid_booking
-    concurrent_app = app_factory(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 25, "max_overflow": 5})
-    evt = sp.event("checkout.session.completed", sp.checkout_session(booking))
-    body, headers = sp.signed(evt)
-    start = threading.Barrier(20)
+def _deliver_all_at_once(app, deliveries: list[tuple[str, dict]]) -> list[int]:
+    """POST every (body, headers) from its own thread, app context and session, all at once."""
+    start = threading.Barrier(len(deliveries))
     statuses: list[int] = []
 
-    def deliver_once():
-        with concurrent_app.app_context():
-            client = concurrent_app.test_client()
+    def deliver(body, headers):
+        with app.app_context():
+            client = app.test_client()
             start.wait()
             statuses.append(client.post("/webhooks/stripe", data=body, headers=headers).status_code)
             db.session.remove()
 
-    threads = [threading.Thread(target=deliver_once) for _ in range(20)]
+    threads = [threading.Thread(target=deliver, args=d) for d in deliveries]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=60)
+    return statuses
+
+
+@pytest.fixture
+def concurrent_app(app_factory):
+    return app_factory(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 25, "max_overflow": 5})
+
+
+@pytest.mark.postgres_only
+def test_twenty_concurrent_deliveries_give_200s_and_one_confirmation(concurrent_app, paid_booking):
+    booking, _ = paid_booking
+    evt = sp.event("checkout.session.completed", sp.checkout_session(booking))
+    statuses = _deliver_all_at_once(concurrent_app, [sp.signed(evt)] * 20)
     assert statuses == [200] * 20
     _assert_confirmed_once(booking.id)
     assert _count(Payment) == 1 and _count(StripeEvent) == 1
     assert db.session.get(StripeEvent, evt["id"]).attempts == 1
+
+
+@pytest.mark.postgres_only
+def test_session_and_intent_events_racing_confirm_once(concurrent_app, paid_booking):
+    booking, _ = paid_booking
+    intent = sp.payment_intent(booking)
+    session = sp.checkout_session(booking, intent_id=intent["id"])
+    checkout = sp.signed(sp.event("checkout.session.completed", session))
+    succeeded = sp.signed(sp.event("payment_intent.succeeded", intent))
+    statuses = _deliver_all_at_once(concurrent_app, [checkout, succeeded] * 10)
+    assert statuses == [200] * 20
+    _assert_confirmed_once(booking.id)
+    assert _count(Payment) == 1 and _count(StripeEvent) == 2
 
 
 def test_with_rq_the_webhook_answers_before_any_text_is_sent(redis_app, clock):
@@ -320,7 +336,7 @@ def test_with_rq_the_webhook_answers_before_any_text_is_sent(redis_app, clock):
     from tests.factories import Factories
 
     make = Factories(db.session, clock)
-    number = make.number("sitter")
+    number = make.number("sitter", sitter_id=make.sitter(with_login=False).id)
     booking = make.booking(sitter=number.sitter)
     evt = sp.event("checkout.session.completed", sp.checkout_session(booking))
     assert sp.deliver(redis_app.test_client(), evt).status_code == 200

@@ -1,14 +1,134 @@
-"""Sitter pages."""
+"""Sitter pages: thin views over app.services.sitter_dashboard and sitter_messages."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from app.blueprints.auth.routes import role_required
 from app.blueprints.sitter import bp
+from app.blueprints.sitter.forms import ComposeForm
+from app.errors import InvalidInput
+from app.services import sitter_dashboard
+from app.services.sitter_messages import MessagingClosed, mark_thread_read, send_sitter_message
+from app.templating import is_htmx_request, render_page_or_partial
+
+
+@bp.before_request
+def _send_expired_htmx_polls_to_login():
+    """A poll from a page whose session ended must not swap the login form into a card."""
+    if is_htmx_request() and not current_user.is_authenticated:
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url_for("auth.login", next=request.path)
+        return response
+    return None
+
+
+def _org():
+    return current_user.org
+
+
+def _dashboard_context() -> dict:
+    org = _org()
+    return {"dash": sitter_dashboard.dashboard(current_user.id, org), "tz": org.timezone}
 
 
 @bp.route("")
 @role_required("sitter")
 def dashboard():
-    return render_template("sitter/dashboard.html")
+    return render_template("sitter/dashboard.html", **_dashboard_context())
+
+
+@bp.route("/active")
+@role_required("sitter")
+def active():
+    """Polled by the dashboard; a plain visit gets the whole dashboard."""
+    if is_htmx_request():
+        context = {"active": sitter_dashboard.active_now(current_user.id), "tz": _org().timezone}
+    else:
+        context = _dashboard_context()
+    return render_page_or_partial("sitter/dashboard.html", "sitter/partials/active_now.html", **context)
+
+
+@bp.route("/alerts")
+@role_required("sitter")
+def alerts():
+    return render_page_or_partial(
+        "sitter/alerts.html",
+        "sitter/partials/alerts.html",
+        alerts=sitter_dashboard.alerts(current_user.id),
+        tz=_org().timezone,
+    )
+
+
+@bp.route("/alerts/<int:alert_id>/dismiss", methods=["POST"])
+@role_required("sitter")
+def dismiss_alert(alert_id: int):
+    sitter_dashboard.dismiss_alert(current_user.id, alert_id)
+    if is_htmx_request():
+        return render_template(
+            "sitter/partials/alerts.html",
+            alerts=sitter_dashboard.alerts(current_user.id),
+            tz=_org().timezone,
+        )
+    return redirect(url_for("sitter.alerts"))
+
+
+def _thread_context(thread_id: int, form: ComposeForm | None = None, **extra) -> dict:
+    page = sitter_dashboard.thread_page(current_user.id, thread_id)
+    return {
+        "t": page,
+        "compose": page.compose,
+        "form": form or ComposeForm(formdata=None),
+        "tz": _org().timezone,
+        **extra,
+    }
+
+
+@bp.route("/threads/<int:thread_id>")
+@role_required("sitter")
+def thread(thread_id: int):
+    context = _thread_context(thread_id)
+    mark_thread_read(current_user.id, thread_id, current_user.org_id)
+    return render_template("sitter/thread.html", **context)
+
+
+@bp.route("/threads/<int:thread_id>/messages")
+@role_required("sitter")
+def messages(thread_id: int):
+    """Polled by the thread page; a plain visit gets the whole thread page."""
+    context = _thread_context(thread_id)
+    mark_thread_read(current_user.id, thread_id, current_user.org_id)
+    return render_page_or_partial("sitter/thread.html", "sitter/partials/messages.html", **context)
+
+
+@bp.route("/threads/<int:thread_id>/compose")
+@role_required("sitter")
+def compose(thread_id: int):
+    """Polled while compose is closed, so it opens by itself when the window does."""
+    return render_page_or_partial("sitter/thread.html", "sitter/partials/compose.html", **_thread_context(thread_id))
+
+
+@bp.route("/threads/<int:thread_id>/messages", methods=["POST"])
+@role_required("sitter")
+def send(thread_id: int):
+    form = ComposeForm()
+    try:
+        outcome = send_sitter_message(current_user.id, thread_id, form.body.data)
+    except (InvalidInput, MessagingClosed) as exc:
+        # Empty, too long, a policy block, or outside the window (already recorded and
+        # alerted by the service): show why and keep the typed text for editing.
+        return _refused(thread_id, form, str(exc), exc.status_code)
+    if is_htmx_request():
+        context = _thread_context(thread_id, notice=outcome.notice, flagged=outcome.flagged)
+        return render_template("sitter/partials/compose_sent.html", **context)
+    flash(outcome.notice, "warning" if outcome.flagged or outcome.status == "blocked" else "info")
+    return redirect(url_for("sitter.thread", thread_id=thread_id, _anchor="compose"))
+
+
+def _refused(thread_id: int, form: ComposeForm, error: str, status: int):
+    context = _thread_context(thread_id, form=form, error=error)
+    if is_htmx_request():
+        # htmx swaps only 2xx answers by default; the refusal is in the fragment itself.
+        return render_template("sitter/partials/compose.html", **context)
+    return render_template("sitter/thread.html", **context), status

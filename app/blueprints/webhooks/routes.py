@@ -1,1 +1,3 @@
-"""Webhook routes are added by the Stripe and Twilio modules."""
+"""Webhook routes live in one module per sender (Stripe, Twilio); importing registers them."""
+
+from app.blueprints.webhooks import twilio  # noqa: F401

@@ -1,0 +1,185 @@
+"""Inbound SMS routing: every text a client sends lands in exactly one safe place.
+
+`From` is the sender, `To` one of our numbers. Routing (DESIGN "Inbound routing"):
+
+| To / From                                   | thread                         | owner inbox | reason                    |
+|---------------------------------------------|--------------------------------|-------------|---------------------------|
+| not one of our numbers                      | (not stored: no org to own it) | -           | logged, ignored           |
+| From missing or not E.164                   | none                           | yes         | `invalid_sender`          |
+| pool/sitter number, unknown sender          | none                           | yes         | `unknown_sender`          |
+| pool/sitter number, client, no thread on it | none                           | yes         | `no_thread_on_number`     |
+| client's thread on it with an open window   | that thread (latest start)     | no          | `active_window`           |
+| client's threads on it, none open           | the most recent one            | yes         | `recent_thread_no_window` |
+| front desk, known client                    | their front-desk thread        | yes         | `front_desk_client`       |
+| front desk, unknown sender                  | none                           | yes         | `front_desk_unknown`      |
+
+Pool leakage safety: a text reaches a booking thread (and so a sitter) only
+when the sender is that thread's client on that very number. STOP / START /
+HELP keep the thread chosen above and record `opt_out` / `opt_in` / `help`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from app.clock import utcnow
+from app.errors import InvalidInput
+from app.extensions import db
+from app.models import AssignmentWindow, Booking, Client, Message, MessageNumber, Org, Thread
+from app.privacy import mask_phone
+from app.services.audit import record_event
+from app.services.opt_out import keyword_action, set_client_opt_out
+from app.services.outbound import queue_outbound_message
+from app.services.phones import is_e164
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Route:
+    thread: Thread | None
+    owner_inbox: bool
+    reason: str
+
+
+def _field(fields: Mapping[str, str], name: str) -> str:
+    return (fields.get(name) or "").strip()
+
+
+def _clean_body(raw: str | None) -> str:
+    # PostgreSQL text cannot hold NUL; nothing else is altered (emoji, any script, any length).
+    return (raw or "").replace("\x00", "")
+
+
+def route_inbound_sms(fields: Mapping[str, str]) -> Message | None:
+    """Record one inbound text (once per MessageSid) and route it; None when `To` is not ours.
+
+    Raises InvalidInput when the request lacks what is needed to record it at
+    all (MessageSid, To). Commits.
+    """
+    sid = _field(fields, "MessageSid") or _field(fields, "SmsSid")
+    to_e164 = _field(fields, "To")
+    if not sid:
+        raise InvalidInput("An inbound message needs a MessageSid.", field="MessageSid")
+    if not to_e164:
+        raise InvalidInput("An inbound message needs a To number.", field="To")
+    from_raw = _field(fields, "From")
+    existing = _message_by_sid(sid)
+    if existing is not None:
+        log.info("inbound %s already recorded as message %s", sid, existing.id)
+        return existing
+    number = db.session.scalar(select(MessageNumber).where(MessageNumber.e164 == to_e164))
+    if number is None:
+        log.warning("inbound %s to %s (not one of our numbers) from %s: ignored", sid,
+                    mask_phone(to_e164), mask_phone(from_raw))
+        return None
+
+    body = _clean_body(fields.get("Body"))
+    sender = from_raw if is_e164(from_raw) else None
+    client = None
+    if sender is not None:
+        client = db.session.scalar(select(Client).where(Client.org_id == number.org_id,
+                                                        Client.phone_e164 == sender))
+    route = choose_route(number, client) if sender else Route(None, True, "invalid_sender")
+    action = keyword_action(body, fields.get("OptOutType")) if sender else None
+    if action in ("stop", "start") and client is not None:
+        set_client_opt_out(client, action == "stop", source=f"inbound_{action}")
+        route.reason, route.owner_inbox = ("opt_out" if action == "stop" else "opt_in"), True
+    elif action == "help":
+        route.reason = "help"
+
+    message = Message(org_id=number.org_id, thread_id=route.thread.id if route.thread else None,
+                      direction="inbound", sender_kind="client" if client else "unknown", body=body,
+                      status="received", provider_sid=sid, message_number_id=number.id,
+                      from_e164=from_raw[:32] or None, to_e164=number.e164,
+                      routing_reason=route.reason, owner_inbox=route.owner_inbox)
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:
+        # The same MessageSid is being recorded by a concurrent request: keep theirs, undo ours.
+        db.session.rollback()
+        log.info("inbound %s recorded concurrently; duplicate dropped", sid)
+        return _message_by_sid(sid)
+    if route.thread is not None:
+        route.thread.last_message_at = message.created_at
+    # Twilio's Advanced Opt-Out has already answered HELP when it sends OptOutType=HELP.
+    if action == "help" and not _field(fields, "OptOutType"):
+        _answer_help(number, sender, route.thread)
+    db.session.commit()
+    log.info("inbound %s from %s to %s: message %s routed %s (thread %s, %d chars)", sid,
+             mask_phone(from_raw), mask_phone(to_e164), message.id, route.reason, message.thread_id,
+             len(body))
+    return message
+
+
+def choose_route(number: MessageNumber, client: Client | None) -> Route:
+    """Where a text from `client` (None: unknown sender) to `number` belongs."""
+    if client is None:
+        return Route(None, True, "front_desk_unknown" if number.kind == "front_desk" else "unknown_sender")
+    threads = _booking_threads_on_number(number, client)
+    now = utcnow()
+    open_ones = [(w.starts_at, t.id, t) for t, w, b in threads
+                 if w is not None and w.is_open_at(now) and b.status != "cancelled"]
+    if open_ones:
+        return Route(max(open_ones, key=lambda row: row[:2])[2], False, "active_window")
+    if number.kind == "front_desk":
+        return Route(_front_desk_thread(number, client), True, "front_desk_client")
+    if not threads:
+        return Route(None, True, "no_thread_on_number")
+    recent = max(threads, key=lambda row: (row[2].start_at, row[0].id))[0]
+    return Route(recent, True, "recent_thread_no_window")
+
+
+def _booking_threads_on_number(number: MessageNumber, client: Client) -> list[tuple]:
+    query = (
+        select(Thread, AssignmentWindow, Booking)
+        .join(Booking, Booking.id == Thread.booking_id)
+        .outerjoin(AssignmentWindow, AssignmentWindow.thread_id == Thread.id)
+        .where(Thread.message_number_id == number.id, Thread.client_id == client.id,
+               Thread.scope == "client_booking")
+    )
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def _front_desk_thread(number: MessageNumber, client: Client) -> Thread:
+    """The client's one front-desk thread, created on first use (INSERT … ON CONFLICT DO NOTHING)."""
+    query = select(Thread).where(Thread.org_id == client.org_id, Thread.client_id == client.id,
+                                 Thread.scope == "front_desk")
+    thread = db.session.scalar(query)
+    if thread is not None:
+        return thread
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    created = db.session.execute(
+        insert(Thread)
+        .values(org_id=client.org_id, client_id=client.id, booking_id=None, scope="front_desk",
+                message_number_id=number.id, number_reason="front_desk", created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["org_id", "client_id"],
+                                index_where=text("scope = 'front_desk'"))
+    )
+    thread = db.session.scalar(query)
+    if created.rowcount:
+        record_event(client.org_id, "thread.created", thread_id=thread.id, actor="twilio",
+                     scope="front_desk", client_id=client.id)
+    return thread
+
+
+def _answer_help(number: MessageNumber, to_e164: str, thread: Thread | None) -> None:
+    """HELP gets the business name from the number it was sent to (blocked if opted out)."""
+    org = db.session.get(Org, number.org_id)
+    body = f"{org.name}: texts about your pet-sitting bookings. Reply STOP to opt out, START to opt back in."
+    queue_outbound_message(org_id=number.org_id, thread_id=thread.id if thread else None,
+                           from_number_id=number.id, to_e164=to_e164, body=body, sender_kind="system")
+
+
+def _message_by_sid(sid: str) -> Message | None:
+    return db.session.scalar(select(Message).where(Message.provider_sid == sid))

@@ -1,0 +1,352 @@
+"""What a sitter's phone shows: active windows, today's windows, alerts and one thread.
+
+Every query here runs a fixed number of SQL statements whatever the data size
+(joined/selectin eager loads and one aggregate subquery for unread counts).
+The results are plain view rows: no Client, Message or number objects reach
+sitter templates, so a client's real number cannot be rendered by mistake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.clock import utcnow
+from app.errors import NotFound
+from app.extensions import db
+from app.models import Alert, AssignmentWindow, Booking, Message, Org, Sitter, Thread, ThreadRead
+from app.privacy import redact_phone_numbers
+from app.services.phones import national_format
+from app.services.sitter_messages import assigned_thread, sitter_for_user
+from app.services.windows import ComposeState, compose_state, describe_time_left
+
+THREAD_MESSAGE_LIMIT = 200
+ALERT_LIMIT = 30
+FAILED_LOOKBACK = timedelta(days=7)
+UNDELIVERED = ("failed", "undelivered", "blocked")
+
+
+@dataclass(frozen=True)
+class WindowCard:
+    window_id: int
+    thread_id: int
+    client_first_name: str
+    pets: str
+    area: str
+    service: str
+    starts_at: datetime
+    ends_at: datetime
+    booking_status: str
+    is_open: bool
+    is_past: bool
+    time_left: str
+    unread: int
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    alert_id: int | None  # None: a failed delivery read from the message itself
+    kind: str
+    title: str
+    text: str
+    created_at: datetime
+    thread_id: int | None
+
+
+@dataclass(frozen=True)
+class MessageItem:
+    message_id: int
+    sender_label: str
+    body: str
+    created_at: datetime
+    direction: str
+    mine: bool
+    status_label: str
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    thread_id: int
+    client_first_name: str
+    pets: str
+    area: str
+    service: str
+    masking_number: str  # ours, not the client's: safe to show
+    starts_at: datetime
+    ends_at: datetime
+    compose: ComposeState
+    messages: list[MessageItem]
+    client_opted_out: bool
+
+
+def _unread_counts(user_id: int, sitter_id: int):
+    """thread_id → inbound messages newer than this user's read mark (one grouped subquery)."""
+    read = select(ThreadRead.thread_id, ThreadRead.read_at).where(ThreadRead.user_id == user_id).subquery()
+    my_threads = select(AssignmentWindow.thread_id).where(AssignmentWindow.sitter_id == sitter_id)
+    return (
+        select(Message.thread_id, func.count(Message.id).label("unread"))
+        .outerjoin(read, read.c.thread_id == Message.thread_id)
+        .where(
+            Message.direction == "inbound",
+            Message.thread_id.in_(my_threads),
+            or_(read.c.read_at.is_(None), Message.created_at > read.c.read_at),
+        )
+        .group_by(Message.thread_id)
+        .subquery()
+    )
+
+
+def _window_cards(user_id: int, sitter: Sitter, now: datetime, *conditions) -> list[WindowCard]:
+    unread = _unread_counts(user_id, sitter.id)
+    rows = db.session.execute(
+        select(AssignmentWindow, func.coalesce(unread.c.unread, 0))
+        .join(Booking, Booking.id == AssignmentWindow.booking_id)
+        .outerjoin(unread, unread.c.thread_id == AssignmentWindow.thread_id)
+        .where(
+            AssignmentWindow.sitter_id == sitter.id,
+            AssignmentWindow.org_id == sitter.org_id,
+            *conditions,
+        )
+        .order_by(AssignmentWindow.starts_at, AssignmentWindow.id)
+        .options(joinedload(AssignmentWindow.booking))
+    ).all()
+    cards = []
+    for window, unread_count in rows:
+        booking, client = window.booking, window.booking.client
+        is_open = booking.status == "confirmed" and window.starts_at <= now < window.ends_at
+        cards.append(
+            WindowCard(
+                window_id=window.id,
+                thread_id=window.thread_id,
+                client_first_name=client.first_name,
+                pets=client.pet_names,
+                area=client.area or "",
+                service=booking.service,
+                starts_at=booking.start_at,
+                ends_at=booking.end_at,
+                booking_status=booking.status,
+                is_open=is_open,
+                is_past=window.ends_at <= now or booking.status == "cancelled",
+                time_left=describe_time_left(window.ends_at, now) if is_open else "",
+                unread=int(unread_count),
+            )
+        )
+    return cards
+
+
+def active_now(user_id: int, now: datetime | None = None, sitter: Sitter | None = None) -> list[WindowCard]:
+    """Windows open at this moment for this sitter's confirmed bookings."""
+    now = now or utcnow()
+    sitter = sitter or sitter_for_user(user_id)
+    return _window_cards(
+        user_id,
+        sitter,
+        now,
+        Booking.status == "confirmed",
+        AssignmentWindow.starts_at <= now,
+        AssignmentWindow.ends_at > now,
+    )
+
+
+def local_day_bounds(now: datetime, tz: str) -> tuple[datetime, datetime]:
+    """Start and end of the org's local day containing now, as aware datetimes."""
+    zone = ZoneInfo(tz)
+    day = now.astimezone(zone).date()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return start, end
+
+
+def today(user_id: int, org: Org, now: datetime | None = None, sitter: Sitter | None = None) -> list[WindowCard]:
+    """Every window of this sitter that touches today in org time (past ones marked)."""
+    now = now or utcnow()
+    sitter = sitter or sitter_for_user(user_id)
+    start, end = local_day_bounds(now, org.timezone)
+    return _window_cards(user_id, sitter, now, AssignmentWindow.starts_at < end, AssignmentWindow.ends_at > start)
+
+
+_ALERT_TITLES = {
+    "message.blocked_outside_window": "Not sent: outside the visit window",
+    "policy.violation": "Content policy",
+    "message.failed": "Not delivered",
+}
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    active: list[WindowCard]
+    today: list[WindowCard]
+    alerts: list[AlertItem]
+
+
+def dashboard(user_id: int, org: Org, now: datetime | None = None) -> Dashboard:
+    """The whole /sitter page: active now, today and alerts, from one sitter lookup."""
+    now = now or utcnow()
+    sitter = sitter_for_user(user_id)
+    return Dashboard(
+        active=active_now(user_id, now, sitter),
+        today=today(user_id, org, now, sitter),
+        alerts=alerts(user_id, now, sitter),
+    )
+
+
+def _delivery_problem(message: Message) -> str:
+    if message.status == "blocked" and message.error_code == "opted_out":
+        return "The client has opted out of texts (replied STOP); this message was not sent."
+    if message.status == "blocked":
+        return "This message was not sent."
+    return "The carrier could not deliver this message. The office can see the details."
+
+
+def alerts(user_id: int, now: datetime | None = None, sitter: Sitter | None = None) -> list[AlertItem]:
+    """This sitter's open alerts plus their own recent texts that did not get through."""
+    now = now or utcnow()
+    sitter = sitter or sitter_for_user(user_id)
+    rows = db.session.scalars(
+        select(Alert)
+        .where(
+            Alert.audience == "sitter",
+            Alert.sitter_id == sitter.id,
+            Alert.resolved_at.is_(None),
+            Alert.org_id == sitter.org_id,
+        )
+        .order_by(Alert.created_at.desc(), Alert.id.desc())
+        .limit(ALERT_LIMIT)
+    ).all()
+    items = [
+        AlertItem(
+            alert_id=a.id,
+            kind=a.kind,
+            title=_ALERT_TITLES.get(a.kind, "Alert"),
+            text=redact_phone_numbers(a.text),
+            created_at=a.created_at,
+            thread_id=a.thread_id,
+        )
+        for a in rows
+    ]
+    failed = db.session.scalars(
+        select(Message)
+        .where(
+            Message.sender_user_id == user_id,
+            Message.sender_kind == "sitter",
+            Message.org_id == sitter.org_id,
+            Message.status.in_(UNDELIVERED),
+            Message.created_at > now - FAILED_LOOKBACK,
+            # a policy block already has its own alert; opted-out and carrier failures do not
+            ~Message.id.in_(
+                select(Alert.message_id).where(Alert.sitter_id == sitter.id, Alert.message_id.is_not(None))
+            ),
+        )
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(ALERT_LIMIT)
+        .options(joinedload(Message.thread))
+    ).all()
+    for message in failed:
+        first_name = message.thread.client.first_name if message.thread else "the client"
+        items.append(
+            AlertItem(
+                alert_id=None,
+                kind="message.failed",
+                title=f"Not delivered to {first_name}",
+                text=f"“{_excerpt(message.body)}” {_delivery_problem(message)}",
+                created_at=message.created_at,
+                thread_id=message.thread_id,
+            )
+        )
+    items.sort(key=lambda item: item.created_at, reverse=True)
+    return items
+
+
+def _excerpt(body: str, limit: int = 80) -> str:
+    text = redact_phone_numbers(body)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_STATUS_LABELS = {
+    "queued": "Sending…",
+    "sending": "Sending…",
+    "sent": "Sent",
+    "delivered": "Delivered",
+    "failed": "Not delivered",
+    "undelivered": "Not delivered",
+    "blocked": "Not sent",
+}
+
+
+def _sender_label(message: Message, user_id: int, client_first_name: str, business: str) -> str:
+    if message.direction == "inbound":
+        return client_first_name
+    if message.sender_kind == "sitter":
+        return "You" if message.sender_user_id == user_id else "Another sitter"
+    if message.sender_kind == "automation":
+        return "Automation"
+    return business
+
+
+def thread_messages(user_id: int, thread: Thread, org: Org) -> list[MessageItem]:
+    """The latest messages, oldest first, bodies with phone numbers redacted."""
+    rows = db.session.scalars(
+        select(Message)
+        .where(Message.thread_id == thread.id, Message.org_id == org.id)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(THREAD_MESSAGE_LIMIT)
+    ).all()
+    first_name = thread.client.first_name
+    items = []
+    for message in reversed(rows):
+        mine = message.direction == "outbound" and message.sender_user_id == user_id
+        items.append(
+            MessageItem(
+                message_id=message.id,
+                sender_label=_sender_label(message, user_id, first_name, org.name),
+                body=redact_phone_numbers(message.body),
+                created_at=message.created_at,
+                direction=message.direction,
+                mine=mine,
+                status_label=_STATUS_LABELS.get(message.status, "") if message.direction == "outbound" else "",
+            )
+        )
+    return items
+
+
+def thread_page(user_id: int, thread_id: int, now: datetime | None = None) -> ThreadPage:
+    """One assigned thread for the sitter (NotFound when it is not theirs)."""
+    now = now or utcnow()
+    found = assigned_thread(user_id, thread_id)
+    window, thread, booking = found.window, found.thread, found.window.booking
+    client = thread.client
+    return ThreadPage(
+        thread_id=thread.id,
+        client_first_name=client.first_name,
+        pets=client.pet_names,
+        area=client.area or "",
+        service=booking.service,
+        masking_number=national_format(thread.message_number.e164),
+        starts_at=booking.start_at,
+        ends_at=booking.end_at,
+        compose=compose_state(window, booking, found.org, now, sitter_id=found.sitter.id),
+        messages=thread_messages(user_id, thread, found.org),
+        client_opted_out=client.opted_out,
+    )
+
+
+def thread_compose_state(user_id: int, thread_id: int, now: datetime | None = None) -> ComposeState:
+    found = assigned_thread(user_id, thread_id)
+    return compose_state(found.window, found.window.booking, found.org, now or utcnow(), sitter_id=found.sitter.id)
+
+
+def dismiss_alert(user_id: int, alert_id: int) -> None:
+    """A sitter clears one of their own alerts; any other alert id is NotFound."""
+    sitter = sitter_for_user(user_id)
+    alert = db.session.scalar(
+        select(Alert).where(Alert.id == alert_id, Alert.sitter_id == sitter.id, Alert.org_id == sitter.org_id)
+    )
+    if alert is None:
+        raise NotFound("We could not find that alert.")
+    if alert.resolved_at is None:
+        alert.resolved_at = utcnow()
+    db.session.commit()

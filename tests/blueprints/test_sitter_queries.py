@@ -1,0 +1,122 @@
+"""The sitter pages run a fixed number of SQL statements however much data the org has."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event
+
+from app.extensions import db
+from app.models import AssignmentWindow, Booking, Message, Pet, Thread
+from tests.sitter_data import make_visit
+
+START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+HX = {"HX-Request": "true"}
+
+
+@contextmanager
+def count_statements():
+    seen = []
+
+    def _count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", _count)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", _count)
+
+
+def _add_bookings(make, sitter, count: int) -> None:
+    """`count` confirmed bookings for the sitter around today, each with a thread and a message."""
+    org, number = make.default_org, make.number()
+    clients = [make.client(pets=("Rex", "Mochi")) for _ in range(5)]
+    for i in range(count):
+        start = START - timedelta(hours=6) + timedelta(minutes=17 * (i % 60))
+        booking = Booking(
+            org_id=org.id,
+            client_id=clients[i % 5].id,
+            sitter_id=sitter.id,
+            start_at=start,
+            end_at=start + timedelta(hours=1),
+            status="confirmed",
+        )
+        db.session.add(booking)
+        db.session.flush()
+        thread = Thread(
+            org_id=org.id,
+            client_id=booking.client_id,
+            booking_id=booking.id,
+            scope="client_booking",
+            message_number_id=number.id,
+        )
+        db.session.add(thread)
+        db.session.flush()
+        db.session.add(
+            AssignmentWindow(
+                org_id=org.id,
+                thread_id=thread.id,
+                booking_id=booking.id,
+                sitter_id=sitter.id,
+                starts_at=booking.start_at,
+                ends_at=booking.end_at + timedelta(hours=1),
+            )
+        )
+        db.session.add(
+            Message(
+                org_id=org.id,
+                thread_id=thread.id,
+                direction="inbound",
+                sender_kind="client",
+                body="How is Rex?",
+                status="received",
+            )
+        )
+    db.session.add(Pet(org_id=org.id, client_id=clients[0].id, name="Extra"))
+    db.session.commit()
+
+
+def _statements_for(client, urls) -> dict[str, int]:
+    counts = {}
+    for url, headers in urls:
+        db.session.remove()  # a fresh session, as a real request gets: nothing cached
+        with count_statements() as seen:
+            assert client.get(url, headers=headers).status_code == 200, url
+        counts[f"{url} {headers}"] = len(seen)
+    return counts
+
+
+def _measure(make, clock, login_as, client, extra: int) -> tuple[dict[str, int], int]:
+    clock.set(START + timedelta(minutes=30))
+    visit = make_visit(make, start=START)
+    for _ in range(3):
+        make.message(thread=visit.thread)
+    make.alert(audience="sitter", sitter_id=visit.sitter.id, text="Not sent")
+    _add_bookings(make, visit.sitter, extra)
+    login_as(visit.user)
+    tid = visit.thread.id
+    urls = [
+        ("/sitter", {}),
+        ("/sitter/active", HX),
+        ("/sitter/alerts", HX),
+        (f"/sitter/threads/{tid}", {}),
+        (f"/sitter/threads/{tid}/messages", HX),
+    ]
+    return _statements_for(client, urls), visit.thread.id
+
+
+def test_statement_count_is_the_same_for_10_and_1000_bookings(app_factory, make, clock, login_as, client):
+    small, _ = _measure(make, clock, login_as, client, 10)
+    # Start again with 100x the data for the same sitter and org.
+    from tests.conftest import _empty_all_tables
+
+    _empty_all_tables()
+    make._org = None
+    large, _ = _measure(make, clock, login_as, client, 1000)
+    assert small == large, (small, large)
+    assert max(small.values()) <= 15, small
+    # The active list really did grow: the page is not constant because it is empty.
+    html = client.get("/sitter/active", headers=HX).get_data(as_text=True)
+    assert html.count("visit-card") > 10

@@ -1,0 +1,119 @@
+"""The sitter dashboard in headless Chromium on a phone-sized screen, CSRF on, htmx live."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.factories import PASSWORD
+from tests.sitter_data import make_visit
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # 9:00 AM New York
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    assert (ROOT / "app/static/vendor/htmx.min.js").exists(), "run ./scripts/install (fetches htmx)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app_factory):
+    """The app on the test database, served from a thread, with CSRF protection on."""
+    server_app = app_factory(WTF_CSRF_ENABLED=True, SERVER_NAME=None)
+    server = make_server("127.0.0.1", 0, server_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def phone(chromium):
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    yield page
+    context.close()
+
+
+def _log_in(page, base_url, user):
+    page.goto(f"{base_url}/login")
+    page.fill("#email", user.email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/sitter")
+
+
+def _fits_the_screen(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_sitter_sends_a_message_that_appears_without_a_reload(make, clock, live_server, phone):
+    clock.set(START + timedelta(minutes=15))
+    client = make.client(name="Alex Morgan", pets=("Biscuit",), area="Dupont Circle")
+    visit = make_visit(make, start=START, hours=1, client=client)
+    make.message(thread=visit.thread, body="Call me on (202) 555-0199 when you arrive")
+
+    _log_in(phone, live_server, visit.user)
+    active = phone.locator("#active-now")
+    assert "Alex · Biscuit" in active.inner_text() and "1 unread" in active.inner_text()
+    assert _fits_the_screen(phone)
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "sitter-dashboard-active.png"), full_page=True)
+    active.get_by_text("Open messages").click()
+    phone.wait_for_url(f"{live_server}/sitter/threads/{visit.thread.id}")
+    assert "[number hidden]" in phone.locator("#messages").inner_text()
+
+    phone.evaluate("window.__sameDocument = true")
+    phone.fill("#body", "Biscuit is fed and walked!")
+    phone.get_by_role("button", name="Send").click()
+    mine = phone.locator("#messages .message-mine")
+    mine.filter(has_text="Biscuit is fed and walked!").wait_for()
+    assert phone.evaluate("window.__sameDocument === true"), "the page reloaded"
+    assert phone.locator("#body").input_value() == ""
+    assert "Sent." in phone.locator("#compose").inner_text()
+    assert _fits_the_screen(phone)
+    phone.screenshot(path=str(ARTIFACTS / "sitter-thread-sent.png"), full_page=True)
+
+
+def test_compose_is_disabled_before_the_visit_with_the_opening_time(make, clock, live_server, phone):
+    clock.set(START - timedelta(hours=2))  # 7:00 AM; the visit starts at 9:00 AM
+    visit = make_visit(make, start=START, hours=1, client=make.client(name="Jamie Chen", pets=("Mochi", "Tofu")))
+    _log_in(phone, live_server, visit.user)
+    assert "No visit window is open right now." in phone.locator("#active-now").inner_text()
+    phone.get_by_text("Jamie · Mochi and Tofu").click()
+    phone.wait_for_url(f"{live_server}/sitter/threads/{visit.thread.id}")
+    compose = phone.locator("#compose")
+    assert "Messaging opens at 9:00 AM (visit start)" in compose.inner_text()
+    assert phone.get_by_role("button", name="Send").is_disabled()
+    assert phone.locator("#body").is_disabled()
+    assert _fits_the_screen(phone)
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "sitter-thread-not-open-yet.png"), full_page=True)
