@@ -69,3 +69,31 @@ def test_owner_creates_a_client_and_booking_and_confirms_it_by_hand(make, clock,
     page.click("#thread a.thread-number")
     page.wait_for_selector("h1:has-text('Thread with Robin Park')")
     assert "Hi Robin!" in page.content()
+
+
+def test_template_preview_updates_live_on_a_phone(make, clock, live_server, chromium, artifacts):
+    owner = make.user("owner")
+    make.booking(client=make.client(name="Alex Morgan", pets=("Biscuit",)))
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(8000)
+    try:
+        page.goto(f"{live_server}/login")
+        page.fill("#email", owner.email)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server}/admin")
+        page.goto(f"{live_server}/admin/automations/template?kind=booking_confirmation")
+        preview = page.locator("#template-preview")
+        assert "Hi Alex!" in preview.inner_text()
+        page.fill("#body", "Hey {{ client_first_name }}, {{ pet_name }} is booked")
+        page.wait_for_function(
+            "document.querySelector('#template-preview').innerText.includes('Unknown variable: pet_name')")
+        page.fill("#body", "Hey {{ client_first_name }}, {{ pet_names }} is booked")
+        page.wait_for_function(
+            "document.querySelector('#template-preview').innerText.includes('Hey Alex, Biscuit is booked')")
+        assert page.url.endswith("kind=booking_confirmation")  # previewed in place, nothing submitted
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.screenshot(path=str(artifacts / "admin-template-preview-phone.png"), full_page=True)
+    finally:
+        context.close()

@@ -11,8 +11,8 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.models import AUTOMATION_KINDS, AutomationRun
 from app.scoping import get_in_org_or_404
 from app.services.admin_queries import automation_overview, recent_bookings_for_preview
-from app.services.automation_settings import retry_failed_run, save_template, set_kind_enabled
-from app.services.automation_templates import TEMPLATE_VARIABLES, preview_template, template_for
+from app.services.automation_settings import retry_failed_run, save_template_text, set_kind_enabled
+from app.services.automation_templates import TEMPLATE_VARIABLES, preview_template, reset_template, template_for
 from app.templating import is_htmx_request
 
 
@@ -65,7 +65,7 @@ def automation_template():
     status = 200
     if form.validate_on_submit():
         try:
-            save_template(org().id, kind, form.body.data, actor=actor())
+            save_template_text(org().id, kind, form.body.data, actor=actor())
         except InvalidInput as exc:
             apply_domain_error(form, exc)
         else:
@@ -73,10 +73,14 @@ def automation_template():
             return redirect(url_for("admin.automation_template", kind=kind))
     if form.is_submitted():
         status = 422
+    return _template_page(form, kind), status
+
+
+def _template_page(form: TemplateForm, kind: str) -> str:
     preview, preview_error = _preview(form, kind)
     return render_template("admin/automation_template.html", form=form, kind=kind, preview=preview,
                            preview_error=preview_error, variables=TEMPLATE_VARIABLES,
-                           enabled=template_for(org().id, kind)[1]), status
+                           enabled=template_for(org().id, kind)[1], confirm=ConfirmForm())
 
 
 @bp.route("/automations/preview", methods=["POST"])
@@ -85,11 +89,9 @@ def automation_preview():
     """The live preview: the template form posts here as the owner types (htmx)."""
     kind = _kind_arg()
     form = _template_form(kind)  # CSRFProtect has checked the token; a preview saves nothing
-    preview, preview_error = _preview(form, kind)
     if not is_htmx_request():
-        return render_template("admin/automation_template.html", form=form, kind=kind, preview=preview,
-                               preview_error=preview_error, variables=TEMPLATE_VARIABLES,
-                               enabled=template_for(org().id, kind)[1])
+        return _template_page(form, kind)
+    preview, preview_error = _preview(form, kind)
     return render_template("admin/partials/template_preview.html", preview=preview,
                            preview_error=preview_error)
 
@@ -103,6 +105,16 @@ def automation_enabled():
         set_kind_enabled(org().id, kind, enabled, actor=actor())
         flash(f"{kind.replace('_', ' ').capitalize()} texts are {'on' if enabled else 'off'}.", "info")
     return redirect(url_for("admin.automations"))
+
+
+@bp.route("/automations/reset", methods=["POST"])
+@owner_or_staff
+def automation_reset():
+    kind = _kind_arg()
+    if ConfirmForm().validate_on_submit():
+        reset_template(org().id, kind, actor=actor())
+        flash(f"The {kind.replace('_', ' ')} text is back to the default.", "info")
+    return redirect(url_for("admin.automation_template", kind=kind))
 
 
 @bp.route("/automations/runs/<int:run_id>/retry", methods=["POST"])

@@ -69,9 +69,13 @@ def test_a_kind_can_be_switched_off_and_on(client, login_as, org_rows, db):
     client.post("/admin/automations/enabled", data={"kind": "visit_followup", "enabled": "0"})
     row = db.session.scalar(select(AutomationTemplate).where(AutomationTemplate.kind == "visit_followup"))
     assert row.enabled is False and "Thanks for choosing" in row.body  # the default text is kept
+    body = "Thanks {{ client_first_name }}!"
+    client.post("/admin/automations/template?kind=visit_followup", data={"kind": "visit_followup", "body": body})
+    db.session.expire_all()
+    assert (row.body, row.enabled) == (body, False)  # saving the text does not switch it back on
     client.post("/admin/automations/enabled", data={"kind": "visit_followup", "enabled": "1"})
     db.session.expire_all()
-    assert row.enabled is True
+    assert (row.body, row.enabled) == (body, True)
 
 
 def test_a_failed_run_is_retried_and_sends(client, login_as, org_rows, db):
@@ -85,3 +89,12 @@ def test_a_failed_run_is_retried_and_sends(client, login_as, org_rows, db):
     assert run.message_id is not None
     again = client.post(f"/admin/automations/runs/{org_rows.run.id}/retry", follow_redirects=True)
     assert "Only failed runs can be retried" in again.get_data(as_text=True)
+
+
+def test_reset_brings_back_the_default_text(client, login_as, org_rows, db):
+    login_as(org_rows.owner)
+    client.post("/admin/automations/template?kind=sitter_changed",
+                data={"kind": "sitter_changed", "body": "New sitter: {{ sitter_first_name }}"})
+    assert client.post("/admin/automations/reset?kind=sitter_changed").status_code == 302
+    page = client.get("/admin/automations/template?kind=sitter_changed").get_data(as_text=True)
+    assert "will now look after" in page and "New sitter:" not in page
