@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from app.blueprints.admin import bp
-from app.blueprints.admin.common import actor, org, owner_or_staff
-from app.blueprints.admin.forms import ConfirmForm, TemplateForm, apply_domain_error, options
+from app.blueprints.admin.common import actor, form_status, org, owner_or_staff, run_form
+from app.blueprints.admin.forms import ConfirmForm, TemplateForm, options
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import AUTOMATION_KINDS, AutomationRun
 from app.scoping import get_in_org_or_404
@@ -62,18 +62,10 @@ def _preview(form: TemplateForm, kind: str) -> tuple[str | None, str | None]:
 def automation_template():
     kind = _kind_arg()
     form = _template_form(kind)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            save_template_text(org().id, kind, form.body.data, actor=actor())
-        except InvalidInput as exc:
-            apply_domain_error(form, exc)
-        else:
-            flash(f"The {kind.replace('_', ' ')} text is saved.", "info")
-            return redirect(url_for("admin.automation_template", kind=kind))
-    if form.is_submitted():
-        status = 422
-    return _template_page(form, kind), status
+    if run_form(form, lambda: save_template_text(org().id, kind, form.body.data, actor=actor())).ok:
+        flash(f"The {kind.replace('_', ' ')} text is saved.", "info")
+        return redirect(url_for("admin.automation_template", kind=kind))
+    return _template_page(form, kind), form_status(form)
 
 
 def _template_page(form: TemplateForm, kind: str) -> str:

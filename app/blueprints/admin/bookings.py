@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from app.blueprints.admin import bp
-from app.blueprints.admin.common import actor, org, owner_or_staff, page_arg, sitter_choices
+from app.blueprints.admin.common import (
+    actor,
+    form_status,
+    org,
+    owner_or_staff,
+    page_arg,
+    run_form,
+    sitter_choices,
+)
 from app.blueprints.admin.forms import (
     BookingDetailsForm,
     BookingFilterForm,
@@ -14,13 +22,11 @@ from app.blueprints.admin.forms import (
     ChangeSitterForm,
     ConfirmForm,
     RescheduleForm,
-    apply_domain_error,
     cents,
     options,
     org_time_to_utc,
     utc_to_org_time,
 )
-from app.errors import DomainError, InvalidInput
 from app.models import Booking
 from app.scoping import get_in_org_or_404
 from app.services import booking_editing
@@ -83,16 +89,11 @@ def _booking_fields(form: BookingForm) -> dict:
 @owner_or_staff
 def booking_new():
     form = _booking_form()
-    if form.validate_on_submit():
-        try:
-            booking = booking_editing.create_booking(org().id, **_booking_fields(form))
-        except InvalidInput as exc:
-            apply_domain_error(form, exc)
-        else:
-            flash(f"Booking #{booking.id} created (pending).", "info")
-            return redirect(url_for("admin.booking_detail", booking_id=booking.id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("admin/booking_form.html", form=form, booking=None), status
+    outcome = run_form(form, lambda: booking_editing.create_booking(org().id, **_booking_fields(form)))
+    if outcome.ok:
+        flash(f"Booking #{outcome.result.id} created (pending).", "info")
+        return redirect(url_for("admin.booking_detail", booking_id=outcome.result.id))
+    return render_template("admin/booking_form.html", form=form, booking=None), form_status(form)
 
 
 @bp.route("/bookings/<int:booking_id>/edit", methods=["GET", "POST"])
@@ -102,39 +103,19 @@ def booking_edit(booking_id: int):
     if booking.status != "pending":
         return _booking_page(booking)
     form = _booking_form(booking)
-    if form.validate_on_submit():
-        try:
-            booking_editing.update_pending_booking(booking.id, **_booking_fields(form))
-        except InvalidInput as exc:
-            apply_domain_error(form, exc)
-        except DomainError as exc:
-            form.form_errors.append(str(exc))
-        else:
-            flash("Booking saved.", "info")
-            return redirect(url_for("admin.booking_detail", booking_id=booking.id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("admin/booking_form.html", form=form, booking=booking), status
+    if run_form(form, lambda: booking_editing.update_pending_booking(booking.id, **_booking_fields(form))).ok:
+        flash("Booking saved.", "info")
+        return redirect(url_for("admin.booking_detail", booking_id=booking.id))
+    return render_template("admin/booking_form.html", form=form, booking=booking), form_status(form)
 
 
 @bp.route("/bookings/<int:booking_id>/details", methods=["POST"])
 @owner_or_staff
 def booking_update_details(booking_id: int):
     booking = get_in_org_or_404(Booking, booking_id)
-    forms = _action_forms(booking, posted="details_form")
-    form = forms["details_form"]
-    if form.validate_on_submit():
-        try:
-            booking_editing.update_booking_details(booking.id, service=form.service.data,
-                                                   price_cents=cents(form.price.data), notes=form.notes.data,
-                                                   actor=actor())
-        except InvalidInput as exc:
-            apply_domain_error(form, exc)
-        except DomainError as exc:
-            form.form_errors.append(str(exc))
-        else:
-            flash("Booking saved.", "info")
-            return redirect(url_for("admin.booking_detail", booking_id=booking.id))
-    return _booking_page(booking, status=422, forms=forms)
+    return _booking_form_action(booking, "details_form", lambda form: booking_editing.update_booking_details(
+        booking.id, service=form.service.data, price_cents=cents(form.price.data), notes=form.notes.data,
+        actor=actor()))
 
 
 def _action_forms(booking: Booking, posted: str | None = None) -> dict:
@@ -189,21 +170,14 @@ def booking_confirm(booking_id: int):
     return redirect(url_for("admin.booking_detail", booking_id=booking.id))
 
 
-def _lifecycle_action(booking: Booking, form_name: str, call):
-    """Run one lifecycle service from a booking-page form; errors go back to that form."""
+def _booking_form_action(booking: Booking, form_name: str, call):
+    """Run one service from a booking-page form; errors go back to that form on the page."""
     forms = _action_forms(booking, posted=form_name)
-    form = forms[form_name]
-    if form.validate_on_submit():
-        try:
-            result = call(form)
-        except InvalidInput as exc:
-            apply_domain_error(form, exc)
-        except DomainError as exc:
-            form.form_errors.append(str(exc))
-        else:
-            notes = f" ({'; '.join(result.notes)})" if result.notes else ""
-            flash(f"Booking #{booking.id}: {'saved' if result.changed else 'nothing to change'}{notes}.", "info")
-            return redirect(url_for("admin.booking_detail", booking_id=booking.id))
+    outcome = run_form(forms[form_name], lambda: call(forms[form_name]))
+    if outcome.ok:
+        notes = getattr(outcome.result, "notes", None)
+        flash(f"Booking #{booking.id} saved{' (' + '; '.join(notes) + ')' if notes else ''}.", "info")
+        return redirect(url_for("admin.booking_detail", booking_id=booking.id))
     return _booking_page(booking, status=422, forms=forms)
 
 
@@ -211,7 +185,7 @@ def _lifecycle_action(booking: Booking, form_name: str, call):
 @owner_or_staff
 def booking_cancel(booking_id: int):
     booking = get_in_org_or_404(Booking, booking_id)
-    return _lifecycle_action(booking, "cancel_form",
+    return _booking_form_action(booking, "cancel_form",
                              lambda form: cancel_booking(booking.id, form.reason.data.strip(), actor=actor()))
 
 
@@ -219,7 +193,7 @@ def booking_cancel(booking_id: int):
 @owner_or_staff
 def booking_change_sitter(booking_id: int):
     booking = get_in_org_or_404(Booking, booking_id)
-    return _lifecycle_action(booking, "sitter_form",
+    return _booking_form_action(booking, "sitter_form",
                              lambda form: change_sitter(booking.id, form.sitter_id.data or None, actor=actor()))
 
 
@@ -234,4 +208,4 @@ def booking_reschedule(booking_id: int):
         booking_editing.check_times(start_at, end_at, allow_past_start=start_at == booking.start_at)
         return reschedule_booking(booking.id, start_at, end_at, actor=actor())
 
-    return _lifecycle_action(booking, "reschedule_form", reschedule)
+    return _booking_form_action(booking, "reschedule_form", reschedule)

@@ -6,9 +6,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.blueprints.admin import bp
-from app.blueprints.admin.common import org, owner_or_staff, page_arg
-from app.blueprints.admin.forms import ConfirmForm, ReplyForm, apply_domain_error, options
-from app.errors import DomainError, InvalidInput
+from app.blueprints.admin.common import form_status, org, owner_or_staff, page_arg, run_form
+from app.blueprints.admin.forms import ConfirmForm, ReplyForm, options
 from app.models import Message, Thread
 from app.scoping import get_in_org_or_404
 from app.services.admin_queries import list_owner_inbox, list_threads, thread_messages
@@ -40,21 +39,13 @@ def inbox_message(message_id: int):
     if not message.owner_inbox:
         abort(404)
     form = _reply_form(message)
-    if form.validate_on_submit():
-        try:
-            reply_to_inbox_message(message.id, from_number_id=form.from_number_id.data, body=form.body.data,
-                                   user_id=current_user.id)
-        except InvalidInput as exc:
-            apply_domain_error(form, exc)
-        except DomainError as exc:
-            form.form_errors.append(str(exc))
-        else:
-            flash("Reply queued; the message is marked handled.", "info")
-            return redirect(url_for("admin.inbox"))
+    if run_form(form, lambda: reply_to_inbox_message(message.id, from_number_id=form.from_number_id.data,
+                                                     body=form.body.data, user_id=current_user.id)).ok:
+        flash("Reply queued; the message is marked handled.", "info")
+        return redirect(url_for("admin.inbox"))
     history = thread_messages(message.thread_id) if message.thread_id else [message]
-    status = 422 if form.is_submitted() else 200
     return render_template("admin/inbox_message.html", message=message, form=form, history=history,
-                           confirm=ConfirmForm()), status
+                           confirm=ConfirmForm()), form_status(form)
 
 
 @bp.route("/inbox/<int:message_id>/handled", methods=["POST"])

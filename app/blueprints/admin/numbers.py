@@ -5,9 +5,17 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 
 from app.blueprints.admin import bp
-from app.blueprints.admin.common import actor, org, owner_or_staff, page_arg, sitter_choices
-from app.blueprints.admin.forms import ConfirmForm, NumberForm, apply_domain_error
-from app.errors import Conflict, InvalidInput
+from app.blueprints.admin.common import (
+    actor,
+    form_status,
+    org,
+    owner_or_staff,
+    page_arg,
+    run_form,
+    sitter_choices,
+)
+from app.blueprints.admin.forms import ConfirmForm, NumberForm
+from app.errors import Conflict
 from app.models import MessageNumber
 from app.scoping import get_in_org_or_404
 from app.services.admin_queries import (
@@ -28,18 +36,14 @@ def _number_form() -> NumberForm:
 @owner_or_staff
 def numbers():
     form = _number_form()
-    if form.validate_on_submit():
-        try:
-            number = add_number(org().id, e164=form.e164.data, kind=form.kind.data,
-                                sitter_id=form.sitter_id.data or None, label=form.label.data, actor=actor())
-        except InvalidInput as exc:
-            apply_domain_error(form, exc)
-        else:
-            flash(f"Number {number.e164} added.", "info")
-            return redirect(url_for("admin.numbers"))
-    status = 422 if form.is_submitted() else 200
+    outcome = run_form(form, lambda: add_number(org().id, e164=form.e164.data, kind=form.kind.data,
+                                                sitter_id=form.sitter_id.data or None, label=form.label.data,
+                                                actor=actor()))
+    if outcome.ok:
+        flash(f"Number {outcome.result.e164} added.", "info")
+        return redirect(url_for("admin.numbers"))
     return render_template("admin/numbers.html", listing=list_numbers(org().id, page_arg()), form=form,
-                           confirm=ConfirmForm()), status
+                           confirm=ConfirmForm()), form_status(form)
 
 
 @bp.route("/numbers/<int:number_id>")

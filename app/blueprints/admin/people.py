@@ -5,15 +5,13 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from app.blueprints.admin import bp
-from app.blueprints.admin.common import actor, org, owner_or_staff, page_arg
+from app.blueprints.admin.common import actor, form_status, org, owner_or_staff, page_arg, run_form
 from app.blueprints.admin.forms import (
     ClientForm,
     ConfirmForm,
     PetForm,
     SitterForm,
-    apply_domain_error,
 )
-from app.errors import InvalidInput
 from app.models import Client, Pet, Sitter
 from app.scoping import get_in_org_or_404
 from app.services import clients as client_service
@@ -40,19 +38,13 @@ def clients():
 @owner_or_staff
 def client_new():
     form = ClientForm()
-    if form.validate_on_submit():
-        try:
-            client = client_service.create_client(
-                org().id, name=form.name.data, phone=form.phone.data, area=form.area.data,
-                address=form.address.data, notes=form.notes.data,
-                pets=(form.pets.data or "").split(","), actor=actor())
-        except InvalidInput as exc:
-            apply_domain_error(form, exc)
-        else:
-            flash(f"Client {client.name} added.", "info")
-            return redirect(url_for("admin.client_detail", client_id=client.id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("admin/client_form.html", form=form, client=None), status
+    outcome = run_form(form, lambda: client_service.create_client(
+        org().id, name=form.name.data, phone=form.phone.data, area=form.area.data, address=form.address.data,
+        notes=form.notes.data, pets=(form.pets.data or "").split(","), actor=actor()))
+    if outcome.ok:
+        flash(f"Client {outcome.result.name} added.", "info")
+        return redirect(url_for("admin.client_detail", client_id=outcome.result.id))
+    return render_template("admin/client_form.html", form=form, client=None), form_status(form)
 
 
 @bp.route("/clients/<int:client_id>")
@@ -71,18 +63,12 @@ def client_edit(client_id: int):
     form = ClientForm(obj=client) if request.method == "GET" else ClientForm()
     if request.method == "GET":
         form.phone.data = client.phone_e164
-    if form.validate_on_submit():
-        try:
-            client_service.update_client(client.id, name=form.name.data, phone=form.phone.data,
-                                         area=form.area.data, address=form.address.data,
-                                         notes=form.notes.data, actor=actor())
-        except InvalidInput as exc:
-            apply_domain_error(form, exc)
-        else:
-            flash("Client saved.", "info")
-            return redirect(url_for("admin.client_detail", client_id=client.id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("admin/client_form.html", form=form, client=client), status
+    if run_form(form, lambda: client_service.update_client(
+            client.id, name=form.name.data, phone=form.phone.data, area=form.area.data,
+            address=form.address.data, notes=form.notes.data, actor=actor())).ok:
+        flash("Client saved.", "info")
+        return redirect(url_for("admin.client_detail", client_id=client.id))
+    return render_template("admin/client_form.html", form=form, client=client), form_status(form)
 
 
 @bp.route("/clients/<int:client_id>/pets", methods=["POST"])
@@ -90,9 +76,10 @@ def client_edit(client_id: int):
 def pet_add(client_id: int):
     client = get_in_org_or_404(Client, client_id)
     form = PetForm()
-    if form.validate_on_submit():
-        client_service.add_pet(client.id, name=form.name.data, species=form.species.data, actor=actor())
-        flash(f"{form.name.data.strip()} added.", "info")
+    outcome = run_form(form, lambda: client_service.add_pet(client.id, name=form.name.data,
+                                                            species=form.species.data, actor=actor()))
+    if outcome.ok:
+        flash(f"{outcome.result.name} added.", "info")
         return redirect(url_for("admin.client_detail", client_id=client.id))
     bookings = list_bookings(org().id, org().timezone, BookingFilters(client_id=client.id), 1)
     return render_template("admin/client_detail.html", client=client, bookings=bookings, pet_form=form,
@@ -123,18 +110,13 @@ def sitters():
 @owner_or_staff
 def sitter_new():
     form = SitterForm()
-    if form.validate_on_submit():
-        try:
-            sitter = sitter_service.create_sitter(org().id, name=form.name.data, phone=form.phone.data,
-                                                  email=form.email.data, password=form.password.data,
-                                                  actor=actor())
-        except InvalidInput as exc:
-            apply_domain_error(form, exc)
-        else:
-            flash(f"Sitter {sitter.name} added.", "info")
-            return redirect(url_for("admin.sitter_detail", sitter_id=sitter.id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("admin/sitter_form.html", form=form, sitter=None), status
+    outcome = run_form(form, lambda: sitter_service.create_sitter(
+        org().id, name=form.name.data, phone=form.phone.data, email=form.email.data,
+        password=form.password.data, actor=actor()))
+    if outcome.ok:
+        flash(f"Sitter {outcome.result.name} added.", "info")
+        return redirect(url_for("admin.sitter_detail", sitter_id=outcome.result.id))
+    return render_template("admin/sitter_form.html", form=form, sitter=None), form_status(form)
 
 
 @bp.route("/sitters/<int:sitter_id>", methods=["GET", "POST"])
@@ -142,18 +124,11 @@ def sitter_new():
 def sitter_detail(sitter_id: int):
     sitter = get_in_org_or_404(Sitter, sitter_id)
     form = SitterForm(obj=sitter) if request.method == "GET" else SitterForm()
-    if form.validate_on_submit():
-        try:
-            sitter_service.update_sitter(sitter.id, name=form.name.data, phone=form.phone.data,
-                                         active=form.active.data, actor=actor())
-        except InvalidInput as exc:
-            apply_domain_error(form, exc)
-        else:
-            flash("Sitter saved.", "info")
-            return redirect(url_for("admin.sitter_detail", sitter_id=sitter.id))
-    numbers = numbers_for_sitter(sitter.id)
+    if run_form(form, lambda: sitter_service.update_sitter(sitter.id, name=form.name.data, phone=form.phone.data,
+                                                           active=form.active.data, actor=actor())).ok:
+        flash("Sitter saved.", "info")
+        return redirect(url_for("admin.sitter_detail", sitter_id=sitter.id))
     bookings = list_bookings(org().id, org().timezone, BookingFilters(sitter_id=sitter.id), page_arg())
-    status = 422 if form.is_submitted() and form.errors else 200
-    return render_template("admin/sitter_detail.html", sitter=sitter, form=form, numbers=numbers,
-                           bookings=bookings), status
+    return render_template("admin/sitter_detail.html", sitter=sitter, form=form, bookings=bookings,
+                           numbers=numbers_for_sitter(sitter.id)), form_status(form)
 

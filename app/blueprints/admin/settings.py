@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from app.blueprints.admin import bp
-from app.blueprints.admin.common import actor, org, owner_only
-from app.blueprints.admin.forms import SettingsForm, apply_domain_error
-from app.errors import InvalidInput
+from app.blueprints.admin.common import actor, form_status, org, owner_only, run_form
+from app.blueprints.admin.forms import SettingsForm
 from app.services.org_settings import update_org_settings
 
 
@@ -15,17 +14,11 @@ from app.services.org_settings import update_org_settings
 @owner_only
 def settings():
     form = SettingsForm(obj=org()) if request.method == "GET" else SettingsForm()
-    if form.validate_on_submit():
-        try:
-            update_org_settings(org().id, name=form.name.data, timezone=form.timezone.data,
-                                grace_minutes=form.grace_minutes.data,
-                                quiet_start_hour=form.quiet_start_hour.data,
-                                quiet_end_hour=form.quiet_end_hour.data, policy_mode=form.policy_mode.data,
-                                visit_followup_enabled=form.visit_followup_enabled.data, actor=actor())
-        except InvalidInput as exc:
-            apply_domain_error(form, exc)
-        else:
-            flash("Settings saved.", "info")
-            return redirect(url_for("admin.settings"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("admin/settings.html", form=form), status
+    if run_form(form, lambda: update_org_settings(
+            org().id, name=form.name.data, timezone=form.timezone.data, grace_minutes=form.grace_minutes.data,
+            quiet_start_hour=form.quiet_start_hour.data, quiet_end_hour=form.quiet_end_hour.data,
+            policy_mode=form.policy_mode.data, visit_followup_enabled=form.visit_followup_enabled.data,
+            actor=actor())).ok:
+        flash("Settings saved.", "info")
+        return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form), form_status(form)

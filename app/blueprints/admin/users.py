@@ -6,9 +6,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.blueprints.admin import bp
-from app.blueprints.admin.common import actor, org, owner_only, page_arg
-from app.blueprints.admin.forms import ConfirmForm, UserForm, apply_domain_error
-from app.errors import Conflict, InvalidInput
+from app.blueprints.admin.common import actor, form_status, org, owner_only, page_arg, run_form
+from app.blueprints.admin.forms import ConfirmForm, UserForm
+from app.errors import Conflict
 from app.models import User
 from app.scoping import get_in_org_or_404
 from app.services.admin_queries import list_users
@@ -19,18 +19,13 @@ from app.services.users import add_user, set_user_active
 @owner_only
 def users():
     form = UserForm()
-    if form.validate_on_submit():
-        try:
-            user = add_user(org().id, email=form.email.data, password=form.password.data, role=form.role.data,
-                            name=form.name.data, actor=actor())
-        except InvalidInput as exc:
-            apply_domain_error(form, exc)
-        else:
-            flash(f"{user.email} can now log in as {user.role}.", "info")
-            return redirect(url_for("admin.users"))
-    status = 422 if form.is_submitted() else 200
+    outcome = run_form(form, lambda: add_user(org().id, email=form.email.data, password=form.password.data,
+                                              role=form.role.data, name=form.name.data, actor=actor()))
+    if outcome.ok:
+        flash(f"{outcome.result.email} can now log in as {outcome.result.role}.", "info")
+        return redirect(url_for("admin.users"))
     return render_template("admin/users.html", listing=list_users(org().id, page_arg()), form=form,
-                           confirm=ConfirmForm()), status
+                           confirm=ConfirmForm()), form_status(form)
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
