@@ -266,3 +266,37 @@ def test_an_expired_session_sends_htmx_polls_to_the_login_page(client):
     assert response.status_code == 200 and response.data == b""
     assert response.headers["HX-Redirect"] == "/login?next=/sitter/active"
     assert client.get("/sitter/active").status_code == 302  # a plain visit: the usual redirect
+
+
+def test_today_is_the_org_local_day_not_the_utc_day(client, login_as, make, clock):
+    clock.set(datetime(2026, 11, 25, 23, 30, tzinfo=UTC))  # 6:30 PM in New York, already the 26th in UTC
+    sitter = make.sitter()
+    evening = make_visit(
+        make,
+        sitter=sitter,
+        start=datetime(2026, 11, 26, 1, 0, tzinfo=UTC),  # 8 PM local
+        client=make.client(name="Evening Client"),
+    )
+    tomorrow = make_visit(
+        make,
+        sitter=sitter,
+        start=datetime(2026, 11, 26, 14, 0, tzinfo=UTC),  # 9 AM tomorrow
+        client=make.client(name="Tomorrow Client"),
+    )
+    login_as(sitter.user)
+    today = client.get("/sitter").get_data(as_text=True).split('id="today-heading"')[1]
+    assert f"threads/{evening.thread.id}" in today and "8:00 PM–9:00 PM" in today
+    assert f"threads/{tomorrow.thread.id}" not in today
+
+
+def test_closed_compose_polls_until_the_window_opens(client, login_as, visit, clock):
+    clock.set(START - timedelta(minutes=1))
+    login_as(visit.user)
+    url = f"/sitter/threads/{visit.thread.id}/compose"
+    waiting = client.get(url, headers=HX).get_data(as_text=True)
+    assert f'hx-get="{url}"' in waiting and "Messaging opens at 9:00 AM" in waiting
+    clock.set(START)
+    opened = client.get(url, headers=HX).get_data(as_text=True)
+    assert "hx-get" not in opened and "disabled" not in _compose_button(opened)
+    clock.set(START + timedelta(hours=3))
+    assert "hx-get" not in client.get(url, headers=HX).get_data(as_text=True)  # closed for good: no polling

@@ -80,11 +80,11 @@ def _add_bookings(make, sitter, count: int) -> None:
 
 def _statements_for(client, urls) -> dict[str, int]:
     counts = {}
-    for url, headers in urls:
+    for name, url, headers in urls:
         db.session.remove()  # a fresh session, as a real request gets: nothing cached
         with count_statements() as seen:
             assert client.get(url, headers=headers).status_code == 200, url
-        counts[f"{url} {headers}"] = len(seen)
+        counts[name] = len(seen)
     return counts
 
 
@@ -97,12 +97,12 @@ def _measure(make, clock, login_as, client, extra: int) -> tuple[dict[str, int],
     _add_bookings(make, visit.sitter, extra)
     login_as(visit.user)
     tid = visit.thread.id
-    urls = [
-        ("/sitter", {}),
-        ("/sitter/active", HX),
-        ("/sitter/alerts", HX),
-        (f"/sitter/threads/{tid}", {}),
-        (f"/sitter/threads/{tid}/messages", HX),
+    urls = [  # named by page, not by URL: the two runs have different thread ids
+        ("dashboard", "/sitter", {}),
+        ("active partial", "/sitter/active", HX),
+        ("alerts partial", "/sitter/alerts", HX),
+        ("thread", f"/sitter/threads/{tid}", {}),
+        ("messages partial", f"/sitter/threads/{tid}/messages", HX),
     ]
     return _statements_for(client, urls), visit.thread.id
 
