@@ -11,8 +11,14 @@ from app.blueprints.admin.forms import ConfirmForm
 from app.models import Alert
 from app.scoping import get_in_org_or_404
 from app.services.admin_queries import home_summary
+from app.services.inbound import ROUTING_REASON_LABELS
 from app.services.owner_inbox import resolve_alert
 from app.templating import render_page_or_partial
+
+
+@bp.context_processor
+def _admin_template_helpers() -> dict:
+    return {"routing_reason_label": lambda reason: ROUTING_REASON_LABELS.get(reason, "")}
 
 
 @bp.route("")

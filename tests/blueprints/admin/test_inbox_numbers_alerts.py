@@ -32,6 +32,7 @@ def test_owner_replies_to_an_unknown_sender_from_the_front_desk(client, login_as
                            to_e164=front_desk.e164, message_number_id=front_desk.id, routing_reason="unknown_sender")
     page = client.get("/admin/inbox").get_data(as_text=True)
     assert "Unknown sender" in page and "unknown_sender" in page and "+12025550166" in page
+    assert "Sender is not a client of this business" in page  # the reason, in words
     refused = client.post(f"/admin/inbox/{message.id}", data={"from_number_id": other.id, "body": "Hi"})
     assert refused.status_code == 422  # only the number written to or the front desk
     assert client.post(f"/admin/inbox/{message.id}",
