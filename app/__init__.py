@@ -30,6 +30,8 @@ def configure_logging(app: Flask) -> None:
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic announces every autogenerate plugin at INFO on each CLI start.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     for handler in root.handlers:
         if not any(isinstance(f, MaskPhoneNumbersFilter) for f in handler.filters):
             handler.addFilter(MaskPhoneNumbersFilter())

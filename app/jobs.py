@@ -9,6 +9,13 @@ def send_message(message_id: int) -> str:
     return deliver_message(message_id)
 
 
+def apply_delivery_status(fields: dict) -> str:
+    """A status callback whose sid was not saved yet: raises (so it is retried) until it is."""
+    from app.services.delivery_status import apply_status_callback
+
+    return apply_status_callback(fields, recheck_if_unknown=False)
+
+
 def run_automation(run_id: int) -> str:
     from app.services.automations import run_automation as run
 
@@ -25,10 +32,3 @@ def complete_due_bookings() -> int:
     from app.services.booking_lifecycle import complete_due_bookings as complete
 
     return complete()
-
-
-def apply_delivery_status(fields: dict) -> str:
-    """A status callback whose sid was not saved yet: raises (so it is retried) until it is."""
-    from app.services.delivery_status import apply_status_callback
-
-    return apply_status_callback(fields, recheck_if_unknown=False)

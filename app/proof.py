@@ -88,6 +88,7 @@ def run_proof(url: str | None = None, wait_seconds: float = 10.0) -> ProofReport
         return report
     booking_id = _prepare_booking()
     event = _checkout_completed_event(booking_id)
+    db.session.rollback()  # end our read: in-process, the webhook runs in this same session
     status, answer = _deliver(event, secret, url)
     report.show("webhook", f"{event['id']} checkout.session.completed → HTTP {status} "
                 f"{_answer_summary(answer)}")

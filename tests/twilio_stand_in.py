@@ -48,8 +48,11 @@ class TwilioStandIn(HttpClient):
         self.created: list[dict] = []
         self._failures: list = []
 
-    def fail_next(self, status: int | None = None, code: int | None = None, *, raises: Exception | None = None):
-        self._failures.append(raises or (status, code))
+    def fail_next(self, status: int | None = None, code: int | None = None, *, raises: Exception | None = None,
+                  after_accepting: bool = False):
+        """Script the next create: an error answer, or an exception (raised after storing the
+        message when `after_accepting`: Twilio took it, then the connection broke)."""
+        self._failures.append((raises, after_accepting) if raises else (status, code))
 
     @property
     def posts(self) -> list[dict]:
@@ -67,18 +70,23 @@ class TwilioStandIn(HttpClient):
 
     def _create(self, data: dict) -> Response:
         if self._failures:
-            failure = self._failures.pop(0)
-            if isinstance(failure, Exception):
-                raise failure
-            status, code = failure
+            first, second = self._failures.pop(0)
+            if isinstance(first, Exception):
+                if second:
+                    self._store(data)
+                raise first
+            status, code = first, second
             return Response(status, json.dumps({"code": code, "message": f"error {code}", "status": status,
                                                 "more_info": f"https://www.twilio.com/docs/errors/{code}"}))
+        return Response(201, json.dumps(self._store(data)))
+
+    def _store(self, data: dict) -> dict:
         message = {"sid": f"SM{len(self.created) + 1:032x}", "status": "queued", "to": data["To"],
                    "from": data["From"], "body": data["Body"], "num_segments": "1",
                    "date_created": format_datetime(clock.utcnow(), usegmt=True),
                    "account_sid": "AC" + "0" * 32, "error_code": None}
         self.created.append(message)
-        return Response(201, json.dumps(message))
+        return message
 
     def _list(self, params: dict) -> Response:
         found = [m for m in reversed(self.created)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.clock import utcnow
 from app.errors import NotFound
@@ -94,6 +94,7 @@ def on_booking_confirmed(booking_id: int, actor: str = "system") -> ConfirmResul
                      actor=actor)
         record_event(booking.org_id, "number.assigned", booking_id=booking.id, thread_id=thread_id,
                      actor=actor, number_id=choice.number_id, reason=choice.reason)
+        _resolve_no_number_alerts(booking)
     else:
         thread_id = db.session.scalar(select(Thread.id).where(is_booking_thread(booking)))
     result.thread_id = thread_id
@@ -144,3 +145,12 @@ def _record_no_number(booking: Booking, actor: str) -> None:
                     f"Booking #{booking.id} is confirmed but has no number to text the client from. "
                     "Add a front-desk or pool number, then confirm the booking again to finish setup.",
                     booking_id=booking.id)
+
+
+def _resolve_no_number_alerts(booking: Booking) -> None:
+    """The setup finished: an earlier "no number" alert for this booking is dealt with."""
+    db.session.execute(
+        update(Alert).where(Alert.booking_id == booking.id, Alert.kind == "booking.no_number",
+                            Alert.resolved_at.is_(None))
+        .values(resolved_at=utcnow()).execution_options(synchronize_session=False)
+    )

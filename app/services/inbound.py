@@ -2,16 +2,16 @@
 
 `From` is the sender, `To` one of our numbers. Routing (DESIGN "Inbound routing"):
 
-| To / From                                   | thread                         | owner inbox | reason                    |
-|---------------------------------------------|--------------------------------|-------------|---------------------------|
-| not one of our numbers                      | (not stored: no org to own it) | -           | logged, ignored           |
-| From missing or not E.164                   | none                           | yes         | `invalid_sender`          |
-| pool/sitter number, unknown sender          | none                           | yes         | `unknown_sender`          |
-| pool/sitter number, client, no thread on it | none                           | yes         | `no_thread_on_number`     |
-| client's thread on it with an open window   | that thread (latest start)     | no          | `active_window`           |
-| client's threads on it, none open           | the most recent one            | yes         | `recent_thread_no_window` |
-| front desk, known client                    | their front-desk thread        | yes         | `front_desk_client`       |
-| front desk, unknown sender                  | none                           | yes         | `front_desk_unknown`      |
+| To / From                                   | thread                      | owner inbox | reason                  |
+|---------------------------------------------|-----------------------------|-------------|-------------------------|
+| not one of our numbers                      | not stored (no org owns it) | -           | logged, ignored         |
+| From missing or not E.164                   | none                        | yes         | invalid_sender          |
+| pool/sitter number, unknown sender          | none                        | yes         | unknown_sender          |
+| pool/sitter number, client, no thread on it | none                        | yes         | no_thread_on_number     |
+| client's thread on it with an open window   | that thread (latest start)  | no          | active_window           |
+| client's threads on it, none open           | the most recent one         | yes         | recent_thread_no_window |
+| front desk, known client                    | their front-desk thread     | yes         | front_desk_client       |
+| front desk, unknown sender                  | none                        | yes         | front_desk_unknown      |
 
 Pool leakage safety: a text reaches a booking thread (and so a sitter) only
 when the sender is that thread's client on that very number. STOP / START /
@@ -38,6 +38,21 @@ from app.services.outbound import queue_outbound_message
 from app.services.phones import is_e164
 
 log = logging.getLogger(__name__)
+
+
+# What each routing reason means, for owners reading the inbox.
+ROUTING_REASON_LABELS = {
+    "active_window": "Sent during the booking's visit window",
+    "recent_thread_no_window": "No visit window open: filed on the client's latest booking",
+    "unknown_sender": "Sender is not a client of this business",
+    "no_thread_on_number": "Client has no booking on this number",
+    "front_desk_client": "Client texted the front desk",
+    "front_desk_unknown": "Unknown sender texted the front desk",
+    "invalid_sender": "Sender number missing or not a phone number",
+    "opt_out": "Client replied STOP: texts to them are paused",
+    "opt_in": "Client replied START: texts resume",
+    "help": "Client asked for HELP: the business name was sent",
+}
 
 
 @dataclass
@@ -129,7 +144,7 @@ def choose_route(number: MessageNumber, client: Client | None) -> Route:
     if open_ones:
         return Route(max(open_ones, key=lambda row: row[:2])[2], False, "active_window")
     if number.kind == "front_desk":
-        return Route(_front_desk_thread(number, client), True, "front_desk_client")
+        return Route(front_desk_thread(number, client), True, "front_desk_client")
     if not threads:
         return Route(None, True, "no_thread_on_number")
     recent = max(threads, key=lambda row: (row[2].start_at, row[0].id))[0]
@@ -147,7 +162,7 @@ def _booking_threads_on_number(number: MessageNumber, client: Client) -> list[tu
     return [tuple(row) for row in db.session.execute(query)]
 
 
-def _front_desk_thread(number: MessageNumber, client: Client) -> Thread:
+def front_desk_thread(number: MessageNumber, client: Client, actor: str = "twilio") -> Thread:
     """The client's one front-desk thread, created on first use (INSERT … ON CONFLICT DO NOTHING)."""
     query = select(Thread).where(Thread.org_id == client.org_id, Thread.client_id == client.id,
                                  Thread.scope == "front_desk")
@@ -168,7 +183,7 @@ def _front_desk_thread(number: MessageNumber, client: Client) -> Thread:
     )
     thread = db.session.scalar(query)
     if created.rowcount:
-        record_event(client.org_id, "thread.created", thread_id=thread.id, actor="twilio",
+        record_event(client.org_id, "thread.created", thread_id=thread.id, actor=actor,
                      scope="front_desk", client_id=client.id)
     return thread
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from app.clock import utcnow
 from app.extensions import db
@@ -59,9 +59,16 @@ def _status_callback_url() -> str | None:
     return f"{base}/webhooks/twilio/status" if base else None
 
 
-def _lock_message(message_id: int) -> Message | None:
-    query = select(Message).where(Message.id == message_id).with_for_update()
-    return db.session.scalar(query)
+def _lock_message(message_id: int) -> tuple[Message | None, bool]:
+    """The message, locked, and whether its recipient has opted out (one statement)."""
+    query = (
+        select(Message, Client.opted_out)
+        .outerjoin(Client, and_(Client.org_id == Message.org_id, Client.phone_e164 == Message.to_e164))
+        .where(Message.id == message_id)
+        .with_for_update(of=Message)
+    )
+    row = db.session.execute(query).first()
+    return (row[0], bool(row[1])) if row else (None, False)
 
 
 def deliver_message(message_id: int) -> str:
@@ -70,20 +77,23 @@ def deliver_message(message_id: int) -> str:
     `sending` is committed before the provider call. A job that finds the
     message already `sending` (a crash between the call and the save) asks
     the provider whether it went out before sending again. A transient error
-    leaves the message `queued` and raises so the queue retries with backoff
-    (SEND_RETRY); the attempt that uses up the last retry fails it instead.
+    raises so the queue retries with backoff (SEND_RETRY): the message goes
+    back to `queued` when the provider surely did not take it (429), and stays
+    `sending` when it might have (timeout, 5xx), so the retry asks first. The
+    attempt that uses up the last retry fails the message instead.
     """
-    message = _lock_message(message_id)
+    message, opted_out = _lock_message(message_id)
     if message is None:
         return "missing"
     if message.status not in ("queued", "sending"):
         db.session.commit()
         return message.status  # already sent, failed or blocked: never send twice
     provider = get_provider()
+    send_attempted = False
     try:
         if message.status == "sending" and _recover_sent(provider, message):
             return message.status
-        if _client_opted_out(message.org_id, message.to_e164):
+        if opted_out:
             # They replied STOP after this was queued (or between retries): never send it.
             _block_opted_out(message)
             db.session.commit()
@@ -94,15 +104,20 @@ def deliver_message(message_id: int) -> str:
         outgoing = {"message_id": message.id, "org_id": message.org_id, "from_e164": message.from_e164,
                     "to_e164": message.to_e164, "body": message.body}
         db.session.commit()
+        send_attempted = True
         result = provider.send(**outgoing, status_callback=_status_callback_url())
     except PermanentSendError as exc:
         _fail(message, exc)
         return message.status
     except TransientSendError as exc:
+        if not send_attempted:
+            message.attempts += 1  # asking the provider failed: that counts as an attempt too
         if message.attempts >= SEND_RETRY.max + 1:
             _fail(message, exc, final_note=f" (gave up after {message.attempts} attempts)")
             return message.status
-        message.status, message.error_code, message.error_message = "queued", exc.code, str(exc)[:500]
+        if send_attempted and not exc.maybe_sent:
+            message.status = "queued"
+        message.error_code, message.error_message = exc.code, str(exc)[:500]
         db.session.commit()
         log.warning("message %s: attempt %d failed (%s); the queue will retry", message.id,
                     message.attempts, exc.code)

@@ -12,16 +12,15 @@ from dataclasses import dataclass
 
 import stripe
 from flask import current_app
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.clock import utcnow
 from app.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.extensions import db
-from app.models import Booking, MessageNumber, Org, Payment, Thread
+from app.models import Booking, MessageNumber, Org, Payment
 from app.services.audit import record_event
-from app.services.locking import is_postgresql, lock_row
+from app.services.inbound import front_desk_thread
+from app.services.locking import lock_row
+from app.services.numbers import front_desk_number_id
 from app.services.outbound import queue_outbound_message
 from app.templating import format_datetime
 
@@ -153,40 +152,17 @@ def _require_payable(booking: Booking) -> None:
 
 
 def _text_payment_link(booking: Booking, url: str, actor: str) -> bool:
-    number = db.session.scalar(
-        select(MessageNumber)
-        .where(MessageNumber.org_id == booking.org_id, MessageNumber.kind == "front_desk",
-               MessageNumber.active.is_(True))
-        .order_by(MessageNumber.id).limit(1)
-    )
-    if number is None:
+    """Text the link from the front-desk number, in the client's front-desk thread."""
+    number_id = front_desk_number_id(booking.org_id)
+    if number_id is None:
         record_event(booking.org_id, "payment_link.not_texted", booking_id=booking.id, actor=actor,
                      reason="no active front-desk number")
         return False
     org = db.session.get(Org, booking.org_id)
-    thread_id = _front_desk_thread_id(booking, number.id)
+    thread = front_desk_thread(db.session.get(MessageNumber, number_id), booking.client, actor=actor)
     body = (f"{org.name}: to confirm {booking.service.lower()} on "
             f"{format_datetime(booking.start_at, org.timezone)}, please pay here: {url}")
-    message = queue_outbound_message(org_id=booking.org_id, thread_id=thread_id,
-                                     from_number_id=number.id, to_e164=booking.client.phone_e164,
+    message = queue_outbound_message(org_id=booking.org_id, thread_id=thread.id,
+                                     from_number_id=number_id, to_e164=booking.client.phone_e164,
                                      body=body, sender_kind="system")
     return message.status == "queued"
-
-
-def _front_desk_thread_id(booking: Booking, number_id: int) -> int:
-    """The client's one front-desk thread (owners read replies there), made if missing.
-
-    The partial unique index (one front-desk thread per client) decides races.
-    """
-    insert = pg_insert if is_postgresql() else sqlite_insert
-    db.session.execute(
-        insert(Thread)
-        .values(org_id=booking.org_id, client_id=booking.client_id, booking_id=None,
-                scope="front_desk", message_number_id=number_id, number_reason="front_desk",
-                created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["org_id", "client_id"],
-                                index_where=text("scope = 'front_desk'"))
-    )
-    return db.session.scalar(select(Thread.id).where(
-        Thread.org_id == booking.org_id, Thread.client_id == booking.client_id,
-        Thread.scope == "front_desk"))

@@ -166,12 +166,10 @@ def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None) -
     repeat = _same_text_just_sent(found, sitter_user_id, text, now)
     if repeat is not None:
         db.session.commit()  # release the window lock
-        return SendOutcome(
-            message_id=repeat.id,
-            status=repeat.status,
-            flagged=False,
-            notice="Already sent a moment ago; it was not sent twice.",
-        )
+        notice = _notice(repeat.status, False, found.thread.client.first_name)
+        if repeat.status != "blocked":
+            notice = "Already sent a moment ago; it was not sent twice."
+        return SendOutcome(message_id=repeat.id, status=repeat.status, flagged=False, notice=notice)
 
     check = check_sitter_message(found.org, text)
     if check.blocked:
@@ -198,13 +196,16 @@ def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None) -
     status = message.status
     db.session.commit()
 
-    if status == "blocked":
-        notice = f"Not delivered: {thread.client.first_name} has opted out of texts (replied STOP)."
-    elif check.flagged:
-        notice = f"Sent, but flagged for the office: it included {check.found_text}."
-    else:
-        notice = "Sent."
+    notice = _notice(status, check.flagged, thread.client.first_name, check.found_text)
     return SendOutcome(message_id=message.id, status=status, flagged=check.flagged, notice=notice)
+
+
+def _notice(status: str, flagged: bool, first_name: str, found_text: str = "") -> str:
+    if status == "blocked":
+        return f"Not delivered: {first_name} has opted out of texts (replied STOP)."
+    if flagged:
+        return f"Sent, but flagged for the office: it included {found_text}."
+    return "Sent."
 
 
 def mark_thread_read(user_id: int, thread_id: int, org_id: int) -> None:

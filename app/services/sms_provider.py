@@ -24,9 +24,12 @@ log = logging.getLogger(__name__)
 
 
 class SendError(Exception):
-    def __init__(self, message: str, code: str | None = None):
+    """`maybe_sent`: the provider may have accepted the text anyway (a timeout, a 5xx)."""
+
+    def __init__(self, message: str, code: str | None = None, maybe_sent: bool = False):
         super().__init__(message)
         self.code = code
+        self.maybe_sent = maybe_sent
 
 
 class TransientSendError(SendError):

@@ -36,7 +36,9 @@ RECOVERY_LOOKBACK = 20  # most recent texts for the pair to compare
 def classify_twilio_error(exc: Exception) -> TransientSendError | PermanentSendError:
     """Map an SDK or network exception to the error the send job understands."""
     if isinstance(exc, requests.RequestException | OSError):
-        return TransientSendError(f"network error talking to Twilio: {type(exc).__name__}", code="network")
+        # The request may have reached Twilio before the connection broke.
+        return TransientSendError(f"network error talking to Twilio: {type(exc).__name__}", code="network",
+                                  maybe_sent=True)
     status = getattr(exc, "status", None)
     code = getattr(exc, "code", None)
     code = str(code) if code is not None else None
@@ -49,7 +51,7 @@ def classify_twilio_error(exc: Exception) -> TransientSendError | PermanentSendE
     if code in RATE_LIMITED_CODES or status == 429:
         return TransientSendError(text, code=code or "429")
     if isinstance(status, int) and status >= 500:
-        return TransientSendError(text, code=code or str(status))
+        return TransientSendError(text, code=code or str(status), maybe_sent=True)
     if isinstance(status, int) and 400 <= status < 500:
         return PermanentSendError(text, code=code or str(status))
     return TransientSendError(text or f"Twilio error: {type(exc).__name__}", code=code)

@@ -72,26 +72,22 @@ def test_opening_the_thread_marks_it_read(client, login_as, make, visit):
     assert "unread" not in client.get("/sitter", headers={}).get_data(as_text=True)
 
 
-@pytest.mark.parametrize(
-    "at,is_open,text",
-    [
-        (START - timedelta(seconds=1), False, "Messaging opens at 9:00 AM (visit start)"),
-        (START, True, "Messaging open until 11:00 AM (2 h 0 min left)"),
-        (START + timedelta(hours=2) - timedelta(seconds=1), True, "Messaging open until 11:00 AM"),
-        (
-            START + timedelta(hours=2),
-            False,
-            "Messaging closed at 11:00 AM, one hour after the visit",
-        ),
-    ],
-)
-def test_compose_is_enabled_only_inside_the_window(client, login_as, visit, clock, at, is_open, text):
-    clock.set(at)
+EDGES = [  # (clock, compose open?, what the sitter reads)
+    (START - timedelta(seconds=1), False, "Messaging opens at 9:00 AM (visit start)"),
+    (START, True, "Messaging open until 11:00 AM (2 h 0 min left)"),
+    (START + timedelta(hours=2) - timedelta(seconds=1), True, "Messaging open until 11:00 AM"),  # end + grace − 1 s
+    (START + timedelta(hours=2), False, "Messaging closed at 11:00 AM, one hour after the visit"),  # end + grace
+]
+
+
+def test_compose_is_enabled_only_inside_the_window(client, login_as, visit, clock):
     login_as(visit.user)
-    html = client.get(f"/sitter/threads/{visit.thread.id}").get_data(as_text=True)
-    assert text in html
-    assert ("disabled" not in _compose_button(html)) is is_open
-    assert ("disabled" not in _textarea(html)) is is_open
+    for at, is_open, text in EDGES:
+        clock.set(at)
+        html = client.get(f"/sitter/threads/{visit.thread.id}").get_data(as_text=True)
+        assert text in html, at
+        assert ("disabled" not in _compose_button(html)) is is_open, at
+        assert ("disabled" not in _textarea(html)) is is_open, at
 
 
 def test_post_outside_the_window_is_refused_with_the_text_kept(client, login_as, visit, clock):
@@ -143,24 +139,21 @@ def test_owners_do_not_get_sitter_pages(client, login_as, make, visit):
     assert client.get(f"/sitter/threads/{visit.thread.id}").status_code == 404
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
+def test_htmx_partials_answer_fragments_and_vary(client, login_as, visit):
+    login_as(visit.user)
+    tid = visit.thread.id
+    for url in (
         "/sitter/active",
         "/sitter/alerts",
-        "/sitter/threads/{tid}/messages",
-        "/sitter/threads/{tid}/compose",
-    ],
-)
-def test_htmx_partials_answer_fragments_and_vary(client, login_as, visit, url):
-    login_as(visit.user)
-    url = url.format(tid=visit.thread.id)
-    fragment = client.get(url, headers=HX)
-    assert fragment.status_code == 200 and "HX-Request" in fragment.headers["Vary"]
-    assert "<html" not in fragment.get_data(as_text=True)
-    page = client.get(url)
-    assert page.status_code == 200 and "HX-Request" in page.headers["Vary"]
-    assert "<html" in page.get_data(as_text=True)
+        f"/sitter/threads/{tid}/messages",
+        f"/sitter/threads/{tid}/compose",
+    ):
+        fragment = client.get(url, headers=HX)
+        assert fragment.status_code == 200 and "HX-Request" in fragment.headers["Vary"], url
+        assert "<html" not in fragment.get_data(as_text=True), url
+        page = client.get(url)
+        assert page.status_code == 200 and "HX-Request" in page.headers["Vary"], url
+        assert "<html" in page.get_data(as_text=True), url
 
 
 def test_the_full_page_polls_the_same_partials(client, login_as, visit):
@@ -266,3 +259,37 @@ def test_an_expired_session_sends_htmx_polls_to_the_login_page(client):
     assert response.status_code == 200 and response.data == b""
     assert response.headers["HX-Redirect"] == "/login?next=/sitter/active"
     assert client.get("/sitter/active").status_code == 302  # a plain visit: the usual redirect
+
+
+def test_today_is_the_org_local_day_not_the_utc_day(client, login_as, make, clock):
+    clock.set(datetime(2026, 11, 25, 23, 30, tzinfo=UTC))  # 6:30 PM in New York, already the 26th in UTC
+    sitter = make.sitter()
+    evening = make_visit(
+        make,
+        sitter=sitter,
+        start=datetime(2026, 11, 26, 1, 0, tzinfo=UTC),  # 8 PM local
+        client=make.client(name="Evening Client"),
+    )
+    tomorrow = make_visit(
+        make,
+        sitter=sitter,
+        start=datetime(2026, 11, 26, 14, 0, tzinfo=UTC),  # 9 AM tomorrow
+        client=make.client(name="Tomorrow Client"),
+    )
+    login_as(sitter.user)
+    today = client.get("/sitter").get_data(as_text=True).split('id="today-heading"')[1]
+    assert f"threads/{evening.thread.id}" in today and "8:00 PM–9:00 PM" in today
+    assert f"threads/{tomorrow.thread.id}" not in today
+
+
+def test_closed_compose_polls_until_the_window_opens(client, login_as, visit, clock):
+    clock.set(START - timedelta(minutes=1))
+    login_as(visit.user)
+    url = f"/sitter/threads/{visit.thread.id}/compose"
+    waiting = client.get(url, headers=HX).get_data(as_text=True)
+    assert f'hx-get="{url}"' in waiting and "Messaging opens at 9:00 AM" in waiting
+    clock.set(START)
+    opened = client.get(url, headers=HX).get_data(as_text=True)
+    assert "hx-get" not in opened and "disabled" not in _compose_button(opened)
+    clock.set(START + timedelta(hours=3))
+    assert "hx-get" not in client.get(url, headers=HX).get_data(as_text=True)  # closed for good: no polling

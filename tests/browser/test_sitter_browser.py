@@ -2,58 +2,24 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.browser.conftest import ARTIFACTS  # chromium and live_server come from there too
 from tests.factories import PASSWORD
 from tests.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # 9:00 AM New York
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    assert (ROOT / "app/static/vendor/htmx.min.js").exists(), "run ./scripts/install (fetches htmx)"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def live_server(app_factory):
-    """The app on the test database, served from a thread, with CSRF protection on."""
-    server_app = app_factory(WTF_CSRF_ENABLED=True, SERVER_NAME=None)
-    server = make_server("127.0.0.1", 0, server_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 @pytest.fixture
 def phone(chromium):
     context = chromium.new_context(
         viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
+        device_scale_factor=1,
         is_mobile=True,
         has_touch=True,
     )
@@ -114,6 +80,8 @@ def test_compose_is_disabled_before_the_visit_with_the_opening_time(make, clock,
     assert "Messaging opens at 9:00 AM (visit start)" in compose.inner_text()
     assert phone.get_by_role("button", name="Send").is_disabled()
     assert phone.locator("#body").is_disabled()
+    assert _fits_the_screen(phone)
+    phone.set_viewport_size({"width": 360, "height": 740})  # the smallest phone we design for
     assert _fits_the_screen(phone)
     ARTIFACTS.mkdir(exist_ok=True)
     phone.screenshot(path=str(ARTIFACTS / "sitter-thread-not-open-yet.png"), full_page=True)

@@ -46,6 +46,7 @@ def confirmed_booking(make, clock, now, start, **booking_kw):
     """Clock at `now`, one pool number, a booking at `start` confirmed through the handler."""
     clock.set(now)
     make.number("pool")
+    booking_kw.setdefault("sitter", None)  # a sitter with a login costs a password hash
     booking = make.booking(start=start, **booking_kw)
     on_booking_confirmed(booking.id)
     return booking
@@ -55,9 +56,9 @@ def test_every_kind_is_sent_from_the_thread_number(make, clock):
     clock.set(ny(2026, 11, 20, 10, 0))
     pool = make.number("pool")
     make.number("front_desk")
-    new_sitter = make.sitter()
-    booking = make.booking(start=ny(2026, 11, 22, 9, 0))
-    other = make.booking(start=ny(2026, 11, 23, 9, 0))
+    new_sitter = make.sitter(with_login=False)
+    booking = make.booking(start=ny(2026, 11, 22, 9, 0), sitter=None)
+    other = make.booking(start=ny(2026, 11, 23, 9, 0), sitter=None)
     on_booking_confirmed(booking.id)
     on_booking_confirmed(other.id)
     change_sitter(booking.id, new_sitter.id)
@@ -83,7 +84,7 @@ def test_every_kind_is_sent_from_the_thread_number(make, clock):
 
 def test_without_a_thread_automation_falls_back_to_the_front_desk_and_says_so(make):
     desk = make.number("front_desk")
-    booking = make.booking(status="confirmed")
+    booking = make.booking(status="confirmed", sitter=None)
     message = send_automation_message_via_thread(booking.id, "booking_confirmation")
     db.session.commit()
     assert message.message_number_id == desk.id and message.thread_id is None
@@ -94,7 +95,7 @@ def test_without_a_thread_automation_falls_back_to_the_front_desk_and_says_so(ma
 
 def test_confirmation_is_sent_once_however_often_the_booking_is_confirmed(make):
     make.number("pool")
-    booking = make.booking()
+    booking = make.booking(sitter=None)
     for _ in range(3):
         on_booking_confirmed(booking.id)
     run = runs(booking.id)["booking_confirmation"]
@@ -110,7 +111,7 @@ def test_confirmation_is_sent_once_however_often_the_booking_is_confirmed(make):
 def test_night_before_reminder_is_six_pm_local_across_dst(make, clock, start, reminder_utc):
     clock.set(start - timedelta(days=5))
     make.number("pool")
-    booking = make.booking(start=start)
+    booking = make.booking(start=start, sitter=None)
     on_booking_confirmed(booking.id)
     reminder = runs(booking.id)["night_before_reminder"]
     assert reminder.status == "scheduled" and reminder.scheduled_for == reminder_utc
@@ -172,7 +173,7 @@ def test_confirmation_in_quiet_hours_waits_for_eight_am(make, clock):
 def test_a_job_that_fires_late_into_quiet_hours_waits_too(make, clock):
     clock.set(ny(2026, 11, 20, 10, 0))
     make.number("pool")
-    booking = make.booking(start=ny(2026, 11, 25, 9, 0), status="confirmed")
+    booking = make.booking(start=ny(2026, 11, 25, 9, 0), status="confirmed", sitter=None)
     make.automation_run(booking, "sitter_changed", scheduled_for=ny(2026, 11, 20, 20, 0))
     clock.set(ny(2026, 11, 20, 23, 15))  # the worker was down until after 21:00
     run_id = runs(booking.id)["sitter_changed"].id
@@ -206,7 +207,7 @@ def test_broken_template_fails_the_run_visibly_and_sends_nothing(make, clock):
     db.session.add(AutomationTemplate(org_id=org.id, kind="booking_confirmation",
                                       body="Hi {{ client_first_name|no_such_filter }}"))
     db.session.commit()
-    booking = make.booking()
+    booking = make.booking(sitter=None)
     on_booking_confirmed(booking.id)
     run = runs(booking.id)["booking_confirmation"]
     assert run.status == "failed" and "no_such_filter" in run.reason
@@ -221,7 +222,7 @@ def test_disabled_template_skips_its_runs(make, clock):
     db.session.add(AutomationTemplate(org_id=org.id, kind="booking_confirmation",
                                       body="Hi {{ client_first_name }}", enabled=False))
     db.session.commit()
-    booking = make.booking()
+    booking = make.booking(sitter=None)
     on_booking_confirmed(booking.id)
     assert (runs(booking.id)["booking_confirmation"].status,
             runs(booking.id)["booking_confirmation"].reason) == ("skipped", "template_disabled")
@@ -233,7 +234,7 @@ def test_visit_followup_can_be_switched_off(make, clock):
     org.visit_followup_enabled = False
     db.session.commit()
     make.number("pool")
-    booking = make.booking()
+    booking = make.booking(sitter=None)
     on_booking_confirmed(booking.id)
     followup = runs(booking.id)["visit_followup"]
     assert (followup.status, followup.reason) == ("skipped", "followup_disabled")

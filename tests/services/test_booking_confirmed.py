@@ -39,7 +39,7 @@ def outbox() -> list[OutboxEntry]:
 
 def test_confirming_twice_gives_one_thread_window_number_and_confirmation(make, clock):
     pool = make.number("pool")
-    booking = make.booking()
+    booking = make.booking(sitter=None)
 
     first = on_booking_confirmed(booking.id)
     assert first.confirmed_now and first.thread_created and first.window_created
@@ -73,7 +73,7 @@ def test_window_runs_from_start_to_end_plus_grace(make):
     org = make.default_org
     org.grace_minutes = 30
     db.session.commit()
-    booking = make.booking(hours=2)
+    booking = make.booking(hours=2, sitter=None)
     on_booking_confirmed(booking.id)
     window = db.session.scalar(select(AssignmentWindow))
     assert window.starts_at == booking.start_at
@@ -83,7 +83,7 @@ def test_window_runs_from_start_to_end_plus_grace(make):
 
 def test_repeat_call_updates_the_window_only_when_the_booking_changed(make):
     make.number("pool")
-    booking = make.booking()
+    booking = make.booking(sitter=None)
     on_booking_confirmed(booking.id)
     booking.end_at += timedelta(hours=1)
     db.session.commit()
@@ -97,7 +97,7 @@ def test_repeat_call_updates_the_window_only_when_the_booking_changed(make):
 def test_sitter_dedicated_number_comes_first(make):
     make.number("front_desk")
     make.number("pool")
-    booking = make.booking()
+    booking = make.booking(sitter=make.sitter(with_login=False))
     dedicated = make.number("sitter", sitter_id=booking.sitter_id)
     result = on_booking_confirmed(booking.id)
     assert (result.number_id, result.number_reason) == (dedicated.id, "sitter_dedicated")
@@ -105,7 +105,7 @@ def test_sitter_dedicated_number_comes_first(make):
 
 def test_inactive_dedicated_number_falls_back_to_the_pool(make):
     pool = make.number("pool")
-    booking = make.booking()
+    booking = make.booking(sitter=make.sitter(with_login=False))
     make.number("sitter", sitter_id=booking.sitter_id, active=False)
     result = on_booking_confirmed(booking.id)
     assert (result.number_id, result.number_reason) == (pool.id, "pool_lru")
@@ -120,7 +120,7 @@ def test_pool_is_least_recently_assigned_never_used_first_then_lowest_id(make, c
     picked = []
     for _ in range(5):
         clock.advance(minutes=1)
-        picked.append(on_booking_confirmed(make.booking().id).number_id)
+        picked.append(on_booking_confirmed(make.booking(sitter=None).id).number_id)
     assert picked == [never_a.id, never_b.id, used_long_ago.id, used_lately.id, never_a.id]
 
 
@@ -128,8 +128,8 @@ def test_one_client_with_overlapping_bookings_gets_two_numbers(make):
     make.number("pool")
     make.number("pool")
     client = make.client()
-    first = make.booking(client=client)
-    second = make.booking(client=client, start=first.start_at + timedelta(minutes=30))
+    first = make.booking(client=client, sitter=None)
+    second = make.booking(client=client, start=first.start_at + timedelta(minutes=30), sitter=None)
     a, b = on_booking_confirmed(first.id), on_booking_confirmed(second.id)
     assert a.number_id != b.number_id
     assert {a.number_reason, b.number_reason} == {"pool_lru"}
@@ -139,8 +139,8 @@ def test_pool_number_carrying_the_clients_open_thread_is_skipped_for_front_desk(
     pool = make.number("pool")
     desk = make.number("front_desk")
     client = make.client()
-    a = on_booking_confirmed(make.booking(client=client).id)
-    b = on_booking_confirmed(make.booking(client=client).id)
+    a = on_booking_confirmed(make.booking(client=client, sitter=None).id)
+    b = on_booking_confirmed(make.booking(client=client, sitter=None).id)
     assert (a.number_id, b.number_id, b.number_reason) == (pool.id, desk.id, "front_desk")
 
 
@@ -148,9 +148,9 @@ def test_pool_number_is_reused_for_the_client_once_the_other_thread_is_closed(ma
     pool = make.number("pool")
     make.number("front_desk")
     client = make.client()
-    old = make.booking(client=client, start=clock.now - timedelta(days=2))
+    old = make.booking(client=client, start=clock.now - timedelta(days=2), sitter=None)
     on_booking_confirmed(old.id)  # its window ended long ago: no longer open
-    later = on_booking_confirmed(make.booking(client=client).id)
+    later = on_booking_confirmed(make.booking(client=client, sitter=None).id)
     assert later.number_id == pool.id
 
 
@@ -162,7 +162,7 @@ def test_front_desk_when_there_is_no_sitter_or_pool_number(make):
 
 
 def test_no_number_leaves_booking_confirmed_and_nothing_half_made_then_repairs(make):
-    booking = make.booking()
+    booking = make.booking(sitter=None)
     result = on_booking_confirmed(booking.id)
     assert result.no_number and result.status == "confirmed"
     assert db.session.get(Booking, booking.id).status == "confirmed"
@@ -179,12 +179,14 @@ def test_no_number_leaves_booking_confirmed_and_nothing_half_made_then_repairs(m
     repaired = on_booking_confirmed(booking.id)
     assert not repaired.no_number and repaired.thread_created and repaired.window_created
     assert repaired.number_id == desk.id
+    db.session.rollback()
+    assert db.session.scalar(select(Alert.resolved_at)) is not None  # owners see it was dealt with
     assert [e.from_e164 for e in outbox()] == [desk.e164]
 
 
 def test_cancelled_booking_stays_cancelled_and_the_no_op_is_recorded(make):
     make.number("pool")
-    booking = make.booking(status="cancelled")
+    booking = make.booking(status="cancelled", sitter=None)
     result = on_booking_confirmed(booking.id, actor="stripe")
     assert result.ignored == "cancelled" and result.status == "cancelled"
     assert db.session.get(Booking, booking.id).status == "cancelled"
@@ -217,7 +219,7 @@ def test_statement_count_of_a_confirmation_does_not_grow_with_the_org(make, cloc
     for _ in range(3):
         make.number("pool")
     make.number("front_desk")
-    first = make.booking()
+    first = make.booking(sitter=None)
     small = _statements_for(lambda: on_booking_confirmed(first.id))
 
     org, now = make.default_org, clock.now
@@ -242,7 +244,7 @@ def test_statement_count_of_a_confirmation_does_not_grow_with_the_org(make, cloc
         db.session.add(AssignmentWindow(org_id=org.id, thread_id=thread.id, booking_id=booking.id,
                                         starts_at=booking.start_at, ends_at=booking.end_at))
     db.session.commit()
-    last = make.booking(client=client)
+    last = make.booking(client=client, sitter=None)
     large = _statements_for(lambda: on_booking_confirmed(last.id))
     assert large == small
     assert small <= 50  # lock, choose, insert, plan, commit, and the inline send jobs
@@ -275,7 +277,7 @@ POOL_ENOUGH = {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25, "max_overflow": 5,
 def test_twenty_concurrent_confirmations_of_one_booking_make_one_of_everything(app_factory, make, db):
     pool = make.number("pool")
     make.number("pool")
-    booking = make.booking()
+    booking = make.booking(sitter=None)
     other = app_factory(**POOL_ENOUGH)
 
     results, errors = _confirm_in_threads(other, [booking.id] * 20, 20)
@@ -296,7 +298,7 @@ def test_twenty_concurrent_confirmations_of_one_booking_make_one_of_everything(a
 @pytest.mark.postgres_only
 def test_twenty_clients_at_once_share_a_pool_of_three_round_robin(app_factory, make, db):
     pool = [make.number("pool") for _ in range(3)]
-    bookings = [make.booking() for _ in range(20)]  # 20 different clients
+    bookings = [make.booking(sitter=None) for _ in range(20)]  # 20 different clients
     other = app_factory(**POOL_ENOUGH)
 
     results, errors = _confirm_in_threads(other, [b.id for b in bookings], 20)

@@ -55,13 +55,13 @@ def confirmed(make, clock):
     clock.set(ny(2026, 11, 20, 10, 0))
     make.number("pool")
     make.number("front_desk")
-    booking = make.booking(start=ny(2026, 11, 22, 9, 0))
+    booking = make.booking(start=ny(2026, 11, 22, 9, 0), sitter=make.sitter(with_login=False))
     on_booking_confirmed(booking.id)
     return booking
 
 
 def test_changing_the_sitter_moves_the_window_at_once(make, confirmed):
-    new = make.sitter(name="Riley Paws")
+    new = make.sitter(name="Riley Paws", with_login=False)
     result = change_sitter(confirmed.id, new.id, actor="user:1")
     assert result.changed
     window = fresh(AssignmentWindow, booking_id=confirmed.id)
@@ -75,11 +75,11 @@ def test_changing_the_sitter_moves_the_window_at_once(make, confirmed):
 
 def test_thread_on_the_old_sitters_own_number_moves_and_the_client_hears_from_the_new_one(make, clock):
     clock.set(ny(2026, 11, 20, 10, 0))
-    booking = make.booking(start=ny(2026, 11, 22, 9, 0))
+    booking = make.booking(start=ny(2026, 11, 22, 9, 0), sitter=make.sitter(with_login=False))
     old_line = make.number("sitter", sitter_id=booking.sitter_id)
     pool = make.number("pool")
     assert on_booking_confirmed(booking.id).number_reason == "sitter_dedicated"
-    new = make.sitter()
+    new = make.sitter(with_login=False)
 
     change_sitter(booking.id, new.id)
 
@@ -92,8 +92,8 @@ def test_thread_on_the_old_sitters_own_number_moves_and_the_client_hears_from_th
 
 
 def test_a_second_sitter_change_tells_the_client_again(make, confirmed):
-    change_sitter(confirmed.id, make.sitter().id)
-    change_sitter(confirmed.id, make.sitter().id)
+    change_sitter(confirmed.id, make.sitter(with_login=False).id)
+    change_sitter(confirmed.id, make.sitter(with_login=False).id)
     assert len(outbox()) == 3
     assert run_state(confirmed.id)["sitter_changed"] == ("sent", None)
 
@@ -106,7 +106,7 @@ def test_sitter_change_checks_its_input(make, confirmed):
     assert unassigned.changed and fresh(AssignmentWindow, booking_id=confirmed.id).sitter_id is None
     cancel_booking(confirmed.id, "owner")
     with pytest.raises(Conflict):
-        change_sitter(confirmed.id, make.sitter().id)
+        change_sitter(confirmed.id, make.sitter(with_login=False).id)
 
 
 def test_cancel_closes_the_window_now_cancels_texts_and_tells_the_client(confirmed, clock):
@@ -139,7 +139,7 @@ def test_cancel_is_final_late_confirm_and_second_cancel_change_nothing(confirmed
 def test_cancelling_before_the_confirmation_went_out_sends_no_cancellation(make, clock):
     clock.set(ny(2026, 11, 20, 22, 30))  # quiet hours: the confirmation waits for 08:00
     make.number("pool")
-    booking = make.booking(start=ny(2026, 11, 22, 9, 0))
+    booking = make.booking(start=ny(2026, 11, 22, 9, 0), sitter=None)
     on_booking_confirmed(booking.id)
     cancel_booking(booking.id, "changed mind")
     clock.set(ny(2026, 11, 21, 9, 0))
@@ -150,7 +150,7 @@ def test_cancelling_before_the_confirmation_went_out_sends_no_cancellation(make,
 
 
 def test_cancelling_a_pending_booking_sends_nothing(make):
-    booking = make.booking()
+    booking = make.booking(sitter=None)
     assert cancel_booking(booking.id, "no payment").status == "cancelled"
     assert outbox() == [] and run_state(booking.id) == {}
 
@@ -197,3 +197,25 @@ def test_bookings_complete_when_their_window_ends_and_the_followup_goes_out(conf
     get_queue().run_due()
     assert run_state(confirmed.id)["visit_followup"] == ("sent", None)
     assert on_booking_confirmed(confirmed.id).ignored == "completed"
+
+
+def test_sitter_change_with_no_other_number_keeps_the_thread_and_alerts_owners(make, clock):
+    from app.models import Alert
+
+    clock.set(ny(2026, 11, 20, 10, 0))
+    booking = make.booking(start=ny(2026, 11, 22, 9, 0), sitter=make.sitter(with_login=False))
+    old_line = make.number("sitter", sitter_id=booking.sitter_id)
+    on_booking_confirmed(booking.id)
+    change_sitter(booking.id, make.sitter(with_login=False).id)
+    assert fresh(Thread, booking_id=booking.id).message_number_id == old_line.id
+    alert = db.session.scalar(select(Alert))
+    assert (alert.audience, alert.kind, alert.booking_id) == ("owner", "booking.no_number", booking.id)
+    assert fresh(AssignmentWindow, booking_id=booking.id).sitter_id != old_line.sitter_id
+
+
+def test_complete_due_bookings_runs_as_a_job(confirmed, clock):
+    from app import jobs
+
+    clock.set(ny(2026, 11, 22, 12, 0))
+    assert jobs.complete_due_bookings() == 1
+    assert fresh(Booking, id=confirmed.id).status == "completed"

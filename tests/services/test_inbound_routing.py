@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 
 import pytest
 from sqlalchemy import func, select
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Client, EventLog, Message, OutboxEntry, Thread
-from app.services.inbound import route_inbound_sms
+from app.services.inbound import ROUTING_REASON_LABELS, route_inbound_sms
 from app.services.opt_out import keyword_action
 from app.services.outbound import queue_outbound_message
 from tests.messaging_builders import booking_thread
@@ -26,7 +27,9 @@ def inbound(number, sender, body="Is Biscuit eating ok?", **extra):
     fields = fixture_fields("inbound-sms", From=frm, To=to, Body=body, **extra)
     fields.setdefault("MessageSid", f"SM{next(_sids):032d}")
     fields["SmsSid"] = fields["SmsMessageSid"] = fields["MessageSid"]
-    return route_inbound_sms(fields)
+    message = route_inbound_sms(fields)
+    assert message is None or message.routing_reason in ROUTING_REASON_LABELS  # owners get a label
+    return message
 
 
 def assert_owner_inbox_only(message):
@@ -48,10 +51,13 @@ def test_unknown_to_is_logged_and_ignored(make, caplog):
     assert "not one of our numbers" in caplog.text and client.phone_e164 not in caplog.text
 
 
-def test_active_window_thread_gets_it_and_the_owner_inbox_does_not(make, clock):
+def test_active_window_thread_gets_it_and_the_owner_inbox_does_not(make, clock, caplog):
+    caplog.set_level(logging.INFO)
     client, pool = make.client(), make.number("pool")
     thread = booking_thread(make, number=pool, client=client, started_hours_ago=1)
-    message = inbound(pool, client)
+    message = inbound(pool, client, body="Call me at 202-555-0199 about Biscuit")
+    assert "routed active_window" in caplog.text  # logged, but masked and without the body
+    assert client.phone_e164 not in caplog.text and "Biscuit" not in caplog.text
     assert (message.thread_id, message.routing_reason, message.owner_inbox) == (thread.id, "active_window", False)
     assert message.sender_kind == "client" and message.status == "received"
     assert db.session.get(Thread, thread.id).last_message_at == clock.now

@@ -172,20 +172,3 @@ def test_sitters_cannot_take_payments(make, login_as, stand_in):
     assert client.post(f"/admin/bookings/{booking.id}/paid-in-person").status_code == 404
     assert stand_in.requests == []
 
-
-def _render_actions(app, booking):
-    from flask import render_template
-
-    with app.test_request_context():
-        return render_template("admin/partials/booking_payment_actions.html", booking=booking)
-
-
-def test_payment_buttons_offer_a_link_only_when_stripe_is_configured(app, make):
-    booking = make.booking(sitter=None)
-    html = _render_actions(app, booking)
-    assert f"/admin/bookings/{booking.id}/payment-link" in html and "Paid in person" in html
-    app.config["STRIPE_SECRET_KEY"] = None
-    html = _render_actions(app, booking)
-    assert "payment-link" not in html and f"/admin/bookings/{booking.id}/paid-in-person" in html
-    booking.status = "confirmed"
-    assert "Paid in person" not in _render_actions(app, booking)

@@ -121,10 +121,10 @@ def test_opted_out_client_gets_nothing(visit):
     assert _rows(OutboxEntry) == []
 
 
-@pytest.mark.parametrize("body,match", [("   ", "Type a message"), ("x" * 1601, "limit is 1600")])
-def test_empty_or_overlong_text_is_refused_clearly(visit, body, match):
-    with pytest.raises(InvalidInput, match=match):
-        send_sitter_message(visit.user.id, visit.thread.id, body)
+def test_empty_or_overlong_text_is_refused_clearly(visit):
+    for body, match in (("   ", "Type a message"), ("x" * 1601, "limit is 1600")):
+        with pytest.raises(InvalidInput, match=match):
+            send_sitter_message(visit.user.id, visit.thread.id, body)
     assert _rows(Message) == []
 
 

@@ -55,7 +55,8 @@ def test_a_5xx_is_retried_with_backoff_and_sent_once(make, twilio, clock):
     thread = booking_thread(make)
     twilio.fail_next(503, 20503)
     message = _queue(thread)
-    assert message.status == "queued" and message.error_code == "20503"
+    # A 5xx may hide an accepted text: the message stays `sending` so the retry asks Twilio first.
+    assert message.status == "sending" and message.error_code == "20503"
     assert twilio.created == [] and get_queue().holds(_job_id(message))
     clock.advance(seconds=SEND_RETRY.intervals[0] - 1)
     assert get_queue().run_due() == 0  # backoff: not yet
@@ -64,7 +65,7 @@ def test_a_5xx_is_retried_with_backoff_and_sent_once(make, twilio, clock):
     db.session.rollback()
     message = db.session.get(Message, message.id)
     assert message.status == "sent" and message.error_code is None and message.attempts == 2
-    assert len(twilio.posts) == 2 and len(twilio.created) == 1
+    assert [r["method"] for r in twilio.requests] == ["POST", "GET", "POST"] and len(twilio.created) == 1
 
 
 def test_21610_is_not_retried_and_marks_the_client_opted_out(make, twilio):
@@ -119,11 +120,12 @@ def test_network_error_and_rate_limit_are_transient(make, twilio, clock):
     twilio.fail_next(raises=requests.ConnectionError("connection reset"))
     twilio.fail_next(429, 20429)
     message = _queue(thread)
-    assert message.error_code == "network"
+    assert (message.status, message.error_code) == ("sending", "network")
     clock.advance(seconds=SEND_RETRY.intervals[0])
     get_queue().run_due()
     db.session.rollback()
-    assert db.session.get(Message, message.id).error_code == "20429"
+    # A 429 is a refusal: nothing was accepted, the next attempt just sends.
+    assert (db.session.get(Message, message.id).status, message.error_code) == ("queued", "20429")
     clock.advance(seconds=SEND_RETRY.intervals[1])
     get_queue().run_due()
     db.session.rollback()
@@ -208,7 +210,7 @@ def test_rq_retries_a_5xx_with_retry_and_not_a_21610(redis_app, clock):
     refused, job = queue_and_work("two")
     assert job.get_status(refresh=True) == "finished"
     db.session.rollback()
-    assert db.session.get(Message, retried.id).status == "queued"
+    assert db.session.get(Message, retried.id).status == "sending"  # a 502: ask before resending
     assert db.session.get(Message, refused.id).status == "failed"
     assert len(stand_in.posts) == 2
 
@@ -225,3 +227,16 @@ def test_client_who_replies_stop_between_retries_is_not_texted(make, twilio, clo
     message = db.session.get(Message, message.id)
     assert (message.status, message.error_code) == ("blocked", "opted_out")
     assert len(twilio.posts) == 1 and not get_queue().holds(_job_id(message))
+
+
+def test_timeout_after_twilio_accepted_is_not_sent_twice(make, twilio, clock):
+    thread = booking_thread(make)
+    twilio.fail_next(raises=requests.ReadTimeout("read timed out"), after_accepting=True)
+    message = _queue(thread)
+    assert message.status == "sending" and len(twilio.created) == 1
+    clock.advance(seconds=SEND_RETRY.intervals[0])
+    get_queue().run_due()
+    db.session.rollback()
+    message = db.session.get(Message, message.id)
+    assert message.status == "sent" and message.provider_sid == twilio.created[0]["sid"]
+    assert len(twilio.posts) == 1 and len(twilio.created) == 1

@@ -17,20 +17,20 @@ def visit(make):
     return make_visit(make, start=START, hours=8)  # 9:00 AM – 5:00 PM, closes 6:00 PM
 
 
-@pytest.mark.parametrize(
-    "offset,expected",
-    [
-        (timedelta(seconds=-1), False),
-        (timedelta(0), True),
-        (timedelta(hours=9) - timedelta(seconds=1), True),  # end + grace − 1 s
-        (timedelta(hours=9), False),  # end + grace
-    ],
-)
-def test_window_edges(visit, offset, expected):
-    now = START + offset
-    assert window_is_open(visit.window, now) is expected
-    assert sitter_may_send(visit.window, visit.booking, visit.sitter.id, now) is expected
-    assert compose_state(visit.window, visit.booking, _org(visit), now).is_open is expected
+EDGES = [  # offset from the visit's start → may the sitter send?
+    (timedelta(seconds=-1), False),
+    (timedelta(0), True),
+    (timedelta(hours=9) - timedelta(seconds=1), True),  # end + grace − 1 s
+    (timedelta(hours=9), False),  # end + grace
+]
+
+
+def test_window_edges(visit):
+    for offset, expected in EDGES:
+        now = START + offset
+        assert window_is_open(visit.window, now) is expected, offset
+        assert sitter_may_send(visit.window, visit.booking, visit.sitter.id, now) is expected, offset
+        assert compose_state(visit.window, visit.booking, _org(visit), now).is_open is expected, offset
 
 
 def _org(visit):

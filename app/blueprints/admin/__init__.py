@@ -1,7 +1,18 @@
-"""Owner and staff pages."""
+"""Owner and staff pages, one module per page."""
 
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from app.blueprints.admin import payments, routes  # noqa: E402,F401
+from app.blueprints.admin import (  # noqa: E402,F401 - routes attach to bp
+    audit,
+    automations,
+    bookings,
+    inbox,
+    numbers,
+    payments,
+    people,
+    routes,
+    settings,
+    users,
+)

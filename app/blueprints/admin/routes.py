@@ -1,14 +1,42 @@
-"""Admin pages."""
+"""The admin home: today at a glance, and owner alerts to resolve."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import abort, flash, redirect, url_for
+from flask_login import current_user
 
 from app.blueprints.admin import bp
-from app.blueprints.auth.routes import role_required
+from app.blueprints.admin.common import org, owner_only, owner_or_staff
+from app.blueprints.admin.forms import ConfirmForm
+from app.models import Alert
+from app.scoping import get_in_org_or_404
+from app.services.admin_queries import home_summary
+from app.services.inbound import ROUTING_REASON_LABELS
+from app.services.owner_inbox import resolve_alert
+from app.templating import render_page_or_partial
+
+
+@bp.context_processor
+def _admin_template_helpers() -> dict:
+    return {"routing_reason_label": lambda reason: ROUTING_REASON_LABELS.get(reason, "")}
 
 
 @bp.route("")
-@role_required("owner", "staff")
+@owner_or_staff
 def home():
-    return render_template("admin/home.html")
+    summary = home_summary(org().id, org().timezone)
+    return render_page_or_partial("admin/home.html", "admin/partials/home_summary.html", form=ConfirmForm(),
+                                  **summary)
+
+
+@bp.route("/alerts/<int:alert_id>/resolve", methods=["POST"])
+@owner_only
+def alert_resolve(alert_id: int):
+    alert = get_in_org_or_404(Alert, alert_id)
+    if alert.audience != "owner":
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        resolve_alert(alert.id, current_user.id)
+        flash("Alert resolved.", "info")
+    return redirect(url_for("admin.home"))

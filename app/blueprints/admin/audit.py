@@ -1,0 +1,31 @@
+"""The audit log, filtered and paged."""
+
+from __future__ import annotations
+
+from flask import request
+
+from app.blueprints.admin import bp
+from app.blueprints.admin.common import org, owner_or_staff, page_arg, sitter_choices
+from app.blueprints.admin.forms import AuditFilterForm
+from app.services.admin_queries import (
+    AuditFilters,
+    choices_for_booking_form,
+    event_kinds,
+    list_events,
+)
+from app.templating import render_page_or_partial
+
+
+@bp.route("/audit")
+@owner_or_staff
+def audit():
+    form = AuditFilterForm(request.args)
+    form.sitter_id.choices = sitter_choices(choices_for_booking_form(org().id)[1], "any")
+    filters = AuditFilters()
+    if form.validate():
+        filters = AuditFilters(kind=form.kind.data or None, booking_id=form.booking_id.data or None,
+                               sitter_id=form.sitter_id.data or None, date_from=form.date_from.data,
+                               date_to=form.date_to.data)
+    page = list_events(org().id, org().timezone, filters, page_arg())
+    return render_page_or_partial("admin/audit.html", "admin/partials/audit_rows.html", listing=page, form=form,
+                                  kinds=event_kinds(org().id), args=request.args.to_dict())

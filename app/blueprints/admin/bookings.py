@@ -1,0 +1,211 @@
+"""Bookings: list, create, edit, and the booking page."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+
+from app.blueprints.admin import bp
+from app.blueprints.admin.common import (
+    actor,
+    form_status,
+    org,
+    owner_or_staff,
+    page_arg,
+    run_form,
+    sitter_choices,
+)
+from app.blueprints.admin.forms import (
+    BookingDetailsForm,
+    BookingFilterForm,
+    BookingForm,
+    CancelForm,
+    ChangeSitterForm,
+    ConfirmForm,
+    RescheduleForm,
+    cents,
+    options,
+    org_time_to_utc,
+    utc_to_org_time,
+)
+from app.models import Booking
+from app.scoping import get_in_org_or_404
+from app.services import booking_editing
+from app.services.admin_queries import (
+    BookingFilters,
+    booking_details,
+    choices_for_booking_form,
+    list_bookings,
+)
+from app.services.booking_confirmed import on_booking_confirmed
+from app.services.booking_lifecycle import cancel_booking, change_sitter, reschedule_booking
+from app.services.payments import stripe_is_configured
+from app.templating import render_page_or_partial
+
+
+@bp.route("/bookings")
+@owner_or_staff
+def bookings():
+    clients, sitters = choices_for_booking_form(org().id)
+    form = BookingFilterForm(request.args)
+    form.sitter_id.choices = sitter_choices(sitters, "any")
+    form.client_id.choices = options([(0, "any")] + [(c.id, c.name) for c in clients])
+    filters = BookingFilters()
+    if form.validate():
+        filters = BookingFilters(date_from=form.date_from.data, date_to=form.date_to.data,
+                                 status=form.status.data or None, sitter_id=form.sitter_id.data or None,
+                                 client_id=form.client_id.data or None)
+    page = list_bookings(org().id, org().timezone, filters, page_arg())
+    return render_page_or_partial("admin/bookings.html", "admin/partials/booking_rows.html", listing=page,
+                                  form=form, args=request.args.to_dict())
+
+
+def _booking_form(booking: Booking | None = None) -> BookingForm:
+    clients, sitters = choices_for_booking_form(org().id)
+    if request.method == "GET" and booking is not None:
+        form = BookingForm(obj=booking)
+        form.start_at.data = utc_to_org_time(booking.start_at, org().timezone)
+        form.end_at.data = utc_to_org_time(booking.end_at, org().timezone)
+        form.price.data = booking.price_cents / 100
+        form.sitter_id.data = booking.sitter_id or 0
+    else:
+        form = BookingForm()
+        if request.method == "GET" and request.args.get("client_id", type=int):
+            form.client_id.data = request.args.get("client_id", type=int)
+    form.client_id.choices = options((c.id, f"{c.name} ({c.pet_names})" if c.pets else c.name)
+                                     for c in clients)
+    form.sitter_id.choices = sitter_choices(sitters, "— not assigned yet —")
+    return form
+
+
+def _booking_fields(form: BookingForm) -> dict:
+    tz = org().timezone
+    return {"client_id": form.client_id.data, "sitter_id": form.sitter_id.data or None,
+            "service": form.service.data, "start_at": org_time_to_utc(form.start_at.data, tz),
+            "end_at": org_time_to_utc(form.end_at.data, tz), "price_cents": cents(form.price.data),
+            "notes": form.notes.data, "actor": actor()}
+
+
+@bp.route("/bookings/new", methods=["GET", "POST"])
+@owner_or_staff
+def booking_new():
+    form = _booking_form()
+    outcome = run_form(form, lambda: booking_editing.create_booking(org().id, **_booking_fields(form)))
+    if outcome.ok:
+        flash(f"Booking #{outcome.result.id} created (pending).", "info")
+        return redirect(url_for("admin.booking_detail", booking_id=outcome.result.id))
+    return render_template("admin/booking_form.html", form=form, booking=None), form_status(form)
+
+
+@bp.route("/bookings/<int:booking_id>/edit", methods=["GET", "POST"])
+@owner_or_staff
+def booking_edit(booking_id: int):
+    booking = get_in_org_or_404(Booking, booking_id)
+    if booking.status != "pending":
+        return _booking_page(booking)
+    form = _booking_form(booking)
+    if run_form(form, lambda: booking_editing.update_pending_booking(booking.id, **_booking_fields(form))).ok:
+        flash("Booking saved.", "info")
+        return redirect(url_for("admin.booking_detail", booking_id=booking.id))
+    return render_template("admin/booking_form.html", form=form, booking=booking), form_status(form)
+
+
+@bp.route("/bookings/<int:booking_id>/details", methods=["POST"])
+@owner_or_staff
+def booking_update_details(booking_id: int):
+    booking = get_in_org_or_404(Booking, booking_id)
+    return _booking_form_action(booking, "details_form", lambda form: booking_editing.update_booking_details(
+        booking.id, service=form.service.data, price_cents=cents(form.price.data), notes=form.notes.data,
+        actor=actor()))
+
+
+def _action_forms(booking: Booking, posted: str | None = None) -> dict:
+    """The small forms on the booking page; only the posted one reads the request."""
+    tz = org().timezone
+
+    def build(name: str, cls, **defaults):
+        return cls() if name == posted else cls(formdata=None, **defaults)
+
+    _, sitters = choices_for_booking_form(org().id)
+    forms = {
+        "cancel_form": build("cancel_form", CancelForm),
+        "sitter_form": build("sitter_form", ChangeSitterForm, sitter_id=booking.sitter_id or 0),
+        "reschedule_form": build("reschedule_form", RescheduleForm,
+                                 start_at=utc_to_org_time(booking.start_at, tz),
+                                 end_at=utc_to_org_time(booking.end_at, tz)),
+        "details_form": build("details_form", BookingDetailsForm, service=booking.service,
+                              price=booking.price_cents / 100, notes=booking.notes),
+    }
+    forms["sitter_form"].sitter_id.choices = sitter_choices(sitters, "— no sitter —")
+    return forms
+
+
+def _booking_page(booking: Booking, status: int = 200, forms: dict | None = None):
+    return render_template("admin/booking_detail.html", booking=booking, confirm=ConfirmForm(),
+                           stripe_enabled=stripe_is_configured(),
+                           **booking_details(booking), **(forms or _action_forms(booking))), status
+
+
+@bp.route("/bookings/<int:booking_id>")
+@owner_or_staff
+def booking_detail(booking_id: int):
+    booking = get_in_org_or_404(Booking, booking_id)
+    return _booking_page(booking)
+
+
+@bp.route("/bookings/<int:booking_id>/confirm", methods=["POST"])
+@owner_or_staff
+def booking_confirm(booking_id: int):
+    """Confirm by hand (or finish a confirmed booking's setup): the handler a payment calls."""
+    booking = get_in_org_or_404(Booking, booking_id)
+    if ConfirmForm().validate_on_submit():
+        if booking.status not in ("pending", "confirmed"):
+            flash(f"Booking #{booking.id} is {booking.status}; it cannot be confirmed.", "error")
+        else:
+            result = on_booking_confirmed(booking.id, actor=actor())
+            if result.no_number:
+                flash("Confirmed, but there is no number to give it a thread: add a number, then confirm "
+                      "again.", "error")
+            else:
+                flash(f"Booking #{booking.id} confirmed; the client gets the confirmation text.", "info")
+    return redirect(url_for("admin.booking_detail", booking_id=booking.id))
+
+
+def _booking_form_action(booking: Booking, form_name: str, call):
+    """Run one service from a booking-page form; errors go back to that form on the page."""
+    forms = _action_forms(booking, posted=form_name)
+    outcome = run_form(forms[form_name], lambda: call(forms[form_name]))
+    if outcome.ok:
+        notes = getattr(outcome.result, "notes", None)
+        flash(f"Booking #{booking.id} saved{' (' + '; '.join(notes) + ')' if notes else ''}.", "info")
+        return redirect(url_for("admin.booking_detail", booking_id=booking.id))
+    return _booking_page(booking, status=422, forms=forms)
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
+@owner_or_staff
+def booking_cancel(booking_id: int):
+    booking = get_in_org_or_404(Booking, booking_id)
+    return _booking_form_action(booking, "cancel_form",
+                             lambda form: cancel_booking(booking.id, form.reason.data.strip(), actor=actor()))
+
+
+@bp.route("/bookings/<int:booking_id>/sitter", methods=["POST"])
+@owner_or_staff
+def booking_change_sitter(booking_id: int):
+    booking = get_in_org_or_404(Booking, booking_id)
+    return _booking_form_action(booking, "sitter_form",
+                             lambda form: change_sitter(booking.id, form.sitter_id.data or None, actor=actor()))
+
+
+@bp.route("/bookings/<int:booking_id>/reschedule", methods=["POST"])
+@owner_or_staff
+def booking_reschedule(booking_id: int):
+    booking = get_in_org_or_404(Booking, booking_id)
+
+    def reschedule(form):
+        tz = org().timezone
+        start_at, end_at = org_time_to_utc(form.start_at.data, tz), org_time_to_utc(form.end_at.data, tz)
+        booking_editing.check_times(start_at, end_at, allow_past_start=start_at == booking.start_at)
+        return reschedule_booking(booking.id, start_at, end_at, actor=actor())
+
+    return _booking_form_action(booking, "reschedule_form", reschedule)

@@ -1,0 +1,58 @@
+"""What every admin view shares: who may see it, the acting user, paging args, form handling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from app.blueprints.admin.forms import apply_domain_error, options
+from app.blueprints.auth.routes import role_required
+from app.errors import DomainError, InvalidInput
+
+owner_or_staff = role_required("owner", "staff")
+owner_only = role_required("owner")
+
+
+def actor() -> str:
+    return f"user:{current_user.id}"
+
+
+def org():
+    return current_user.org
+
+
+def page_arg() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+def sitter_choices(sitters, empty_label: str = "— none —"):
+    return options([(0, empty_label)] + [(s.id, s.name) for s in sitters])
+
+
+@dataclass
+class FormOutcome:
+    ok: bool
+    result: Any = None
+
+
+def run_form(form: FlaskForm, action: Callable[[], Any]) -> FormOutcome:
+    """Call the service when the form is valid; a refusal lands on the form (InvalidInput at its field)."""
+    if not form.validate_on_submit():
+        return FormOutcome(False)
+    try:
+        return FormOutcome(True, action())
+    except InvalidInput as exc:
+        apply_domain_error(form, exc)
+    except DomainError as exc:
+        form.form_errors.append(str(exc))
+    return FormOutcome(False)
+
+
+def form_status(form: FlaskForm) -> int:
+    """422 when a posted form comes back with errors, 200 for a fresh one."""
+    return 422 if form.is_submitted() else 200

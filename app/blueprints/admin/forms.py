@@ -1,0 +1,193 @@
+"""Admin forms. Services check the rules; forms parse input and carry errors to fields."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.errors import InvalidInput
+from app.models import AUTOMATION_KINDS, BOOKING_STATUSES
+from app.models.messaging import NUMBER_KINDS
+from app.models.orgs import POLICY_MODES
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+NO_SITTER = 0
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select options."""
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
+def apply_domain_error(form: FlaskForm, exc: InvalidInput) -> None:
+    """Show a service's InvalidInput next to the field it names (or above the form)."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(exc)] if isinstance(field.errors, list) else [str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+
+
+def org_time_to_utc(value: datetime | None, tz: str) -> datetime | None:
+    """A wall-clock time typed in the org's zone → aware UTC."""
+    return value.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC) if value is not None else None
+
+
+def utc_to_org_time(value: datetime | None, tz: str) -> datetime | None:
+    return value.astimezone(ZoneInfo(tz)).replace(tzinfo=None) if value is not None else None
+
+
+def cents(amount: Decimal | None) -> int:
+    return int((amount or Decimal(0)) * 100)
+
+
+class GetForm(FlaskForm):
+    """Filters in the query string: no CSRF token (they change nothing)."""
+
+    class Meta:
+        csrf = False
+
+
+class ClientForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(message="Enter the client's name."), Length(max=120)])
+    phone = StringField("Mobile phone", validators=[DataRequired(message="Enter a phone number."),
+                                                    Length(max=40)])
+    area = StringField("Area (shown to sitters)", validators=[Optional(), Length(max=200)])
+    address = StringField("Address (owners only)", validators=[Optional(), Length(max=300)])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+    pets = StringField("Pets (names, comma-separated)", validators=[Optional(), Length(max=400)])
+
+
+class PetForm(FlaskForm):
+    name = StringField("Pet name", validators=[DataRequired(message="Enter the pet's name."), Length(max=80)])
+    species = StringField("Species", default="dog", validators=[Optional(), Length(max=40)])
+
+
+class SitterForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(message="Enter the sitter's name."), Length(max=120)])
+    phone = StringField("Mobile phone", validators=[Optional(), Length(max=40)])
+    email = EmailField("Login email (leave empty for no login)", validators=[Optional(), Length(max=254)])
+    password = PasswordField("Password for the login", validators=[Optional(), Length(max=200)])
+    active = BooleanField("Active", default=True)
+
+
+class NumberForm(FlaskForm):
+    e164 = StringField("Number", validators=[DataRequired(message="Enter the number."), Length(max=40)])
+    kind = SelectField("Kind", choices=options((k, k.replace("_", " ")) for k in NUMBER_KINDS), default="pool")
+    sitter_id = SelectField("Sitter (for a sitter's dedicated number)", coerce=int, default=NO_SITTER)
+    label = StringField("Label", validators=[Optional(), Length(max=80)])
+
+
+class BookingForm(FlaskForm):
+    client_id = SelectField("Client", coerce=int, validators=[InputRequired(message="Choose a client.")])
+    sitter_id = SelectField("Sitter", coerce=int, default=NO_SITTER)
+    service = StringField("Service", default="Drop-in visit", validators=[Optional(), Length(max=80)])
+    start_at = DateTimeLocalField("Start", format=DATETIME_LOCAL,
+                                  validators=[InputRequired(message="Enter the start.")])
+    end_at = DateTimeLocalField("End", format=DATETIME_LOCAL, validators=[InputRequired(message="Enter the end.")])
+    price = DecimalField("Price", places=2, default=Decimal("0.00"),
+                         validators=[InputRequired(message="Enter a price (0 for free)."),
+                                     NumberRange(min=0, message="The price cannot be negative.")])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+
+
+class BookingDetailsForm(FlaskForm):
+    service = StringField("Service", validators=[Optional(), Length(max=80)])
+    price = DecimalField("Price", places=2, validators=[InputRequired(message="Enter a price (0 for free)."),
+                                                        NumberRange(min=0, message="The price cannot be negative.")])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+
+
+class CancelForm(FlaskForm):
+    reason = StringField("Reason", validators=[DataRequired(message="Say why it is cancelled."),
+                                               Length(max=200)])
+
+
+class ChangeSitterForm(FlaskForm):
+    sitter_id = SelectField("New sitter", coerce=int, validators=[InputRequired()])
+
+
+class RescheduleForm(FlaskForm):
+    start_at = DateTimeLocalField("New start", format=DATETIME_LOCAL,
+                                  validators=[InputRequired(message="Enter the start.")])
+    end_at = DateTimeLocalField("New end", format=DATETIME_LOCAL,
+                                validators=[InputRequired(message="Enter the end.")])
+
+
+class BookingFilterForm(GetForm):
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+    status = SelectField("Status", choices=options([("", "any")] + [(s, s) for s in BOOKING_STATUSES]), default="")
+    sitter_id = SelectField("Sitter", coerce=int, default=NO_SITTER)
+    client_id = SelectField("Client", coerce=int, default=NO_SITTER)
+
+
+class AuditFilterForm(GetForm):
+    kind = StringField("Kind", validators=[Optional(), Length(max=64)])
+    booking_id = IntegerField("Booking #", validators=[Optional()])
+    sitter_id = SelectField("Sitter", coerce=int, default=NO_SITTER)
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+
+
+class ReplyForm(FlaskForm):
+    from_number_id = SelectField("Send from", coerce=int)
+    body = TextAreaField("Reply", validators=[DataRequired(message="Write a reply first."), Length(max=1600)])
+
+
+class TemplateForm(FlaskForm):
+    kind = HiddenField(validators=[DataRequired()])
+    body = TextAreaField("Template", validators=[DataRequired(message="A template cannot be empty."),
+                                                 Length(max=1600)])
+    booking_id = SelectField("Preview with booking", coerce=int, default=NO_SITTER, validate_choice=False)
+
+    def validate_kind(self, field):
+        if field.data not in AUTOMATION_KINDS:
+            raise ValueError("Unknown automation kind.")
+
+
+class SettingsForm(FlaskForm):
+    name = StringField("Business name", validators=[DataRequired(message="Enter the business name."),
+                                                    Length(max=120)])
+    timezone = StringField("Time zone", validators=[DataRequired(message="Enter a time zone."), Length(max=64)])
+    grace_minutes = IntegerField("Grace after a visit (minutes)",
+                                 validators=[InputRequired(message="Enter minutes."),
+                                             NumberRange(0, 1440, message="Use 0 to 1440 minutes.")])
+    quiet_start_hour = IntegerField("Quiet hours start (hour, 0-23)",
+                                    validators=[InputRequired(), NumberRange(0, 23, message="Use an hour 0-23.")])
+    quiet_end_hour = IntegerField("Quiet hours end (hour, 0-23)",
+                                  validators=[InputRequired(), NumberRange(0, 23, message="Use an hour 0-23.")])
+    policy_mode = SelectField("Sitter messages with phone numbers, emails or payment handles",
+                              choices=options((m, {"block": "block them", "flag": "send but flag"}[m])
+                                               for m in POLICY_MODES))
+    visit_followup_enabled = BooleanField("Send a follow-up text after each visit")
+
+
+class UserForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(message="Enter a name."), Length(max=120)])
+    email = EmailField("Email", validators=[DataRequired(message="Enter an email."), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(message="Enter a password."),
+                                                     Length(max=200)])
+    role = SelectField("Role", choices=options([("staff", "staff"), ("owner", "owner")]), default="staff")
+
+
+class ConfirmForm(FlaskForm):
+    """Buttons that only need the CSRF token."""

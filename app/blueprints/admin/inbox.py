@@ -1,0 +1,78 @@
+"""The owner inbox and every thread."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.blueprints.admin import bp
+from app.blueprints.admin.common import form_status, org, owner_or_staff, page_arg, run_form
+from app.blueprints.admin.forms import ConfirmForm, ReplyForm, options
+from app.models import Message, Thread
+from app.scoping import get_in_org_or_404
+from app.services.admin_queries import list_owner_inbox, list_threads, thread_messages
+from app.services.owner_inbox import reply_numbers, reply_to_inbox_message, set_handled
+from app.services.phones import national_format
+from app.templating import render_page_or_partial
+
+
+@bp.route("/inbox")
+@owner_or_staff
+def inbox():
+    show_handled = request.args.get("handled") == "1"
+    page = list_owner_inbox(org().id, show_handled, page_arg())
+    return render_page_or_partial("admin/inbox.html", "admin/partials/inbox_rows.html", listing=page,
+                                  show_handled=show_handled, confirm=ConfirmForm())
+
+
+def _reply_form(message: Message) -> ReplyForm:
+    form = ReplyForm()
+    form.from_number_id.choices = options((n.id, f"{national_format(n.e164)} ({n.kind.replace('_', ' ')})")
+                                          for n in reply_numbers(message))
+    return form
+
+
+@bp.route("/inbox/<int:message_id>", methods=["GET", "POST"])
+@owner_or_staff
+def inbox_message(message_id: int):
+    message = get_in_org_or_404(Message, message_id)
+    if not message.owner_inbox:
+        abort(404)
+    form = _reply_form(message)
+    if run_form(form, lambda: reply_to_inbox_message(message.id, from_number_id=form.from_number_id.data,
+                                                     body=form.body.data, user_id=current_user.id)).ok:
+        flash("Reply queued; the message is marked handled.", "info")
+        return redirect(url_for("admin.inbox"))
+    history = thread_messages(message.thread_id) if message.thread_id else [message]
+    return render_template("admin/inbox_message.html", message=message, form=form, history=history,
+                           confirm=ConfirmForm()), form_status(form)
+
+
+@bp.route("/inbox/<int:message_id>/handled", methods=["POST"])
+@owner_or_staff
+def inbox_handled(message_id: int):
+    message = get_in_org_or_404(Message, message_id)
+    if not message.owner_inbox:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        set_handled(message.id, request.form.get("handled", "1") == "1", current_user.id)
+    if request.headers.get("HX-Request") == "true":
+        page = list_owner_inbox(org().id, False, 1)
+        return render_template("admin/partials/inbox_rows.html", listing=page, show_handled=False,
+                               confirm=ConfirmForm())
+    return redirect(url_for("admin.inbox"))
+
+
+@bp.route("/threads")
+@owner_or_staff
+def threads():
+    search = request.args.get("q", "").strip()
+    page = list_threads(org().id, search or None, page_arg())
+    return render_page_or_partial("admin/threads.html", "admin/partials/thread_rows.html", listing=page, q=search)
+
+
+@bp.route("/threads/<int:thread_id>")
+@owner_or_staff
+def thread_detail(thread_id: int):
+    thread = get_in_org_or_404(Thread, thread_id)
+    return render_template("admin/thread_detail.html", thread=thread, messages=thread_messages(thread.id))

@@ -1,0 +1,70 @@
+"""Masking numbers: add, retire, see how they are used."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+
+from app.blueprints.admin import bp
+from app.blueprints.admin.common import (
+    actor,
+    form_status,
+    org,
+    owner_or_staff,
+    page_arg,
+    run_form,
+    sitter_choices,
+)
+from app.blueprints.admin.forms import ConfirmForm, NumberForm
+from app.errors import Conflict
+from app.models import MessageNumber
+from app.scoping import get_in_org_or_404
+from app.services.admin_queries import (
+    choices_for_booking_form,
+    list_numbers,
+    open_threads_on_number,
+)
+from app.services.numbers_admin import add_number, retire_number
+
+
+def _number_form() -> NumberForm:
+    form = NumberForm()
+    form.sitter_id.choices = sitter_choices(choices_for_booking_form(org().id)[1])
+    return form
+
+
+@bp.route("/numbers", methods=["GET", "POST"])
+@owner_or_staff
+def numbers():
+    form = _number_form()
+    outcome = run_form(form, lambda: add_number(org().id, e164=form.e164.data, kind=form.kind.data,
+                                                sitter_id=form.sitter_id.data or None, label=form.label.data,
+                                                actor=actor()))
+    if outcome.ok:
+        flash(f"Number {outcome.result.e164} added.", "info")
+        return redirect(url_for("admin.numbers"))
+    return render_template("admin/numbers.html", listing=list_numbers(org().id, page_arg()), form=form,
+                           confirm=ConfirmForm()), form_status(form)
+
+
+@bp.route("/numbers/<int:number_id>")
+@owner_or_staff
+def number_detail(number_id: int):
+    number = get_in_org_or_404(MessageNumber, number_id)
+    return render_template("admin/number_detail.html", number=number,
+                           open_threads=open_threads_on_number(number.id), confirm=ConfirmForm())
+
+
+@bp.route("/numbers/<int:number_id>/retire", methods=["POST"])
+@owner_or_staff
+def number_retire(number_id: int):
+    number = get_in_org_or_404(MessageNumber, number_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            retire_number(number.id, actor=actor())
+        except Conflict as exc:
+            flash(str(exc), "error")
+            return render_template("admin/number_detail.html", number=number,
+                                   open_threads=open_threads_on_number(number.id), confirm=ConfirmForm(),
+                                   retire_error=str(exc)), 409
+        flash(f"Number {number.e164} retired.", "info")
+    return redirect(url_for("admin.number_detail", number_id=number.id))

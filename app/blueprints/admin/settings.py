@@ -1,0 +1,24 @@
+"""Org settings (owners only)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+
+from app.blueprints.admin import bp
+from app.blueprints.admin.common import actor, form_status, org, owner_only, run_form
+from app.blueprints.admin.forms import SettingsForm
+from app.services.org_settings import update_org_settings
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@owner_only
+def settings():
+    form = SettingsForm(obj=org()) if request.method == "GET" else SettingsForm()
+    if run_form(form, lambda: update_org_settings(
+            org().id, name=form.name.data, timezone=form.timezone.data, grace_minutes=form.grace_minutes.data,
+            quiet_start_hour=form.quiet_start_hour.data, quiet_end_hour=form.quiet_end_hour.data,
+            policy_mode=form.policy_mode.data, visit_followup_enabled=form.visit_followup_enabled.data,
+            actor=actor())).ok:
+        flash("Settings saved.", "info")
+        return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form), form_status(form)

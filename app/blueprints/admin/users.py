@@ -1,0 +1,43 @@
+"""Logins of the org (owners only)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.blueprints.admin import bp
+from app.blueprints.admin.common import actor, form_status, org, owner_only, page_arg, run_form
+from app.blueprints.admin.forms import ConfirmForm, UserForm
+from app.errors import Conflict
+from app.models import User
+from app.scoping import get_in_org_or_404
+from app.services.admin_queries import list_users
+from app.services.users import add_user, set_user_active
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@owner_only
+def users():
+    form = UserForm()
+    outcome = run_form(form, lambda: add_user(org().id, email=form.email.data, password=form.password.data,
+                                              role=form.role.data, name=form.name.data, actor=actor()))
+    if outcome.ok:
+        flash(f"{outcome.result.email} can now log in as {outcome.result.role}.", "info")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/users.html", listing=list_users(org().id, page_arg()), form=form,
+                           confirm=ConfirmForm()), form_status(form)
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@owner_only
+def user_set_active(user_id: int):
+    user = get_in_org_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit():
+        active = request.form.get("active") == "1"
+        try:
+            set_user_active(user.id, active, acting_user_id=current_user.id, actor=actor())
+        except Conflict as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"{user.email} {'reactivated' if active else 'deactivated'}.", "info")
+    return redirect(url_for("admin.users"))

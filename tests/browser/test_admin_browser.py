@@ -1,0 +1,99 @@
+"""An owner on a laptop: log in, add a client and a booking, confirm it by hand, and see the
+thread with its number, the confirmation text and the audit trail (CSRF on, real browser)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def laptop(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(8000)
+    yield page
+    context.close()
+
+
+def test_owner_creates_a_client_and_booking_and_confirms_it_by_hand(make, clock, live_server, laptop,
+                                                                    artifacts):
+    owner = make.user("owner", name="Olivia Owner")
+    make.sitter(name="Sasha Sitter")
+    make.number("pool", e164="+12025550111")
+    page, base = laptop, live_server
+
+    page.goto(f"{base}/login")
+    page.fill("#email", owner.email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/admin")
+
+    page.click("nav >> text=Clients")
+    page.click("text=New client")
+    page.fill("#phone", "202-555-01")  # too short: the form says so and keeps the name
+    page.fill("#name", "Robin Park")
+    page.click("button:has-text('Add client')")
+    assert "is not a valid phone number" in page.locator("[data-field=phone]").inner_text()
+    page.fill("#phone", "(202) 555-0144")
+    page.fill("#pets", "Biscuit")
+    page.click("button:has-text('Add client')")
+    page.wait_for_selector("h1:has-text('Robin Park')")
+    assert "+12025550144" in page.content()
+
+    page.click("text=New booking")
+    page.select_option("#sitter_id", label="Sasha Sitter")
+    page.fill("#start_at", "2026-11-26T09:00")  # tomorrow, 9 AM New York
+    page.fill("#end_at", "2026-11-26T10:00")
+    page.fill("#price", "35")
+    page.click("button:has-text('Create booking')")
+    page.wait_for_selector("h1:has-text('Booking #')")
+    assert "pending" in page.locator("h1").inner_text()
+
+    page.click("button:has-text('Confirm by hand')")
+    page.wait_for_selector("h1:has-text('confirmed')")
+    thread = page.locator("#thread")
+    assert "+12025550111" in thread.inner_text()
+    assert "pool_lru" in thread.inner_text()
+    assert "Hi Robin! Your Drop-in visit for Biscuit with Sasha is confirmed for Thu, Nov 26 at 9:00 AM" in (
+        thread.inner_text())
+    trail = page.locator("#audit-trail").inner_text()
+    for kind in ("booking.created", "booking.confirmed", "thread.created", "number.assigned", "window.created"):
+        assert kind in trail
+    assert f"user:{owner.id}" in trail
+    page.screenshot(path=str(artifacts / "admin-booking-confirmed.png"), full_page=True)
+
+    page.click("#thread a.thread-number")
+    page.wait_for_selector("h1:has-text('Thread with Robin Park')")
+    assert "Hi Robin!" in page.content()
+
+
+def test_template_preview_updates_live_on_a_phone(make, clock, live_server, chromium, artifacts):
+    owner = make.user("owner")
+    make.booking(client=make.client(name="Alex Morgan", pets=("Biscuit",)))
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(8000)
+    try:
+        page.goto(f"{live_server}/login")
+        page.fill("#email", owner.email)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server}/admin")
+        page.goto(f"{live_server}/admin/automations/template?kind=booking_confirmation")
+        preview = page.locator("#template-preview")
+        assert "Hi Alex!" in preview.inner_text()
+        page.fill("#body", "Hey {{ client_first_name }}, {{ pet_name }} is booked")
+        page.wait_for_function(
+            "document.querySelector('#template-preview').innerText.includes('Unknown variable: pet_name')")
+        page.fill("#body", "Hey {{ client_first_name }}, {{ pet_names }} is booked")
+        page.wait_for_function(
+            "document.querySelector('#template-preview').innerText.includes('Hey Alex, Biscuit is booked')")
+        assert page.url.endswith("kind=booking_confirmation")  # previewed in place, nothing submitted
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.screenshot(path=str(artifacts / "admin-template-preview-phone.png"), full_page=True)
+    finally:
+        context.close()
