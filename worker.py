@@ -1,7 +1,7 @@
 """`python worker.py [--forking]`: an RQ worker with the scheduler on `default` and `automations`.
 
 Non-forking by default: the benchmark (docs/performance.md, "Outbound sends") measured
-RQ's forking worker at about a third of the non-forking one's send rate, because every
+RQ's forking worker at about an eighth of the non-forking one's send rate, because every
 job pays a fork and a fresh database connection. `--forking` keeps RQ's default
 (a crash in a job cannot take the worker down) for deployments that prefer that.
 """
