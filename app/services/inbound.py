@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from app.clock import utcnow
 from app.errors import InvalidInput
@@ -98,8 +99,10 @@ def route_inbound_sms(fields: Mapping[str, str]) -> Message | None:
     sender = from_raw if is_e164(from_raw) else None
     client = None
     if sender is not None:
+        # lazyload: routing reads the client's columns only (not the selectin-loaded pets).
         client = db.session.scalar(select(Client).where(Client.org_id == number.org_id,
-                                                        Client.phone_e164 == sender))
+                                                        Client.phone_e164 == sender)
+                                   .options(lazyload("*")))
     route = choose_route(number, client) if sender else Route(None, True, "invalid_sender")
     action = keyword_action(body, fields.get("OptOutType")) if sender else None
     if action in ("stop", "start") and client is not None:
@@ -113,11 +116,12 @@ def route_inbound_sms(fields: Mapping[str, str]) -> Message | None:
                       status="received", provider_sid=sid, message_number_id=number.id,
                       from_e164=from_raw[:32] or None, to_e164=number.e164,
                       routing_reason=route.reason, owner_inbox=route.owner_inbox)
+    db.session.add(message)
     try:
-        with db.session.begin_nested():
-            db.session.add(message)
+        db.session.flush()
     except IntegrityError:
-        # The same MessageSid is being recorded by a concurrent request: keep theirs, undo ours.
+        # The same MessageSid is being recorded by a concurrent request: keep theirs, undo ours
+        # (all of ours: the whole transaction, so no savepoint is needed around the insert).
         db.session.rollback()
         log.info("inbound %s recorded concurrently; duplicate dropped", sid)
         return _message_by_sid(sid)
@@ -126,9 +130,10 @@ def route_inbound_sms(fields: Mapping[str, str]) -> Message | None:
     # Twilio's Advanced Opt-Out has already answered HELP when it sends OptOutType=HELP.
     if action == "help" and not _field(fields, "OptOutType"):
         _answer_help(number, sender, route.thread)
+    message_id, thread_id = message.id, message.thread_id  # read before the commit expires them
     db.session.commit()
     log.info("inbound %s from %s to %s: message %s routed %s (thread %s, %d chars)", sid,
-             mask_phone(from_raw), mask_phone(to_e164), message.id, route.reason, message.thread_id,
+             mask_phone(from_raw), mask_phone(to_e164), message_id, route.reason, thread_id,
              len(body))
     return message
 
@@ -158,6 +163,7 @@ def _booking_threads_on_number(number: MessageNumber, client: Client) -> list[tu
         .outerjoin(AssignmentWindow, AssignmentWindow.thread_id == Thread.id)
         .where(Thread.message_number_id == number.id, Thread.client_id == client.id,
                Thread.scope == "client_booking")
+        .options(lazyload("*"))  # columns only: routing needs no client, pets or joined booking
     )
     return [tuple(row) for row in db.session.execute(query)]
 

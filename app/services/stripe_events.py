@@ -196,7 +196,7 @@ def _apply_payment(event: dict, obj: dict, kind: str) -> _Decision:
         return _Decision("ignored", f"booking {booking.id} is already paid and confirmed", booking)
     if booking.paid_at is None:
         _record_payment(event, obj, kind, booking)
-    return _Decision("processed", None, booking, follow_up=lambda: _confirm(booking.id))
+    return _Decision("processed", None, booking, follow_up=lambda: _confirm(booking))
 
 
 def _record_payment(event: dict, obj: dict, kind: str, booking: Booking) -> Payment:
@@ -290,10 +290,11 @@ def _has_refund(booking_id: int) -> bool:
     return db.session.scalar(query.limit(1)) is not None
 
 
-def _confirm(booking_id: int) -> None:
-    from app.services.booking_confirmed import on_booking_confirmed
+def _confirm(booking: Booking) -> None:
+    """`find_booking` locked the booking in this transaction: confirm it without a second lock."""
+    from app.services.booking_confirmed import confirm_locked_booking
 
-    on_booking_confirmed(booking_id, actor=ACTOR)
+    confirm_locked_booking(booking, actor=ACTOR)
 
 
 def _cancel_refunded(booking_id: int) -> None:
