@@ -119,14 +119,17 @@ def verify_event(payload: bytes, sig_header: str | None) -> dict:
     if not payload:
         raise InvalidWebhook("empty body")
     try:
-        stripe.Webhook.construct_event(payload, sig_header, secret)
+        # Stripe's own check (the one construct_event runs), without building the
+        # StripeObject tree construct_event would make and this handler throws away.
+        stripe.WebhookSignature.verify_header(payload, sig_header, secret, stripe.Webhook.DEFAULT_TOLERANCE)
         event = json.loads(payload)
     except stripe.SignatureVerificationError as exc:
         raise InvalidWebhook(f"signature check failed: {exc.user_message or exc}") from None
-    except (ValueError, AttributeError, TypeError):
-        # Signed but not UTF-8 / not JSON / JSON that is not an object (the SDK
-        # calls .get on whatever json.loads returned).
+    except (ValueError, TypeError):
+        # Signed but not UTF-8 / not JSON.
         raise InvalidWebhook("body is not a JSON Stripe event") from None
+    if not isinstance(event, dict):  # JSON, but not an object
+        raise InvalidWebhook("body is not a JSON Stripe event")
     if not _is_event_shaped(event):
         raise InvalidWebhook("body is not a Stripe event (id, type, data.object)")
     return event
