@@ -86,6 +86,27 @@ def insert_all_if_absent(model, conflict_columns: tuple[str, ...], rows: list[di
     return list(db.session.execute(statement))
 
 
+def claim_row(model, conflict_columns: tuple[str, ...], *, touch: str = "status", **values):
+    """Insert the row unless it exists, and hold its row lock until this transaction ends: the
+    row as an ORM object (fresh from the database), in one round trip.
+
+    INSERT … ON CONFLICT DO UPDATE SET <touch> = <touch> RETURNING *: a conflict updates the
+    existing row to itself, which locks it (FOR NO KEY UPDATE strength, as lock_row, when
+    `touch` is not a key column) and waits for a concurrent inserter to commit first, as
+    "insert if absent, then SELECT … FOR UPDATE" does in two.
+    """
+    from app.queue import note_write
+
+    table = model.__table__
+    statement = (_insert(model).values(**values)
+                 .on_conflict_do_update(index_elements=list(conflict_columns),
+                                        set_={touch: table.c[touch]})
+                 .returning(*table.c))
+    note_write()
+    return db.session.scalars(select(model).from_statement(statement),
+                              execution_options={"populate_existing": True}).one()
+
+
 def insert_if_absent(model, conflict_columns: tuple[str, ...], **values) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new id, or None when the row existed.
 

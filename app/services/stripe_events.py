@@ -27,7 +27,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.models import Booking, Payment, StripeEvent
 from app.services.audit import raise_alert, record_event
-from app.services.locking import insert_if_absent, lock_row
+from app.services.locking import claim_row, lock_row
 
 log = logging.getLogger(__name__)
 
@@ -147,11 +147,11 @@ def _is_event_shaped(event) -> bool:
 def _claim_event(event_id: str, event_type: str) -> StripeEvent:
     """Insert the event row unless it exists, then hold its lock until our commit.
 
-    The insert is the transaction's first statement: on SQLite it takes the write lock.
+    One statement (INSERT … ON CONFLICT DO UPDATE … RETURNING), the transaction's first:
+    on SQLite it takes the write lock.
     """
-    insert_if_absent(StripeEvent, ("id",), id=event_id, type=event_type[:100], status="received",
+    return claim_row(StripeEvent, ("id",), id=event_id, type=event_type[:100], status="received",
                      attempts=0, created_at=utcnow())
-    return lock_row(StripeEvent, event_id)
 
 
 def _record_failure(event_id: str, event_type: str, exc: Exception) -> None:
