@@ -73,7 +73,8 @@ def confirm_locked_booking(booking: Booking, actor: str = "system") -> ConfirmRe
         db.session.commit()
         result.ignored = booking.status
         return result
-    org = db.session.get(Org, booking.org_id)
+    with db.session.no_autoflush:  # the booking's changes flush once, with its confirmation below
+        org = db.session.get(Org, booking.org_id)
     if booking.status == "pending":
         booking.status, booking.confirmed_at = "confirmed", utcnow()
         record_event(booking.org_id, "booking.confirmed", booking_id=booking.id, actor=actor)

@@ -85,11 +85,15 @@ def route_inbound_sms(fields: Mapping[str, str]) -> Message | None:
     if not to_e164:
         raise InvalidInput("An inbound message needs a To number.", field="To")
     from_raw = _field(fields, "From")
-    existing = _message_by_sid(sid)
+    # One round trip: our number, and whether this MessageSid was recorded already.
+    recorded = select(Message.id).where(Message.provider_sid == sid).scalar_subquery()
+    row = db.session.execute(select(MessageNumber, recorded).where(MessageNumber.e164 == to_e164)).first()
+    number, existing_id = row if row is not None else (None, None)
+    existing = (db.session.get(Message, existing_id) if existing_id is not None
+                else _message_by_sid(sid) if number is None else None)
     if existing is not None:
         log.info("inbound %s already recorded as message %s", sid, existing.id)
         return existing
-    number = db.session.scalar(select(MessageNumber).where(MessageNumber.e164 == to_e164))
     if number is None:
         log.warning("inbound %s to %s (not one of our numbers) from %s: ignored", sid,
                     mask_phone(to_e164), mask_phone(from_raw))
