@@ -79,11 +79,12 @@ def insert_all_if_absent(model, conflict_columns: tuple[str, ...], rows: list[di
     from app.queue import note_write
 
     table = model.__table__
-    statement = (_insert(model).values(rows)
-                 .on_conflict_do_nothing(index_elements=list(conflict_columns))
+    # executemany + RETURNING: SQLAlchemy's insertmanyvalues sends one multi-row INSERT, and
+    # (unlike .values([...])) the statement is compiled once and cached.
+    statement = (_insert(model).on_conflict_do_nothing(index_elements=list(conflict_columns))
                  .returning(*(table.c[name] for name in returning)))
     note_write()
-    return list(db.session.execute(statement))
+    return list(db.session.execute(statement, rows))
 
 
 def claim_row(model, conflict_columns: tuple[str, ...], *, touch: str = "status", **values):
