@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app import queue as app_queue
 from app.extensions import db
 from app.models import AutomationRun, EventLog, Message, Payment, Thread
 from tests import stripe_payloads as sp
+from tests.blueprints.test_sitter_queries import count_statements
 from tests.messaging_builders import booking_thread
 from tests.twilio_stand_in import fixture_fields, post_signed
 
@@ -26,21 +27,14 @@ INBOUND_SMS_MAX = {"postgresql": 5, "sqlite": 6}  # was 13 on PostgreSQL
 
 @contextmanager
 def request_statements(monkeypatch):
-    seen, held = [], []
+    held = []
     monkeypatch.setattr(app_queue, "_dispatch", held.extend)
-
-    def _count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", _count)
-    try:
+    with count_statements() as seen:
         yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", _count)
-        if os.environ.get("PAWLINE_SHOW_STATEMENTS"):
-            print(f"\n{len(seen)} statements:")
-            for statement in seen:
-                print("  ", " ".join(statement.split())[:160])
+    if os.environ.get("PAWLINE_SHOW_STATEMENTS"):
+        print(f"\n{len(seen)} statements:")
+        for statement in seen:
+            print("  ", " ".join(statement.split())[:160])
 
 
 def _backend() -> str:
