@@ -35,7 +35,7 @@ def test_proof_fails_when_the_confirmation_chain_is_broken(app, monkeypatch):
     import app.services.booking_confirmed as booking_confirmed
 
     monkeypatch.setattr(
-        booking_confirmed, "on_booking_confirmed", lambda booking_id, actor=None: None
+        booking_confirmed, "confirm_locked_booking", lambda booking, actor=None: None
     )
     result = app.test_cli_runner().invoke(args=["proof", "--wait", "0"])
     assert result.exit_code == 1

@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
 from app.extensions import db
 from app.models import Alert, EventLog
+
+_PENDING = "pending_audit_rows"
 
 
 def record_event(org_id: int, kind: str, *, booking_id: int | None = None, thread_id: int | None = None,
                  sitter_id: int | None = None, actor: str = "system", **payload) -> EventLog:
-    """Add an EventLog row to the session; the calling service commits."""
+    """Write an EventLog row in the caller's transaction; the calling service commits.
+
+    The row joins the session when the transaction commits, so the rows of one unit
+    of work go to the database in one multi-row INSERT (not one per autoflush), in
+    the order they were recorded. A rollback drops them with everything else.
+    """
+    from app.queue import note_write
+
     row = EventLog(org_id=org_id, kind=kind, booking_id=booking_id, thread_id=thread_id,
                    sitter_id=sitter_id, actor=actor, payload=payload)
-    db.session.add(row)
+    session = db.session()
+    session.info.setdefault(_PENDING, []).append(row)
+    note_write(session)  # jobs queued in this transaction still wait for its commit
     return row
+
+
+@event.listens_for(Session, "before_commit")
+def _add_audit_rows(session: Session) -> None:
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        session.add_all(rows)  # flushed by this commit (insertmanyvalues: one round trip)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_audit_rows(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # rolled back or closed without a commit: never written
+        session.info.pop(_PENDING, None)
 
 
 def raise_alert(org_id: int, kind: str, text: str, *, sitter_id: int | None = None,

@@ -22,7 +22,7 @@ from app.models import AutomationRun, Booking, Org
 from app.queue import enqueue, get_queue, note_write
 from app.services.audit import raise_alert, record_event
 from app.services.automation_templates import TemplateRenderError, template_for
-from app.services.locking import insert_if_absent, lock_row
+from app.services.locking import insert_all_if_absent, insert_if_absent, lock_row
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +102,16 @@ def plan_confirmed_booking(booking: Booking, org: Org, window_ends_at: datetime)
         plan.append(("visit_followup", window_ends_at, "skipped", "window_already_ended"))
     else:
         plan.append(("visit_followup", after_quiet_hours(window_ends_at, org), "scheduled", None))
-    for kind, due, status, reason in plan:
-        if create_run(booking, kind, due, status=status, reason=reason) is not None:
+    # One multi-row INSERT … ON CONFLICT DO NOTHING for the three runs (same rows as create_run).
+    rows = [dict(org_id=booking.org_id, booking_id=booking.id, kind=kind, status=status, scheduled_for=due,
+                 reason=reason, attempts=0) for kind, due, status, reason in plan]
+    new_ids = {row.kind: row.id for row in
+               insert_all_if_absent(AutomationRun, ("booking_id", "kind"), rows, "id", "kind")}
+    for kind, due, status, _reason in plan:
+        if kind in new_ids:
             created.append(kind)
+            if status == "scheduled":
+                enqueue_run(new_ids[kind], _job_id(new_ids[kind]), due)
     return created
 
 

@@ -58,6 +58,13 @@ def on_booking_confirmed(booking_id: int, actor: str = "system") -> ConfirmResul
     if booking is None:
         db.session.rollback()
         raise NotFound(f"Booking {booking_id} not found")
+    return confirm_locked_booking(booking, actor)
+
+
+def confirm_locked_booking(booking: Booking, actor: str = "system") -> ConfirmResult:
+    """`on_booking_confirmed` for a caller that already holds this booking's row lock
+    (`lock_row`) in the current transaction (the Stripe webhook): no second lock.
+    Commits, like `on_booking_confirmed`."""
     result = ConfirmResult(booking_id=booking.id, status=booking.status)
     if booking.status in ("cancelled", "completed"):
         # Cancelled is final: a late payment or a second click changes nothing.
@@ -66,7 +73,8 @@ def on_booking_confirmed(booking_id: int, actor: str = "system") -> ConfirmResul
         db.session.commit()
         result.ignored = booking.status
         return result
-    org = db.session.get(Org, booking.org_id)
+    with db.session.no_autoflush:  # the booking's changes flush once, with its confirmation below
+        org = db.session.get(Org, booking.org_id)
     if booking.status == "pending":
         booking.status, booking.confirmed_at = "confirmed", utcnow()
         record_event(booking.org_id, "booking.confirmed", booking_id=booking.id, actor=actor)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from app.clock import utcnow
 from app.errors import InvalidInput
@@ -84,11 +85,15 @@ def route_inbound_sms(fields: Mapping[str, str]) -> Message | None:
     if not to_e164:
         raise InvalidInput("An inbound message needs a To number.", field="To")
     from_raw = _field(fields, "From")
-    existing = _message_by_sid(sid)
+    # One round trip: our number, and whether this MessageSid was recorded already.
+    recorded = select(Message.id).where(Message.provider_sid == sid).scalar_subquery()
+    row = db.session.execute(select(MessageNumber, recorded).where(MessageNumber.e164 == to_e164)).first()
+    number, existing_id = row if row is not None else (None, None)
+    existing = (db.session.get(Message, existing_id) if existing_id is not None
+                else _message_by_sid(sid) if number is None else None)
     if existing is not None:
         log.info("inbound %s already recorded as message %s", sid, existing.id)
         return existing
-    number = db.session.scalar(select(MessageNumber).where(MessageNumber.e164 == to_e164))
     if number is None:
         log.warning("inbound %s to %s (not one of our numbers) from %s: ignored", sid,
                     mask_phone(to_e164), mask_phone(from_raw))
@@ -98,8 +103,10 @@ def route_inbound_sms(fields: Mapping[str, str]) -> Message | None:
     sender = from_raw if is_e164(from_raw) else None
     client = None
     if sender is not None:
+        # lazyload: routing reads the client's columns only (not the selectin-loaded pets).
         client = db.session.scalar(select(Client).where(Client.org_id == number.org_id,
-                                                        Client.phone_e164 == sender))
+                                                        Client.phone_e164 == sender)
+                                   .options(lazyload("*")))
     route = choose_route(number, client) if sender else Route(None, True, "invalid_sender")
     action = keyword_action(body, fields.get("OptOutType")) if sender else None
     if action in ("stop", "start") and client is not None:
@@ -113,11 +120,12 @@ def route_inbound_sms(fields: Mapping[str, str]) -> Message | None:
                       status="received", provider_sid=sid, message_number_id=number.id,
                       from_e164=from_raw[:32] or None, to_e164=number.e164,
                       routing_reason=route.reason, owner_inbox=route.owner_inbox)
+    db.session.add(message)
     try:
-        with db.session.begin_nested():
-            db.session.add(message)
+        db.session.flush()
     except IntegrityError:
-        # The same MessageSid is being recorded by a concurrent request: keep theirs, undo ours.
+        # The same MessageSid is being recorded by a concurrent request: keep theirs, undo ours
+        # (all of ours: the whole transaction, so no savepoint is needed around the insert).
         db.session.rollback()
         log.info("inbound %s recorded concurrently; duplicate dropped", sid)
         return _message_by_sid(sid)
@@ -126,9 +134,10 @@ def route_inbound_sms(fields: Mapping[str, str]) -> Message | None:
     # Twilio's Advanced Opt-Out has already answered HELP when it sends OptOutType=HELP.
     if action == "help" and not _field(fields, "OptOutType"):
         _answer_help(number, sender, route.thread)
+    message_id, thread_id = message.id, message.thread_id  # read before the commit expires them
     db.session.commit()
     log.info("inbound %s from %s to %s: message %s routed %s (thread %s, %d chars)", sid,
-             mask_phone(from_raw), mask_phone(to_e164), message.id, route.reason, message.thread_id,
+             mask_phone(from_raw), mask_phone(to_e164), message_id, route.reason, thread_id,
              len(body))
     return message
 
@@ -158,6 +167,7 @@ def _booking_threads_on_number(number: MessageNumber, client: Client) -> list[tu
         .outerjoin(AssignmentWindow, AssignmentWindow.thread_id == Thread.id)
         .where(Thread.message_number_id == number.id, Thread.client_id == client.id,
                Thread.scope == "client_booking")
+        .options(lazyload("*"))  # columns only: routing needs no client, pets or joined booking
     )
     return [tuple(row) for row in db.session.execute(query)]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select, text
+from sqlalchemy.orm import lazyload
 
 from app.extensions import db
 
@@ -44,8 +45,11 @@ def lock_row(model, row_id: int):
     # FOR NO KEY UPDATE: serialises writers of this row, yet lets other
     # transactions insert rows that reference it (their foreign-key checks take
     # KEY SHARE, which plain FOR UPDATE would block into a deadlock).
+    # lazyload("*"): only the row's own columns. Its relationships load when used (a
+    # many-to-one already in the session costs nothing), not eagerly with every lock
+    # (a booking's joined client would also selectin-load the client's pets).
     query = (select(model).where(model.id == row_id).with_for_update(of=model, key_share=True)
-             .execution_options(populate_existing=True))
+             .options(lazyload("*")).execution_options(populate_existing=True))
     return db.session.scalar(query)
 
 
@@ -61,6 +65,49 @@ def advisory_lock(*parts) -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(*parts)})
 
 
+def _insert(model):
+    if is_postgresql():
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model.__table__)
+
+
+def insert_all_if_absent(model, conflict_columns: tuple[str, ...], rows: list[dict], *returning: str) -> list:
+    """`insert_if_absent` for several rows in one statement: the `returning` columns of the
+    rows this call created (in no particular order); rows that existed are left alone."""
+    from app.queue import note_write
+
+    table = model.__table__
+    # executemany + RETURNING: SQLAlchemy's insertmanyvalues sends one multi-row INSERT, and
+    # (unlike .values([...])) the statement is compiled once and cached.
+    statement = (_insert(model).on_conflict_do_nothing(index_elements=list(conflict_columns))
+                 .returning(*(table.c[name] for name in returning)))
+    note_write()
+    return list(db.session.execute(statement, rows))
+
+
+def claim_row(model, conflict_columns: tuple[str, ...], *, touch: str = "status", **values):
+    """Insert the row unless it exists, and hold its row lock until this transaction ends: the
+    row as an ORM object (fresh from the database), in one round trip.
+
+    INSERT … ON CONFLICT DO UPDATE SET <touch> = <touch> RETURNING *: a conflict updates the
+    existing row to itself, which locks it (FOR NO KEY UPDATE strength, as lock_row, when
+    `touch` is not a key column) and waits for a concurrent inserter to commit first, as
+    "insert if absent, then SELECT … FOR UPDATE" does in two.
+    """
+    from app.queue import note_write
+
+    table = model.__table__
+    statement = (_insert(model).values(**values)
+                 .on_conflict_do_update(index_elements=list(conflict_columns),
+                                        set_={touch: table.c[touch]})
+                 .returning(*table.c))
+    note_write()
+    return db.session.scalars(select(model).from_statement(statement),
+                              execution_options={"populate_existing": True}).one()
+
+
 def insert_if_absent(model, conflict_columns: tuple[str, ...], **values) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new id, or None when the row existed.
 
@@ -69,11 +116,7 @@ def insert_if_absent(model, conflict_columns: tuple[str, ...], **values) -> int 
     """
     from app.queue import note_write
 
-    if is_postgresql():
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = (insert(model.__table__).values(**values)
+    statement = (_insert(model).values(**values)
                  .on_conflict_do_nothing(index_elements=list(conflict_columns))
                  .returning(model.__table__.c.id))
     note_write()

@@ -127,7 +127,7 @@ def checkout_idempotency_key(booking_id: int, params: dict) -> str:
 
 def mark_paid_in_person(booking_id: int, actor: str) -> None:
     """Record cash/card-in-hand for a booking and confirm it through the same handler as Stripe."""
-    from app.services.booking_confirmed import on_booking_confirmed
+    from app.services.booking_confirmed import confirm_locked_booking
 
     booking = lock_row(Booking, booking_id)
     if booking is None:
@@ -140,7 +140,7 @@ def mark_paid_in_person(booking_id: int, actor: str) -> None:
     record_event(booking.org_id, "payment.received", booking_id=booking.id, actor=actor,
                  payment_kind="manual", amount_cents=payment.amount_cents,
                  currency=payment.currency)
-    on_booking_confirmed(booking.id, actor=actor)  # commits the payment with the confirmation
+    confirm_locked_booking(booking, actor=actor)  # holds the lock above; commits payment + confirmation
 
 
 def _require_payable(booking: Booking) -> None:

@@ -27,7 +27,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.models import Booking, Payment, StripeEvent
 from app.services.audit import raise_alert, record_event
-from app.services.locking import insert_if_absent, lock_row
+from app.services.locking import claim_row, lock_row
 
 log = logging.getLogger(__name__)
 
@@ -119,14 +119,17 @@ def verify_event(payload: bytes, sig_header: str | None) -> dict:
     if not payload:
         raise InvalidWebhook("empty body")
     try:
-        stripe.Webhook.construct_event(payload, sig_header, secret)
+        # Stripe's own check (the one construct_event runs), without building the
+        # StripeObject tree construct_event would make and this handler throws away.
+        stripe.WebhookSignature.verify_header(payload, sig_header, secret, stripe.Webhook.DEFAULT_TOLERANCE)
         event = json.loads(payload)
     except stripe.SignatureVerificationError as exc:
         raise InvalidWebhook(f"signature check failed: {exc.user_message or exc}") from None
-    except (ValueError, AttributeError, TypeError):
-        # Signed but not UTF-8 / not JSON / JSON that is not an object (the SDK
-        # calls .get on whatever json.loads returned).
+    except (ValueError, TypeError):
+        # Signed but not UTF-8 / not JSON.
         raise InvalidWebhook("body is not a JSON Stripe event") from None
+    if not isinstance(event, dict):  # JSON, but not an object
+        raise InvalidWebhook("body is not a JSON Stripe event")
     if not _is_event_shaped(event):
         raise InvalidWebhook("body is not a Stripe event (id, type, data.object)")
     return event
@@ -144,11 +147,11 @@ def _is_event_shaped(event) -> bool:
 def _claim_event(event_id: str, event_type: str) -> StripeEvent:
     """Insert the event row unless it exists, then hold its lock until our commit.
 
-    The insert is the transaction's first statement: on SQLite it takes the write lock.
+    One statement (INSERT … ON CONFLICT DO UPDATE … RETURNING), the transaction's first:
+    on SQLite it takes the write lock.
     """
-    insert_if_absent(StripeEvent, ("id",), id=event_id, type=event_type[:100], status="received",
+    return claim_row(StripeEvent, ("id",), id=event_id, type=event_type[:100], status="received",
                      attempts=0, created_at=utcnow())
-    return lock_row(StripeEvent, event_id)
 
 
 def _record_failure(event_id: str, event_type: str, exc: Exception) -> None:
@@ -196,7 +199,7 @@ def _apply_payment(event: dict, obj: dict, kind: str) -> _Decision:
         return _Decision("ignored", f"booking {booking.id} is already paid and confirmed", booking)
     if booking.paid_at is None:
         _record_payment(event, obj, kind, booking)
-    return _Decision("processed", None, booking, follow_up=lambda: _confirm(booking.id))
+    return _Decision("processed", None, booking, follow_up=lambda: _confirm(booking))
 
 
 def _record_payment(event: dict, obj: dict, kind: str, booking: Booking) -> Payment:
@@ -290,10 +293,11 @@ def _has_refund(booking_id: int) -> bool:
     return db.session.scalar(query.limit(1)) is not None
 
 
-def _confirm(booking_id: int) -> None:
-    from app.services.booking_confirmed import on_booking_confirmed
+def _confirm(booking: Booking) -> None:
+    """`find_booking` locked the booking in this transaction: confirm it without a second lock."""
+    from app.services.booking_confirmed import confirm_locked_booking
 
-    on_booking_confirmed(booking_id, actor=ACTOR)
+    confirm_locked_booking(booking, actor=ACTOR)
 
 
 def _cancel_refunded(booking_id: int) -> None:

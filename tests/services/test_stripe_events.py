@@ -247,12 +247,13 @@ def test_a_failed_event_is_stored_as_failed_and_applied_when_stripe_retries(
     import app.services.booking_confirmed as booking_confirmed
 
     booking, _ = paid_booking
-    real = booking_confirmed.on_booking_confirmed
+    # The webhook confirms the booking it already locked through confirm_locked_booking.
+    real = booking_confirmed.confirm_locked_booking
 
-    def broken(booking_id, actor=None):
+    def broken(booking, actor=None):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(booking_confirmed, "on_booking_confirmed", broken)
+    monkeypatch.setattr(booking_confirmed, "confirm_locked_booking", broken)
     evt = sp.event("checkout.session.completed", sp.checkout_session(booking))
     response = sp.deliver(client, evt)
     assert response.status_code == 500
@@ -261,7 +262,7 @@ def test_a_failed_event_is_stored_as_failed_and_applied_when_stripe_retries(
     assert row.status == "failed" and "database went away" in row.reason
     assert _count(Payment) == 0 and db.session.get(Booking, booking.id).paid_at is None
 
-    monkeypatch.setattr(booking_confirmed, "on_booking_confirmed", real)
+    monkeypatch.setattr(booking_confirmed, "confirm_locked_booking", real)
     assert sp.deliver(client, evt).get_json()["status"] == "processed"
     _assert_confirmed_once(booking.id)
     assert db.session.get(StripeEvent, evt["id"]).attempts == 2

@@ -1,0 +1,74 @@
+"""Round trips on the two hot webhooks (issue 9): a later change that adds statements fails here.
+
+Only the request's own statements are counted: jobs it queues are held back (they run
+in workers, not in the request).
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+from sqlalchemy import func, select
+
+from app import queue as app_queue
+from app.extensions import db
+from app.models import AutomationRun, EventLog, Message, Payment, Thread
+from tests import stripe_payloads as sp
+from tests.blueprints.test_sitter_queries import count_statements
+from tests.messaging_builders import booking_thread
+from tests.twilio_stand_in import fixture_fields, post_signed
+
+# Upper bounds per backend. SQLite counts its BEGIN and lock_row's no-op UPDATEs, and its driver
+# does not batch the audit rows into one INSERT (no round trip there: the database is in-process).
+STRIPE_PAID_MAX = {"postgresql": 17, "sqlite": 21}  # was 27 on PostgreSQL
+INBOUND_SMS_MAX = {"postgresql": 5, "sqlite": 6}  # was 13 on PostgreSQL
+
+
+@contextmanager
+def request_statements(monkeypatch):
+    held = []
+    monkeypatch.setattr(app_queue, "_dispatch", held.extend)
+    with count_statements() as seen:
+        yield seen
+    if os.environ.get("PAWLINE_SHOW_STATEMENTS"):
+        print(f"\n{len(seen)} statements:")
+        for statement in seen:
+            print("  ", " ".join(statement.split())[:160])
+
+
+def _backend() -> str:
+    return db.engine.dialect.name
+
+
+def test_paid_checkout_statement_count(client, make, monkeypatch):
+    make.number("pool")
+    booking = make.booking()
+    evt = sp.event("checkout.session.completed", sp.checkout_session(booking))
+    db.session.commit()
+    with request_statements(monkeypatch) as seen:
+        response = sp.deliver(client, evt)
+    assert response.status_code == 200 and response.get_json()["status"] == "processed"
+    db.session.rollback()
+    # It still did all of its work.
+    assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Thread)) == 1
+    assert db.session.scalar(select(func.count()).select_from(AutomationRun)) == 3
+    kinds = sorted(db.session.scalars(select(EventLog.kind)))
+    assert kinds == ["booking.confirmed", "number.assigned", "payment.received", "thread.created",
+                     "window.created"]
+    assert len(seen) <= STRIPE_PAID_MAX[_backend()], len(seen)
+
+
+def test_inbound_sms_statement_count(client, make, monkeypatch):
+    thread = booking_thread(make, client=make.client(phone_e164="+12025550101"),
+                            number=make.number("pool", e164="+12025550121"), started_hours_ago=0.5)
+    db.session.commit()
+    with request_statements(monkeypatch) as seen:
+        response = post_signed(client, "/webhooks/twilio/sms", fixture_fields("inbound-sms"))
+    assert response.status_code == 200
+    db.session.rollback()
+    message = db.session.scalar(select(Message))
+    assert (message.thread_id, message.routing_reason) == (thread.id, "active_window")
+    assert len(seen) <= INBOUND_SMS_MAX[_backend()], len(seen)
+
