@@ -8,14 +8,14 @@ of statements however many rows the org has.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.clock import utcnow
 from app.extensions import db
+from app.localtime import local_date, local_day_bounds
 from app.models import (
     Alert,
     AssignmentWindow,
@@ -67,20 +67,12 @@ def paginate(query: Select, page: int = 1, per_page: int | None = None) -> Page:
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 
-def local_day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
-    """The UTC instants where an org-local calendar day starts and ends."""
-    zone = ZoneInfo(tz)
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
-    return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
-
-
 # --- home -------------------------------------------------------------------------
 
 def home_summary(org_id: int, tz: str) -> dict:
     """Today at a glance for one org (each figure is one bounded query)."""
     now = utcnow()
-    today = now.astimezone(ZoneInfo(tz)).date()
+    today = local_date(now, tz)
     day_start, day_end = local_day_bounds(today, tz)
     active_windows = list(db.session.scalars(
         select(AssignmentWindow)

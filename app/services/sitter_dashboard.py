@@ -9,8 +9,7 @@ sitter templates, so a client's real number cannot be rendered by mistake.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
@@ -18,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from app.clock import utcnow
 from app.errors import NotFound
 from app.extensions import db
+from app.localtime import local_date, local_day_bounds
 from app.models import Alert, AssignmentWindow, Booking, Message, Org, Sitter, Thread, ThreadRead
 from app.privacy import redact_phone_numbers
 from app.services.phones import national_format
@@ -161,20 +161,11 @@ def active_now(user_id: int, now: datetime | None = None, sitter: Sitter | None 
     )
 
 
-def local_day_bounds(now: datetime, tz: str) -> tuple[datetime, datetime]:
-    """Start and end of the org's local day containing now, as aware datetimes."""
-    zone = ZoneInfo(tz)
-    day = now.astimezone(zone).date()
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
-    return start, end
-
-
 def today(user_id: int, org: Org, now: datetime | None = None, sitter: Sitter | None = None) -> list[WindowCard]:
     """Every window of this sitter that touches today in org time (past ones marked)."""
     now = now or utcnow()
     sitter = sitter or sitter_for_user(user_id)
-    start, end = local_day_bounds(now, org.timezone)
+    start, end = local_day_bounds(local_date(now, org.timezone), org.timezone)
     return _window_cards(user_id, sitter, now, AssignmentWindow.starts_at < end, AssignmentWindow.ends_at > start)
 
 
