@@ -60,6 +60,7 @@ def test_other_orgs_ids_answer_404(app, client, make, login_as, prefix, role):
     org_a_user = make.sitter().user if role == "sitter" else make.user("owner")
     rows = _org_b_rows(make)
     login_as(org_a_user)
+    checked = []
     for rule in _id_routes(app, prefix):
         unknown = [a for a in rule.arguments if a not in ROW_FOR_PARAM]
         assert not unknown, f"{rule.rule}: add {unknown} to ROW_FOR_PARAM"
@@ -67,6 +68,9 @@ def test_other_orgs_ids_answer_404(app, client, make, login_as, prefix, role):
         response = client.get(url)
         assert response.status_code == 404, f"{url} answered {response.status_code}"
         assert b"org B" not in response.data
+        checked.append(rule.rule)
+    # The walk must really reach the pages (a changed prefix would make it vacuous).
+    assert len(checked) >= 3, checked
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(prefix) and rule.methods & {"POST"} and rule.arguments:
             url = rule.build({a: rows[ROW_FOR_PARAM[a]] for a in rule.arguments}, append_unknown=False)[1]
