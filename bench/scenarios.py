@@ -169,6 +169,52 @@ def drain_queues(env: dict, kind: str, queues) -> dict:
 # -- 4: sends through RQ vs a no-op job ---------------------------------------------
 
 
+def enqueue_sends(engine, queue, tenant: WebhookTenant, func_name: str, count: int) -> None:
+    """`count` queued outbound rows, then their jobs, as queue_outbound_message leaves them
+    (same job id and options as app.queue); `func_name` runs for each."""
+    from rq import Retry
+
+    from app.models import Message
+    from app.queue import FAILURE_TTL, RESULT_TTL, SEND_RETRY
+
+    route = tenant.routes[0]
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        ids = (
+            conn.execute(
+                insert(Message).returning(Message.id),
+                [
+                    {
+                        "org_id": tenant.org_id,
+                        "thread_id": route.thread_id,
+                        "direction": "outbound",
+                        "sender_kind": "automation",
+                        "body": f"Bench send {i}",
+                        "status": "queued",
+                        "from_e164": route.number_e164,
+                        "to_e164": route.client_phone,
+                        "attempts": 0,
+                        "owner_inbox": False,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in range(count)
+                ],
+            )
+            .scalars()
+            .all()
+        )
+    for message_id in ids:
+        queue.enqueue(
+            func_name,
+            message_id,
+            job_id=f"send-message-{message_id}",
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
+            retry=Retry(max=SEND_RETRY.max, interval=list(SEND_RETRY.intervals)),
+        )
+
+
 def sends_vs_noop(env: dict, tenant: WebhookTenant, rounds: int, per_run: int) -> list[Pair]:
     """Jobs per second of one burst worker: app.jobs.send_message vs bench.jobs.noop."""
     from redis import Redis
@@ -176,53 +222,14 @@ def sends_vs_noop(env: dict, tenant: WebhookTenant, rounds: int, per_run: int) -
     from rq.serializers import JSONSerializer
 
     from app.models import Message
-    from app.queue import FAILURE_TTL, RESULT_TTL, SEND_RETRY
 
     engine = create_engine(env["DATABASE_URL"])
     redis = Redis.from_url(env["REDIS_URL"])
     redis.flushdb()
     queue = Queue("default", connection=redis, serializer=JSONSerializer)
-    route = tenant.routes[0]
 
     def enqueue(func_name: str) -> None:
-        # As queue_outbound_message leaves it: a queued row, then the job (same options as app.queue).
-        now = datetime.now(UTC)
-        with engine.begin() as conn:
-            ids = (
-                conn.execute(
-                    insert(Message).returning(Message.id),
-                    [
-                        {
-                            "org_id": tenant.org_id,
-                            "thread_id": route.thread_id,
-                            "direction": "outbound",
-                            "sender_kind": "automation",
-                            "body": f"Bench send {i}",
-                            "status": "queued",
-                            "from_e164": route.number_e164,
-                            "to_e164": route.client_phone,
-                            "attempts": 0,
-                            "owner_inbox": False,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                        for i in range(per_run)
-                    ],
-                )
-                .scalars()
-                .all()
-            )
-        from rq import Retry
-
-        for message_id in ids:
-            queue.enqueue(
-                func_name,
-                message_id,
-                job_id=f"send-message-{message_id}",
-                result_ttl=RESULT_TTL,
-                failure_ttl=FAILURE_TTL,
-                retry=Retry(max=SEND_RETRY.max, interval=list(SEND_RETRY.intervals)),
-            )
+        enqueue_sends(engine, queue, tenant, func_name, per_run)
 
     pairs = []
     for kind in ("forking", "simple"):

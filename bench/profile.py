@@ -1,0 +1,196 @@
+"""`.venv/bin/python -m bench.profile {stripe,inbound,sends} [-n N] [--top K]`: one hot path, in-process.
+
+Seeds a fresh PostgreSQL database (as `bench.run` does), then runs N requests (or send jobs)
+through the app in this process, timing the full path against its bare yardstick side by
+side, counting SQL statements, and printing a cProfile of the full path. This is the tool
+behind `bench/findings.md`: the ratio it prints is CPU per request, not throughput under
+load, so it is a guide for where time goes; `./scripts/bench` measures the goals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import statistics
+import sys
+import time
+from contextlib import ExitStack
+
+from sqlalchemy import create_engine, event
+
+from bench import requests as reqs
+from bench import scenarios, seed
+from bench.server import app_config, bench_env, drop_database, fresh_database, redis_database
+
+
+def _client_calls(app, prepared):
+    client = app.test_client()
+
+    def call(req):
+        response = client.open(req.path, method=req.method, data=req.body, headers=req.headers)
+        if not 200 <= response.status_code < 300:
+            raise RuntimeError(f"{req.path}: {response.status_code} {response.get_data(as_text=True)[:300]}")
+
+    return [lambda req=req: call(req) for req in prepared]
+
+
+def _timed(calls) -> list[float]:
+    times = []
+    for call in calls:
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def _count(engine, call) -> int:
+    seen = []
+
+    def listener(*args):
+        seen.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(seen)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
+    parser.add_argument("path", choices=("stripe", "inbound", "sends"))
+    parser.add_argument("-n", type=int, default=200, help="requests or jobs per side")
+    parser.add_argument("--top", type=int, default=40, help="cProfile rows to print (0: none)")
+    parser.add_argument("--sort", default="cumulative")
+    args = parser.parse_args(argv)
+    with ExitStack() as stack:
+        redis_url = stack.enter_context(redis_database())
+        url = fresh_database("pawline_bench_profile")
+        stack.callback(drop_database, url)
+        env = bench_env(url, redis_url)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            seed.fast_bulk_load(conn)
+            tenant = seed.seed_webhook_tenant(conn, 1, 3 * args.n + 10, 50, scenarios.now_utc())
+        engine.dispose()
+        if args.path == "sends":
+            return _sends(env, tenant, args)
+        os.environ.update(env)
+        from bench.wsgi import build
+
+        app = build()
+        if args.path == "stripe":
+            pending = iter(tenant.pending)
+
+            def full(n):
+                return reqs.signed_stripe([reqs.paid_event(next(pending)) for _ in range(n)])
+
+            def bare(n):
+                return reqs.signed_stripe(
+                    [reqs.paid_event(tenant.pending[i]) for i in range(n)], path=reqs.BARE_STRIPE_PATH
+                )
+        else:
+
+            def full(n):
+                return reqs.inbound_sms(tenant.routes, n)
+
+            def bare(n):
+                return reqs.inbound_sms(tenant.routes, n, bare=True)
+
+        from app.extensions import db
+
+        with app.app_context():
+            sql_engine = db.engine
+        # Warm both sides (imports, compiled-statement caches, pool).
+        for call in _client_calls(app, full(5)) + _client_calls(app, bare(5)):
+            call()
+        statements_full = _count(sql_engine, _client_calls(app, full(1))[0])
+        statements_bare = _count(sql_engine, _client_calls(app, bare(1))[0])
+        a, b = [], []
+        for r in range(4):
+            sides = ((a, full), (b, bare)) if r % 2 == 0 else ((b, bare), (a, full))
+            for out, make in sides:
+                out.extend(_timed(_client_calls(app, make(args.n // 4))))
+        med_a, med_b = statistics.median(a), statistics.median(b)
+        print(
+            f"{args.path}: full p50 {1000 * med_a:.2f} ms, bare p50 {1000 * med_b:.2f} ms, "
+            f"bare/full {med_b / med_a:.2f}; statements full {statements_full}, bare {statements_bare}"
+        )
+        if args.top:
+            calls = _client_calls(app, full(args.n // 2))
+            _profile(calls, args)
+        with app.app_context():
+            db.engine.dispose()
+    return 0
+
+
+def _profile(calls, args) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for call in calls:
+        call()
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
+    print(out.getvalue())
+
+
+def _sends(env, tenant, args) -> int:
+    """Send jobs vs no-op jobs, one non-forking burst worker each time, in this process."""
+    import logging
+    import os
+
+    from redis import Redis
+    from rq import Queue
+    from rq.serializers import JSONSerializer
+
+    os.environ.update(env)
+    from app import create_app
+    from app.worker import build_worker
+
+    app = create_app(app_config(env))
+    logging.getLogger().setLevel(logging.WARNING)
+    redis = Redis.from_url(env["REDIS_URL"])
+    queue = Queue("default", connection=redis, serializer=JSONSerializer)
+    engine = create_engine(env["DATABASE_URL"])
+
+    def run(func_name, n, profiler=None):
+        scenarios.enqueue_sends(engine, queue, tenant, func_name, n)
+        with app.app_context():
+            worker = build_worker(app, forking=False, queue_names=("default",))
+            started = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            worker.work(burst=True, logging_level="WARNING")
+            if profiler:
+                profiler.disable()
+            return time.perf_counter() - started
+
+    run("app.jobs.send_message", 5)
+    run("bench.jobs.noop", 5)
+    a, b = [], []
+    for r in range(4):
+        sides = ((a, "app.jobs.send_message"), (b, "bench.jobs.noop"))
+        for out, name in sides if r % 2 == 0 else sides[::-1]:
+            out.append(run(name, args.n // 4))
+    print(
+        f"sends: {args.n} jobs each side, send {sum(a):.2f} s, no-op {sum(b):.2f} s; "
+        f"no-op/send {sum(b) / sum(a):.2f} (worker start-up included)"
+    )
+    if args.top:
+        profiler = cProfile.Profile()
+        run("app.jobs.send_message", args.n // 2, profiler)
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
+        print(out.getvalue())
+    engine.dispose()
+    redis.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
