@@ -23,8 +23,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import select, text
+from sqlalchemy import and_, bindparam, false, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
@@ -85,29 +86,21 @@ def route_inbound_sms(fields: Mapping[str, str]) -> Message | None:
     if not to_e164:
         raise InvalidInput("An inbound message needs a To number.", field="To")
     from_raw = _field(fields, "From")
-    # One round trip: our number, and whether this MessageSid was recorded already.
-    recorded = select(Message.id).where(Message.provider_sid == sid).scalar_subquery()
-    row = db.session.execute(select(MessageNumber, recorded).where(MessageNumber.e164 == to_e164)).first()
-    number, existing_id = row if row is not None else (None, None)
-    existing = (db.session.get(Message, existing_id) if existing_id is not None
-                else _message_by_sid(sid) if number is None else None)
+    sender = from_raw if is_e164(from_raw) else None
+    reads = _routing_reads(to_e164, sid, sender)
+    existing = (db.session.get(Message, reads.existing_id) if reads.existing_id is not None
+                else _message_by_sid(sid) if reads.number is None else None)
     if existing is not None:
         log.info("inbound %s already recorded as message %s", sid, existing.id)
         return existing
+    number, client = reads.number, reads.client
     if number is None:
         log.warning("inbound %s to %s (not one of our numbers) from %s: ignored", sid,
                     mask_phone(to_e164), mask_phone(from_raw))
         return None
 
     body = _clean_body(fields.get("Body"))
-    sender = from_raw if is_e164(from_raw) else None
-    client = None
-    if sender is not None:
-        # lazyload: routing reads the client's columns only (not the selectin-loaded pets).
-        client = db.session.scalar(select(Client).where(Client.org_id == number.org_id,
-                                                        Client.phone_e164 == sender)
-                                   .options(lazyload("*")))
-    route = choose_route(number, client) if sender else Route(None, True, "invalid_sender")
+    route = choose_route(number, client, reads.threads) if sender else Route(None, True, "invalid_sender")
     action = keyword_action(body, fields.get("OptOutType")) if sender else None
     if action in ("stop", "start") and client is not None:
         set_client_opt_out(client, action == "stop", source=f"inbound_{action}")
@@ -130,7 +123,9 @@ def route_inbound_sms(fields: Mapping[str, str]) -> Message | None:
         log.info("inbound %s recorded concurrently; duplicate dropped", sid)
         return _message_by_sid(sid)
     if route.thread is not None:
-        route.thread.last_message_at = message.created_at
+        db.session.execute(update(Thread).where(Thread.id == route.thread.id)
+                           .values(last_message_at=message.created_at)
+                           .execution_options(synchronize_session=False))
     # Twilio's Advanced Opt-Out has already answered HELP when it sends OptOutType=HELP.
     if action == "help" and not _field(fields, "OptOutType"):
         _answer_help(number, sender, route.thread)
@@ -142,11 +137,58 @@ def route_inbound_sms(fields: Mapping[str, str]) -> Message | None:
     return message
 
 
-def choose_route(number: MessageNumber, client: Client | None) -> Route:
-    """Where a text from `client` (None: unknown sender) to `number` belongs."""
+@dataclass
+class _RoutingReads:
+    number: MessageNumber | None
+    existing_id: int | None  # a message already recorded with this MessageSid
+    client: Client | None
+    threads: list[tuple[Thread, AssignmentWindow | None, Booking]]
+
+
+def _routing_reads(to_e164: str, sid: str, sender: str | None) -> _RoutingReads:
+    """Everything routing reads, in one round trip: our number, whether this MessageSid is
+    already recorded, the sender as a client of the number's org, and that client's booking
+    threads on that number (with their windows and bookings). One row per thread, or one row
+    with no thread; no row when the number is not ours.
+
+    Columns only (lazyload): routing needs no pets, and no relationship of these rows.
+    """
+    query = _routing_query(with_sender=sender is not None)
+    rows = db.session.execute(query, {"to_e164": to_e164, "sid": sid, "sender": sender}).all()
+    if not rows:
+        return _RoutingReads(None, None, None, [])
+    number, existing_id, client = rows[0][:3]
+    threads = [(thread, window, booking) for *_, thread, window, booking in rows
+               if thread is not None and booking is not None]
+    return _RoutingReads(number, existing_id, client, threads)
+
+
+@cache
+def _routing_query(with_sender: bool):
+    """Built once per shape (bound parameters to_e164, sid, sender): building the statement
+    and its cache key on every text cost about as much as running it."""
+    recorded = select(Message.id).where(Message.provider_sid == bindparam("sid")).scalar_subquery()
+    # No sender (not E.164): no client row, rather than `phone_e164 IS NULL` matching one.
+    is_sender = (and_(Client.org_id == MessageNumber.org_id, Client.phone_e164 == bindparam("sender"))
+                 if with_sender else false())
+    return (
+        select(MessageNumber, recorded, Client, Thread, AssignmentWindow, Booking)
+        .select_from(MessageNumber)
+        .outerjoin(Client, is_sender)
+        .outerjoin(Thread, and_(Thread.message_number_id == MessageNumber.id, Thread.client_id == Client.id,
+                                Thread.scope == "client_booking"))
+        .outerjoin(Booking, Booking.id == Thread.booking_id)
+        .outerjoin(AssignmentWindow, AssignmentWindow.thread_id == Thread.id)
+        .where(MessageNumber.e164 == bindparam("to_e164"))
+        .options(lazyload("*"))
+    )
+
+
+def choose_route(number: MessageNumber, client: Client | None, threads: list[tuple]) -> Route:
+    """Where a text from `client` (None: unknown sender) to `number` belongs, given the client's
+    booking threads on that number as (thread, window or None, booking) rows."""
     if client is None:
         return Route(None, True, "front_desk_unknown" if number.kind == "front_desk" else "unknown_sender")
-    threads = _booking_threads_on_number(number, client)
     now = utcnow()
     open_ones = [(w.starts_at, t.id, t) for t, w, b in threads
                  if w is not None and w.is_open_at(now) and b.status != "cancelled"]
@@ -158,18 +200,6 @@ def choose_route(number: MessageNumber, client: Client | None) -> Route:
         return Route(None, True, "no_thread_on_number")
     recent = max(threads, key=lambda row: (row[2].start_at, row[0].id))[0]
     return Route(recent, True, "recent_thread_no_window")
-
-
-def _booking_threads_on_number(number: MessageNumber, client: Client) -> list[tuple]:
-    query = (
-        select(Thread, AssignmentWindow, Booking)
-        .join(Booking, Booking.id == Thread.booking_id)
-        .outerjoin(AssignmentWindow, AssignmentWindow.thread_id == Thread.id)
-        .where(Thread.message_number_id == number.id, Thread.client_id == client.id,
-               Thread.scope == "client_booking")
-        .options(lazyload("*"))  # columns only: routing needs no client, pets or joined booking
-    )
-    return [tuple(row) for row in db.session.execute(query)]
 
 
 def front_desk_thread(number: MessageNumber, client: Client, actor: str = "twilio") -> Thread:

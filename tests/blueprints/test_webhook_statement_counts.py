@@ -22,7 +22,7 @@ from tests.twilio_stand_in import fixture_fields, post_signed
 # Upper bounds per backend. SQLite counts its BEGIN and lock_row's no-op UPDATEs, and its driver
 # does not batch the audit rows into one INSERT (no round trip there: the database is in-process).
 STRIPE_PAID_MAX = {"postgresql": 17, "sqlite": 21}  # was 27 on PostgreSQL
-INBOUND_SMS_MAX = {"postgresql": 5, "sqlite": 6}  # was 13 on PostgreSQL
+INBOUND_SMS_MAX = {"postgresql": 3, "sqlite": 4}  # was 13, then 5, on PostgreSQL
 
 
 @contextmanager
