@@ -52,11 +52,15 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"
     init_queue(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        from app.sqlite import configure_sqlite
+    with app.app_context():
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            from app.sqlite import configure_sqlite
 
-        with app.app_context():
             configure_sqlite(db.engine)
+        else:  # a file database cannot drop its connection; a server can
+            from app.db_pool import ping_idle_connections
+
+            ping_idle_connections(db.engine)
 
 
 def _migrations_dir():

@@ -59,7 +59,8 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         # A dashboard left open all day must still be able to send: tie the token
         # to the session instead of a one-hour clock.
         "WTF_CSRF_TIME_LIMIT": None,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pool_pre_ping: app.db_pool pings a pooled connection only after it sat idle.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         # Embedded queue: fire scheduled jobs from a thread inside the server.
         "EMBEDDED_SCHEDULER": app_env == "development",
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # webhooks and forms; a 2 MB body is refused

@@ -69,7 +69,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     with ExitStack() as stack:
         redis_url = stack.enter_context(redis_database())
-        url = fresh_database("pawline_bench_profile")
+        # One database per process: helpers profiling side by side must not drop each other's.
+        url = fresh_database(f"pawline_bench_profile_{os.getpid()}")
         stack.callback(drop_database, url)
         env = bench_env(url, redis_url)
         engine = create_engine(url)
@@ -172,6 +173,11 @@ def _sends(env, tenant, args) -> int:
 
     run("app.jobs.send_message", 5)
     run("bench.jobs.noop", 5)
+    from app.extensions import db
+
+    with app.app_context():
+        sql_engine = db.engine
+    statements = _count(sql_engine, lambda: run("app.jobs.send_message", 1))  # the app's statements only
     a, b = [], []
     for r in range(4):
         sides = ((a, "app.jobs.send_message"), (b, "bench.jobs.noop"))
@@ -179,7 +185,7 @@ def _sends(env, tenant, args) -> int:
             out.append(run(name, args.n // 4))
     print(
         f"sends: {args.n} jobs each side, send {sum(a):.2f} s, no-op {sum(b):.2f} s; "
-        f"no-op/send {sum(b) / sum(a):.2f} (worker start-up included)"
+        f"no-op/send {sum(b) / sum(a):.2f} (worker start-up included); statements per send job {statements}"
     )
     if args.top:
         profiler = cProfile.Profile()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select, update
 
 from app.clock import utcnow
 from app.extensions import db
@@ -13,12 +13,7 @@ from app.models import Client, Message, MessageNumber
 from app.queue import SEND_RETRY, enqueue
 from app.services.delivery_status import alert_failed_message
 from app.services.opt_out import mark_opted_out_by_phone
-from app.services.sms_provider import (
-    PermanentSendError,
-    SendError,
-    TransientSendError,
-    get_provider,
-)
+from app.services.sms_provider import PermanentSendError, SendError, TransientSendError, get_provider
 from app.services.twilio_provider import OPTED_OUT
 
 log = logging.getLogger(__name__)
@@ -71,6 +66,58 @@ def _lock_message(message_id: int) -> tuple[Message | None, bool]:
     return (row[0], bool(row[1])) if row else (None, False)
 
 
+_messages = Message.__table__
+_clients = Client.__table__
+
+# The send job's two statements, built once: each job differs only in the parameters.
+# The claim: a `queued` message whose recipient has not opted out becomes `sending`, and
+# returns what the provider call needs (updated_at: the column's onupdate, as in the ORM).
+_CLAIM_QUEUED = (
+    update(_messages)
+    .where(
+        _messages.c.id == bindparam("message_id"),
+        _messages.c.status == "queued",
+        ~select(_clients.c.id)
+        .where(_clients.c.org_id == _messages.c.org_id, _clients.c.phone_e164 == _messages.c.to_e164,
+               _clients.c.opted_out)
+        .exists(),
+    )
+    .values(status="sending", attempts=_messages.c.attempts + 1)
+    .returning(_messages.c.id, _messages.c.org_id, _messages.c.from_e164, _messages.c.to_e164,
+               _messages.c.body)
+)
+_SAVE_SENT = (
+    update(_messages)
+    .where(_messages.c.id == bindparam("message_id"))
+    .values(provider_sid=bindparam("sid"), status=bindparam("new_status"), sent_at=bindparam("now"),
+            error_code=None, error_message=None)
+)
+
+
+def _outgoing(row) -> dict:
+    """What the provider call needs, from a claimed row or a locked message."""
+    return {"message_id": row.id, "org_id": row.org_id, "from_e164": row.from_e164,
+            "to_e164": row.to_e164, "body": row.body}
+
+
+def _claim_queued(message_id: int) -> dict | None:
+    """The common case in one statement: a `queued` message whose recipient has not opted out
+    becomes `sending` (one more attempt), committed before the provider call.
+
+    None when it is anything else (missing, final, `sending` after a crash, opted out), and
+    nothing was written: `_claim_after_checks` then decides. On PostgreSQL the UPDATE takes
+    the row lock, so a concurrent job for the same message waits, and then finds it no
+    longer `queued`.
+    """
+    row = db.session.execute(_CLAIM_QUEUED, {"message_id": message_id}).first()
+    if row is None:
+        # The transaction goes on: the careful path locks the row and looks (on SQLite this
+        # UPDATE already holds the write lock, so no other writer can come in between).
+        return None
+    db.session.commit()
+    return _outgoing(row)
+
+
 def deliver_message(message_id: int) -> str:
     """Send one queued message exactly once; returns the message's status afterwards.
 
@@ -82,52 +129,70 @@ def deliver_message(message_id: int) -> str:
     `sending` when it might have (timeout, 5xx), so the retry asks first. The
     attempt that uses up the last retry fails the message instead.
     """
+    provider = get_provider()
+    outgoing = _claim_queued(message_id)
+    if outgoing is None:
+        claimed = _claim_after_checks(provider, message_id)
+        if isinstance(claimed, str):
+            return claimed
+        outgoing = claimed
+    try:
+        result = provider.send(**outgoing, status_callback=_status_callback_url())
+    except (PermanentSendError, TransientSendError) as exc:
+        # Rare: the ORM from here on. The claim's commit released the row, as before.
+        return _send_failed(db.session.get(Message, message_id), exc, send_attempted=True)
+    status = result.status if result.status in ("sent", "delivered") else "sent"
+    db.session.execute(_SAVE_SENT, {"message_id": message_id, "sid": result.sid, "new_status": status,
+                                    "now": utcnow()})
+    db.session.commit()
+    return status
+
+
+def _claim_after_checks(provider, message_id: int) -> dict | str:
+    """The message locked and checked: what to send, or its status when nothing is sent."""
     message, opted_out = _lock_message(message_id)
     if message is None:
         return "missing"
     if message.status not in ("queued", "sending"):
         db.session.commit()
         return message.status  # already sent, failed or blocked: never send twice
-    provider = get_provider()
-    send_attempted = False
-    try:
-        if message.status == "sending" and _recover_sent(provider, message):
-            return message.status
-        if opted_out:
-            # They replied STOP after this was queued (or between retries): never send it.
-            _block_opted_out(message)
-            db.session.commit()
-            return message.status
-        message.status = "sending"
-        message.attempts += 1
-        # Read before the commit expires the row: the send itself needs no second SELECT.
-        outgoing = {"message_id": message.id, "org_id": message.org_id, "from_e164": message.from_e164,
-                    "to_e164": message.to_e164, "body": message.body}
+    if message.status == "sending":
+        try:
+            if _recover_sent(provider, message):
+                return message.status
+        except (PermanentSendError, TransientSendError) as exc:
+            return _send_failed(message, exc, send_attempted=False)
+    if opted_out:
+        # They replied STOP after this was queued (or between retries): never send it.
+        _block_opted_out(message)
         db.session.commit()
-        send_attempted = True
-        result = provider.send(**outgoing, status_callback=_status_callback_url())
-    except PermanentSendError as exc:
+        return message.status
+    message.status = "sending"
+    message.attempts += 1
+    outgoing = _outgoing(message)  # read before the commit expires the row: no second SELECT
+    db.session.commit()
+    return outgoing
+
+
+def _send_failed(message: Message, exc: SendError, *, send_attempted: bool) -> str:
+    """A permanent error fails the message; a transient one is saved and re-raised so the queue
+    retries, unless this was the last attempt. `send_attempted`: the provider call itself failed
+    (not the question whether an earlier attempt went out)."""
+    if isinstance(exc, PermanentSendError):
         _fail(message, exc)
         return message.status
-    except TransientSendError as exc:
-        if not send_attempted:
-            message.attempts += 1  # asking the provider failed: that counts as an attempt too
-        if message.attempts >= SEND_RETRY.max + 1:
-            _fail(message, exc, final_note=f" (gave up after {message.attempts} attempts)")
-            return message.status
-        if send_attempted and not exc.maybe_sent:
-            message.status = "queued"
-        message.error_code, message.error_message = exc.code, str(exc)[:500]
-        db.session.commit()
-        log.warning("message %s: attempt %d failed (%s); the queue will retry", message.id,
-                    message.attempts, exc.code)
-        raise  # the queue retries with backoff
-    message.provider_sid = result.sid
-    status = message.status = result.status if result.status in ("sent", "delivered") else "sent"
-    message.sent_at = utcnow()
-    message.error_code = message.error_message = None
+    if not send_attempted:
+        message.attempts += 1  # asking the provider failed: that counts as an attempt too
+    if message.attempts >= SEND_RETRY.max + 1:
+        _fail(message, exc, final_note=f" (gave up after {message.attempts} attempts)")
+        return message.status
+    if send_attempted and not exc.maybe_sent:
+        message.status = "queued"
+    message.error_code, message.error_message = exc.code, str(exc)[:500]
     db.session.commit()
-    return status
+    log.warning("message %s: attempt %d failed (%s); the queue will retry", message.id,
+                message.attempts, exc.code)
+    raise exc  # the queue retries with backoff
 
 
 def _recover_sent(provider, message: Message) -> bool:

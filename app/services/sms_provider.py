@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from app.extensions import db
 from app.models import OutboxEntry
@@ -61,6 +61,9 @@ class SmsProvider(Protocol):
         ...
 
 
+_RECORD_SEND = insert(OutboxEntry.__table__)
+
+
 class OutboxProvider:
     """Records each send as an OutboxEntry row and a log line; nothing leaves the machine."""
 
@@ -68,9 +71,11 @@ class OutboxProvider:
 
     def send(self, *, message_id, org_id, from_e164, to_e164, body, status_callback) -> SendResult:
         sid = "OB" + uuid.uuid4().hex
-        db.session.add(OutboxEntry(org_id=org_id, message_id=message_id, provider_sid=sid,
-                                   from_e164=from_e164, to_e164=to_e164, body=body,
-                                   status_callback=status_callback))
+        # A Core INSERT in the caller's transaction (committed with the message's new status):
+        # nothing reads the row back, so it needs no ORM object or unit of work.
+        db.session.execute(_RECORD_SEND, {"org_id": org_id, "message_id": message_id, "provider_sid": sid,
+                                          "from_e164": from_e164, "to_e164": to_e164, "body": body,
+                                          "status_callback": status_callback})
         log.info("outbox: message %s from %s to %s (%d chars) sid=%s", message_id,
                  mask_phone(from_e164), mask_phone(to_e164), len(body), sid)
         return SendResult(sid=sid, status="sent")
