@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     with ExitStack() as stack:
         redis_url = stack.enter_context(redis_database())
-        url = fresh_database("pawline_bench_profile")
+        url = fresh_database(f"pawline_bench_profile_{os.getpid()}")  # helpers profile side by side
         stack.callback(drop_database, url)
         env = bench_env(url, redis_url)
         engine = create_engine(url)
