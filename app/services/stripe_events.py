@@ -262,7 +262,7 @@ def find_booking(metadata: dict | None) -> tuple[Booking | None, str | None]:
         booking_id = int(str(raw))
     except ValueError:
         return None, f"metadata.booking_id {str(raw)[:40]!r} is not a Pawline booking id"
-    booking = lock_row(Booking, booking_id)
+    booking = lock_row(Booking, booking_id, with_org=True)  # confirming it needs booking.org
     if booking is None:
         return None, f"booking {booking_id} does not exist here"
     org_hint = metadata.get("org_id")

@@ -21,7 +21,7 @@ from tests.twilio_stand_in import fixture_fields, post_signed
 
 # Upper bounds per backend. SQLite counts its BEGIN and lock_row's no-op UPDATEs, and its driver
 # does not batch the audit rows into one INSERT (no round trip there: the database is in-process).
-STRIPE_PAID_MAX = {"postgresql": 17, "sqlite": 21}  # was 27 on PostgreSQL
+STRIPE_PAID_MAX = {"postgresql": 12, "sqlite": 17}  # was 27, then 17 on PostgreSQL
 INBOUND_SMS_MAX = {"postgresql": 5, "sqlite": 6}  # was 13 on PostgreSQL
 
 
@@ -34,7 +34,7 @@ def request_statements(monkeypatch):
     if os.environ.get("PAWLINE_SHOW_STATEMENTS"):
         print(f"\n{len(seen)} statements:")
         for statement in seen:
-            print("  ", " ".join(statement.split())[:160])
+            print("  ", " ".join(statement.split())[:int(os.environ.get("PAWLINE_SHOW_WIDTH", 160))])
 
 
 def _backend() -> str:
