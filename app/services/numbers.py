@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.orm import aliased
 
 from app.clock import utcnow
 from app.extensions import db
@@ -32,37 +31,45 @@ class NumberChoice:
     newly_assigned: bool  # False: a repeat call kept the thread's number
 
 
+# Core tables, not ORM entities: these statements load no objects, and a Core UPDATE skips
+# the ORM's bulk-update machinery.
+_THREADS, _BOOKINGS = Thread.__table__, Booking.__table__
+_WINDOWS, _NUMBERS = AssignmentWindow.__table__, MessageNumber.__table__
+
+
 def open_thread_of_client_on(number_id_col, client_id, except_booking_id=None, now=None):
     """SQL: the client has an open thread on this number (booking not cancelled, window not ended).
     The values may be bound parameters (`now` defaults to the clock's now)."""
+    t, b, w = _THREADS.c, _BOOKINGS.c, _WINDOWS.c
     query = (
-        select(Thread.id)
-        .join(Booking, Booking.id == Thread.booking_id)
-        .outerjoin(AssignmentWindow, AssignmentWindow.thread_id == Thread.id)
-        .where(Thread.message_number_id == number_id_col, Thread.client_id == client_id,
-               Thread.scope == "client_booking", Booking.status.in_(("pending", "confirmed")),
-               or_(AssignmentWindow.id.is_(None), AssignmentWindow.ends_at > (utcnow() if now is None else now)))
+        select(t.id)
+        .select_from(_THREADS.join(_BOOKINGS, b.id == t.booking_id)
+                     .outerjoin(_WINDOWS, w.thread_id == t.id))
+        .where(t.message_number_id == number_id_col, t.client_id == client_id,
+               t.scope == "client_booking", b.status.in_(("pending", "confirmed")),
+               or_(w.id.is_(None), w.ends_at > (utcnow() if now is None else now)))
     )
     if except_booking_id is not None:
-        query = query.where(Thread.booking_id != except_booking_id)
+        query = query.where(t.booking_id != except_booking_id)
     return query.exists()
 
 
 def _first_read():
     """Takes the client's lock; reads the booking thread's number and reason (as
     is_booking_thread finds it) and the sitter's active dedicated number."""
-    kept = select(Thread.message_number_id).where(
-        Thread.org_id == bindparam("org_id"), Thread.client_id == bindparam("client_id"),
-        Thread.booking_id == bindparam("booking_id"))
+    t, n = _THREADS.c, _NUMBERS.c
+    kept = select(t.message_number_id).where(
+        t.org_id == bindparam("org_id"), t.client_id == bindparam("client_id"),
+        t.booking_id == bindparam("booking_id"))
     sitter_number = (
-        select(MessageNumber.id)
-        .where(MessageNumber.org_id == bindparam("org_id"), MessageNumber.kind == "sitter",
-               MessageNumber.sitter_id == bindparam("sitter_id"), MessageNumber.active.is_(True))
-        .order_by(MessageNumber.id).limit(1)
+        select(n.id)
+        .where(n.org_id == bindparam("org_id"), n.kind == "sitter",
+               n.sitter_id == bindparam("sitter_id"), n.active.is_(True))
+        .order_by(n.id).limit(1)
     )
     return with_advisory_lock(select(
         kept.scalar_subquery().label("kept_number_id"),
-        kept.with_only_columns(Thread.number_reason).scalar_subquery().label("kept_reason"),
+        kept.with_only_columns(t.number_reason).scalar_subquery().label("kept_reason"),
         sitter_number.scalar_subquery().label("sitter_number_id"),  # NULL without a sitter
     ))
 
@@ -70,28 +77,30 @@ def _first_read():
 def _mark_assigned_statement(which):
     """Record one more assignment (LRU order and the admin's usage count) of the number
     `which` picks; RETURNING its id (no row: it picked none)."""
-    assigned_at = bindparam("assigned_at", type_=MessageNumber.__table__.c.last_assigned_at.type)
+    n = _NUMBERS.c
     return (
-        update(MessageNumber).where(MessageNumber.id == which)
-        .values(last_assigned_at=assigned_at, assignment_count=MessageNumber.assignment_count + 1)
-        .returning(MessageNumber.id).execution_options(synchronize_session=False)
+        update(_NUMBERS).where(n.id == which)
+        .values(last_assigned_at=bindparam("assigned_at", type_=n.last_assigned_at.type),
+                assignment_count=n.assignment_count + 1)
+        .returning(n.id)
     )
 
 
 def _pool_pick(avoiding: bool):
-    pool = aliased(MessageNumber)  # the pick's own FROM, not correlated to the UPDATE's table
+    pool = _NUMBERS.alias("pool")  # the pick's own FROM, not correlated to the UPDATE's table
+    p = pool.c
     pick = (
-        select(pool.id)
-        .where(pool.org_id == bindparam("pick_org_id"), pool.kind == "pool", pool.active.is_(True),
-               ~open_thread_of_client_on(pool.id, bindparam("pick_client_id"), bindparam("pick_booking_id"),
+        select(p.id)
+        .where(p.org_id == bindparam("pick_org_id"), p.kind == "pool", p.active.is_(True),
+               ~open_thread_of_client_on(p.id, bindparam("pick_client_id"), bindparam("pick_booking_id"),
                                          now=bindparam("pick_now")))
         # Never used first, then oldest use; a tie (same instant) goes to the
         # number used fewer times, then the lowest id.
-        .order_by(pool.last_assigned_at.asc().nulls_first(), pool.assignment_count, pool.id)
+        .order_by(p.last_assigned_at.asc().nulls_first(), p.assignment_count, p.id)
         .limit(1)
     )
     if avoiding:
-        pick = pick.where(pool.id.not_in(bindparam("pick_avoid", expanding=True)))
+        pick = pick.where(p.id.not_in(bindparam("pick_avoid", expanding=True)))
     return pick.scalar_subquery()
 
 
