@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import BigInteger, bindparam, func, select, text
+from sqlalchemy import BigInteger, bindparam, case, func, select, text
 from sqlalchemy.orm import contains_eager, lazyload
 
 from app.extensions import db
 
-ADVISORY_KEY = "advisory_key"  # the bound parameter of `with_advisory_lock`
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 # Statements built once per shape and executed with bound values: building one and
@@ -95,16 +94,21 @@ def advisory_lock(*parts) -> None:
         db.session.execute(_ADVISORY_LOCK, {"key": advisory_key(*parts)})
 
 
-def with_advisory_lock(query):
-    """`query`, also taking the advisory lock whose key is bound as ADVISORY_KEY
-    (`advisory_key(*parts)`): one round trip for both on PostgreSQL; SQLite needs none.
+def with_advisory_locks(query, *locks):
+    """`query`, also taking advisory locks in the same round trip on PostgreSQL (SQLite needs
+    none). Each lock is (the name its `advisory_key` is bound as, a SQL condition or None);
+    one with a condition is taken only when the condition holds (CASE evaluates lazily, and
+    the lock function is volatile: never folded at planning). Taken in the order given.
 
-    Only for reads this lock does not guard: the statement's snapshot is taken before the
-    lock is granted, so it may miss what the previous holder committed. What the lock
-    guards is read by a later statement.
+    Only for reads these locks do not guard: the statement's snapshot is taken before a lock
+    is granted, so it may miss what the previous holder committed. What a lock guards is
+    read by a later statement.
     """
-    if is_postgresql():
-        return query.add_columns(func.pg_advisory_xact_lock(bindparam(ADVISORY_KEY, type_=BigInteger)))
+    if not is_postgresql():
+        return query
+    for key_name, condition in locks:
+        lock = func.pg_advisory_xact_lock(bindparam(key_name, type_=BigInteger))
+        query = query.add_columns(lock if condition is None else case((condition, lock)))
     return query
 
 

@@ -10,14 +10,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import AssignmentWindow, Booking, MessageNumber, Thread
 from app.queue import note_write
-from app.services.locking import (
-    ADVISORY_KEY,
-    advisory_key,
-    advisory_lock,
-    dialect_name,
-    prebuilt,
-    with_advisory_lock,
-)
+from app.services.locking import advisory_key, advisory_lock, dialect_name, prebuilt, with_advisory_locks
 
 SITTER_DEDICATED = "sitter_dedicated"
 POOL_LRU = "pool_lru"
@@ -54,24 +47,29 @@ def open_thread_of_client_on(number_id_col, client_id, except_booking_id=None, n
     return query.exists()
 
 
-def _first_read():
-    """Takes the client's lock; reads the booking thread's number and reason (as
-    is_booking_thread finds it) and the sitter's active dedicated number."""
+def _first_read(keep_existing: bool):
+    """Reads the booking thread's number and reason (as is_booking_thread finds it) and the
+    sitter's active dedicated number; takes the client's lock, and the pool's lock too when
+    the number will come from the pool (no number kept, no sitter number)."""
     t, n = _THREADS.c, _NUMBERS.c
-    kept = select(t.message_number_id).where(
-        t.org_id == bindparam("org_id"), t.client_id == bindparam("client_id"),
-        t.booking_id == bindparam("booking_id"))
+    booking_thread = (t.org_id == bindparam("org_id"), t.client_id == bindparam("client_id"),
+                      t.booking_id == bindparam("booking_id"))
+    kept = select(t.message_number_id).where(*booking_thread).scalar_subquery()
     sitter_number = (
         select(n.id)
         .where(n.org_id == bindparam("org_id"), n.kind == "sitter",
                n.sitter_id == bindparam("sitter_id"), n.active.is_(True))
         .order_by(n.id).limit(1)
+    ).scalar_subquery()  # NULL without a sitter
+    from_pool = sitter_number.is_(None)
+    if keep_existing:
+        from_pool = kept.is_(None) & from_pool
+    return with_advisory_locks(
+        select(kept.label("kept_number_id"),
+               select(t.number_reason).where(*booking_thread).scalar_subquery().label("kept_reason"),
+               sitter_number.label("sitter_number_id")),
+        ("client_lock_key", None), ("pool_lock_key", from_pool),
     )
-    return with_advisory_lock(select(
-        kept.scalar_subquery().label("kept_number_id"),
-        kept.with_only_columns(t.number_reason).scalar_subquery().label("kept_reason"),
-        sitter_number.scalar_subquery().label("sitter_number_id"),  # NULL without a sitter
-    ))
 
 
 def _mark_assigned_statement(which):
@@ -104,15 +102,17 @@ def _pool_pick(avoiding: bool):
     return pick.scalar_subquery()
 
 
-def _assign_pool_number(booking: Booking, avoid: tuple[int, ...]) -> int | None:
+def _assign_pool_number(booking: Booking, avoid: tuple[int, ...], pool_locked: bool) -> int | None:
     """Pick the pool number and mark it assigned, in one statement (UPDATE … WHERE id =
     (the pick) RETURNING id); None when the pool has nothing to give."""
     # One chooser per org at a time: two transactions reading the same "least
     # recently used" row would hand out the same number (FOR UPDATE does not
     # re-run ORDER BY after waiting, and SKIP LOCKED finds nothing once every
-    # pool row is taken). The lock is held until commit, and taken in its own
-    # statement: the pick below then sees the previous chooser's last_assigned_at.
-    advisory_lock("pool", booking.org_id)
+    # pool row is taken). The lock is held until commit, and taken by an earlier
+    # statement (the first read, or here): the pick below then sees the previous
+    # chooser's last_assigned_at.
+    if not pool_locked:
+        advisory_lock("pool", booking.org_id)
     now = utcnow()
     # (Bound names other than the UPDATE's column names.)
     params = {"pick_org_id": booking.org_id, "pick_client_id": booking.client_id,
@@ -153,15 +153,17 @@ def choose_masking_number(booking: Booking, *, keep_existing: bool = True,
     old sitter's line). The caller holds the booking's row lock.
 
     Takes the client's advisory lock (until commit): other bookings of this
-    client choose with this one in mind. The first statement takes it and reads
-    what it does not guard (the thread's number: the booking lock guards that;
-    the sitter's number); the pool pick, which it guards, comes later.
+    client choose with this one in mind. The first statement takes it, and the
+    pool's lock when it will be needed, and reads what they do not guard (the
+    thread's number: the booking lock guards that; the sitter's number); the
+    pool pick, which they guard, comes later.
     """
     first = db.session.execute(
-        prebuilt(("numbers.first_read", dialect_name()), _first_read),
+        prebuilt(("numbers.first_read", dialect_name(), keep_existing), lambda: _first_read(keep_existing)),
         {"org_id": booking.org_id, "client_id": booking.client_id, "booking_id": booking.id,
          "sitter_id": booking.sitter_id,
-         ADVISORY_KEY: advisory_key("client", booking.org_id, booking.client_id)},
+         "client_lock_key": advisory_key("client", booking.org_id, booking.client_id),
+         "pool_lock_key": advisory_key("pool", booking.org_id)},
     ).one()
     if keep_existing and first.kept_number_id is not None:
         return NumberChoice(first.kept_number_id, first.kept_reason or "kept", False)
@@ -170,7 +172,8 @@ def choose_masking_number(booking: Booking, *, keep_existing: bool = True,
     if number_id is not None and number_id not in avoid:
         _mark_assigned(number_id)
         return NumberChoice(number_id, SITTER_DEDICATED, True)
-    number_id = _assign_pool_number(booking, avoid)
+    # No sitter number (and none kept): the first read took the pool's lock (see _first_read).
+    number_id = _assign_pool_number(booking, avoid, pool_locked=first.sitter_number_id is None)
     if number_id is not None:
         return NumberChoice(number_id, POOL_LRU, True)
     number_id = front_desk_number_id(booking.org_id)
