@@ -172,3 +172,30 @@ def test_rq_a_job_that_cannot_be_built_loses_only_itself(redis_app, caplog):
     assert backend.holds("good-1")
     assert not backend.holds("bad-1")
     assert "could not enqueue tests.test_queue.record_event" in caplog.text
+
+
+def test_rq_a_batched_scheduled_job_is_what_enqueue_at_makes(redis_app, clock):
+    """The batch writes a scheduled job's steps itself (RQ would write its registry entry outside
+    the pipeline): the job, its TTL and its registry entry must be enqueue_at's."""
+    from datetime import UTC, datetime
+
+    from app.queue import NO_RETRY, SEND_RETRY
+
+    clock.set(datetime.now(UTC))
+    backend, at = get_queue(), clock.now + timedelta(hours=5)
+    same = dict(queue="automations", at=at, retry=SEND_RETRY)
+    backend.enqueue("tests.test_queue.record_event", (1, "x"), job_id="single", **same)
+    backend.enqueue_all([
+        ("tests.test_queue.record_event", (1, "x"), dict(job_id="batched", **same)),
+        ("tests.test_queue.record_event", (1, "y"), dict(queue="default", job_id="now", at=None, retry=NO_RETRY)),
+    ])
+    redis = backend.redis
+    single, batched = redis.hgetall("rq:job:single"), redis.hgetall("rq:job:batched")
+    assert single.pop(b"created_at") and batched.pop(b"created_at")  # the moment each was made
+    assert batched == single
+    assert redis.ttl("rq:job:batched") == redis.ttl("rq:job:single")
+    registry = backend.queue("automations").scheduled_job_registry
+    assert registry.get_scheduled_time("batched") == registry.get_scheduled_time("single")
+    assert backend.fetch("batched").get_status() == "scheduled"
+    assert set(redis.smembers("rq:queues")) == {b"rq:queue:automations", b"rq:queue:default"}
+    assert backend.queue("default").job_ids == ["now"]
