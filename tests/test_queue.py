@@ -123,3 +123,79 @@ def test_rq_scheduled_job_is_held_in_the_scheduled_registry(redis_app, clock):
     assert get_queue().holds("rq-later-1")
     get_queue().cancel("rq-later-1")
     assert not get_queue().holds("rq-later-1")
+
+
+def test_rq_jobs_of_one_transaction_go_over_together_and_unchanged(redis_app, clock, caplog):
+    """After commit, the transaction's jobs reach Redis in one pipeline: each as a single
+    enqueue makes it (id, status, retry, TTLs), immediate and scheduled alike."""
+    from datetime import UTC, datetime
+
+    from app.models import Org
+    from app.queue import FAILURE_TTL, RESULT_TTL, SEND_RETRY
+
+    org = Org(name="Q")
+    db.session.add(org)
+    db.session.flush()  # a write: the jobs below wait for the commit
+    clock.set(datetime.now(UTC))
+    enqueue("tests.test_queue.record_event", org.id, "now", job_id="batch-now", retry=SEND_RETRY)
+    enqueue("tests.test_queue.record_event", org.id, "later", job_id="batch-later",
+            at=clock.now + timedelta(hours=5), queue="automations")
+    enqueue("tests.test_queue.record_event", org.id, "later2", job_id="batch-later-2",
+            at=clock.now + timedelta(hours=6), queue="automations")
+    backend = get_queue()
+    assert not backend.holds("batch-now")  # nothing before the commit
+    db.session.commit()
+    now_job, later_job = backend.fetch("batch-now"), backend.fetch("batch-later")
+    assert now_job.get_status() == "queued" and now_job.origin == "default"
+    assert now_job.retries_left == SEND_RETRY.max
+    assert now_job.retry_intervals == list(SEND_RETRY.intervals)
+    assert (now_job.result_ttl, now_job.failure_ttl) == (RESULT_TTL, FAILURE_TTL)
+    assert later_job.get_status() == "scheduled" and later_job.origin == "automations"
+    assert backend.queue("default").job_ids == ["batch-now"]
+    registry = backend.queue("automations").scheduled_job_registry
+    assert sorted(registry.get_job_ids()) == ["batch-later", "batch-later-2"]
+    assert int(registry.get_scheduled_time("batch-later").timestamp()) == int(
+        (clock.now + timedelta(hours=5)).timestamp())
+    assert "could not enqueue" not in caplog.text
+
+
+def test_rq_a_job_that_cannot_be_built_loses_only_itself(redis_app, caplog):
+    from app.models import Org
+
+    org = Org(name="Q")
+    db.session.add(org)
+    db.session.flush()
+    enqueue("tests.test_queue.record_event", org.id, "ok", job_id="good-1")
+    enqueue("tests.test_queue.record_event", object(), "broken", job_id="bad-1")  # not JSON
+    db.session.commit()
+    backend = get_queue()
+    assert backend.holds("good-1")
+    assert not backend.holds("bad-1")
+    assert "could not enqueue tests.test_queue.record_event" in caplog.text
+
+
+def test_rq_a_batched_scheduled_job_is_what_enqueue_at_makes(redis_app, clock):
+    """The batch writes a scheduled job's steps itself (RQ would write its registry entry outside
+    the pipeline): the job, its TTL and its registry entry must be enqueue_at's."""
+    from datetime import UTC, datetime
+
+    from app.queue import NO_RETRY, SEND_RETRY
+
+    clock.set(datetime.now(UTC))
+    backend, at = get_queue(), clock.now + timedelta(hours=5)
+    same = dict(queue="automations", at=at, retry=SEND_RETRY)
+    backend.enqueue("tests.test_queue.record_event", (1, "x"), job_id="single", **same)
+    backend.enqueue_all([
+        ("tests.test_queue.record_event", (1, "x"), dict(job_id="batched", **same)),
+        ("tests.test_queue.record_event", (1, "y"), dict(queue="default", job_id="now", at=None, retry=NO_RETRY)),
+    ])
+    redis = backend.redis
+    single, batched = redis.hgetall("rq:job:single"), redis.hgetall("rq:job:batched")
+    assert single.pop(b"created_at") and batched.pop(b"created_at")  # the moment each was made
+    assert batched == single
+    assert redis.ttl("rq:job:batched") == redis.ttl("rq:job:single")
+    registry = backend.queue("automations").scheduled_job_registry
+    assert registry.get_scheduled_time("batched") == registry.get_scheduled_time("single")
+    assert backend.fetch("batched").get_status() == "scheduled"
+    assert set(redis.smembers("rq:queues")) == {b"rq:queue:automations", b"rq:queue:default"}
+    assert backend.queue("default").job_ids == ["now"]

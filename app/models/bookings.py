@@ -47,6 +47,8 @@ class Booking(OrgScoped, Timestamped, db.Model):
 
     client = db.relationship("Client", lazy="joined", innerjoin=True)
     sitter = db.relationship("Sitter", lazy="joined")
+    # Read-only; loaded when used, or with the row lock (lock_row(…, with_org=True)).
+    org = db.relationship("Org", lazy="select", viewonly=True)
 
 
 class Payment(OrgScoped, Timestamped, db.Model):

@@ -20,7 +20,7 @@ from app.models import Alert, AssignmentWindow, Booking, Org, Thread
 from app.services.audit import raise_alert, record_event
 from app.services.automations import plan_confirmed_booking
 from app.services.booking_threads import is_booking_thread
-from app.services.locking import advisory_lock, insert_if_absent, lock_row
+from app.services.locking import insert_if_absent, lock_row
 from app.services.numbers import choose_masking_number
 
 
@@ -54,7 +54,7 @@ def window_times(booking: Booking, org: Org):
 
 def on_booking_confirmed(booking_id: int, actor: str = "system") -> ConfirmResult:
     """Confirm a booking (if pending) and make sure it has its thread, number, window and texts."""
-    booking = lock_row(Booking, booking_id)  # first statement: see app.services.locking
+    booking = lock_row(Booking, booking_id, with_org=True)  # first statement: see app.services.locking
     if booking is None:
         db.session.rollback()
         raise NotFound(f"Booking {booking_id} not found")
@@ -74,15 +74,13 @@ def confirm_locked_booking(booking: Booking, actor: str = "system") -> ConfirmRe
         result.ignored = booking.status
         return result
     with db.session.no_autoflush:  # the booking's changes flush once, with its confirmation below
-        org = db.session.get(Org, booking.org_id)
+        org = booking.org  # loaded with the lock by on_booking_confirmed and the Stripe webhook
     if booking.status == "pending":
         booking.status, booking.confirmed_at = "confirmed", utcnow()
         record_event(booking.org_id, "booking.confirmed", booking_id=booking.id, actor=actor)
         result.status, result.confirmed_now = "confirmed", True
 
-    # Other bookings of this client choose numbers with this one in mind.
-    advisory_lock("client", booking.org_id, booking.client_id)
-    choice = choose_masking_number(booking)
+    choice = choose_masking_number(booking)  # takes the client's advisory lock
     if choice is None:
         _record_no_number(booking, actor)
         db.session.commit()
@@ -102,7 +100,11 @@ def confirm_locked_booking(booking: Booking, actor: str = "system") -> ConfirmRe
                      actor=actor)
         record_event(booking.org_id, "number.assigned", booking_id=booking.id, thread_id=thread_id,
                      actor=actor, number_id=choice.number_id, reason=choice.reason)
-        _resolve_no_number_alerts(booking)
+        if not result.confirmed_now:
+            # Only a confirmed booking gets a "no number" alert (here, or on a sitter
+            # change), and a booking never goes back to pending: one pending until this
+            # call has none to resolve.
+            _resolve_no_number_alerts(booking)
     else:
         thread_id = db.session.scalar(select(Thread.id).where(is_booking_thread(booking)))
     result.thread_id = thread_id

@@ -20,7 +20,7 @@ from app.services.automations import (
 )
 from app.services.booking_confirmed import sync_window
 from app.services.booking_threads import is_booking_thread
-from app.services.locking import advisory_lock, lock_row
+from app.services.locking import lock_row
 from app.services.numbers import choose_masking_number
 
 
@@ -123,7 +123,6 @@ def _move_off_old_sitter_number(booking: Booking, thread: Thread, old_sitter_id:
     number = db.session.get(MessageNumber, thread.message_number_id)
     if old_sitter_id is None or number.kind != "sitter" or number.sitter_id != old_sitter_id:
         return
-    advisory_lock("client", booking.org_id, booking.client_id)
     choice = choose_masking_number(booking, keep_existing=False, avoid=(number.id,))
     if choice is None:
         raise_alert(booking.org_id, "booking.no_number",

@@ -13,22 +13,44 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import lazyload
+from sqlalchemy import BigInteger, bindparam, case, func, select, text
+from sqlalchemy.orm import contains_eager, lazyload
 
 from app.extensions import db
 
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+# Statements built once per shape and executed with bound values: building one and
+# computing its cache key cost about as much as its round trip to PostgreSQL.
+_STATEMENTS: dict[tuple, object] = {}
+
+
+def prebuilt(key: tuple, build):
+    """The statement `build()` makes, built on the first call for `key` only. Its
+    values must be bound parameters (or plain parameters of an INSERT)."""
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _STATEMENTS[key] = build()
+    return statement
+
 
 def is_postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
+    return dialect_name() == "postgresql"
 
 
-def lock_row(model, row_id: int):
+def dialect_name() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def lock_row(model, row_id: int, *, with_org: bool = False):
     """Load one row for update (fresh from the database), or None when it does not exist.
 
     On SQLite the write lock is taken first with a no-op UPDATE of that row (a
     read-only transaction in progress is ended first), so call this before
     writing anything else in the transaction.
+
+    with_org: the same statement also loads the row's `org` relationship (joined; only
+    the row itself is locked: FOR … UPDATE OF its table).
     """
     if not is_postgresql():
         from app.queue import has_uncommitted_writes
@@ -40,17 +62,24 @@ def lock_row(model, row_id: int):
             # committed since its snapshot; end it so the write starts fresh.
             session.commit()
         # Raw SQL: an ORM update would also bump `updated_at` (onupdate).
-        table = model.__table__.name
-        db.session.execute(text(f"UPDATE {table} SET id = id WHERE id = :id"), {"id": row_id})
+        touch = prebuilt(("touch", model), lambda: text(f"UPDATE {model.__table__.name} SET id = id WHERE id = :id"))
+        db.session.execute(touch, {"id": row_id})
+    return db.session.scalar(prebuilt(("lock_row", model, with_org), lambda: _locking_select(model, with_org)),
+                             {"row_id": row_id})
+
+
+def _locking_select(model, with_org: bool):
     # FOR NO KEY UPDATE: serialises writers of this row, yet lets other
     # transactions insert rows that reference it (their foreign-key checks take
     # KEY SHARE, which plain FOR UPDATE would block into a deadlock).
     # lazyload("*"): only the row's own columns. Its relationships load when used (a
     # many-to-one already in the session costs nothing), not eagerly with every lock
     # (a booking's joined client would also selectin-load the client's pets).
-    query = (select(model).where(model.id == row_id).with_for_update(of=model, key_share=True)
+    query = (select(model).where(model.id == bindparam("row_id")).with_for_update(of=model, key_share=True)
              .options(lazyload("*")).execution_options(populate_existing=True))
-    return db.session.scalar(query)
+    if with_org:
+        query = query.join(model.org).options(contains_eager(model.org))
+    return query
 
 
 def advisory_key(*parts) -> int:
@@ -62,7 +91,25 @@ def advisory_key(*parts) -> int:
 def advisory_lock(*parts) -> None:
     """Serialise work on something that has no row yet, until this transaction ends."""
     if is_postgresql():
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(*parts)})
+        db.session.execute(_ADVISORY_LOCK, {"key": advisory_key(*parts)})
+
+
+def with_advisory_locks(query, *locks):
+    """`query`, also taking advisory locks in the same round trip on PostgreSQL (SQLite needs
+    none). Each lock is (the name its `advisory_key` is bound as, a SQL condition or None);
+    one with a condition is taken only when the condition holds (CASE evaluates lazily, and
+    the lock function is volatile: never folded at planning). Taken in the order given.
+
+    Only for reads these locks do not guard: the statement's snapshot is taken before a lock
+    is granted, so it may miss what the previous holder committed. What a lock guards is
+    read by a later statement.
+    """
+    if not is_postgresql():
+        return query
+    for key_name, condition in locks:
+        lock = func.pg_advisory_xact_lock(bindparam(key_name, type_=BigInteger))
+        query = query.add_columns(lock if condition is None else case((condition, lock)))
+    return query
 
 
 def _insert(model):
@@ -81,8 +128,10 @@ def insert_all_if_absent(model, conflict_columns: tuple[str, ...], rows: list[di
     table = model.__table__
     # executemany + RETURNING: SQLAlchemy's insertmanyvalues sends one multi-row INSERT, and
     # (unlike .values([...])) the statement is compiled once and cached.
-    statement = (_insert(model).on_conflict_do_nothing(index_elements=list(conflict_columns))
-                 .returning(*(table.c[name] for name in returning)))
+    statement = prebuilt(
+        ("insert_all_if_absent", dialect_name(), model, conflict_columns, returning),
+        lambda: (_insert(model).on_conflict_do_nothing(index_elements=list(conflict_columns))
+                 .returning(*(table.c[name] for name in returning))))
     note_write()
     return list(db.session.execute(statement, rows))
 
@@ -98,14 +147,18 @@ def claim_row(model, conflict_columns: tuple[str, ...], *, touch: str = "status"
     """
     from app.queue import note_write
 
-    table = model.__table__
-    statement = (_insert(model).values(**values)
-                 .on_conflict_do_update(index_elements=list(conflict_columns),
-                                        set_={touch: table.c[touch]})
-                 .returning(*table.c))
+    def build():
+        table = model.__table__
+        statement = (_insert(model).on_conflict_do_update(index_elements=list(conflict_columns),
+                                                          set_={touch: table.c[touch]})
+                     .returning(*table.c))
+        return (select(model).from_statement(statement)
+                .execution_options(populate_existing=True))
+
+    # The INSERT's columns are the keys of `values` (one compiled form per set of keys).
+    statement = prebuilt(("claim_row", dialect_name(), model, conflict_columns, touch), build)
     note_write()
-    return db.session.scalars(select(model).from_statement(statement),
-                              execution_options={"populate_existing": True}).one()
+    return db.session.scalars(statement, values).one()
 
 
 def insert_if_absent(model, conflict_columns: tuple[str, ...], **values) -> int | None:
@@ -116,8 +169,9 @@ def insert_if_absent(model, conflict_columns: tuple[str, ...], **values) -> int 
     """
     from app.queue import note_write
 
-    statement = (_insert(model).values(**values)
-                 .on_conflict_do_nothing(index_elements=list(conflict_columns))
-                 .returning(model.__table__.c.id))
+    statement = prebuilt(
+        ("insert_if_absent", dialect_name(), model, conflict_columns),
+        lambda: (_insert(model).on_conflict_do_nothing(index_elements=list(conflict_columns))
+                 .returning(model.__table__.c.id)))
     note_write()
-    return db.session.execute(statement).scalar()
+    return db.session.execute(statement, values).scalar()

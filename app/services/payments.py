@@ -129,7 +129,7 @@ def mark_paid_in_person(booking_id: int, actor: str) -> None:
     """Record cash/card-in-hand for a booking and confirm it through the same handler as Stripe."""
     from app.services.booking_confirmed import confirm_locked_booking
 
-    booking = lock_row(Booking, booking_id)
+    booking = lock_row(Booking, booking_id, with_org=True)  # confirming it needs booking.org
     if booking is None:
         raise NotFound(f"There is no booking #{booking_id}.")
     _require_payable(booking)

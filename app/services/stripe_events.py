@@ -20,12 +20,13 @@ from dataclasses import dataclass
 
 import stripe
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 
 from app.clock import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.models import Booking, Payment, StripeEvent
+from app.queue import note_write
 from app.services.audit import raise_alert, record_event
 from app.services.locking import claim_row, lock_row
 
@@ -39,6 +40,12 @@ PAYMENT_EVENT_TYPES = {
 }
 REFUND_EVENT_TYPE = "charge.refunded"
 FINAL_STATUSES = ("processed", "ignored")
+_INSERT_PAYMENT = insert(Payment.__table__)
+_SETTLE_EVENT = (
+    update(StripeEvent.__table__).where(StripeEvent.__table__.c.id == bindparam("event_id"))
+    .values({name: bindparam(name) for name in ("status", "reason", "attempts", "processed_at", "booking_id",
+                                                "org_id")})
+)
 
 
 class InvalidWebhook(DomainError):
@@ -90,12 +97,16 @@ def handle_stripe_event(payload: bytes, sig_header: str | None) -> StripeOutcome
         return outcome
     try:
         decision = _decide(event)
-        row.status, row.reason = decision.status, _clip(decision.reason)
-        row.attempts += 1
-        row.processed_at = utcnow()
+        settled = dict(event_id=event_id, status=decision.status, reason=_clip(decision.reason),
+                       attempts=row.attempts + 1, processed_at=utcnow(),
+                       booking_id=row.booking_id, org_id=row.org_id)
         if decision.booking is not None:
-            row.booking_id, row.org_id = decision.booking.id, decision.booking.org_id
-        outcome = StripeOutcome(event_id, event_type, row.status, row.reason, row.booking_id)
+            settled.update(booking_id=decision.booking.id, org_id=decision.booking.org_id)
+        # Core, not the ORM object: the row is locked (claimed above) and written once more.
+        with db.session.no_autoflush:  # the booking's changes flush once, with its confirmation
+            db.session.execute(_SETTLE_EVENT, settled)
+        outcome = StripeOutcome(event_id, event_type, decision.status, settled["reason"],
+                                settled["booking_id"])
         if decision.follow_up is not None:
             decision.follow_up()  # commits the event row, the payment and its effect together
         else:
@@ -202,23 +213,23 @@ def _apply_payment(event: dict, obj: dict, kind: str) -> _Decision:
     return _Decision("processed", None, booking, follow_up=lambda: _confirm(booking))
 
 
-def _record_payment(event: dict, obj: dict, kind: str, booking: Booking) -> Payment:
+def _record_payment(event: dict, obj: dict, kind: str, booking: Booking) -> None:
     if kind == "checkout":
         amount = obj.get("amount_total")
         reference = obj.get("payment_intent") or obj.get("id")  # refunds name the payment intent
     else:
         amount = obj.get("amount_received") or obj.get("amount")
         reference = obj.get("id")
-    payment = Payment(org_id=booking.org_id, booking_id=booking.id, kind=kind,
-                      amount_cents=_as_cents(amount), currency=_currency(obj, booking),
-                      reference=_clip(reference, 255), stripe_event_id=event["id"])
-    db.session.add(payment)
+    payment = dict(org_id=booking.org_id, booking_id=booking.id, kind=kind, amount_cents=_as_cents(amount),
+                   currency=_currency(obj, booking), reference=_clip(reference, 255),
+                   stripe_event_id=event["id"], created_at=utcnow())
+    note_write()
+    db.session.execute(_INSERT_PAYMENT, payment)  # a row written once: no ORM object to flush
     booking.paid_at = utcnow()
     record_event(booking.org_id, "payment.received", booking_id=booking.id, actor=ACTOR,
-                 payment_kind=kind, amount_cents=payment.amount_cents, currency=payment.currency,
-                 expected_cents=booking.price_cents, reference=payment.reference,
+                 payment_kind=kind, amount_cents=payment["amount_cents"], currency=payment["currency"],
+                 expected_cents=booking.price_cents, reference=payment["reference"],
                  stripe_event_id=event["id"])
-    return payment
 
 
 def _apply_refund(event: dict, charge: dict) -> _Decision:
@@ -262,7 +273,7 @@ def find_booking(metadata: dict | None) -> tuple[Booking | None, str | None]:
         booking_id = int(str(raw))
     except ValueError:
         return None, f"metadata.booking_id {str(raw)[:40]!r} is not a Pawline booking id"
-    booking = lock_row(Booking, booking_id)
+    booking = lock_row(Booking, booking_id, with_org=True)  # confirming it needs booking.org
     if booking is None:
         return None, f"booking {booking_id} does not exist here"
     org_hint = metadata.get("org_id")

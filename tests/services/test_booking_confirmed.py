@@ -111,6 +111,36 @@ def test_inactive_dedicated_number_falls_back_to_the_pool(make):
     assert (result.number_id, result.number_reason) == (pool.id, "pool_lru")
 
 
+def _advisory_locks_held(*keys_parts) -> list[bool]:
+    from sqlalchemy import text
+
+    from app.services.locking import advisory_key
+
+    held = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+                " AND ((classid::bigint << 32) | objid::bigint) = :key")
+    return [db.session.scalar(held, {"key": advisory_key(*parts)}) == 1 for parts in keys_parts]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("sitter_number", [False, True])
+def test_number_choice_takes_the_client_lock_and_the_pool_lock_only_for_the_pool(make, sitter_number):
+    from app.services.locking import lock_row
+    from app.services.numbers import choose_masking_number
+
+    make.number("pool")
+    booking = make.booking(sitter=make.sitter(with_login=False))
+    if sitter_number:
+        make.number("sitter", sitter_id=booking.sitter_id)
+    db.session.commit()
+    locked = lock_row(Booking, booking.id)
+    choice = choose_masking_number(locked)
+    assert choice.reason == ("sitter_dedicated" if sitter_number else "pool_lru")
+    client_lock, pool_lock = _advisory_locks_held(("client", booking.org_id, booking.client_id),
+                                                  ("pool", booking.org_id))
+    db.session.rollback()
+    assert client_lock and pool_lock is not sitter_number
+
+
 def test_pool_is_least_recently_assigned_never_used_first_then_lowest_id(make, clock):
     used_long_ago = make.number("pool", last_assigned_at=clock.now - timedelta(days=3))
     used_lately = make.number("pool", last_assigned_at=clock.now - timedelta(hours=1))
