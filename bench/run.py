@@ -20,23 +20,25 @@ from bench.server import ROOT, app_config, bench_env, drop_database, fresh_datab
 
 FULL = {
     "rounds": 3,
-    "per_run": 60,
+    "per_run": 200,
+    "per_client": 15,
     "concurrency": (1, 8, 32),
     "dashboard_sizes": (10, 1_000, 100_000),
     "dashboard_rounds": 5,
     "dashboard_per_run": 15,
     "send_rounds": 3,
-    "sends_per_run": 30,
+    "sends_per_run": 200,
 }
 QUICK = {
     "rounds": 2,
-    "per_run": 40,
+    "per_run": 80,
+    "per_client": 8,
     "concurrency": (1, 8, 32),
     "dashboard_sizes": (10, 1_000, 10_000),
     "dashboard_rounds": 3,
     "dashboard_per_run": 8,
     "send_rounds": 2,
-    "sends_per_run": 40,
+    "sends_per_run": 80,
 }
 TENANTS = 4
 ACTIVE_THREADS_PER_TENANT = 50
@@ -85,7 +87,8 @@ def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack) -> dict:
     url = fresh_database("pawline_bench")
     stack.callback(drop_database, url)
     env = bench_env(url, redis_url)
-    per_tenant = (plan["rounds"] * plan["per_run"] * len(plan["concurrency"]) + DUPLICATE_BOOKINGS) // TENANTS + 1
+    sizes = [scenarios.run_size(plan, c) for c in plan["concurrency"]]
+    per_tenant = (plan["rounds"] * sum(sizes) + DUPLICATE_BOOKINGS) // TENANTS + 1
     engine = create_engine(url)
     with engine.begin() as conn:
         seed.fast_bulk_load(conn)
@@ -102,9 +105,9 @@ def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack) -> dict:
         log("5. duplicate deliveries")
         out["duplicates"] = scenarios.duplicate_deliveries(port, env, duplicates)
         log("1. stripe webhook vs bare")
-        out["stripe"] = scenarios.stripe_vs_bare(port, pending, plan["concurrency"], plan["rounds"], plan["per_run"])
+        out["stripe"] = scenarios.stripe_vs_bare(port, pending, plan)
         log("2. inbound sms vs bare")
-        out["inbound"] = scenarios.inbound_vs_bare(port, tenants, plan["concurrency"], plan["rounds"], plan["per_run"])
+        out["inbound"] = scenarios.inbound_vs_bare(port, tenants, plan)
     log("4. sends vs no-op job")
     out["sends"] = scenarios.sends_vs_noop(env, tenants[0], plan["send_rounds"], plan["sends_per_run"])
     return out

@@ -57,36 +57,49 @@ def interleaved(name: str, rounds: int, make_a, make_b, port: int, concurrency: 
 # -- 1 and 2: webhooks vs bare ------------------------------------------------------
 
 
-def stripe_vs_bare(port: int, bookings: list[PendingBooking], concurrencies, rounds: int, per_run: int):
+def run_size(plan: dict, concurrency: int) -> int:
+    """Requests in one run: at least `per_client` for each client, so a run at 32 clients is
+    not mostly ramp-up and ramp-down."""
+    return max(plan["per_run"], plan["per_client"] * concurrency)
+
+
+def stripe_vs_bare(port: int, bookings: list[PendingBooking], plan: dict) -> list[Pair]:
     fresh = iter(bookings)
     bare_ids = iter(range(10**9))
 
-    def full():
-        return reqs.signed_stripe([reqs.paid_event(next(fresh)) for _ in range(per_run)])
+    def pair(c: int) -> Pair:
+        n = run_size(plan, c)
 
-    def bare():
-        # The same kind of event body, for bookings that stay untouched (the bare endpoint
-        # only verifies and inserts its own row).
-        events = [reqs.paid_event(bookings[next(bare_ids) % len(bookings)]) for _ in range(per_run)]
-        return reqs.signed_stripe(events, path=reqs.BARE_STRIPE_PATH)
+        def full():
+            return reqs.signed_stripe([reqs.paid_event(next(fresh)) for _ in range(n)])
 
-    return [interleaved(f"stripe c={c}", rounds, full, bare, port, c) for c in concurrencies]
+        def bare():
+            # The same kind of event body, for bookings that stay untouched (the bare endpoint
+            # only verifies and inserts its own row).
+            events = [reqs.paid_event(bookings[next(bare_ids) % len(bookings)]) for _ in range(n)]
+            return reqs.signed_stripe(events, path=reqs.BARE_STRIPE_PATH)
+
+        return interleaved(f"stripe c={c}", plan["rounds"], full, bare, port, c)
+
+    return [pair(c) for c in plan["concurrency"]]
 
 
-def inbound_vs_bare(port: int, tenants: list[WebhookTenant], concurrencies, rounds: int, per_run: int):
+def inbound_vs_bare(port: int, tenants: list[WebhookTenant], plan: dict) -> list[Pair]:
     routes = [r for t in tenants for r in t.routes]
     random.Random(7).shuffle(routes)
-    return [
-        interleaved(
+
+    def pair(c: int) -> Pair:
+        n = run_size(plan, c)
+        return interleaved(
             f"inbound c={c}",
-            rounds,
-            lambda: reqs.inbound_sms(routes, per_run),
-            lambda: reqs.inbound_sms(routes, per_run, bare=True),
+            plan["rounds"],
+            lambda: reqs.inbound_sms(routes, n),
+            lambda: reqs.inbound_sms(routes, n, bare=True),
             port,
             c,
         )
-        for c in concurrencies
-    ]
+
+    return [pair(c) for c in plan["concurrency"]]
 
 
 # -- 5: duplicate deliveries under load --------------------------------------------
