@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import and_, bindparam, false, select, text, update
+from sqlalchemy import and_, bindparam, false, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
@@ -73,8 +73,9 @@ def _clean_body(raw: str | None) -> str:
     return (raw or "").replace("\x00", "")
 
 
-def route_inbound_sms(fields: Mapping[str, str]) -> Message | None:
-    """Record one inbound text (once per MessageSid) and route it; None when `To` is not ours.
+def route_inbound_sms(fields: Mapping[str, str]) -> int | None:
+    """Record one inbound text (once per MessageSid) and route it. Returns the message's id
+    (the earlier one for a repeated MessageSid), or None when `To` is not ours.
 
     Raises InvalidInput when the request lacks what is needed to record it at
     all (MessageSid, To). Commits.
@@ -88,10 +89,10 @@ def route_inbound_sms(fields: Mapping[str, str]) -> Message | None:
     from_raw = _field(fields, "From")
     sender = from_raw if is_e164(from_raw) else None
     reads = _routing_reads(to_e164, sid, sender)
-    existing = (db.session.get(Message, reads.existing_id) if reads.existing_id is not None
-                else _message_by_sid(sid) if reads.number is None else None)
+    existing = (reads.existing_id if reads.existing_id is not None
+                else _message_id_by_sid(sid) if reads.number is None else None)
     if existing is not None:
-        log.info("inbound %s already recorded as message %s", sid, existing.id)
+        log.info("inbound %s already recorded as message %s", sid, existing)
         return existing
     number, client = reads.number, reads.client
     if number is None:
@@ -108,33 +109,43 @@ def route_inbound_sms(fields: Mapping[str, str]) -> Message | None:
     elif action == "help":
         route.reason = "help"
 
-    message = Message(org_id=number.org_id, thread_id=route.thread.id if route.thread else None,
-                      direction="inbound", sender_kind="client" if client else "unknown", body=body,
-                      status="received", provider_sid=sid, message_number_id=number.id,
-                      from_e164=from_raw[:32] or None, to_e164=number.e164,
-                      routing_reason=route.reason, owner_inbox=route.owner_inbox)
-    db.session.add(message)
+    thread_id = route.thread.id if route.thread else None
+    row = dict(org_id=number.org_id, thread_id=thread_id, direction="inbound",
+               sender_kind="client" if client else "unknown", body=body, status="received",
+               provider_sid=sid, message_number_id=number.id, from_e164=from_raw[:32] or None,
+               to_e164=number.e164, routing_reason=route.reason, owner_inbox=route.owner_inbox,
+               created_at=utcnow())
     try:
-        db.session.flush()
+        message_id = _record(row)
     except IntegrityError:
         # The same MessageSid is being recorded by a concurrent request: keep theirs, undo ours
         # (all of ours: the whole transaction, so no savepoint is needed around the insert).
         db.session.rollback()
         log.info("inbound %s recorded concurrently; duplicate dropped", sid)
-        return _message_by_sid(sid)
-    if route.thread is not None:
-        db.session.execute(update(Thread).where(Thread.id == route.thread.id)
-                           .values(last_message_at=message.created_at)
-                           .execution_options(synchronize_session=False))
+        return _message_id_by_sid(sid)
     # Twilio's Advanced Opt-Out has already answered HELP when it sends OptOutType=HELP.
     if action == "help" and not _field(fields, "OptOutType"):
         _answer_help(number, sender, route.thread)
-    message_id, thread_id = message.id, message.thread_id  # read before the commit expires them
     db.session.commit()
     log.info("inbound %s from %s to %s: message %s routed %s (thread %s, %d chars)", sid,
              mask_phone(from_raw), mask_phone(to_e164), message_id, route.reason, thread_id,
              len(body))
-    return message
+    return message_id
+
+
+# Built once: each text differs only in its parameters.
+_INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)
+_TOUCH_THREAD = (update(Thread.__table__).where(Thread.__table__.c.id == bindparam("thread_id"))
+                 .values(last_message_at=bindparam("at")))
+
+
+def _record(row: dict) -> int:
+    """Write the message and touch its thread with Core statements (no unit-of-work flush, which
+    cost about a third of the request's CPU); returns the message id."""
+    message_id = db.session.execute(_INSERT_MESSAGE, row).scalar_one()
+    if row["thread_id"] is not None:
+        db.session.execute(_TOUCH_THREAD, {"thread_id": row["thread_id"], "at": row["created_at"]})
+    return message_id
 
 
 @dataclass
@@ -236,5 +247,5 @@ def _answer_help(number: MessageNumber, to_e164: str, thread: Thread | None) -> 
                            from_number_id=number.id, to_e164=to_e164, body=body, sender_kind="system")
 
 
-def _message_by_sid(sid: str) -> Message | None:
-    return db.session.scalar(select(Message).where(Message.provider_sid == sid))
+def _message_id_by_sid(sid: str) -> int | None:
+    return db.session.scalar(select(Message.id).where(Message.provider_sid == sid))
