@@ -5,10 +5,13 @@ The analysis (causes, fixes, before/after) is hand-written in bench/findings.md 
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import statistics
 from pathlib import Path
 
 FINDINGS = Path(__file__).with_name("findings.md")
+PAIR_KEYS = ("stripe", "inbound", "sends")
 
 GOAL_WEBHOOK = 0.5  # full handler throughput ≥ 50 % of the bare endpoint's
 GOAL_DASHBOARD = 1.5  # latency at the largest org ≤ 1.5 × at the smallest
@@ -196,6 +199,29 @@ def render(results: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def dump(results: dict) -> str:
+    """A run's raw results as JSON (Pairs as plain objects), for `load` and `--render`."""
+    plain = {k: [dataclasses.asdict(p) for p in v] if k in PAIR_KEYS else v for k, v in results.items()}
+    return json.dumps(plain, indent=1, default=str)
+
+
+def load(text: str) -> dict:
+    """`dump`'s JSON back into what `render` takes (JSON keeps no int keys and no Pairs)."""
+    from bench.scenarios import Pair
+
+    results = json.loads(text)
+    for key in PAIR_KEYS:
+        results[key] = [Pair(**p) for p in results[key]]
+        for pair in results[key]:
+            for run in pair.a + pair.b:
+                if "statuses" in run:
+                    run["statuses"] = {int(k): v for k, v in run["statuses"].items()}
+    dash = results["dashboard"]
+    dash["statements"] = {int(k): v for k, v in dash["statements"].items()}
+    dash["latency"] = {url: {int(k): v for k, v in by_size.items()} for url, by_size in dash["latency"].items()}
+    return results
 
 
 def summary(results: dict) -> str:

@@ -7,7 +7,6 @@ two measurements taken side by side (interleaved), because the machine is shared
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from contextlib import ExitStack
@@ -26,7 +25,7 @@ FULL = {
     "dashboard_sizes": (10, 1_000, 100_000),
     "dashboard_rounds": 5,
     "dashboard_per_run": 15,
-    "send_rounds": 3,
+    "send_rounds": 5,
     "sends_per_run": 200,
 }
 QUICK = {
@@ -43,6 +42,7 @@ QUICK = {
 TENANTS = 4
 ACTIVE_THREADS_PER_TENANT = 50
 DUPLICATE_BOOKINGS = 20
+LAST_RUN = ROOT / "bench" / ".last-run.json"
 
 
 def log(text: str) -> None:
@@ -53,9 +53,18 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests, dashboard up to 10,000 bookings")
     parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
-    parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument("--json", default=str(LAST_RUN), help=f"raw results (default: {LAST_RUN.name})")
+    parser.add_argument(
+        "--render",
+        metavar="JSON",
+        help="measure nothing: rewrite --out from a run's raw results (after editing bench/findings.md)",
+    )
     parser.add_argument("--only", choices=("dashboard",), help="only the dashboard sizes (prints the table)")
     args = parser.parse_args(argv)
+    if args.render:
+        Path(args.out).write_text(report.render(report.load(Path(args.render).read_text())))
+        log(f"wrote {args.out} from {args.render}")
+        return 0
     plan = QUICK if args.quick else FULL
     command = "./scripts/bench" + (" --quick" if args.quick else "")
     started = time.perf_counter()
@@ -75,9 +84,8 @@ def main(argv=None) -> int:
         results["dashboard"] = dashboard(plan, redis_url, stack)
         log(f"[{scenarios.elapsed(started)}] dashboard done")
     results["seconds"] = time.perf_counter() - started
+    Path(args.json).write_text(report.dump(results))
     Path(args.out).write_text(report.render(results))
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1, default=str))
     log(f"wrote {args.out} in {results['seconds']:.0f} s")
     print(report.summary(results))
     return 0

@@ -77,3 +77,36 @@ def test_report_renders_ratios_from_interleaved_runs():
     pair = scenarios.Pair("stripe c=1", a=[run_(10, 40), run_(12, 50)], b=[run_(40, 10), run_(40, 10)])
     assert pair.ratio("throughput") == pytest.approx((10 / 40 + 12 / 40) / 2)
     assert "| 1 |" in "\n".join(report.webhook_rows([pair]))
+
+
+def test_raw_results_round_trip_to_the_same_report():
+    """`--render` rewrites docs/performance.md from a saved run: the report must be identical."""
+
+    def web(tput):
+        return {"throughput": tput, "p50_ms": 1000 / tput, "p99_ms": 2000 / tput, "requests": 200,
+                "concurrency": 8, "statuses": {200: 200}}
+
+    def send(rate):
+        return {"seconds": 2.0, "processed": 200, "failed": 0, "job_span_seconds": 199 / rate,
+                "jobs_per_second": rate}
+
+    def dash(p50):
+        return {"p50_ms": p50, "p99_ms": 2 * p50, "requests": 15, "concurrency": 1, "throughput": 1000 / p50,
+                "seconds": 1.0, "statuses": {200: 15}}
+
+    results = {
+        "plan": {"rounds": 1}, "command": "./scripts/bench", "seconds": 100.0,
+        "machine": {"date": "d", "nproc": 2, "uname": "u", "load_average": "1", "python": "3", "postgresql": "15",
+                    "redis": "7"},
+        "duplicates": {"deliveries": 200, "threads": 20, "windows": 20, "confirmation_messages_sent": 20,
+                       "non_2xx": 0, "seconds": 1.5, "ok": True},
+        "stripe": [scenarios.Pair("stripe c=8", a=[web(100)], b=[web(200)])],
+        "inbound": [scenarios.Pair("inbound c=8", a=[web(300)], b=[web(400)])],
+        "sends": [scenarios.Pair(f"sends {kind}", a=[send(50)], b=[send(90)]) for kind in ("forking", "simple")],
+        "dashboard": {"statements": {10: {"/sitter": 10}, 100_000: {"/sitter": 10}},
+                      "latency": {"/sitter": {10: [dash(20)], 100_000: [dash(22)]}}},
+    }
+    rendered = report.render(results)
+    assert report.render(report.load(report.dump(results))) == rendered
+    assert "| Stripe webhook throughput ≥ 50 % of bare (worst of 1/8/32 clients) | 0.50 | met |" in rendered
+    assert "| sends simple: send jobs ≥ 50 % of no-op job rate | 0.56 | met |" in rendered
