@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from app.clock import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
@@ -18,7 +18,7 @@ from app.services.automations import (
     move_runs_for_new_times,
     queue_run_now,
 )
-from app.services.booking_confirmed import sync_window
+from app.services.booking_confirmed import sync_window, window_times
 from app.services.booking_threads import is_booking_thread
 from app.services.locking import lock_row
 from app.services.numbers import choose_masking_number
@@ -169,20 +169,24 @@ def reschedule_booking(booking_id: int, start_at: datetime, end_at: datetime,
 
 
 def complete_due_bookings(now: datetime | None = None) -> int:
-    """Mark confirmed bookings completed once their window (or end plus grace) has passed."""
+    """Mark confirmed bookings completed once their window has ended.
+
+    A booking confirmed without a number never got a window: it completes at its end plus the
+    org's grace time, as its window would have (its "no number" alert stays for the owner).
+    """
     now = now or utcnow()
     due = db.session.scalars(
         select(Booking.id)
-        .join(AssignmentWindow, AssignmentWindow.booking_id == Booking.id)
-        .where(Booking.status == "confirmed", AssignmentWindow.ends_at <= now)
+        .outerjoin(AssignmentWindow, AssignmentWindow.booking_id == Booking.id)
+        .where(Booking.status == "confirmed",
+               or_(AssignmentWindow.ends_at <= now, and_(AssignmentWindow.id.is_(None), Booking.end_at <= now)))
         .order_by(Booking.id)
     ).all()
     db.session.commit()  # end the read: each booking below is its own locked transaction
     done = 0
     for booking_id in due:
         booking = lock_row(Booking, booking_id)
-        window = _window(booking_id)
-        if booking is None or booking.status != "confirmed" or window is None or window.ends_at > now:
+        if booking is None or booking.status != "confirmed" or _visit_ends_at(booking) > now:
             db.session.commit()
             continue
         booking.status, booking.completed_at = "completed", now
@@ -190,3 +194,11 @@ def complete_due_bookings(now: datetime | None = None) -> int:
         db.session.commit()
         done += 1
     return done
+
+
+def _visit_ends_at(booking: Booking) -> datetime:
+    """When the booking's messaging ends: its window's end, or (no window) end plus grace."""
+    window = _window(booking.id)
+    if window is not None:
+        return window.ends_at
+    return window_times(booking, db.session.get(Org, booking.org_id))[1]

@@ -199,6 +199,23 @@ def test_bookings_complete_when_their_window_ends_and_the_followup_goes_out(conf
     assert on_booking_confirmed(confirmed.id).ignored == "completed"
 
 
+def test_a_booking_confirmed_without_a_number_completes_at_its_end_plus_grace(make, clock):
+    """No number means no window; the booking must not stay "confirmed" for ever."""
+    from app.models import Alert
+
+    clock.set(ny(2026, 11, 20, 10, 0))
+    booking = make.booking(start=ny(2026, 11, 22, 9, 0), sitter=make.sitter(with_login=False))
+    assert on_booking_confirmed(booking.id).no_number  # the org has no number at all
+    grace_end = booking.end_at + timedelta(minutes=make.default_org.grace_minutes)
+    assert complete_due_bookings(booking.end_at) == 0  # over, but inside the grace time
+    assert complete_due_bookings(grace_end - timedelta(minutes=1)) == 0
+    assert complete_due_bookings(grace_end) == 1
+    assert fresh(Booking, id=booking.id).status == "completed"
+    assert kinds(booking.id)[-1] == "booking.completed"
+    assert db.session.scalar(select(Alert.resolved_at).where(Alert.booking_id == booking.id)) is None
+    assert complete_due_bookings(grace_end) == 0
+
+
 def test_sitter_change_with_no_other_number_keeps_the_thread_and_alerts_owners(make, clock):
     from app.models import Alert
 
