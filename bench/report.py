@@ -118,7 +118,8 @@ def render(results: dict) -> str:
         "- Stack: gunicorn (gthread, 2 workers × 4 threads) serving the app in production mode on PostgreSQL + "
         "Redis; load from a second process on loopback (closed loop, keep-alive). The machine is shared with "
         "other test runs, so every figure is a ratio of two measurements interleaved in this run "
-        "(A B, B A, …; medians over rounds).",
+        "(A B, B A, …; medians over rounds). PostgreSQL runs a CHECKPOINT after seeding and before the sends, "
+        "so one phase's writes are not flushed during the next.",
         f"- Plan: {plan}",
         "",
         "## Goals",

@@ -15,7 +15,16 @@ from pathlib import Path
 from sqlalchemy import create_engine
 
 from bench import report, scenarios, seed
-from bench.server import ROOT, app_config, bench_env, drop_database, fresh_database, gunicorn, redis_database
+from bench.server import (
+    ROOT,
+    app_config,
+    bench_env,
+    checkpoint,
+    drop_database,
+    fresh_database,
+    gunicorn,
+    redis_database,
+)
 
 FULL = {
     "rounds": 3,
@@ -105,6 +114,7 @@ def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack) -> dict:
             for i in range(TENANTS)
         ]
     engine.dispose()
+    checkpoint(url)
     # Round-robin over the tenants, as deliveries for many businesses arrive.
     pending = [b for group in zip(*(t.pending for t in tenants), strict=True) for b in group]
     duplicates, pending = pending[:DUPLICATE_BOOKINGS], pending[DUPLICATE_BOOKINGS:]
@@ -117,6 +127,7 @@ def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack) -> dict:
         log("2. inbound sms vs bare")
         out["inbound"] = scenarios.inbound_vs_bare(port, tenants, plan)
     log("4. sends vs no-op job")
+    checkpoint(url)
     out["sends"] = scenarios.sends_vs_noop(env, tenants[0], plan["send_rounds"], plan["sends_per_run"])
     return out
 
