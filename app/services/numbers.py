@@ -10,6 +10,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import AssignmentWindow, Booking, MessageNumber, Thread
 from app.queue import note_write
+from app.services.booking_threads import booking_thread_key
 from app.services.locking import advisory_key, advisory_lock, dialect_name, prebuilt, with_advisory_locks
 
 SITTER_DEDICATED = "sitter_dedicated"
@@ -48,13 +49,12 @@ def open_thread_of_client_on(number_id_col, client_id, except_booking_id=None, n
 
 
 def _first_read(keep_existing: bool):
-    """Reads the booking thread's number and reason (as is_booking_thread finds it) and the
-    sitter's active dedicated number; takes the client's lock, and the pool's lock too when
-    the number will come from the pool (no number kept, no sitter number)."""
+    """Reads the booking thread's number and reason and the sitter's active dedicated number;
+    takes the client's lock, and the pool's lock too when the number will come from the pool
+    (no number kept, no sitter number)."""
     t, n = _THREADS.c, _NUMBERS.c
-    booking_thread = (t.org_id == bindparam("org_id"), t.client_id == bindparam("client_id"),
-                      t.booking_id == bindparam("booking_id"))
-    kept = select(t.message_number_id).where(*booking_thread).scalar_subquery()
+    booking_thread = booking_thread_key(bindparam("org_id"), bindparam("client_id"), bindparam("booking_id"))
+    kept = select(t.message_number_id).where(booking_thread).scalar_subquery()
     sitter_number = (
         select(n.id)
         .where(n.org_id == bindparam("org_id"), n.kind == "sitter",
@@ -66,7 +66,7 @@ def _first_read(keep_existing: bool):
         from_pool = kept.is_(None) & from_pool
     return with_advisory_locks(
         select(kept.label("kept_number_id"),
-               select(t.number_reason).where(*booking_thread).scalar_subquery().label("kept_reason"),
+               select(t.number_reason).where(booking_thread).scalar_subquery().label("kept_reason"),
                sitter_number.label("sitter_number_id")),
         ("client_lock_key", None), ("pool_lock_key", from_pool),
     )
