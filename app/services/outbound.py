@@ -39,9 +39,13 @@ def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id
     return message
 
 
+def _is_recipient(org_id, to_e164):
+    """SQL: the client a text to `to_e164` from this org goes to (values or columns)."""
+    return and_(Client.org_id == org_id, Client.phone_e164 == to_e164)
+
+
 def _client_opted_out(org_id: int, to_e164: str | None) -> bool:
-    query = select(Client.opted_out).where(Client.org_id == org_id, Client.phone_e164 == to_e164)
-    return bool(db.session.scalar(query))
+    return bool(db.session.scalar(select(Client.opted_out).where(_is_recipient(org_id, to_e164))))
 
 
 def _block_opted_out(message: Message) -> None:
@@ -58,7 +62,7 @@ def _lock_message(message_id: int) -> tuple[Message | None, bool]:
     """The message, locked, and whether its recipient has opted out (one statement)."""
     query = (
         select(Message, Client.opted_out)
-        .outerjoin(Client, and_(Client.org_id == Message.org_id, Client.phone_e164 == Message.to_e164))
+        .outerjoin(Client, _is_recipient(Message.org_id, Message.to_e164))
         .where(Message.id == message_id)
         .with_for_update(of=Message)
     )
@@ -67,7 +71,6 @@ def _lock_message(message_id: int) -> tuple[Message | None, bool]:
 
 
 _messages = Message.__table__
-_clients = Client.__table__
 
 # The send job's two statements, built once: each job differs only in the parameters.
 # The claim: a `queued` message whose recipient has not opted out becomes `sending`, and
@@ -77,10 +80,7 @@ _CLAIM_QUEUED = (
     .where(
         _messages.c.id == bindparam("message_id"),
         _messages.c.status == "queued",
-        ~select(_clients.c.id)
-        .where(_clients.c.org_id == _messages.c.org_id, _clients.c.phone_e164 == _messages.c.to_e164,
-               _clients.c.opted_out)
-        .exists(),
+        ~select(Client.id).where(_is_recipient(_messages.c.org_id, _messages.c.to_e164), Client.opted_out).exists(),
     )
     .values(status="sending", attempts=_messages.c.attempts + 1)
     .returning(_messages.c.id, _messages.c.org_id, _messages.c.from_e164, _messages.c.to_e164,
