@@ -9,6 +9,7 @@ from app.models.messaging import (
     Message,
     MessageNumber,
     OutboxEntry,
+    StatusCallback,
     Thread,
 )
 from app.models.orgs import ROLES, Org, User
@@ -35,6 +36,7 @@ __all__ = [
     "Payment",
     "Pet",
     "Sitter",
+    "StatusCallback",
     "StripeEvent",
     "Thread",
     "ThreadRead",

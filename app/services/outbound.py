@@ -10,10 +10,18 @@ from sqlalchemy import and_, bindparam, select, update
 from app.clock import utcnow
 from app.extensions import db
 from app.models import Client, Message, MessageNumber
+from app.models.messaging import send_job_id
 from app.queue import SEND_RETRY, enqueue
-from app.services.delivery_status import alert_failed_message
+from app.services.audit import raise_alert, record_event
+from app.services.delivery_status import advance_status, alert_failed_message
 from app.services.opt_out import mark_opted_out_by_phone
-from app.services.sms_provider import PermanentSendError, SendError, TransientSendError, get_provider
+from app.services.sms_provider import (
+    PermanentSendError,
+    SendError,
+    SentLookup,
+    TransientSendError,
+    get_provider,
+)
 from app.services.twilio_provider import OPTED_OUT
 
 log = logging.getLogger(__name__)
@@ -35,8 +43,19 @@ def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id
     db.session.add(message)
     db.session.flush()
     if message.status == "queued":
-        enqueue("app.jobs.send_message", message.id, retry=SEND_RETRY, job_id=f"send-message-{message.id}")
+        enqueue_send(message.id)
     return message
+
+
+def enqueue_send(message_id: int) -> None:
+    """Hand the message's send job to the queue (after the caller commits)."""
+    func, message_id, options = send_job_call(message_id)
+    enqueue(func, message_id, **options)
+
+
+def send_job_call(message_id: int) -> tuple:
+    """(func, id, options) of a message's send job: one definition for queueing and reconcile."""
+    return "app.jobs.send_message", message_id, {"retry": SEND_RETRY, "job_id": send_job_id(message_id)}
 
 
 def _is_recipient(org_id, to_e164):
@@ -217,3 +236,59 @@ def _fail(message: Message, exc: SendError, final_note: str = "") -> None:
     alert_failed_message(message, exc.code, message.error_message)
     db.session.commit()
     log.warning("message %s failed for good (%s)", message.id, exc.code)
+
+
+UNKNOWN_REASON = ("The send was interrupted and the SMS provider could not confirm whether the text "
+                  "went out. It will not be sent again by itself: check with the client, then retry "
+                  "it from Queue health if needed.")
+
+
+def settle_interrupted_send(message_id: int, stale_before) -> str:
+    """A message left `sending` by a job that died (its worker killed, its machine lost).
+
+    Asks the provider; a text it took becomes `sent` (with its sid); one it surely never took
+    goes back to `queued` and is sent by a fresh job; otherwise the message becomes `unknown`
+    with an audit event and an owner alert. Never sends twice. Returns the status afterwards.
+    """
+    message, _opted_out = _lock_message(message_id)
+    if message is None or message.status != "sending" or message.updated_at >= stale_before:
+        db.session.commit()  # finished, or touched again since reconcile looked: not stuck
+        return "missing" if message is None else message.status
+    try:
+        found = get_provider().look_up(message_id=message.id, provider_sid=message.provider_sid,
+                                       from_e164=message.from_e164, to_e164=message.to_e164,
+                                       body=message.body, since=message.created_at)
+    except SendError as exc:  # the provider cannot answer now: decide on the next pass
+        db.session.rollback()
+        log.warning("message %s: could not ask the provider about an interrupted send (%s)", message_id,
+                    exc.code)
+        return "sending"
+    _settle(message, found)
+    db.session.commit()
+    return message.status
+
+
+def _settle(message: Message, found: SentLookup) -> None:
+    if found.sid is not None:
+        log.info("message %s: the provider took it (%s) before the interruption", message.id, found.sid)
+        message.provider_sid = found.sid
+        message.status = "sent"
+        message.sent_at = message.sent_at or utcnow()
+        if found.status and advance_status(message, found.status) and message.status in ("failed", "undelivered"):
+            message.error_message = f"The provider reported {message.status}"
+            alert_failed_message(message, None, message.error_message)
+        return
+    if found.certain:
+        log.info("message %s: the interrupted send never reached the provider; sending it", message.id)
+        message.status = "queued"
+        enqueue_send(message.id)
+        return
+    message.status, message.error_code, message.error_message = "unknown", "interrupted", UNKNOWN_REASON
+    thread = message.thread
+    booking_id = thread.booking_id if thread is not None else None
+    record_event(message.org_id, "message.unknown", booking_id=booking_id, thread_id=message.thread_id,
+                 message_id=message.id, reason="interrupted send not confirmed by the provider")
+    raise_alert(message.org_id, "message.unknown",
+                f"A text may or may not have reached the client (message #{message.id}): {UNKNOWN_REASON}",
+                booking_id=booking_id, thread_id=message.thread_id, message_id=message.id)
+    log.warning("message %s: interrupted send not confirmed; marked unknown", message.id)
