@@ -238,6 +238,28 @@ def _fail(message: Message, exc: SendError, final_note: str = "") -> None:
     log.warning("message %s failed for good (%s)", message.id, exc.code)
 
 
+def retry_message(message_id: int, actor: str = "system") -> Message:
+    """Queue a failed, undelivered or unconfirmed text again (an owner's decision: for an
+    `unknown` one the client may get it twice). The send job re-checks opt-out as always."""
+    from app.errors import Conflict
+    from app.services.queue_health import RETRYABLE_MESSAGE_STATES
+
+    message, _opted_out = _lock_message(message_id)
+    if message is None or message.direction != "outbound" or message.status not in RETRYABLE_MESSAGE_STATES:
+        db.session.rollback()
+        raise Conflict("Only a failed, undelivered or unconfirmed text can be sent again.")
+    previous = message.status
+    message.status, message.attempts = "queued", 0
+    # A fresh send gets a fresh sid; late callbacks for the old one no longer match.
+    message.error_code = message.error_message = message.provider_sid = None
+    thread = message.thread
+    record_event(message.org_id, "message.retried", booking_id=thread.booking_id if thread else None,
+                 thread_id=message.thread_id, actor=actor, message_id=message.id, previous_status=previous)
+    enqueue_send(message.id)
+    db.session.commit()
+    return message
+
+
 UNKNOWN_REASON = ("The send was interrupted and the SMS provider could not confirm whether the text "
                   "went out. It will not be sent again by itself: check with the client, then retry "
                   "it from Queue health if needed.")
