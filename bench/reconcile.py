@@ -139,7 +139,8 @@ def rows(results: dict) -> list[str]:
         "with every job still in Redis (the steady state of the periodic reconcile). Interleaved rounds, "
         "medians; SQL statements counted with a `before_cursor_execute` listener.",
         "",
-        "| messages | lost pass ms | no-op pass ms | lost / no-op | SQL statements per pass | per batch of queued texts |",
+        "| messages | lost pass ms | no-op pass ms | lost / no-op | SQL statements per pass "
+        "| per batch of queued texts |",
         "|---:|---:|---:|---:|---:|---:|",
     ]
     for size in sizes:
@@ -153,8 +154,8 @@ def rows(results: dict) -> list[str]:
         f"**{'the same' if same else 'different'}**; lost-pass time {int(sizes[-1]):,} / {int(sizes[0]):,}: "
         f"**{large['lost_ms'] / small['lost_ms']:.2f}×**.",
         "",
-        *[f"- reconcile {int(size):,}: lost {results[size]['lost_runs_ms']} ms; no-op {results[size]['noop_runs_ms']} ms"
-          for size in sizes],
+        *[f"- reconcile {int(size):,}: lost {results[size]['lost_runs_ms']} ms; "
+          f"no-op {results[size]['noop_runs_ms']} ms" for size in sizes],
         "",
     ]
     return lines

@@ -106,7 +106,8 @@ def render(results: dict) -> str:
     )
     if "reconcile" in results:
         by_size = results["reconcile"]
-        small, large = (by_size[k] for k in sorted(by_size, key=int)[::len(by_size) - 1 or 1])
+        sizes = sorted(by_size, key=int)
+        small, large = by_size[sizes[0]], by_size[sizes[-1]]
         same = small["statements"] == large["statements"]
         goals.append(f"| reconcile: SQL statements per pass the same at 1,000 and 100,000 messages | "
                      f"{'/'.join(map(str, small['statements']))} and {'/'.join(map(str, large['statements']))} "
