@@ -22,11 +22,11 @@ def run_automation(run_id: int) -> str:
     return run(run_id)
 
 
-def reconcile() -> dict:
+def reconcile() -> dict[str, int]:
     """Re-enqueue every row-backed job Redis lost and settle stuck sends (app.services.reconcile)."""
     from app.services.reconcile import reconcile as run
 
-    return run(shared_lock=True)
+    return run(shared_lock=True).counts
 
 
 def complete_due_bookings() -> int:

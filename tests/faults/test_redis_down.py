@@ -1,7 +1,7 @@
 """Redis unreachable: every database operation still commits and answers; the queue catches up.
 
 The web app here has REDIS_URL at a closed port. Sends, replies, payment links, Stripe and
-Twilio webhooks, cancel and reschedule must answer below 500 and keep their rows; then a
+Twilio webhooks, cancel, reschedule and sitter change must answer below 500 and keep their rows; then a
 real `python worker.py` on the real Redis sends every text exactly once (its start-up
 reconcile finds the rows), and nothing in Redis carries a phone number or a message body.
 """
@@ -109,6 +109,8 @@ def test_with_redis_down_everything_commits_then_one_worker_sends_each_text_once
     answers["reschedule"] = client.post(f"/admin/bookings/{to_move.id}/reschedule",
                                         data={"start_at": local(new_start, org),
                                               "end_at": local(new_start + timedelta(hours=1), org)})
+    answers["sitter change"] = client.post(f"/admin/bookings/{to_move.id}/sitter",
+                                           data={"sitter_id": make.sitter(with_login=False).id})
     refund = sp.charge(paid, intent_id=session["payment_intent"], amount=paid.price_cents,
                        refunded=paid.price_cents)
     answers["stripe refund"] = sp.deliver(client, sp.event("charge.refunded", refund))
@@ -138,6 +140,9 @@ def test_with_redis_down_everything_commits_then_one_worker_sends_each_text_once
     kinds = dict(db.session.execute(select(AutomationRun.booking_id, AutomationRun.status)
                                     .where(AutomationRun.kind == "booking_confirmation")).all())
     assert kinds[to_move.id] == "sent" and kinds[to_cancel.id] == "cancelled"
+    told = db.session.scalar(select(AutomationRun.status).where(AutomationRun.booking_id == to_move.id,
+                                                               AutomationRun.kind == "sitter_changed"))
+    assert told == "sent"
     assert db.session.get(Booking, paid.id).status == "cancelled"
     worker.stop()
 
@@ -157,6 +162,6 @@ def _settled() -> bool:
                                 .where(Message.status.in_(("queued", "sending"))))
     due = db.session.scalar(select(func.count()).select_from(AutomationRun)
                             .where(AutomationRun.status == "scheduled",
-                                   AutomationRun.kind == "booking_confirmation"))
+                                   AutomationRun.kind.in_(("booking_confirmation", "sitter_changed"))))
     db.session.rollback()
     return waiting == 0 and due == 0
