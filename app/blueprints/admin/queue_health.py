@@ -8,9 +8,8 @@ from app.blueprints.admin import bp
 from app.blueprints.admin.common import actor, org, owner_or_staff
 from app.blueprints.admin.forms import ConfirmForm
 from app.errors import Conflict
-from app.models import AutomationRun, Message
+from app.models import Message
 from app.scoping import get_in_org_or_404
-from app.services.automation_settings import retry_failed_run
 from app.services.outbound import retry_message
 from app.services.queue_health import queue_health
 from app.templating import render_page_or_partial
@@ -34,18 +33,4 @@ def queue_message_retry(message_id: int):
             flash(str(exc), "error")
         else:
             flash(f"Text #{message_id} is queued again; its status below shows when it is sent.", "info")
-    return redirect(url_for("admin.queue"))
-
-
-@bp.route("/queue/runs/<int:run_id>/retry", methods=["POST"])
-@owner_or_staff
-def queue_run_retry(run_id: int):
-    run = get_in_org_or_404(AutomationRun, run_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            retry_failed_run(run.id, actor=actor())
-        except Conflict as exc:
-            flash(str(exc), "error")
-        else:
-            flash(f"The {run.kind.replace('_', ' ')} text for booking #{run.booking_id} is scheduled again.", "info")
     return redirect(url_for("admin.queue"))

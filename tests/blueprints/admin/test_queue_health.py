@@ -62,3 +62,15 @@ def test_sitters_and_other_orgs_get_404(client, login_as, make):
     assert client.post(f"/admin/queue/messages/{failed.id}/retry").status_code == 404
     db.session.expire_all()
     assert db.session.get(Message, failed.id).status == "failed"
+
+
+def test_a_failed_run_is_retried_from_the_queue_page_and_comes_back_to_it(client, login_as, make, clock):
+    thread = booking_thread(make)
+    run = make.automation_run(thread.booking, status="failed", reason="template could not render")
+    login_as(make.user("owner"))
+    html = client.get("/admin/queue").get_data(as_text=True)
+    assert f'id="queue-run-{run.id}"' in html and "template could not render" in html
+    response = client.post(f"/admin/automations/runs/{run.id}/retry", data={"back": "queue"})
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/queue"
+    db.session.expire_all()
+    assert db.session.get(type(run), run.id).status != "failed"
