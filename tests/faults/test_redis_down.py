@@ -114,6 +114,9 @@ def test_with_redis_down_everything_commits_then_one_worker_sends_each_text_once
     refund = sp.charge(paid, intent_id=session["payment_intent"], amount=paid.price_cents,
                        refunded=paid.price_cents)
     answers["stripe refund"] = sp.deliver(client, sp.event("charge.refunded", refund))
+    # The client texts the visit's number (routed to the thread with the open window).
+    answers["twilio inbound"] = post_signed(client, "/webhooks/twilio/sms", fixture_fields(
+        "inbound-sms", From=visit.client.phone_e164, To=visit.message_number.e164, Body="Is Biscuit ok?"))
     # A delivery callback for a sid not saved yet (it carries the client's number).
     answers["twilio status"] = post_signed(client, "/webhooks/twilio/status", fixture_fields(
         "status-callback", MessageSid="SM" + "7" * 32, SmsSid="SM" + "7" * 32, MessageStatus="delivered",
@@ -125,6 +128,7 @@ def test_with_redis_down_everything_commits_then_one_worker_sends_each_text_once
     assert db.session.get(Booking, to_cancel.id).status == "cancelled"
     assert db.session.get(Booking, to_move.id).start_at == new_start
     assert db.session.scalar(select(func.count()).select_from(StatusCallback)) == 1
+    assert db.session.scalar(select(Message.id).where(Message.body == "Is Biscuit ok?")) is not None
     queued = set(db.session.scalars(select(Message.id).where(Message.status == "queued")))
     assert len(queued) == 3  # sitter text, owner reply, payment link: kept, waiting for the queue
     db.session.rollback()
@@ -152,7 +156,7 @@ def test_with_redis_down_everything_commits_then_one_worker_sends_each_text_once
     phones = set(db.session.scalars(select(Client.phone_e164)))
     for phone in phones:
         assert phone not in contents and phone.lstrip("+") not in contents
-    for body in texts.values():
+    for body in [*texts.values(), "Is Biscuit ok?"]:
         assert body not in contents
 
 
