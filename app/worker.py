@@ -55,7 +55,7 @@ def die_with_parent(sig: int = signal.SIGTERM) -> None:
 
     RQ runs the scheduler (and, forking, each job) in a child process: without this, a worker
     killed with SIGKILL leaves that child running, holding the scheduler locks. Elsewhere
-    than Linux this does nothing (the locks then expire: SCHEDULER_LOCK_TTL in the docs).
+    than Linux this does nothing (the locks then expire after 61 s: docs/workers.md).
     """
     if not sys.platform.startswith("linux"):
         return
