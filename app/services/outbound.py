@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, select, update
@@ -11,7 +12,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import Client, Message, MessageNumber
 from app.models.messaging import send_job_id
-from app.queue import SEND_RETRY, enqueue
+from app.queue import JOB_TIMEOUT, SEND_RETRY, STARTED_GRACE, enqueue
 from app.services.audit import raise_alert, record_event
 from app.services.delivery_status import advance_status, alert_failed_message
 from app.services.opt_out import mark_opted_out_by_phone
@@ -25,6 +26,10 @@ from app.services.sms_provider import (
 from app.services.twilio_provider import OPTED_OUT
 
 log = logging.getLogger(__name__)
+
+# A claimed (`sending`) text untouched this long belongs to a job that died: its job's timeout
+# plus the grace RQ gives a `started` job (app.queue.STARTED_GRACE).
+SENDING_STUCK_AFTER = timedelta(seconds=JOB_TIMEOUT + STARTED_GRACE)
 
 
 def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id: int, to_e164: str,
@@ -101,7 +106,7 @@ _CLAIM_QUEUED = (
         _messages.c.status == "queued",
         ~select(Client.id).where(_is_recipient(_messages.c.org_id, _messages.c.to_e164), Client.opted_out).exists(),
     )
-    .values(status="sending", attempts=_messages.c.attempts + 1)
+    .values(status="sending", attempts=_messages.c.attempts + 1, error_code=None, error_message=None)
     .returning(_messages.c.id, _messages.c.org_id, _messages.c.from_e164, _messages.c.to_e164,
                _messages.c.body)
 )
@@ -175,7 +180,17 @@ def _claim_after_checks(provider, message_id: int) -> dict | str:
     if message.status not in ("queued", "sending"):
         db.session.commit()
         return message.status  # already sent, failed or blocked: never send twice
+    if message.status == "sending" and message.error_code is None:
+        # Claimed by a job that is still sending it, or that died mid-send (a duplicate job:
+        # reconcile racing an enqueue, RQ retrying an abandoned job). Never a second send here:
+        # left alone while it may be in flight, settled like reconcile does once it is stuck.
+        if message.updated_at > utcnow() - SENDING_STUCK_AFTER:
+            db.session.commit()
+            return message.status
+        return _settle_with_provider(provider, message)
     if message.status == "sending":
+        # A transient error that may have reached the provider (timeout, 5xx) left it here on
+        # purpose (with its code): this retry asks the provider, then sends if it was not.
         try:
             if _recover_sent(provider, message):
                 return message.status
@@ -188,6 +203,7 @@ def _claim_after_checks(provider, message_id: int) -> dict | str:
         return message.status
     message.status = "sending"
     message.attempts += 1
+    message.error_code = message.error_message = None  # in flight (see the `sending` case above)
     outgoing = _outgoing(message)  # read before the commit expires the row: no second SELECT
     db.session.commit()
     return outgoing
@@ -265,7 +281,7 @@ UNKNOWN_REASON = ("The send was interrupted and the SMS provider could not confi
                   "it from Queue health if needed.")
 
 
-def settle_interrupted_send(message_id: int, stale_before) -> str:
+def settle_interrupted_send(message_id: int, stale_before: datetime) -> str:
     """A message left `sending` by a job that died (its worker killed, its machine lost).
 
     Asks the provider; a text it took becomes `sent` (with its sid); one it surely never took
@@ -276,13 +292,18 @@ def settle_interrupted_send(message_id: int, stale_before) -> str:
     if message is None or message.status != "sending" or message.updated_at >= stale_before:
         db.session.commit()  # finished, or touched again since reconcile looked: not stuck
         return "missing" if message is None else message.status
+    return _settle_with_provider(get_provider(), message)
+
+
+def _settle_with_provider(provider, message: Message) -> str:
+    """Settle a stuck `sending` message (locked by the caller) from what the provider knows."""
     try:
-        found = get_provider().look_up(message_id=message.id, provider_sid=message.provider_sid,
-                                       from_e164=message.from_e164, to_e164=message.to_e164,
-                                       body=message.body, since=message.created_at)
+        found = provider.look_up(message_id=message.id, provider_sid=message.provider_sid,
+                                 from_e164=message.from_e164, to_e164=message.to_e164,
+                                 body=message.body, since=message.created_at)
     except SendError as exc:  # the provider cannot answer now: decide on the next pass
         db.session.rollback()
-        log.warning("message %s: could not ask the provider about an interrupted send (%s)", message_id,
+        log.warning("message %s: could not ask the provider about an interrupted send (%s)", message.id,
                     exc.code)
         return "sending"
     _settle(message, found)

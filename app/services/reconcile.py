@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import bindparam, literal_column, select
 
@@ -24,16 +23,13 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models import AutomationRun, Message, StatusCallback
 from app.models.messaging import send_job_id, status_callback_job_id
-from app.queue import JOB_TIMEOUT, NO_RETRY, STARTED_GRACE, get_queue
+from app.queue import NO_RETRY, get_queue
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 SHARED_LOCK = "reconcile"
 SHARED_LOCK_SECONDS = 600  # expires by itself if the reconciling process dies
-# A `sending` row untouched this long belongs to a job that died (or a retry that waits):
-# its job's timeout plus the grace RQ gives a `started` job (app.queue.STARTED_GRACE).
-SENDING_STUCK_AFTER = timedelta(seconds=JOB_TIMEOUT + STARTED_GRACE)
 
 
 @dataclass(frozen=True)
@@ -119,7 +115,7 @@ _SENDING_MESSAGES = (
 
 def settle_stuck_sends(batch_size: int = BATCH_SIZE) -> int:
     """Settle `sending` rows older than the job timeout whose job is gone; returns how many."""
-    from app.services.outbound import settle_interrupted_send
+    from app.services.outbound import SENDING_STUCK_AFTER, settle_interrupted_send
 
     stale_before = utcnow() - SENDING_STUCK_AFTER
     queue = get_queue()

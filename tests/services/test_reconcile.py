@@ -114,3 +114,16 @@ def test_batches_walk_every_row(make, clock):
     assert requeue_queued_messages(batch_size=3) == 7
     db.session.expire_all()
     assert {db.session.get(Message, i).status for i in ids} == {"sent"}
+
+
+def test_a_duplicate_job_never_resends_a_text_another_job_is_sending(make, clock):
+    from app.services.outbound import deliver_message
+
+    thread = booking_thread(make)
+    in_flight = outbound_message(make, thread, status="sending", attempts=1)
+    assert deliver_message(in_flight.id) == "sending"  # the other job may be mid-call
+    assert db.session.scalars(select(OutboxEntry)).all() == []
+    clock.advance(minutes=2)  # that job died: the next job settles it as reconcile would
+    deliver_message(in_flight.id)
+    assert fresh(in_flight).status == "sent"
+    assert len(db.session.scalars(select(OutboxEntry)).all()) == 1
