@@ -97,9 +97,9 @@ def apply_status_callback(fields: dict) -> str:
         db.session.flush()
         enqueue("app.jobs.apply_status_callback", stored.id, job_id=stored.job_id,
                 at=utcnow() + UNKNOWN_SID_FIRST_WAIT, retry=UNKNOWN_SID_RECHECK)
-        db.session.commit()
         log.info("status callback for unknown sid %s (%s): stored as #%s, checking again later", sid,
                  raw_status, stored.id)
+        db.session.commit()
         return "unknown_sid"
     return _apply(message, new_status, code)
 
