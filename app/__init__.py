@@ -13,6 +13,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(build_config(app.instance_path, config))
     configure_logging(app)
+    trust_proxies(app)
     register_extensions(app)
     register_org_scoping(app)
     register_blueprints(app)
@@ -35,6 +36,15 @@ def configure_logging(app: Flask) -> None:
     for handler in root.handlers:
         if not any(isinstance(f, MaskPhoneNumbersFilter) for f in handler.filters):
             handler.addFilter(MaskPhoneNumbersFilter())
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind N proxies, take the client's address from X-Forwarded-For (throttling keys on it)."""
+    count = app.config.get("TRUSTED_PROXY_COUNT") or 0
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def register_extensions(app: Flask) -> None:

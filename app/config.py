@@ -51,6 +51,9 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "TWILIO_AUTH_TOKEN": twilio_token,
         "SMS_PROVIDER": env.get("SMS_PROVIDER") or None,
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+        # How many proxies in front of the app set X-Forwarded-For: login throttling per
+        # client address needs the client's address, not the proxy's.
+        "TRUSTED_PROXY_COUNT": int(env.get("TRUSTED_PROXY_COUNT") or 0),
         # Sessions: a sitter's phone changes IP all day; "strong" would log it out.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -7,9 +7,9 @@ from sqlalchemy import select
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Sitter, User
+from app.services.accounts import log_out_everywhere
 from app.services.audit import record_event
 from app.services.phones import to_e164
-from app.services.accounts import log_out_everywhere
 from app.services.users import new_user
 
 

@@ -11,8 +11,8 @@ from app.blueprints.admin.forms import ConfirmForm, UserForm
 from app.errors import Conflict
 from app.models import User
 from app.scoping import get_in_org_or_404
-from app.services.admin_queries import list_users
 from app.services.accounts import issue_reset_link, log_out_everywhere
+from app.services.admin_queries import list_users
 from app.services.users import add_user, set_user_active
 
 

@@ -21,8 +21,8 @@ def _confirm(of: str):
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired(message="Enter your current password."),
-                                                                     Length(max=200)])
+    current_password = PasswordField("Current password", validators=[
+        DataRequired(message="Enter your current password."), Length(max=200)])
     new_password = _new_password()
     confirm = _confirm("new_password")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import Alert, Booking, Message, Thread
-from tests.login import log_in
 
 
 def test_confirm_by_hand_gives_a_thread_number_and_confirmation_text(client, login_as, make, db):
