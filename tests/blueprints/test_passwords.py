@@ -190,3 +190,15 @@ def test_an_owner_adds_a_login_to_an_existing_sitter(app, client, make, login_as
     assert _log_in(app.test_client(), "robin@example.test", NEW_PASSWORD).headers["Location"].endswith("/sitter")
     twice = client.post(login_url, data={"email": "r2@example.test", "password": NEW_PASSWORD})
     assert twice.status_code == 422 and "already has a login" in twice.get_data(as_text=True)
+
+
+def test_guessing_the_current_password_from_a_session_is_throttled_like_a_login(client, make, login_as):
+    owner = make.user("owner")
+    login_as(owner)
+    for _ in range(10):
+        response = client.post("/account", data={"current_password": "a-wrong-guess-1", "new_password": NEW_PASSWORD,
+                                                  "confirm": NEW_PASSWORD})
+        assert response.status_code == 422
+    refused = client.post("/account", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD,
+                                            "confirm": NEW_PASSWORD})
+    assert refused.status_code == 429 and "Try again in about" in refused.get_data(as_text=True)

@@ -171,10 +171,18 @@ def _render_account(form, status: int = 200):
 def account():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        # Guessing the current password from a borrowed session counts like guessing it at /login.
+        email, address = current_user.email, _client_address()
+        refusal = login_refusal(email, address)
+        if refusal is not None:
+            return _throttled("auth/account.html", refusal, form=form,
+                              live_sessions=sessions.live_sessions(current_user.id))
         try:
             accounts.change_password(current_user.id, form.current_password.data, form.new_password.data,
                                      keep_session_token=current_user.session_token)
         except InvalidInput as exc:
+            if exc.field == "current_password":
+                record_login_failure(email, address)
             getattr(form, exc.field, form.new_password).errors.append(str(exc))
         else:
             flash("Password changed. Your other sessions were logged out.", "info")
