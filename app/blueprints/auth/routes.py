@@ -142,9 +142,7 @@ def login():
 @login_required
 def logout():
     sessions.end_session(current_user.session_token)
-    logout_user()
-    session.clear()
-    g.remember_cookie = None
+    _end_current_login()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -199,9 +197,7 @@ def log_out_everywhere():
     if not ConfirmForm().validate_on_submit():
         abort(400)
     accounts.log_out_everywhere(current_user.id, actor=f"user:{current_user.id}")
-    logout_user()
-    session.clear()
-    g.remember_cookie = None
+    _end_current_login()
     flash("You are logged out on every device.", "info")
     return redirect(url_for("auth.login"))
 
@@ -227,6 +223,7 @@ def reset_password(token: str):
 
 
 def _end_current_login() -> None:
+    """Forget this browser's login: the session cookie's contents and the remember cookie."""
     if current_user.is_authenticated:
         logout_user()
     session.clear()
