@@ -106,3 +106,29 @@ def test_sitter_journey_under_the_csp(make, clock, live_server, context):
     page.get_by_role("button", name="Send").click()
     page.locator("#messages .message-mine").filter(has_text="Biscuit is fed and walked!").wait_for()
     assert "Sent." in page.locator("#compose").inner_text()
+
+
+_POLL_PROBE = """(hidden) => {
+  Object.defineProperty(document, "visibilityState", {value: hidden ? "hidden" : "visible", configurable: true});
+  const results = {};
+  for (const [name, trigger, event] of [["poll", "every 30s", null], ["typing", "input changed delay:300ms", {}],
+                                        ["poll on click", "every 30s", {type: "click"}]]) {
+    const elt = document.createElement("div");
+    elt.setAttribute("hx-trigger", trigger);
+    document.body.appendChild(elt);
+    const evt = new CustomEvent("htmx:beforeRequest", {bubbles: true, cancelable: true,
+                                detail: {elt: elt, requestConfig: {triggeringEvent: event}}});
+    elt.dispatchEvent(evt);
+    results[name] = evt.defaultPrevented;
+    elt.remove();
+  }
+  return results;
+}"""
+
+
+def test_polls_are_skipped_while_the_tab_is_hidden_and_nothing_else_is(live_server, context):
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.wait_for_load_state("load")  # app.js is deferred
+    assert page.evaluate(_POLL_PROBE, True) == {"poll": True, "typing": False, "poll on click": False}
+    assert page.evaluate(_POLL_PROBE, False) == {"poll": False, "typing": False, "poll on click": False}
