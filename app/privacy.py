@@ -71,6 +71,20 @@ def mask_phone_numbers_in_log_text(text: str) -> str:
     return _LOGGABLE_PHONE.sub(_mask, text)
 
 
+# PostgreSQL's error details quote the row or key values (a message body, a number, an
+# email); hide_parameters does not reach them, so they are cut here.
+_PG_ROW_DETAIL = re.compile(r"(Failing row contains )\(.*?\)(?=\.?\s*(?:\n\[SQL:|\n\s*\n|\Z))", re.S)
+_PG_KEY_DETAIL = re.compile(r"(Key \([^()]*\)=)\(.*?\)(?= already exists| is not present| conflicts with)", re.S)
+DATABASE_VALUES_HIDDEN = "(values hidden)"
+
+
+def mask_log_text(text: str) -> str:
+    """Phone numbers cut to four digits, and database error details without their values."""
+    text = _PG_ROW_DETAIL.sub(lambda m: m.group(1) + DATABASE_VALUES_HIDDEN, text)
+    text = _PG_KEY_DETAIL.sub(lambda m: m.group(1) + DATABASE_VALUES_HIDDEN, text)
+    return mask_phone_numbers_in_log_text(text)
+
+
 def mask_log_record(record: logging.LogRecord) -> logging.LogRecord:
     """Mask the message, the traceback and the stack of a record, once, in place."""
     if getattr(record, "_phones_masked", False):
@@ -80,16 +94,16 @@ def mask_log_record(record: logging.LogRecord) -> logging.LogRecord:
         message = record.getMessage()
     except Exception:  # a broken format string is the logger's problem, not ours
         return record
-    masked = mask_phone_numbers_in_log_text(message)
+    masked = mask_log_text(message)
     if masked != message:
         record.msg, record.args = masked, None
     if record.exc_info and not record.exc_text:
         # Formatters reuse exc_text instead of formatting the traceback again.
         record.exc_text = logging.Formatter().formatException(record.exc_info)
     if record.exc_text:
-        record.exc_text = mask_phone_numbers_in_log_text(record.exc_text)
+        record.exc_text = mask_log_text(record.exc_text)
     if record.stack_info:
-        record.stack_info = mask_phone_numbers_in_log_text(record.stack_info)
+        record.stack_info = mask_log_text(record.stack_info)
     return record
 
 

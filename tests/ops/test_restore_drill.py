@@ -15,13 +15,13 @@ from datetime import timedelta
 
 import pytest
 from redis import Redis
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
 from app.models import AutomationRun, OutboxEntry
 from app.queue import get_queue
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import empty_pg_database
 from tests.services.test_automations import _fire_due_rq_jobs, _redis_booking
 
 pytestmark = pytest.mark.postgres_only
@@ -34,14 +34,8 @@ def _pg_args(url: str) -> list[str]:
 
 @pytest.fixture
 def fresh_database():
-    name = f"pawline_restore_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with empty_pg_database(f"pawline_restore_{uuid.uuid4().hex[:8]}") as url:
+        yield url
 
 
 def _sent_kinds() -> list[str]:

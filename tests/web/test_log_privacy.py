@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert
 
 from app.models import Message
-from app.privacy import mask_phone_numbers_in_log_text
+from app.privacy import mask_log_text, mask_phone_numbers_in_log_text
 
 NUMBER = "+12025550143"
 BODY = "the door code is 4417, Biscuit hides under the bed"
@@ -83,3 +83,14 @@ def test_ids_hex_strings_and_dates_survive_masking(text):
 ])
 def test_phone_numbers_are_cut_to_their_last_four_digits(text, expected):
     assert mask_phone_numbers_in_log_text(text) == expected
+
+
+def test_postgresql_error_details_lose_their_values():
+    detail = ('psycopg.errors.NotNullViolation: null value in column "org_id" violates not-null constraint\n'
+              'DETAIL:  Failing row contains (7, null, hi (see you), queued, +12025550143).\n'
+              '\nThe above exception was the direct cause of the following exception:\n')
+    masked = mask_log_text(detail)
+    assert "hi (see you)" not in masked and "0143" not in masked
+    assert "Failing row contains (values hidden)." in masked and "The above exception" in masked
+    key = "DETAIL:  Key (org_id, email)=(3, robin@example.test) already exists.\n[SQL: INSERT …]"
+    assert mask_log_text(key) == "DETAIL:  Key (org_id, email)=(values hidden) already exists.\n[SQL: INSERT …]"
