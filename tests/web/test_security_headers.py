@@ -110,3 +110,13 @@ def test_templates_have_nothing_the_csp_refuses(template):
     text = re.sub(r"\{#.*?#\}", "", template.read_text(), flags=re.S)  # Jinja comments may name them
     found = [name for name, pattern in _FORBIDDEN_IN_TEMPLATES.items() if pattern.search(text)]
     assert not found, f"{template.name}: {found} (see 'CSP' in docs/design.md)"
+
+
+def test_only_the_rq_dashboard_may_run_its_own_inline_script(redis_app):
+    client = redis_app.test_client()
+    rq_page = client.get("/admin/rq/")
+    assert rq_page.status_code in (302, 404)  # not for anonymous visitors (nor, later, for org users)
+    csp = rq_page.headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" in csp and "frame-ancestors 'none'" in csp
+    assert rq_page.headers["Cache-Control"] == "no-store"
+    assert "unsafe-inline" not in client.get("/login").headers["Content-Security-Policy"]
