@@ -111,7 +111,7 @@ def test_an_unreachable_limiter_store_does_not_lock_everyone_out(app_factory, ma
 
 def test_behind_a_trusted_proxy_the_address_is_the_clients(app_factory, make, cheap_unknown_hash):
     owner = make.user("owner")
-    client = app_factory(TRUSTED_PROXY_COUNT=1).test_client()
+    client = app_factory(PROXY_COUNT=1).test_client()
     for n in range(50):
         client.post("/login", data={"email": f"g{n}@example.test", "password": "wrong-password-1"},
                     headers={"X-Forwarded-For": "203.0.113.50"}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
