@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -10,17 +9,7 @@ from app.models import Alert, EventLog, Message, OutboxEntry
 from app.queue import get_queue
 from app.services.outbound import queue_outbound_message
 from app.services.reconcile import Reconciler, reconcile, requeue_queued_messages, settle_stuck_sends
-from app.services.twilio_provider import TwilioProvider
 from tests.messaging_builders import booking_thread, outbound_message
-from tests.twilio_stand_in import TwilioStandIn
-
-
-@pytest.fixture
-def twilio(app):
-    stand_in = TwilioStandIn()
-    app.extensions["pawline_sms_provider"] = TwilioProvider.from_config(app.config, http_client=stand_in)
-    yield stand_in
-    app.extensions.pop("pawline_sms_provider", None)
 
 
 def stuck(make, clock, **kw):

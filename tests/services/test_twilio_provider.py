@@ -16,14 +16,6 @@ from tests.messaging_builders import booking_thread, outbound_message
 from tests.twilio_stand_in import BASE_URL, TwilioStandIn
 
 
-@pytest.fixture
-def twilio(app):
-    stand_in = TwilioStandIn()
-    app.extensions["pawline_sms_provider"] = TwilioProvider.from_config(app.config, http_client=stand_in)
-    yield stand_in
-    app.extensions.pop("pawline_sms_provider", None)
-
-
 def _queue(thread, body="Biscuit had a great walk!", **kw):
     message = queue_outbound_message(org_id=thread.org_id, thread_id=thread.id,
                                      from_number_id=thread.message_number_id,
