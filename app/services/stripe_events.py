@@ -25,7 +25,7 @@ from hashlib import sha256
 
 import stripe
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from app.clock import utcnow
 from app.errors import DomainError
@@ -358,19 +358,22 @@ def _apply_payment(event: dict, obj: dict, kind: str, intent: str | None) -> _De
 
 
 def _refunds_waiting_for(intent: str | None) -> str | None:
-    """Refunds of `intent` stored before its payment (ignored: no payment matched then) go back to
-    `received` and are enqueued; returns the id of a full one among them, if any."""
+    """The id of a full refund of `intent` stored and not applied yet, if any. Refunds that were
+    stored before its payment (ignored: no payment matched then) go back to `received` and are
+    enqueued: they find the payment now."""
     if intent is None:
         return None
+    unmatched = and_(StripeEvent.status == "ignored", StripeEvent.booking_id.is_(None))
     waiting = db.session.scalars(
         select(StripeEvent).where(StripeEvent.payment_intent == intent, StripeEvent.type == REFUND_EVENT_TYPE,
-                                  StripeEvent.status == "ignored", StripeEvent.booking_id.is_(None))
+                                  or_(StripeEvent.status == "received", unmatched))
         .order_by(StripeEvent.stripe_created, StripeEvent.created_at)
     ).all()
     full = None
     for row in waiting:
-        row.status, row.reason, row.processed_at = "received", "its payment arrived: applied again", None
-        enqueue_apply(row.id)
+        if row.status == "ignored":
+            row.status, row.reason, row.processed_at = "received", "its payment arrived: applied again", None
+            enqueue_apply(row.id)
         if full is None and _is_full_refund(json.loads(row.payload)["data"]["object"]):
             full = row.id
     return full

@@ -135,6 +135,29 @@ def test_a_refund_stored_before_its_payment_still_ends_cancelled(client, booking
     assert kinds == ["checkout", "refund"]
 
 
+def test_a_second_payment_event_does_not_confirm_while_an_earlier_refund_is_still_to_apply(
+    client, booking, monkeypatch
+):
+    session = sp.checkout_session(booking)
+    intent = sp.payment_intent(booking, intent_id=session["payment_intent"])
+    refund = sp.event("charge.refunded", sp.charge(intent_id=intent["id"], amount=3500, refunded=3500,
+                                                     with_metadata=False))
+    sp.applied(client, refund)  # ignored: no payment yet
+    real = stripe_events.enqueue_apply
+    held = []
+    # The refund's job waits in the queue (behind others, or in a busy worker).
+    monkeypatch.setattr(stripe_events, "enqueue_apply",
+                        lambda event_id: held.append(event_id) if event_id == refund["id"] else real(event_id))
+    assert sp.applied(client, sp.event("checkout.session.completed", session)).status == "processed"
+    assert held == [refund["id"]] and sp.stored(refund).status == "received"
+    monkeypatch.setattr(stripe_events, "enqueue_apply", real)
+    sp.applied(client, sp.event("payment_intent.succeeded", intent))  # Stripe's second event for the payment
+    assert db.session.get(Booking, booking.id).status == "pending"  # not confirmed: a refund is on its way
+    assert reconcile_stripe_events() == 1  # the held refund job
+    booking = db.session.get(Booking, booking.id)
+    assert booking.status == "cancelled" and _texts_to(booking.client.phone_e164) == []
+
+
 def test_a_refund_with_metadata_before_its_payment_ends_cancelled_and_stays_so(client, booking):
     intent = sp.payment_intent(booking)
     refund = sp.event("charge.refunded", sp.charge(booking, intent_id=intent["id"], amount=3500, refunded=3500))
