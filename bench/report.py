@@ -240,10 +240,13 @@ def stripe_apply_sections(latency: dict | None, applies: list) -> list[str]:
             "`created_at` (`queued`): the apply job, then the confirmation automation's job. Both clocks are "
             "this machine's.",
             "",
-            "| events | p50 ms | p99 ms | max ms | webhook req/s meanwhile | webhook p99 ms |",
-            "|---:|---:|---:|---:|---:|---:|",
+            "| events | p50 ms | p99 ms | max ms | webhook req/s meanwhile | webhook p99 ms | all posted in s "
+            "| first stored → last queued, s | confirmations queued/s |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             f"| {latency['events']} | {_f(latency['p50_ms'])} | {_f(latency['p99_ms'])} | {_f(latency['max_ms'])} "
-            f"| {_f(latency['webhook_throughput'])} | {_f(latency['webhook_p99_ms'])} |",
+            f"| {_f(latency['webhook_throughput'])} | {_f(latency['webhook_p99_ms'])} "
+            f"| {_f(latency.get('posting_seconds', 0), 2)} | {_f(latency.get('drain_seconds', 0), 2)} "
+            f"| {_f(latency['events'] / latency['drain_seconds'] if latency.get('drain_seconds') else 0)} |",
             "",
         ]
     for pair in applies:

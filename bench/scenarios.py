@@ -245,7 +245,10 @@ def received_to_queued(port: int, env: dict, bookings: list[PendingBooking], con
     if len(rows) != len(ids):
         raise RuntimeError(f"received → queued: {len(rows)} of {len(ids)} confirmations queued; see bench/.worker.log")
     ms = sorted((queued - stored).total_seconds() * 1000 for stored, queued in rows)
+    span = (max(queued for _, queued in rows) - min(stored for stored, _ in rows)).total_seconds()
     return {
+        "drain_seconds": span,  # first event stored → last confirmation queued
+        "posting_seconds": result["seconds"],
         "events": len(ids),
         "concurrency": concurrency,
         "workers": workers,
