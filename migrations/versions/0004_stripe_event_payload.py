@@ -1,7 +1,7 @@
 """stripe events keep their verified payload: the webhook stores, a job applies
 
 Revision ID: 0004_stripe
-Revises: 0003_bench_window_ends
+Revises: 0004_accounts
 Create Date: 2026-11-28 20:40:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004_stripe'
-down_revision = '0003_bench_window_ends'
+down_revision = '0004_accounts'
 branch_labels = None
 depends_on = None
 
