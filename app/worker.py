@@ -19,7 +19,8 @@ from app.queue import QUEUE_NAMES, get_queue
 
 log = logging.getLogger(__name__)
 
-# Run each time a worker starts: re-enqueue every row-backed job Redis may have lost.
+# Run each time a worker starts: re-enqueue every row-backed job Redis may have lost
+# (texts, automation runs, stored status callbacks and Stripe events: app.services.reconcile).
 WORKER_START_TASKS = ("app.jobs.reconcile",)
 # Run every PERIODIC_TASK_SECONDS from each worker's loop (RQ maintenance) and from the
 # embedded scheduler thread: reconcile again (a Redis flush while workers run) and

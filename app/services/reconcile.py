@@ -162,11 +162,19 @@ def requeue_status_callbacks(batch_size: int = BATCH_SIZE) -> int:
     return requeue_lost(_PENDING_CALLBACKS, job_call, batch_size)
 
 
+def requeue_stripe_events(batch_size: int = BATCH_SIZE) -> int:
+    """Stored Stripe events not applied yet whose job is gone (app.services.stripe_events)."""
+    from app.services.stripe_events import reconcile_stripe_events
+
+    return reconcile_stripe_events()
+
+
 RECONCILERS: list[Reconciler] = [
     Reconciler("messages_queued", requeue_queued_messages),
     Reconciler("messages_sending", settle_stuck_sends),
     Reconciler("automation_runs", requeue_scheduled_runs),
     Reconciler("status_callbacks", requeue_status_callbacks),
+    Reconciler("stripe_events", requeue_stripe_events),
 ]
 
 

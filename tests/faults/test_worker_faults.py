@@ -9,7 +9,7 @@ from redis import Redis
 from sqlalchemy import text
 
 from app.extensions import db
-from app.queue import get_queue
+from app.queue import QUEUE_NAMES, get_queue
 from app.services.outbound import queue_outbound_message
 from app.services.reconcile import reconcile
 from app.worker import build_worker
@@ -18,7 +18,7 @@ from tests.messaging_builders import booking_thread
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres_only]
 
-SCHEDULER_LOCKS = ("rq:scheduler-lock:default", "rq:scheduler-lock:automations")
+SCHEDULER_LOCKS = tuple(f"rq:scheduler-lock:{name}" for name in QUEUE_NAMES)
 
 
 def queue_texts(make, count: int) -> list[int]:
