@@ -1,7 +1,7 @@
 """nothing lost: `unknown` message status, reconcile indexes, stored status callbacks
 
 Revision ID: 0004_lost
-Revises: 0004_accounts
+Revises: 0004_stripe
 Create Date: 2026-11-28 20:40:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004_lost'
-down_revision = '0004_accounts'
+down_revision = '0004_stripe'
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ reconcile finds the rows), and nothing in Redis carries a phone number or a mess
 from __future__ import annotations
 
 import socket
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -43,8 +43,6 @@ def app_config():
 @pytest.fixture
 def live(app, clock):
     """The test clock at the real time (the worker process reads the wall clock), no quiet hours."""
-    from datetime import UTC, datetime
-
     clock.set(datetime.now(UTC).replace(second=0, microsecond=0))
     app.extensions[STRIPE_HTTP_CLIENT_KEY] = StripeStandIn()
     return clock
@@ -135,7 +133,7 @@ def test_with_redis_down_everything_commits_then_one_worker_sends_each_text_once
 
     # Redis is back: one worker, started as the operator would, catches up.
     worker = start_worker()
-    wait_for(lambda: _settled(), "every queued text and due run to be sent")
+    wait_for(lambda: _settled(), "every stored Stripe event applied, every queued text and due run sent")
     sent = sends_per_message()
     assert set(sent.values()) == {1}
     db.session.rollback()
@@ -166,6 +164,8 @@ def _settled() -> bool:
                                 .where(Message.status.in_(("queued", "sending"))))
     due = db.session.scalar(select(func.count()).select_from(AutomationRun)
                             .where(AutomationRun.status == "scheduled",
-                                   AutomationRun.kind.in_(("booking_confirmation", "sitter_changed"))))
+                                   AutomationRun.scheduled_for <= datetime.now(UTC)))
+    unapplied = db.session.scalar(select(func.count()).select_from(StripeEvent)
+                                  .where(StripeEvent.status == "received"))
     db.session.rollback()
-    return waiting == 0 and due == 0
+    return waiting == 0 and due == 0 and unapplied == 0
