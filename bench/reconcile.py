@@ -130,7 +130,7 @@ def rows(results: dict) -> list[str]:
     small, large = results[sizes[0]], results[sizes[-1]]
     same = small["statements"] == large["statements"] and len(small["statements"]) == 1
     lines = [
-        "## 6. Reconcile by table size",
+        "## 8. Reconcile by table size",
         "",
         f"`app.services.reconcile.reconcile()` over every reconciler (queued and stuck texts, due runs, stored "
         f"callbacks) with {DUE:,} texts `queued`, the rest `delivered`. Lost: Redis flushed first, so all "

@@ -115,7 +115,6 @@ def render(results: dict) -> str:
         f"no non-2xx | {dup['threads']} / {dup['windows']} / {dup['confirmation_messages_sent']}, "
         f"{dup['non_2xx']} non-2xx | {_met(dup['ok'])} |"
     )
-<<<<<<< HEAD
     if "reconcile" in results:
         by_size = results["reconcile"]
         sizes = sorted(by_size, key=int)
@@ -124,7 +123,6 @@ def render(results: dict) -> str:
         goals.append(f"| reconcile: SQL statements per pass the same at 1,000 and 100,000 messages | "
                      f"{'/'.join(map(str, small['statements']))} and {'/'.join(map(str, large['statements']))} "
                      f"| {_met(same)} |")
-=======
     latency = results.get("stripe_latency")
     if latency:
         goals.append(
@@ -136,7 +134,6 @@ def render(results: dict) -> str:
     for pair in applies:
         goals.append(f"| Stripe events applied per second per worker / no-op job (measured, no goal) "
                      f"| {pair.ratio('jobs_per_second'):.2f} ({_f(pair.median('a', 'jobs_per_second'))}/s) | – |")
->>>>>>> main
     forking = sends["sends forking"].median("a", "jobs_per_second")
     simple = sends["sends simple"].median("a", "jobs_per_second")
     lines = [
@@ -212,11 +209,8 @@ def render(results: dict) -> str:
         "|---|---:|",
         *[f"| {k.replace('_', ' ')} | {v if not isinstance(v, float) else _f(v, 2)} |" for k, v in dup.items()],
         "",
-<<<<<<< HEAD
-        *_reconcile_section(results),
-=======
         *stripe_apply_sections(latency, applies),
->>>>>>> main
+        *_reconcile_section(results),
         FINDINGS.read_text() if FINDINGS.exists() else "",
         "## Raw runs",
         "",
@@ -242,15 +236,15 @@ def render(results: dict) -> str:
     return "\n".join(lines)
 
 
-<<<<<<< HEAD
 def _reconcile_section(results: dict) -> list[str]:
-    """Section 6 (bench/reconcile.py), between the markers its standalone run rewrites."""
+    """Section 8 (bench/reconcile.py), between the markers its standalone run rewrites."""
     from bench import reconcile
 
     if "reconcile" not in results:
         return []
     return [reconcile.START, *reconcile.rows(results["reconcile"]), reconcile.END, ""]
-=======
+
+
 def stripe_apply_sections(latency: dict | None, applies: list) -> list[str]:
     """Sections 6 and 7 (issue 19): what the job that applies a stored Stripe event costs."""
     lines = []
@@ -288,7 +282,6 @@ def stripe_apply_sections(latency: dict | None, applies: list) -> list[str]:
             "",
         ]
     return lines
->>>>>>> main
 
 
 def dump(results: dict) -> str:

@@ -37,12 +37,9 @@ FULL = {
     "dashboard_per_run": 15,
     "send_rounds": 5,
     "sends_per_run": 200,
-<<<<<<< HEAD
     "reconcile_rounds": 5,
-=======
     "apply_rounds": 4,
     "applies_per_run": 150,
->>>>>>> main
 }
 QUICK = {
     "rounds": 2,
@@ -54,12 +51,9 @@ QUICK = {
     "dashboard_per_run": 8,
     "send_rounds": 2,
     "sends_per_run": 80,
-<<<<<<< HEAD
     "reconcile_rounds": 2,
-=======
     "apply_rounds": 2,
     "applies_per_run": 80,
->>>>>>> main
 }
 TENANTS = 4
 ACTIVE_THREADS_PER_TENANT = 50
