@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.blueprints.auth import bp
 from app.blueprints.auth.forms import LoginForm
 from app.extensions import login_manager
+from app.input_guard import safe_redirect_target
 from app.services.accounts import authenticate, load_active_user
 
 BAD_LOGIN = "That email and password do not match an account."
@@ -25,13 +24,8 @@ def home_for(user) -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    # Only same-site paths: never bounce a fresh login to another host.
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+    # Only same-site paths: never bounce a fresh login to another host or split a header.
+    return safe_redirect_target(target)
 
 
 @bp.route("/")
