@@ -37,7 +37,7 @@ _NUMBER_WORDS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "thre
                  "dash": "-", "hyphen": "-", "dot": "."}
 _LOOKALIKE_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1"})
 _TOKENS = re.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9]+")
-_PAUSE = re.compile(r"[\s,]+")
+_PAUSE = re.compile(r"\s*,\s+")
 
 
 def _digit_count(s: str) -> int:
@@ -61,8 +61,10 @@ def _as_digits(text: str) -> tuple[str, list[tuple[int, int]]]:
         if word.isalnum() and any(ch.isdigit() for ch in word):
             word = word.translate(_LOOKALIKE_DIGITS)
         elif after_number_word and _PAUSE.fullmatch(word):
-            word = word.replace(",", " ")  # "two oh two, five five five": the comma is a pause
-        after_number_word = False
+            word = word.replace(",", " ")  # "two oh two, 555, 0131": the comma is a pause
+        # A number word or a group of a phone number (3-4 digits) may be followed by such a pause;
+        # "1,250,000" (no space) and "at 9, 12, 3" (short groups) are not.
+        after_number_word = word.isdigit() and 3 <= len(word) <= 4
         read.extend(word)
         spans.extend((start + i, start + i + 1) for i in range(len(word)))
     return "".join(read), spans
