@@ -9,9 +9,10 @@ string and form of the app, whichever blueprint adds the field.
 
 from __future__ import annotations
 
+import json
 import re
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from werkzeug.routing import IntegerConverter, ValidationError
 from wtforms.validators import NumberRange
 
@@ -28,6 +29,9 @@ _CONTROL_IN_FORM = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTROL_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")
 # A value that is only a date or a date-time (an <input type=date|datetime-local>).
 _DATE_VALUE = re.compile(r"\s*(\d+)-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d*)?)?)?\s*")
+
+# A JSON body (Flask-WTF reads one as form data) is an object nested at most this deep.
+MAX_JSON_DEPTH = 8
 
 # Blueprints whose form fields are checked by their own signed-webhook validation
 # (a client's text must not be refused for a stray character: it is cleaned there).
@@ -85,6 +89,45 @@ def input_problem(args, form, *, check_form: bool = True) -> str | None:
     return None
 
 
+def takes_structured_json(view):
+    """Mark a view that reads nested JSON itself (request.get_json()); others get JSON only as a
+    flat object of strings, the shape of a form, because Flask-WTF reads a JSON body as form data."""
+    view.takes_structured_json = True
+    return view
+
+
+def json_body_problem(raw: bytes, *, structured: bool = False) -> str | None:
+    """Why a JSON request body cannot be accepted, or None.
+
+    Refused: text that is not JSON (or nested so deep the parser gives up), anything but an
+    object, control characters in any key or string, and then either anything but string
+    values (a form-shaped body) or, for a view that takes structured JSON, nesting past
+    MAX_JSON_DEPTH.
+    """
+    try:
+        parsed = json.loads(raw or b"null")
+    except (ValueError, RecursionError):
+        return "The request body is not valid JSON."
+    if not isinstance(parsed, dict):
+        return "A JSON request body must be an object."
+    if not structured and not all(isinstance(value, str) for value in parsed.values()):
+        return "Every value of this JSON body must be a string, as in a form."
+    pending = [(parsed, 1)]
+    while pending:  # iterative: the depth is what is being checked
+        value, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            return f"The JSON body is nested more than {MAX_JSON_DEPTH} deep."
+        if isinstance(value, dict):
+            if any(has_control_characters(str(key)) for key in value):
+                return "The JSON body has control characters in a key."
+            pending += [(item, depth + 1) for item in value.values()]
+        elif isinstance(value, list):
+            pending += [(item, depth + 1) for item in value]
+        elif isinstance(value, str) and has_control_characters(value, multiline=True):
+            return "The JSON body has control characters in a value."
+    return None
+
+
 def safe_redirect_target(target: str | None) -> str | None:
     """A same-site path to go back to after logging in, or None.
 
@@ -100,8 +143,12 @@ def safe_redirect_target(target: str | None) -> str | None:
 
 def reject_unusable_input() -> None:
     """before_request: a 400 saying why, before any view or service sees the values."""
-    problem = input_problem(request.args, request.form,
-                            check_form=request.blueprint not in OWN_VALIDATION_BLUEPRINTS)
+    own_validation = request.blueprint in OWN_VALIDATION_BLUEPRINTS
+    problem = input_problem(request.args, request.form, check_form=not own_validation)
+    if problem is None and request.is_json and not own_validation:
+        view = current_app.view_functions.get(request.endpoint)
+        problem = json_body_problem(request.get_data(cache=True),
+                                    structured=getattr(view, "takes_structured_json", False))
     if problem:
         abort(400, description=problem)
 

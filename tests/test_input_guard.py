@@ -135,3 +135,29 @@ def test_a_refused_request_writes_nothing(client, login_as, owner):
     db.session.rollback()
     assert db.session.scalar(select(func.count(Client.id))) == 0
     assert db.session.scalar(select(func.count(EventLog.id))) == before
+
+
+@pytest.mark.parametrize("body", ['{"name": 5, "phone": {"a": 1}}', '{"name": null, "phone": 1}',
+                                  '{"name": "Alex", "phone": "+12025550101", "pets": 5}', "[" * 50_000 + "]" * 50_000,
+                                  '["name"]', '{"name": "Al\\u0000ex", "phone": "+12025550101"}', "{"])
+def test_a_json_body_that_is_not_shaped_like_a_form_is_a_400(client, login_as, owner, body):
+    login_as(owner)
+    response = client.post("/admin/clients/new", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count(Client.id))) == 0
+
+
+def test_a_form_shaped_json_body_still_works(client, login_as, owner):
+    login_as(owner)
+    response = client.post("/admin/clients/new", json={"name": "Alex Morgan", "phone": "+12025550101"})
+    assert response.status_code == 302
+
+
+def test_a_view_that_takes_structured_json_gets_it_up_to_a_depth(app):
+    from app.input_guard import MAX_JSON_DEPTH, json_body_problem
+
+    nested = '{"endpoint": "https://push.example/1", "keys": {"p256dh": "k", "auth": "a"}}'
+    assert json_body_problem(nested.encode(), structured=True) is None
+    assert json_body_problem(nested.encode()) is not None
+    too_deep = '{"a": ' * (MAX_JSON_DEPTH + 1) + "1" + "}" * (MAX_JSON_DEPTH + 1)
+    assert "nested more than" in json_body_problem(too_deep.encode(), structured=True)
