@@ -14,7 +14,7 @@ for owners (inbound routing files it in the owner inbox).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select

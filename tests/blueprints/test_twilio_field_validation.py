@@ -9,17 +9,17 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import EventLog, Message
+from tests.blueprints.test_twilio_webhooks import SMS, STATUS
 from tests.messaging_builders import booking_thread, outbound_message
 from tests.twilio_stand_in import fixture_fields, post_signed
-
-SMS = "/webhooks/twilio/sms"
-STATUS = "/webhooks/twilio/status"
 
 
 @pytest.fixture
 def routed(make):
-    return booking_thread(make, client=make.client(phone_e164="+12025550101"),
-                          number=make.number("pool", e164="+12025550121"), started_hours_ago=0.5)
+    """The inbound fixture's sender with an open booking thread on its To number."""
+    fields = fixture_fields("inbound-sms")
+    client, number = make.client(phone_e164=fields["From"]), make.number("pool", e164=fields["To"])
+    return booking_thread(make, client=client, number=number, started_hours_ago=0.5)
 
 
 def written() -> tuple[int, int]:

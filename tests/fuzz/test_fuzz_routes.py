@@ -92,4 +92,5 @@ def test_no_input_makes_a_5xx_or_a_4xx_that_writes(world_sessions, rule, method,
     status = response.status_code
     assert status < 500, f"{method} {path} as {role} answered {status}"
     if 400 <= status < 500:
-        assert changed_tables(before, snapshot(world.app)) == [], f"{method} {path} as {role} answered {status} but wrote"
+        wrote = changed_tables(before, snapshot(world.app))
+        assert wrote == [], f"{method} {path} as {role} answered {status} but wrote to {wrote}"
