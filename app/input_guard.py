@@ -30,6 +30,9 @@ _CONTROL_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")
 # A value that is only a date or a date-time (an <input type=date|datetime-local>).
 _DATE_VALUE = re.compile(r"\s*(\d+)-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d*)?)?)?\s*")
 
+# A query-string value longer than this is no search or filter a person typed.
+MAX_QUERY_VALUE = 2000
+
 # A JSON body (Flask-WTF reads one as form data) is an object nested at most this deep.
 MAX_JSON_DEPTH = 8
 
@@ -84,6 +87,8 @@ def input_problem(args, form, *, check_form: bool = True) -> str | None:
         shown = "a field" if has_control_characters(key) else f"“{key[:40]}”"
         if has_control_characters(key) or has_control_characters(value, multiline=multiline):
             return f"The request has control characters in {shown}; remove them and try again."
+        if not multiline and len(value) > MAX_QUERY_VALUE:
+            return f"The value of {shown} is too long (at most {MAX_QUERY_VALUE:,} characters)."
         if date_out_of_bounds(value):
             return f"The date in {shown} must fall between the years {MIN_YEAR} and {MAX_YEAR}."
     return None

@@ -161,3 +161,9 @@ def test_a_view_that_takes_structured_json_gets_it_up_to_a_depth(app):
     assert json_body_problem(nested.encode()) is not None
     too_deep = '{"a": ' * (MAX_JSON_DEPTH + 1) + "1" + "}" * (MAX_JSON_DEPTH + 1)
     assert "nested more than" in json_body_problem(too_deep.encode(), structured=True)
+
+
+def test_an_over_long_search_is_a_400(client, login_as, owner):
+    login_as(owner)
+    response = client.get("/admin/clients", query_string={"q": "a" * 5000})
+    assert response.status_code == 400 and "too long" in response.get_data(as_text=True)
