@@ -28,7 +28,7 @@ _COMMON = dict(deadline=None, database=None, print_blob=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                       HealthCheck.function_scoped_fixture,
                                       HealthCheck.data_too_large])
-settings.register_profile("ci", max_examples=8, derandomize=True, **_COMMON)
+settings.register_profile("ci", max_examples=12, derandomize=True, **_COMMON)
 settings.register_profile("night", max_examples=400, **_COMMON)
 _profile = os.environ.get("PAWLINE_FUZZ_PROFILE", "ci")
 if os.environ.get("PAWLINE_FUZZ_EXAMPLES"):
