@@ -58,9 +58,9 @@ def hostile_text() -> st.SearchStrategy[str]:
 
 
 def id_value(known_ids: list[int]) -> st.SearchStrategy[int]:
-    """An id for an `<int:…>` path segment: a real one, or one at or past the edges."""
+    """An id for an `<int:…>` path segment: a real one, or one at or past the edges (negative too)."""
     return st.one_of(st.sampled_from(known_ids), st.sampled_from([0, 2**31 - 1, 2**31, 2**63, 10**20]),
-                     st.integers(min_value=0, max_value=10**30))
+                     st.integers(min_value=-(10**30), max_value=10**30))
 
 
 def field_names() -> list[str]:
