@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Message
+from tests.login import log_in
 from tests.sitter_data import make_visit
 from tests.twilio_stand_in import fixture_fields, post_signed
 
@@ -32,8 +33,7 @@ def test_a_text_after_the_window_is_for_owners_not_the_former_sitter(app, client
     assert late.thread_id == visit.thread.id and late.owner_inbox  # kept in the thread, filed for owners
 
     sitter = app.test_client()
-    with sitter.session_transaction() as session:
-        session["_user_id"], session["_fresh"] = str(visit.user.id), True
+    log_in(sitter, visit.user)
     dashboard = sitter.get("/sitter").get_data(as_text=True)
     assert "1 unread" in dashboard  # the late text is not counted either
     for path in (f"/sitter/threads/{visit.thread.id}", f"/sitter/threads/{visit.thread.id}/messages"):
