@@ -53,7 +53,10 @@ class RetryPolicy:
 
 
 NO_RETRY = RetryPolicy()
-SEND_RETRY = RetryPolicy(max=5, intervals=(10, 30, 60, 180, 600))
+# The bound on the tries of every row-backed job (texts, automation runs, Stripe events: see
+# app.services.tries); the queue's own retries use them up, reconcile's re-enqueues count too.
+MAX_TRIES = 6
+SEND_RETRY = RetryPolicy(max=MAX_TRIES - 1, intervals=(10, 30, 60, 180, 600))
 
 
 @dataclass(order=True)

@@ -23,6 +23,7 @@ from app.queue import enqueue, get_queue, note_write
 from app.services.audit import raise_alert, record_event
 from app.services.automation_templates import TemplateRenderError, template_for
 from app.services.locking import insert_all_if_absent, insert_if_absent, lock_row
+from app.services.tries import count_try_statement, counted_try
 
 log = logging.getLogger(__name__)
 
@@ -182,8 +183,51 @@ def _finish(run: AutomationRun, status: str, reason: str | None = None) -> str:
     return status
 
 
+_COUNT_TRY = count_try_statement(AutomationRun.__table__, "attempts", ("scheduled",))
+
+
 def run_automation(run_id: int) -> str:
-    """The job body: send one run if it is still due and still true; returns the run's status."""
+    """The job body: send one run if it is still due and still true; returns the run's status.
+
+    Each try is counted first (app.services.tries): a run whose job keeps failing (a database
+    bug, a worker killed mid-run) ends `failed` with an owner alert after MAX_TRIES."""
+    status = counted_try(_COUNT_TRY, run_id, lambda: _run(run_id), lambda reason: _give_up(run_id, reason),
+                         label=f"automation run {run_id}")
+    if status is None:  # sent, cancelled, skipped or failed already: never again
+        status = db.session.scalar(select(AutomationRun.status).where(AutomationRun.id == run_id)) or "missing"
+        db.session.commit()
+    return status
+
+
+def _wait(run: AutomationRun) -> str:
+    """The run waits for its time: enqueued again, and this was no try (its count undone)."""
+    note_write()  # hold the job until this transaction ends
+    run.attempts -= 1
+    enqueue_run(run.id, run.job_id, run.scheduled_for)
+    db.session.commit()
+    return "waiting"
+
+
+def _fail_run(run: AutomationRun, reason: str) -> str:
+    """`failed` for good: an audit event and an owner alert."""
+    reason = reason[:300]
+    record_event(run.org_id, "automation.failed", booking_id=run.booking_id, automation=run.kind, reason=reason)
+    raise_alert(run.org_id, "automation.failed",
+                f"The {run.kind.replace('_', ' ')} text for booking #{run.booking_id} was not sent: {reason}",
+                booking_id=run.booking_id)
+    return _finish(run, "failed", reason)
+
+
+def _give_up(run_id: int, reason: str) -> str:
+    run = lock_row(AutomationRun, run_id)
+    if run is None or run.status != "scheduled":
+        db.session.commit()
+        return run.status if run is not None else "missing"
+    log.error("automation run %s failed for good: %s", run_id, reason)
+    return _fail_run(run, f"Not sent: {reason}")
+
+
+def _run(run_id: int) -> str:
     from app.services.thread_sender import NoSendingNumber, send_automation_message_via_thread
 
     run = lock_row(AutomationRun, run_id)
@@ -197,11 +241,7 @@ def run_automation(run_id: int) -> str:
     org = db.session.get(Org, run.org_id)
     now = utcnow()
     if run.scheduled_for > now + EARLY_TOLERANCE:
-        # A stale job (the run was moved later): wait for the row's time.
-        note_write()  # hold the job until this transaction ends
-        enqueue_run(run.id, run.job_id, run.scheduled_for)
-        db.session.commit()
-        return "waiting"
+        return _wait(run)  # a stale job (the run was moved later): wait for the row's time
     if run.kind == "booking_cancelled":
         if booking.status != "cancelled":
             return _finish(run, "cancelled", "booking_not_cancelled")
@@ -215,23 +255,14 @@ def run_automation(run_id: int) -> str:
         return _finish(run, "skipped", "visit_already_started")
     if in_quiet_hours(now, org):
         run.scheduled_for = after_quiet_hours(now, org)
-        enqueue_run(run.id, run.job_id, run.scheduled_for)
-        db.session.commit()
-        return "waiting"
+        return _wait(run)
     _body, enabled = template_for(run.org_id, run.kind)
     if not enabled:
         return _finish(run, "skipped", "template_disabled")
 
-    run.attempts += 1
     try:
         message = send_automation_message_via_thread(booking.id, run.kind)
     except (TemplateRenderError, NoSendingNumber) as exc:
-        reason = str(exc)[:300]
-        record_event(run.org_id, "automation.failed", booking_id=booking.id, automation=run.kind,
-                     reason=reason)
-        raise_alert(run.org_id, "automation.failed",
-                    f"The {run.kind.replace('_', ' ')} text for booking #{booking.id} was not sent: {reason}",
-                    booking_id=booking.id)
-        return _finish(run, "failed", reason)
+        return _fail_run(run, str(exc))
     run.message_id = message.id
     return _finish(run, "sent")

@@ -23,6 +23,7 @@ from app.services.sms_provider import (
     TransientSendError,
     get_provider,
 )
+from app.services.tries import count_try_statement, counted_try
 from app.services.twilio_provider import OPTED_OUT
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,41 @@ def _claim_queued(message_id: int) -> dict | None:
     return _outgoing(row)
 
 
+_COUNT_TRY = count_try_statement(_messages, "tries", ("queued", "sending"))
+TOO_MANY_TRIES = "too_many_tries"
+
+
 def deliver_message(message_id: int) -> str:
+    """The send job: one counted try (app.services.tries) of `send_message`.
+
+    A send whose job keeps failing for a reason that is neither the provider nor the template
+    (a database bug, a worker killed mid-send) ends `failed` with an owner alert after
+    MAX_TRIES tries, instead of being re-enqueued by reconcile for ever."""
+    status = counted_try(_COUNT_TRY, message_id, lambda: _send_once(message_id),
+                         lambda reason: _give_up(message_id, reason), label=f"message {message_id}")
+    if status is None:  # sent, failed or blocked already: never send twice
+        status = db.session.scalar(select(Message.status).where(Message.id == message_id)) or "missing"
+        db.session.commit()
+    return status
+
+
+def _give_up(message_id: int, reason: str) -> str:
+    """After MAX_TRIES: a `queued` message fails (audited, owners alerted). A `sending` one may
+    have reached the provider, so it is never failed blind: reconcile's settle step asks the
+    provider (sent, `unknown` with an alert, or queued again and then failed here)."""
+    message, _opted_out = _lock_message(message_id)
+    if message is None or message.status != "queued":
+        db.session.commit()
+        return "missing" if message is None else message.status
+    message.status, message.error_code = "failed", TOO_MANY_TRIES
+    message.error_message = f"Not sent: {reason}"[:500]
+    alert_failed_message(message, TOO_MANY_TRIES, message.error_message)
+    db.session.commit()
+    log.error("message %s failed for good: %s", message_id, reason)
+    return message.status
+
+
+def _send_once(message_id: int) -> str:
     """Send one queued message exactly once; returns the message's status afterwards.
 
     `sending` is committed before the provider call. A job that finds the
@@ -265,7 +300,7 @@ def retry_message(message_id: int, actor: str = "system") -> Message:
         db.session.rollback()
         raise Conflict("Only a failed, undelivered or unconfirmed text can be sent again.")
     previous = message.status
-    message.status, message.attempts = "queued", 0
+    message.status, message.attempts, message.tries = "queued", 0, 0
     # A fresh send gets a fresh sid; late callbacks for the old one no longer match.
     message.error_code = message.error_message = message.provider_sid = None
     thread = message.thread

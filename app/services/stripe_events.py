@@ -31,9 +31,10 @@ from app.clock import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.models import Booking, Payment, StripeEvent
-from app.queue import RetryPolicy, enqueue, get_queue, note_write
+from app.queue import MAX_TRIES, RetryPolicy, enqueue, get_queue, note_write
 from app.services.audit import raise_alert, record_event
 from app.services.locking import advisory_lock, insert_if_absent, lock_row
+from app.services.tries import count_try_statement, counted_try
 
 log = logging.getLogger(__name__)
 
@@ -47,20 +48,15 @@ PAYMENT_EVENT_TYPES = {
 }
 REFUND_EVENT_TYPE = "charge.refunded"
 USED_EVENT_TYPES = frozenset(PAYMENT_EVENT_TYPES) | {REFUND_EVENT_TYPE}
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = MAX_TRIES  # the bound every row-backed job shares (app.services.tries)
 # The queue retries a failed try after these waits; the attempts column bounds it either way.
-APPLY_RETRY = RetryPolicy(max=MAX_ATTEMPTS - 1, intervals=(10, 60, 300, 900))
+APPLY_RETRY = RetryPolicy(max=MAX_ATTEMPTS - 1, intervals=(10, 60, 300, 900, 1800))
 MAX_JSON_DEPTH = 64  # Stripe's own objects nest about 8 deep
 MAX_ROW_ID = 2**31 - 1  # bookings.id is a 32-bit integer on PostgreSQL
 RECONCILE_BATCH = 500
 _JOB_ID_SAFE = re.compile(r"[A-Za-z0-9_-]{1,100}")
 _INSERT_PAYMENT = insert(Payment.__table__)
-_COUNT_ATTEMPT = (
-    update(StripeEvent.__table__)
-    .where(StripeEvent.__table__.c.id == bindparam("event_id"), StripeEvent.__table__.c.status == "received")
-    .values(attempts=StripeEvent.__table__.c.attempts + 1)
-    .returning(StripeEvent.__table__.c.attempts)
-)
+_COUNT_ATTEMPT = count_try_statement(StripeEvent.__table__, "attempts", ("received",))
 _SETTLE_EVENT = (
     update(StripeEvent.__table__).where(StripeEvent.__table__.c.id == bindparam("event_id"))
     .values({name: bindparam(name) for name in ("status", "reason", "processed_at", "booking_id", "org_id")})
@@ -204,24 +200,18 @@ def enqueue_apply(event_id: str) -> None:
 
 
 def apply_stripe_event(event_id: str) -> str:
-    """Apply one stored event at most once; its status afterwards (`received`: try again later)."""
-    attempt = db.session.execute(_COUNT_ATTEMPT, {"event_id": event_id}).scalar()
-    db.session.commit()  # the try counts even if this process dies during it
-    if attempt is None:
-        return "settled"  # applied, ignored or failed by an earlier try
-    if attempt > MAX_ATTEMPTS:
-        return _give_up(event_id, f"no try finished in {MAX_ATTEMPTS} attempts (its worker stopped mid-apply)")
-    try:
-        status = _apply(event_id)
-    except Exception as exc:
-        db.session.rollback()
-        log.exception("stripe event %s: try %d of %d failed", event_id, attempt, MAX_ATTEMPTS)
-        reason = f"{type(exc).__name__}: {exc}"
-        if attempt >= MAX_ATTEMPTS:
-            return _give_up(event_id, f"failed {attempt} times; last: {reason}")
+    """Apply one stored event at most once; its status afterwards (`received`: try again later).
+
+    Each try is counted first (app.services.tries): one that keeps failing ends `failed`."""
+
+    def failed_try(reason: str, exc: Exception) -> None:
         _note_failed_try(event_id, reason)
-        raise StripeEventNotApplied(f"stripe event {event_id}: try {attempt} failed; it is tried again") from exc
-    return status
+        raise StripeEventNotApplied(f"stripe event {event_id}: a try failed; it is tried again") from exc
+
+    status = counted_try(_COUNT_ATTEMPT, event_id, lambda: _apply(event_id),
+                         lambda reason: _give_up(event_id, reason), label=f"stripe event {event_id}",
+                         on_failed_try=failed_try)
+    return "settled" if status is None else status  # None: applied, ignored or failed by an earlier try
 
 
 def _apply(event_id: str) -> str:

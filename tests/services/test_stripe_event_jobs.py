@@ -99,7 +99,7 @@ def test_an_event_whose_worker_died_every_time_is_failed_not_retried_forever(cli
     db.session.commit()
     assert apply_stripe_event(evt["id"]) == "failed"
     row = sp.stored(evt)
-    assert row.status == "failed" and "mid-apply" in row.reason
+    assert row.status == "failed" and "worker stopped mid-job" in row.reason
     assert db.session.scalar(select(Alert.kind)) == "stripe.event_failed"
     assert db.session.get(Booking, booking.id).status == "pending"
 
