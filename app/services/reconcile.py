@@ -40,18 +40,19 @@ class Reconciler:
     run: Callable[[int], int]
 
 
-def _after_id(column):
+def after_id(column):
     """Keyset paging on an id column; LIMIT bound too, so one statement serves every batch."""
     return column > bindparam("after_id")
 
 
-def _batches(statement, batch_size: int, **params):
-    """Yield the rows of `statement` (ordered by id, first column) a batch at a time.
+def _batches(statement, batch_size: int, *, start=0, **params):
+    """Yield the rows of `statement` (ordered by id, first column) a batch at a time, to the end.
 
-    Each batch's read transaction ends before the caller acts on it: inline jobs (the
-    embedded queue) and the settle step open transactions of their own.
+    `start` is below every id (0; "" for text ids). Each batch's read transaction ends before
+    the caller acts on it: inline jobs (the embedded queue) and the settle step open
+    transactions of their own.
     """
-    after_id = 0
+    after_id = start
     while True:
         rows = db.session.execute(statement, {"after_id": after_id, "batch_size": batch_size,
                                                    **params}).all()
@@ -64,7 +65,7 @@ def _batches(statement, batch_size: int, **params):
         after_id = rows[-1][0]
 
 
-def requeue_lost(statement, job_call, batch_size: int) -> int:
+def requeue_lost(statement, job_call, batch_size: int, *, start=0) -> int:
     """Re-enqueue the job of each row of `statement` that the queue does not hold.
 
     `job_call(row)` gives (job_id, func, args, options); the lost ones of a batch go to the
@@ -72,7 +73,7 @@ def requeue_lost(statement, job_call, batch_size: int) -> int:
     """
     queue = get_queue()
     restored = 0
-    for rows in _batches(statement, batch_size):
+    for rows in _batches(statement, batch_size, start=start):
         calls = {}
         for row in rows:
             job_id, func, args, options = job_call(row)
@@ -85,13 +86,13 @@ def requeue_lost(statement, job_call, batch_size: int) -> int:
     return restored
 
 
-def _status_is(column, value: str):
+def status_is(column, value: str):
     # A literal, not a bound value: the planner then sees which index range the batch needs.
     return column == literal_column(f"'{value}'")
 
 
 _QUEUED_MESSAGES = (
-    select(Message.id).where(_status_is(Message.status, "queued"), _after_id(Message.id))
+    select(Message.id).where(status_is(Message.status, "queued"), after_id(Message.id))
     .order_by(Message.id).limit(bindparam("batch_size"))
 )
 
@@ -107,7 +108,7 @@ def requeue_queued_messages(batch_size: int = BATCH_SIZE) -> int:
 
 
 _SENDING_MESSAGES = (
-    select(Message.id).where(_status_is(Message.status, "sending"), _after_id(Message.id),
+    select(Message.id).where(status_is(Message.status, "sending"), after_id(Message.id),
                              Message.updated_at < bindparam("stale_before"))
     .order_by(Message.id).limit(bindparam("batch_size"))
 )
@@ -131,7 +132,7 @@ def settle_stuck_sends(batch_size: int = BATCH_SIZE) -> int:
 
 _SCHEDULED_RUNS = (
     select(AutomationRun.id, AutomationRun.scheduled_for)
-    .where(_status_is(AutomationRun.status, "scheduled"), _after_id(AutomationRun.id))
+    .where(status_is(AutomationRun.status, "scheduled"), after_id(AutomationRun.id))
     .order_by(AutomationRun.id).limit(bindparam("batch_size"))
 )
 
@@ -147,7 +148,7 @@ def requeue_scheduled_runs(batch_size: int = BATCH_SIZE) -> int:
 
 
 _PENDING_CALLBACKS = (
-    select(StatusCallback.id).where(_status_is(StatusCallback.state, "pending"), _after_id(StatusCallback.id))
+    select(StatusCallback.id).where(status_is(StatusCallback.state, "pending"), after_id(StatusCallback.id))
     .order_by(StatusCallback.id).limit(bindparam("batch_size"))
 )
 
@@ -166,7 +167,7 @@ def requeue_stripe_events(batch_size: int = BATCH_SIZE) -> int:
     """Stored Stripe events not applied yet whose job is gone (app.services.stripe_events)."""
     from app.services.stripe_events import reconcile_stripe_events
 
-    return reconcile_stripe_events()
+    return reconcile_stripe_events(batch_size)
 
 
 RECONCILERS: list[Reconciler] = [

@@ -31,9 +31,10 @@ from app.clock import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.models import Booking, Payment, StripeEvent
-from app.queue import MAX_TRIES, RetryPolicy, enqueue, get_queue, note_write
+from app.queue import MAX_TRIES, RetryPolicy, enqueue, note_write
 from app.services.audit import raise_alert, record_event
 from app.services.locking import advisory_lock, insert_if_absent, lock_row
+from app.services.reconcile import after_id, requeue_lost, status_is
 from app.services.tries import count_try_statement, counted_try
 
 log = logging.getLogger(__name__)
@@ -193,7 +194,13 @@ def stripe_job_id(event_id: str) -> str:
 
 
 def enqueue_apply(event_id: str) -> None:
-    enqueue(APPLY_JOB, event_id, queue=STRIPE_QUEUE, job_id=stripe_job_id(event_id), retry=APPLY_RETRY)
+    func, event_id, options = apply_job_call(event_id)
+    enqueue(func, event_id, **options)
+
+
+def apply_job_call(event_id: str) -> tuple:
+    """(func, id, options) of an event's apply job: one definition for queueing and reconcile."""
+    return APPLY_JOB, event_id, {"queue": STRIPE_QUEUE, "job_id": stripe_job_id(event_id), "retry": APPLY_RETRY}
 
 
 # -- the job ----------------------------------------------------------------------------
@@ -284,19 +291,22 @@ def _named_booking(row: StripeEvent) -> Booking | None:
     return db.session.get(Booking, booking_id) if booking_id is not None else None
 
 
-def reconcile_stripe_events() -> int:
+_RECEIVED_EVENTS = (
+    select(StripeEvent.id).where(status_is(StripeEvent.status, "received"), after_id(StripeEvent.id))
+    .order_by(StripeEvent.id).limit(bindparam("batch_size"))
+)
+
+
+def reconcile_stripe_events(batch_size: int = RECONCILE_BATCH) -> int:
     """Enqueue every stored event not applied yet whose job the queue does not hold (Redis lost it,
-    or was down when the event arrived); oldest first. Returns how many were enqueued."""
-    query = (select(StripeEvent.id).where(StripeEvent.status == "received")
-             .order_by(StripeEvent.stripe_created, StripeEvent.created_at).limit(RECONCILE_BATCH))
-    event_ids = db.session.scalars(query).all()
-    db.session.commit()  # end the read: inline jobs (embedded queue) write in their own sessions
-    queue = get_queue()
-    enqueued = 0
-    for event_id in event_ids:
-        if not queue.holds(stripe_job_id(event_id)):
-            enqueue_apply(event_id)
-            enqueued += 1
+    or was down when the event arrived), batch after batch to the end (app.services.reconcile).
+    Any order serves: applying copes with events out of order. Returns how many were enqueued."""
+
+    def job_call(row):
+        func, event_id, options = apply_job_call(row.id)
+        return options.pop("job_id"), func, (event_id,), options
+
+    enqueued = requeue_lost(_RECEIVED_EVENTS, job_call, batch_size, start="")
     if enqueued:
         log.warning("reconcile: %d stored stripe event(s) had no job; enqueued again", enqueued)
     return enqueued

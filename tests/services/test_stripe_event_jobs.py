@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import Alert, Booking, EventLog, OutboxEntry, Payment, StripeEvent, Thread
 from app.queue import QUEUE_NAMES, get_queue
 from app.services import stripe_events
+from app.services.reconcile import RECONCILERS, reconcile
 from app.services.stripe_events import MAX_ATTEMPTS, apply_stripe_event, reconcile_stripe_events
 from tests import stripe_payloads as sp
 
@@ -102,6 +103,25 @@ def test_an_event_whose_worker_died_every_time_is_failed_not_retried_forever(cli
     assert row.status == "failed" and "worker stopped mid-job" in row.reason
     assert db.session.scalar(select(Alert.kind)) == "stripe.event_failed"
     assert db.session.get(Booking, booking.id).status == "pending"
+
+
+def test_reconcile_walks_every_batch_of_stored_events(client, make, monkeypatch):
+    real = stripe_events.enqueue_apply
+    monkeypatch.setattr(stripe_events, "enqueue_apply", lambda event_id: None)  # every job lost
+    number = make.number("sitter", sitter_id=make.sitter(with_login=False).id)
+    bookings = [make.booking(sitter=number.sitter) for _ in range(5)]
+    for each in bookings:
+        assert sp.applied(client, _paid(each)).status == "received"
+    monkeypatch.setattr(stripe_events, "enqueue_apply", real)
+
+    monkeypatch.setattr(stripe_events, "RECONCILE_BATCH", 2)
+    stripe_only = [r for r in RECONCILERS if r.name == "stripe_events"]
+    report = reconcile(batch_size=2, reconcilers=stripe_only)
+    assert report.counts == {"stripe_events": 5}  # three batches in one pass, not one
+    assert _count(StripeEvent, StripeEvent.status == "received") == 0
+    for each in bookings:
+        _confirmed_once(each.id)
+    assert reconcile_stripe_events(batch_size=2) == 0
 
 
 def test_reconcile_applies_a_stored_event_whose_job_was_lost(client, booking, monkeypatch):
