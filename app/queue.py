@@ -16,6 +16,7 @@ import itertools
 import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -154,12 +155,13 @@ class InProcessQueue:
         with self._lock:
             return {job_id for job_id in job_ids if job_id not in self._by_id}
 
-    def try_lock(self, name: str, seconds: int) -> bool:
-        """One process only: nothing else can hold the lock."""
-        return True
+    def try_lock(self, name: str, seconds: int) -> str | None:
+        """One process only: nothing else can hold the lock (its token, as RQQueue's)."""
+        return "in-process"
 
-    def unlock(self, name: str) -> None:
+    def unlock(self, name: str, token: str) -> bool:
         """Nothing to release (see try_lock)."""
+        return True
 
     def cancel(self, job_id: str) -> None:
         with self._lock:
@@ -200,6 +202,16 @@ class InProcessQueue:
 
         self._thread = threading.Thread(target=loop, name="pawline-scheduler", daemon=True)
         self._thread.start()
+
+
+# Compare-and-delete in one step on the server: GET then DEL from here could delete a lock
+# another process took in between.
+_RELEASE_IF_OWNED = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('del', KEYS[1])
+end
+return 0
+"""
 
 
 class RQQueue:
@@ -321,12 +333,17 @@ class RQQueue:
             lost.add(job_id)
         return lost
 
-    def try_lock(self, name: str, seconds: int) -> bool:
-        """A lock shared by every process on this Redis (expires by itself after `seconds`)."""
-        return bool(self.redis.set(f"pawline:lock:{name}", "1", nx=True, ex=seconds))
+    def try_lock(self, name: str, seconds: int) -> str | None:
+        """A lock shared by every process on this Redis (expires by itself after `seconds`).
 
-    def unlock(self, name: str) -> None:
-        self.redis.delete(f"pawline:lock:{name}")
+        Returns this holder's token (for `unlock`), or None when another holds it."""
+        token = uuid.uuid4().hex
+        return token if self.redis.set(f"pawline:lock:{name}", token, nx=True, ex=seconds) else None
+
+    def unlock(self, name: str, token: str) -> bool:
+        """Release the lock only if it is still ours: one that expired while we ran and was
+        taken by another process is left to that process. True when it was released."""
+        return bool(self.redis.eval(_RELEASE_IF_OWNED, 1, f"pawline:lock:{name}", token))
 
     def cancel(self, job_id: str) -> None:
         """Tidy only, best effort: the job re-checks its row anyway, and Redis being away must

@@ -198,9 +198,11 @@ def reconcile(*, batch_size: int = BATCH_SIZE, shared_lock: bool = False,
     one pass, not N); the lock lives in Redis and expires by itself.
     """
     queue = get_queue()
+    token = None
     if shared_lock:
         try:
-            if not queue.try_lock(SHARED_LOCK, SHARED_LOCK_SECONDS):
+            token = queue.try_lock(SHARED_LOCK, SHARED_LOCK_SECONDS)
+            if token is None:
                 log.info("reconcile: another process is reconciling; skipped")
                 return ReconcileReport({}, {}, skipped=True)
         except Exception as exc:  # Redis away: nothing to re-enqueue into anyway
@@ -216,9 +218,11 @@ def reconcile(*, batch_size: int = BATCH_SIZE, shared_lock: bool = False,
                 log.exception("reconcile: %s failed", reconciler.name)
                 report.errors[reconciler.name] = f"{type(exc).__name__}: {exc}"[:300]
     finally:
-        if shared_lock:
+        if token is not None:
             try:
-                queue.unlock(SHARED_LOCK)
+                if not queue.unlock(SHARED_LOCK, token):
+                    log.warning("reconcile: the shared lock expired during the pass (another "
+                                "process holds it now); left to that process")
             except Exception:  # it expires by itself
                 log.warning("reconcile: could not release the shared lock")
     acted = {name: n for name, n in report.counts.items() if n}

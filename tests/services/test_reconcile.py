@@ -116,3 +116,25 @@ def test_a_duplicate_job_never_resends_a_text_another_job_is_sending(make, clock
     deliver_message(in_flight.id)
     assert fresh(in_flight).status == "sent"
     assert len(db.session.scalars(select(OutboxEntry)).all()) == 1
+
+
+def test_the_shared_lock_is_released_only_by_its_holder(redis_app):
+    from app.services.reconcile import SHARED_LOCK
+
+    queue = get_queue()
+    key = f"pawline:lock:{SHARED_LOCK}"
+
+    def overran_its_lock(batch_size):
+        # The pass outlived the lock's expiry, and another process took the lock meanwhile.
+        queue.redis.set(key, "another-process", ex=60)
+        return 0
+
+    report = reconcile(shared_lock=True, reconcilers=[Reconciler("slow", overran_its_lock)])
+    assert report.ok and not report.skipped
+    assert queue.redis.get(key) == b"another-process"  # not deleted from under its holder
+
+    # A lock still its own, the pass releases (the next pass is not skipped).
+    queue.redis.delete(key)
+    assert reconcile(shared_lock=True, reconcilers=[]).ok
+    assert queue.redis.get(key) is None
+    assert not reconcile(shared_lock=True, reconcilers=[]).skipped
