@@ -49,6 +49,9 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
         "TWILIO_ACCOUNT_SID": twilio_sid,
         "TWILIO_AUTH_TOKEN": twilio_token,
+        # During a token rotation only: the token Twilio still signs webhooks with until the new
+        # one is promoted (docs/operations.md). Webhooks only; API calls use TWILIO_AUTH_TOKEN.
+        "TWILIO_AUTH_TOKEN_PREVIOUS": env.get("TWILIO_AUTH_TOKEN_PREVIOUS") or None,
         "SMS_PROVIDER": env.get("SMS_PROVIDER") or None,
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         # Sessions: a sitter's phone changes IP all day; "strong" would log it out.

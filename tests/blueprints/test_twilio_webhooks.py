@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Alert, Client, EventLog, Message, Thread
 from tests.messaging_builders import booking_thread, outbound_message
-from tests.twilio_stand_in import BASE_URL, fixture_fields, post_signed, twilio_signature
+from tests.twilio_stand_in import BASE_URL, TOKEN, fixture_fields, post_signed, twilio_signature
 
 SMS = "/webhooks/twilio/sms"
 STATUS = "/webhooks/twilio/status"
@@ -118,3 +118,18 @@ def test_signed_status_callback_moves_the_message_forward(client, sent_text):
     assert post_signed(client, STATUS, late).status_code == 200
     db.session.rollback()
     assert db.session.get(Message, message.id).status == "delivered"
+
+
+def test_during_a_token_rotation_both_tokens_are_accepted_and_a_third_refused(client, routed):
+    # The new (secondary) token is current; Twilio signs with the old primary until it is promoted.
+    client.application.config.update(TWILIO_AUTH_TOKEN="new-token-after-rotation",
+                                     TWILIO_AUTH_TOKEN_PREVIOUS=TOKEN)
+    before_promotion = fixture_fields("inbound-sms")
+    after_promotion = {**before_promotion, "MessageSid": "SM" + "3" * 32, "Body": "And her walk?"}
+    assert post_signed(client, SMS, before_promotion, token=TOKEN).status_code == 200
+    assert post_signed(client, SMS, after_promotion, token="new-token-after-rotation").status_code == 200
+    before = rows()
+    third = {**before_promotion, "MessageSid": "SM" + "4" * 32}
+    assert post_signed(client, SMS, third, token="someone-elses-token").status_code == 403
+    assert rows() == before
+    assert sorted(db.session.scalars(select(Message.body))) == ["And her walk?", "Is Biscuit eating ok?"]

@@ -1,7 +1,8 @@
 """Twilio webhooks: inbound SMS and delivery status, both signature-checked.
 
-Twilio signs the exact URL it called plus every form field; behind a proxy
-the URL is rebuilt from PUBLIC_BASE_URL. An unsigned or wrongly signed request
+Twilio signs the exact URL it called plus every form field with the account's primary
+auth token; behind a proxy the URL is rebuilt from PUBLIC_BASE_URL. During a token
+rotation TWILIO_AUTH_TOKEN_PREVIOUS is accepted too (docs/operations.md). An unsigned or wrongly signed request
 gets 403 and writes nothing; a signed request whose fields have the wrong length or
 shape gets 400 and writes nothing either (validate_twilio_fields).
 """
@@ -35,10 +36,19 @@ def public_url() -> str:
     return base.rstrip("/") + request.path + (f"?{query}" if query else "")
 
 
+def webhook_tokens() -> list[str]:
+    """The tokens a webhook signature may be made with: the current one, and during a rotation
+    the previous one (Twilio signs with its primary token until the new one is promoted)."""
+    config = current_app.config
+    return [token for token in (config.get("TWILIO_AUTH_TOKEN"), config.get("TWILIO_AUTH_TOKEN_PREVIOUS"))
+            if token]
+
+
 def require_twilio_signature() -> None:
     signature = request.headers.get("X-Twilio-Signature", "")
-    token = current_app.config.get("TWILIO_AUTH_TOKEN")
-    if not signature or not token or not RequestValidator(token).validate(public_url(), request.form, signature):
+    url = public_url()
+    if not signature or not any(RequestValidator(token).validate(url, request.form, signature)
+                                for token in webhook_tokens()):
         log.warning("twilio webhook %s: missing or invalid signature", request.path)
         abort(403)
 
