@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+import time
 
 from flask import Flask
 from rq import SimpleWorker, Worker
@@ -29,6 +30,11 @@ WORKER_START_TASKS = ("app.jobs.reconcile",)
 # Redis-held schedule that could itself be lost.
 PERIODIC_TASKS = ("app.jobs.reconcile", "app.jobs.complete_due_bookings")
 PERIODIC_TASK_SECONDS = 300
+# A worker without the scheduler tries to take RQ's scheduler locks this often (RQ itself
+# tries only at each maintenance step, PERIODIC_TASK_SECONDS), so when the worker holding
+# them dies another takes over within about this long. Its idle wait on the queues (BLPOP)
+# is cut to the same length so that it wakes up to try; the periodic tasks keep their pace.
+SCHEDULER_RETRY_SECONDS = 15
 
 
 def run_tasks(app: Flask, names) -> None:
@@ -90,10 +96,44 @@ class AppScheduler(RQScheduler):
 class _AppContextMixin:
     flask_app: Flask
     _parent_pid: int
+    _scheduler_takeover = False  # set when the worker runs with the scheduler, not in burst mode
+    _next_scheduler_try = 0.0
+
+    @property
+    def dequeue_timeout(self) -> int:
+        """RQ waits on the queues for its worker TTL less 15 s (405 s) before looping (heartbeat,
+        maintenance check); this worker loops every SCHEDULER_RETRY_SECONDS instead."""
+        return min(super().dequeue_timeout, SCHEDULER_RETRY_SECONDS)
+
+    def heartbeat(self, timeout=None, pipeline=None):
+        super().heartbeat(timeout, pipeline)
+        if pipeline is None:  # the worker's own loop, not a job's bookkeeping
+            self._take_over_scheduler()
+
+    def _take_over_scheduler(self) -> None:
+        """Without a running scheduler, try RQ's scheduler locks (every SCHEDULER_RETRY_SECONDS):
+        the worker that held them died, its scheduler released them (see die_with_parent) or
+        they expired, and this worker starts the scheduler. RQ's own steps, more often."""
+        scheduler = self.scheduler
+        if not self._scheduler_takeover or scheduler is None or os.getpid() != self._parent_pid:
+            return
+        if scheduler._process is not None and scheduler._process.is_alive():
+            return
+        now = time.monotonic()
+        if now < self._next_scheduler_try:
+            return
+        # A second's slack: an idle worker's heartbeats come every SCHEDULER_RETRY_SECONDS
+        # (its wait on the queues), and each of them tries; a busy one tries as often.
+        self._next_scheduler_try = now + SCHEDULER_RETRY_SECONDS - 1
+        if scheduler.acquire_locks(auto_start=True):
+            log.info("took over the scheduler of %s", ", ".join(sorted(scheduler.acquired_locks)))
 
     def _start_scheduler(self, burst=False, logging_level="INFO", date_format=None, log_format=None):
         """RQ's own steps (rq 2.12 Worker._start_scheduler), with AppScheduler."""
         from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
+
+        self._scheduler_takeover = not burst
+        self._next_scheduler_try = time.monotonic() + SCHEDULER_RETRY_SECONDS - 1
 
         self.scheduler = AppScheduler(
             self.queues, connection=self.connection,
