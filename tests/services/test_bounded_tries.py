@@ -13,7 +13,7 @@ from app.queue import MAX_TRIES
 from app.services import outbound, thread_sender
 from app.services.automations import run_automation
 from app.services.booking_confirmed import on_booking_confirmed
-from app.services.outbound import deliver_message
+from app.services.outbound import deliver_message, retry_message
 from app.services.reconcile import requeue_queued_messages, requeue_scheduled_runs, settle_stuck_sends
 from tests.messaging_builders import booking_thread, outbound_message
 
@@ -49,6 +49,12 @@ def test_a_send_job_that_raises_every_time_fails_after_max_tries_with_an_alert(m
     assert requeue_queued_messages() == 0
     assert deliver_message(message.id) == "failed"
     assert fresh(Message, message.id).tries == MAX_TRIES and kinds(Alert) == ["message.failed"]
+
+    # Once the bug is fixed, an owner's retry starts a fresh count and the text goes.
+    monkeypatch.undo()
+    retry_message(message.id, actor="owner")
+    stored = fresh(Message, message.id)
+    assert (stored.status, stored.tries) == ("sent", 1)
 
 
 def test_a_send_whose_worker_died_every_try_fails_without_being_sent(make):
