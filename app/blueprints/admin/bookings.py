@@ -14,6 +14,7 @@ from app.blueprints.admin.common import (
     run_form,
     sitter_choices,
 )
+from app.blueprints.admin.conversation import compose_context, conversation_context
 from app.blueprints.admin.forms import (
     BookingDetailsForm,
     BookingFilterForm,
@@ -21,6 +22,7 @@ from app.blueprints.admin.forms import (
     CancelForm,
     ChangeSitterForm,
     ConfirmForm,
+    OfficeTextForm,
     RescheduleForm,
     cents,
     options,
@@ -36,6 +38,7 @@ from app.services.admin_queries import (
     choices_for_booking_form,
     list_bookings,
 )
+from app.services.audit_log import describe_events
 from app.services.booking_confirmed import on_booking_confirmed
 from app.services.booking_lifecycle import cancel_booking, change_sitter, reschedule_booking
 from app.services.payments import stripe_is_configured
@@ -139,10 +142,24 @@ def _action_forms(booking: Booking, posted: str | None = None) -> dict:
     return forms
 
 
-def _booking_page(booking: Booking, status: int = 200, forms: dict | None = None):
+def _booking_page(booking: Booking, status: int = 200, forms: dict | None = None,
+                  compose_form: OfficeTextForm | None = None):
+    details = booking_details(booking)
+    thread = details["thread"]
+    conversation = {"senders": {}, "in_flight": False, "conversation_thread": None}
+    if thread is not None:
+        conversation = {**conversation_context(thread, details["messages"]),
+                        **compose_context(thread, compose_form, back="booking")}
+    details.update(conversation)
     return render_template("admin/booking_detail.html", booking=booking, confirm=ConfirmForm(),
-                           stripe_enabled=stripe_is_configured(),
-                           **booking_details(booking), **(forms or _action_forms(booking))), status
+                           stripe_enabled=stripe_is_configured(), **details,
+                           events_described=describe_events(org().id, org().timezone, details["events"]),
+                           **(forms or _action_forms(booking))), status
+
+
+def booking_page_with_compose(booking: Booking, form: OfficeTextForm):
+    """The booking page with a refused office text kept in its box (422)."""
+    return _booking_page(booking, status=422, compose_form=form)
 
 
 @bp.route("/bookings/<int:booking_id>")

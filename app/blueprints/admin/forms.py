@@ -191,3 +191,11 @@ class UserForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """Buttons that only need the CSRF token."""
+
+
+class OfficeTextForm(FlaskForm):
+    """An owner or staff member texting the client of a thread, from the thread's number."""
+
+    body = TextAreaField("Message", validators=[DataRequired(message="Write a message first."),
+                                                Length(max=1600, message="Keep texts under 1600 characters.")])
+    back = HiddenField()

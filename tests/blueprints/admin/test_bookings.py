@@ -18,7 +18,7 @@ def test_confirm_by_hand_gives_a_thread_number_and_confirmation_text(client, log
     thread = db.session.scalar(select(Thread).where(Thread.booking_id == booking.id))
     assert thread.message_number_id == number.id
     page = client.get(f"/admin/bookings/{booking.id}").get_data(as_text=True)
-    assert "+12025550177" in page and "pool_lru" in page
+    assert "(202) 555-0177" in page and "the pool number used least recently" in page
     assert "Hi Alex! Your Drop-in visit for Biscuit" in page  # the confirmation text, in the thread
     for kind in ("booking.confirmed", "thread.created", "number.assigned", "window.created"):
         assert kind in page

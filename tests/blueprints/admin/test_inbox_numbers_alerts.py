@@ -102,7 +102,7 @@ def test_threads_search_by_name_or_phone(client, login_as, org_rows, make):
     by_phone = client.get(f"/admin/threads?q={digits}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Alex Morgan" in by_phone and "Zed Other" not in by_phone
     thread_page = client.get(f"/admin/threads/{org_rows.thread.id}").get_data(as_text=True)
-    assert "Is Biscuit eating ok?" in thread_page and "pool_lru" in thread_page
+    assert "Is Biscuit eating ok?" in thread_page and "the pool number used least recently" in thread_page
 
 
 def test_adding_numbers_of_each_kind(client, login_as, make, db):
