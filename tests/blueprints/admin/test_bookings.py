@@ -22,7 +22,7 @@ def test_confirm_by_hand_gives_a_thread_number_and_confirmation_text(client, log
     assert "Hi Alex! Your Drop-in visit for Biscuit" in page  # the confirmation text, in the thread
     for kind in ("booking.confirmed", "thread.created", "number.assigned", "window.created"):
         assert kind in page
-    assert f"user:{owner.id}" in page  # who did it
+    assert f"{owner.name} confirmed booking #{booking.id}." in page  # who did it, in a sentence
 
 
 def test_confirm_without_any_number_says_so_and_can_be_finished_later(client, login_as, make, db):
