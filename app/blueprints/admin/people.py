@@ -5,7 +5,16 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from app.blueprints.admin import bp
-from app.blueprints.admin.common import actor, form_status, org, owner_or_staff, page_arg, run_form
+from app.blueprints.admin.common import (
+    actor,
+    confirm_page,
+    form_status,
+    is_confirmed,
+    org,
+    owner_or_staff,
+    page_arg,
+    run_form,
+)
 from app.blueprints.admin.forms import (
     ClientForm,
     ConfirmForm,
@@ -16,6 +25,7 @@ from app.models import Client, Pet, Sitter
 from app.scoping import get_in_org_or_404
 from app.services import clients as client_service
 from app.services import sitters as sitter_service
+from app.services.action_previews import preview_remove_pet
 from app.services.admin_queries import (
     BookingFilters,
     list_bookings,
@@ -94,6 +104,8 @@ def pet_remove(client_id: int, pet_id: int):
     if pet.client_id != client.id:
         abort(404)
     if ConfirmForm().validate_on_submit():
+        if not is_confirmed():
+            return confirm_page(preview_remove_pet(pet.id), url_for("admin.client_detail", client_id=client.id))
         client_service.remove_pet(pet.id, actor=actor())
         flash(f"{pet.name} removed.", "info")
     return redirect(url_for("admin.client_detail", client_id=client.id))

@@ -6,11 +6,21 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.blueprints.admin import bp
-from app.blueprints.admin.common import actor, form_status, org, owner_only, page_arg, run_form
+from app.blueprints.admin.common import (
+    actor,
+    confirm_page,
+    form_status,
+    is_confirmed,
+    org,
+    owner_only,
+    page_arg,
+    run_form,
+)
 from app.blueprints.admin.forms import ConfirmForm, UserForm
 from app.errors import Conflict
 from app.models import User
 from app.scoping import get_in_org_or_404
+from app.services.action_previews import preview_deactivate_user
 from app.services.admin_queries import list_users
 from app.services.users import add_user, set_user_active
 
@@ -34,6 +44,8 @@ def user_set_active(user_id: int):
     user = get_in_org_or_404(User, user_id)
     if ConfirmForm().validate_on_submit():
         active = request.form.get("active") == "1"
+        if not active and not is_confirmed():
+            return confirm_page(preview_deactivate_user(user.id), url_for("admin.users"))
         try:
             set_user_active(user.id, active, acting_user_id=current_user.id, actor=actor())
         except Conflict as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import Alert, Booking, Message, Thread
+from tests.factories import CONFIRMED
 
 
 def test_confirm_by_hand_gives_a_thread_number_and_confirmation_text(client, login_as, make, db):
@@ -12,7 +13,7 @@ def test_confirm_by_hand_gives_a_thread_number_and_confirmation_text(client, log
     login_as(owner)
     number = make.number("pool", e164="+12025550177")
     booking = make.booking(client=make.client(name="Alex Morgan", pets=("Biscuit",)))
-    response = client.post(f"/admin/bookings/{booking.id}/confirm")
+    response = client.post(f"/admin/bookings/{booking.id}/confirm", data=CONFIRMED)
     assert response.status_code == 302
     db.session.rollback()
     thread = db.session.scalar(select(Thread).where(Thread.booking_id == booking.id))
@@ -28,14 +29,14 @@ def test_confirm_by_hand_gives_a_thread_number_and_confirmation_text(client, log
 def test_confirm_without_any_number_says_so_and_can_be_finished_later(client, login_as, make, db):
     login_as(make.user("owner"))
     booking = make.booking()
-    response = client.post(f"/admin/bookings/{booking.id}/confirm", follow_redirects=True)
+    response = client.post(f"/admin/bookings/{booking.id}/confirm", data=CONFIRMED, follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert "no number to give it a thread" in page
+    assert "no number to give it a conversation" in page
     assert "Finish setup (assign a number)" in page
     assert db.session.scalar(select(Alert).where(Alert.booking_id == booking.id)) is not None
     assert client.get("/admin").get_data(as_text=True).count(f"#{booking.id}") >= 1
     make.number("front_desk")
-    client.post(f"/admin/bookings/{booking.id}/confirm")
+    client.post(f"/admin/bookings/{booking.id}/confirm", data=CONFIRMED)
     db.session.rollback()
     assert db.session.scalar(select(Thread).where(Thread.booking_id == booking.id)) is not None
 
@@ -44,7 +45,7 @@ def test_cancelled_booking_cannot_be_confirmed_by_hand(client, login_as, make, d
     login_as(make.user("owner"))
     make.number("pool")
     booking = make.booking(status="cancelled")
-    response = client.post(f"/admin/bookings/{booking.id}/confirm", follow_redirects=True)
+    response = client.post(f"/admin/bookings/{booking.id}/confirm", data=CONFIRMED, follow_redirects=True)
     assert "it cannot be confirmed" in response.get_data(as_text=True)
     db.session.expire_all()
     assert booking.status == "cancelled"

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.models import Message, OutboxEntry
+from tests.factories import CONFIRMED
 
 
 def test_owner_replies_from_the_threads_number_and_the_message_is_handled(client, login_as, org_rows, db):
@@ -58,7 +59,7 @@ def test_mark_handled_with_htmx_returns_the_refreshed_list(client, login_as, org
 
 def test_a_number_with_open_threads_cannot_be_retired_and_the_page_says_why(client, login_as, org_rows, db):
     login_as(org_rows.owner)
-    response = client.post(f"/admin/numbers/{org_rows.number.id}/retire")
+    response = client.post(f"/admin/numbers/{org_rows.number.id}/retire", data=CONFIRMED)
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "carries 1 open thread(s)" in page and f"#{org_rows.booking.id}" in page
@@ -71,7 +72,7 @@ def test_a_number_whose_threads_are_over_can_be_retired(client, login_as, make, 
     number = make.number("pool")
     booking = make.booking(status="confirmed", start=clock.now - timedelta(days=2))
     make.window(make.thread(booking=booking, number=number))
-    assert client.post(f"/admin/numbers/{number.id}/retire").status_code == 302
+    assert client.post(f"/admin/numbers/{number.id}/retire", data=CONFIRMED).status_code == 302
     db.session.expire_all()
     assert not number.active
     assert "retired" in client.get("/admin/numbers").get_data(as_text=True)
@@ -81,7 +82,7 @@ def test_numbers_page_shows_kind_counts_and_last_assigned(client, login_as, org_
     login_as(org_rows.owner)
     make.number("pool", assignment_count=7, last_assigned_at=clock.now, e164="+12025550155")
     page = client.get("/admin/numbers").get_data(as_text=True)
-    assert "+12025550155" in page and ">7<" in page and "never" in page
+    assert "(202) 555-0155" in page and ">7<" in page and "never" in page
 
 
 def test_owner_resolves_an_alert_from_home(client, login_as, org_rows, db):
