@@ -179,6 +179,10 @@ class SettingsForm(FlaskForm):
                               choices=options((m, {"block": "block them", "flag": "send but flag"}[m])
                                                for m in POLICY_MODES))
     visit_followup_enabled = BooleanField("Send a follow-up text after each visit")
+    care_notes_lead_minutes = IntegerField("Show care notes to the sitter this many minutes before a visit",
+                                           default=60,
+                                           validators=[Optional(),
+                                                       NumberRange(0, 1440, message="Use 0 to 1440 minutes.")])
 
 
 class UserForm(FlaskForm):
@@ -187,6 +191,15 @@ class UserForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(message="Enter a password."),
                                                      Length(max=200)])
     role = SelectField("Role", choices=options([("staff", "staff"), ("owner", "owner")]), default="staff")
+
+
+class CareNoteForm(FlaskForm):
+    kind = SelectField("Kind", choices=options([("entry", "Entry and keys"), ("feeding", "Feeding"),
+                                                ("medication", "Medication")]))
+    pet_id = SelectField("For", coerce=int, default=0)
+    body = TextAreaField("Instruction", validators=[DataRequired(message="Write the instruction."),
+                                                    Length(max=2000, message="Keep a note under 2000 characters.")])
+    note_id = HiddenField()
 
 
 class ConfirmForm(FlaskForm):
