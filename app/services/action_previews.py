@@ -49,13 +49,13 @@ def _booking_label(booking: Booking, org: Org) -> str:
 
 def _automation_line(booking: Booking, org: Org, kind: str, what: str, number: MessageNumber | None) -> str:
     """'This texts Taylor Brooks a confirmation from (202) 555-0121 now.' or why it will not."""
-    client = booking.client
+    client, words = booking.client, kind.replace("_", " ")
     if client.opted_out:
-        return f"{client.name} replied STOP, so no {what} text is sent to them."
+        return f"{client.name} replied STOP, so the {words} text is not sent to them."
     if not template_for(org.id, kind)[1]:
-        return f"{kind.replace('_', ' ').capitalize()} texts are turned off, so {client.name} is not texted."
+        return f"{words.capitalize()} texts are turned off, so {client.name} is not texted."
     if number is None:
-        return f"There is no number to text {client.name} from, so no {what} text is sent (add a number)."
+        return f"There is no number to text {client.name} from, so the {words} text is not sent (add a number)."
     return f"This texts {client.name} {what} from {national_format(number.e164)} {_when_text(org)}."
 
 

@@ -49,6 +49,7 @@ class Calendar:
     days: list[date]
     rows: list[CalendarRow]
     flagged: int  # visits needing the owner: unassigned or pending
+    today: date  # in the org's timezone
 
     @property
     def previous(self) -> date:
@@ -67,7 +68,8 @@ def week_start(day: date) -> date:
 def calendar(org: Org, view: str, day: date | None = None) -> Calendar:
     """The org's visits for one local day or one Monday-to-Sunday week, one row per active sitter
     (those with visits in range too, even if inactive) plus an "Unassigned" row first."""
-    day = day or local_date(utcnow(), org.timezone)
+    today = local_date(utcnow(), org.timezone)
+    day = day or today
     if view == "week":
         first, count = week_start(day), 7
     else:
@@ -96,7 +98,7 @@ def calendar(org: Org, view: str, day: date | None = None) -> Calendar:
                               booking.start_at, booking.end_at, booking.status, flags)
         local_day = max(local_date(booking.start_at, org.timezone), days[0])  # began before the range: first day
         rows[booking.sitter_id or UNASSIGNED].days[local_day].append(visit)
-    return Calendar(view, first, days, list(rows.values()), flagged)
+    return Calendar(view, first, days, list(rows.values()), flagged, today)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,13 @@ from app.blueprints.admin import (  # noqa: E402,F401 - routes attach to bp
     audit,
     automations,
     bookings,
+    calendar,
     inbox,
     numbers,
     payments,
     people,
     routes,
     settings,
+    simulate,
     users,
 )

@@ -212,3 +212,10 @@ class OfficeTextForm(FlaskForm):
     body = TextAreaField("Message", validators=[DataRequired(message="Write a message first."),
                                                 Length(max=1600, message="Keep texts under 1600 characters.")])
     back = HiddenField()
+
+
+class SimulateTextForm(FlaskForm):
+    client_id = SelectField("From", coerce=int, default=0)
+    other_phone = StringField("Or another phone (someone who is not a client)", validators=[Optional(), Length(max=40)])
+    to_number_id = SelectField("To our number", coerce=int)
+    body = TextAreaField("Their text", validators=[DataRequired(message="Write the client's text."), Length(max=1600)])
