@@ -103,7 +103,9 @@ def move_open_threads(number_id: int, actor: str = "system") -> MoveResult:
         told = queue_outbound_message(org_id=booking.org_id, thread_id=thread.id, from_number_id=choice.number_id,
                                       to_e164=booking.client.phone_e164, body=new_number_text(org, booking),
                                       sender_kind="system")
+        queued = told.status == "queued"  # read before the commit: the send job may run at once
+        moved = (thread.id, choice.number_id)
         db.session.commit()
-        result.moved.append((thread.id, choice.number_id))
-        result.told += told.status == "queued"
+        result.moved.append(moved)
+        result.told += queued
     return result
