@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Client, EventLog, MessageNumber, Sitter
+from app.models import Booking, Client, EventLog, MessageNumber, Sitter
 from app.services.names import actor_labels, person_label, readable_phone, users_by_id
 from app.templating import format_datetime
 
@@ -122,6 +122,7 @@ def describe_events(org_id: int, tz: str, events: list[EventLog]) -> list[AuditL
     labels = actor_labels(org_id, {e.actor for e in events})
     sitter_ids = {e.sitter_id for e in events} | {p.get("previous_sitter_id") for p in payloads}
     sitters = _by_id(Sitter, org_id, sitter_ids)
+    bookings = _by_id(Booking, org_id, {e.booking_id for e in events})
     clients = _by_id(Client, org_id, {p.get("client_id") for p in payloads})
     numbers = _by_id(MessageNumber, org_id, {p.get(k) for p in payloads for k in ("number_id", "previous_number_id")})
     users = users_by_id(org_id, {p.get("user_id") for p in payloads if isinstance(p.get("user_id"), int)})
@@ -134,7 +135,8 @@ def describe_events(org_id: int, tz: str, events: list[EventLog]) -> list[AuditL
     for event, p in zip(events, payloads, strict=True):
         sitter = sitters.get(event.sitter_id)
         previous = sitters.get(p.get("previous_sitter_id"))
-        client = clients.get(p.get("client_id"))
+        booking = bookings.get(event.booking_id)
+        client = clients.get(p.get("client_id")) or (booking.client if booking else None)
         reason = p.get("reason")
         values = _Blank(p)
         values.update(

@@ -115,16 +115,19 @@ class UpcomingVisit:
 
 
 def sitter_upcoming(user_id: int, now: datetime | None = None) -> list[UpcomingVisit]:
-    """This sitter's visits from now through the next seven days (pending and confirmed), as view rows:
-    no client object or number reaches the sitter's template; typed text passes sitter_text."""
+    """This sitter's visits of the seven days after today (pending and confirmed; today has its own
+    list), as view rows: no client object or number reaches the sitter's template; typed text
+    passes sitter_text."""
     now = now or utcnow()
     sitter = sitter_for_user(user_id)
+    tz = db.session.get(Org, sitter.org_id).timezone
+    after_today = local_day_bounds(local_date(now, tz), tz)[1]
     rows = db.session.execute(
         select(Booking, Thread.id)
         .outerjoin(Thread, (Thread.booking_id == Booking.id) & (Thread.scope == "client_booking"))
         .where(Booking.org_id == sitter.org_id, Booking.sitter_id == sitter.id,
-               Booking.status.in_(("pending", "confirmed")), Booking.end_at > now,
-               Booking.start_at < now + timedelta(days=UPCOMING_DAYS))
+               Booking.status.in_(("pending", "confirmed")), Booking.start_at >= after_today,
+               Booking.start_at < local_day_bounds(local_date(now, tz) + timedelta(days=UPCOMING_DAYS), tz)[1])
         .order_by(Booking.start_at, Booking.id)
     ).unique().all()
     return [UpcomingVisit(b.id, thread_id, sitter_text(b.client.first_name), sitter_text(b.client.pet_names),

@@ -30,6 +30,7 @@ def test_an_owners_day(make, clock, live_server, chromium, artifacts):
     taylor = make.client(name="Taylor Brooks", pets=("Biscuit",))
     save_care_note(taylor.id, kind="entry", body="Lockbox 4321 on the back porch", user_id=owner.id)
     booking = make.booking(client=taylor, sitter=sasha, start=clock.now - timedelta(minutes=10), hours=1)
+    make.booking(client=make.client(name="Jamie Fox", pets=("Mochi",)), sitter=sasha, start=clock.now + timedelta(days=3))
     base = live_server
 
     laptop_context = chromium.new_context(viewport={"width": 1280, "height": 900})
@@ -64,7 +65,8 @@ def test_an_owners_day(make, clock, live_server, chromium, artifacts):
             "queued", "sending", "sent")
 
         laptop.click("nav >> text=Simulate a text")
-        laptop.select_option("#client_id", index=1)  # Taylor Brooks, the only client
+        taylor_option = laptop.locator("#client_id option", has_text="Taylor Brooks").get_attribute("value")
+        laptop.select_option("#client_id", value=taylor_option)
         laptop.fill("#body", "Thanks! Gate is open, call 202-555-0199 if stuck")
         laptop.click("button:has-text('Route this text')")
         result = laptop.locator("#simulated-result").inner_text()
@@ -77,7 +79,7 @@ def test_an_owners_day(make, clock, live_server, chromium, artifacts):
         try:
             _log_in(phone, base, sasha.user, "/sitter")
             phone.wait_for_selector("#upcoming .visit-card")  # the next seven days, loaded by htmx
-            assert "Taylor · Biscuit" in phone.locator("#upcoming").inner_text()
+            assert "Jamie · Mochi" in phone.locator("#upcoming").inner_text()
             phone.locator("#active-now").get_by_text("Open messages").click()
             phone.wait_for_selector("#messages")
             messages = phone.locator("#messages").inner_text()
