@@ -22,7 +22,6 @@ NUMBER_REASONS = {
     "pool_lru": "the pool number used least recently",
     "front_desk": "the front-desk number (no sitter or pool number was free)",
     "kept": "the number it already had",
-    "moved": "a new number, because the old one is being retired",
 }
 
 # Short reason codes some events carry.

@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import CARE_NOTE_KINDS, CareNote, Client, Pet
 from app.privacy import redact_phone_numbers
 from app.services.audit import record_event
+from app.services.office_texts import checked_text
 from app.services.sitter_messages import assigned_thread
 from app.templating import format_datetime
 
@@ -46,11 +47,7 @@ def save_care_note(client_id: int, *, kind: str, body: str, pet_id: int | None =
     client = db.session.get(Client, client_id)
     if kind not in CARE_NOTE_KINDS:
         raise InvalidInput("Choose entry, feeding or medication.", field="kind")
-    body = (body or "").strip()
-    if not body:
-        raise InvalidInput("Write the instruction.", field="body")
-    if len(body) > MAX_NOTE:
-        raise InvalidInput(f"Keep a note under {MAX_NOTE} characters.", field="body")
+    body = checked_text(body, limit=MAX_NOTE, empty="Write the instruction.")
     if pet_id:
         pet = db.session.get(Pet, pet_id)
         if pet is None or pet.client_id != client.id:

@@ -18,7 +18,12 @@ from app.models import Booking, MessageNumber, Org, Thread
 from app.services.admin_queries import open_threads_on_number
 from app.services.audit import raise_alert, record_event
 from app.services.locking import lock_row
-from app.services.numbers import choose_masking_number, front_desk_number_id, open_thread_of_client_on
+from app.services.numbers import (
+    NumberChoice,
+    choose_masking_number,
+    front_desk_number_id,
+    open_thread_of_client_on,
+)
 from app.services.outbound import queue_outbound_message
 from app.services.phones import national_format
 from app.templating import format_datetime
@@ -62,6 +67,23 @@ def predict_masking_number(booking: Booking, avoid: tuple[int, ...] = ()) -> Mes
     return db.session.get(MessageNumber, desk) if desk and desk not in avoid else None
 
 
+def move_thread_off_number(booking: Booking, thread: Thread, number: MessageNumber, actor: str, *,
+                           stuck_text: str) -> NumberChoice | None:
+    """Give the thread a newly chosen number other than `number` (in the caller's transaction, which
+    holds the booking's row lock), audited; with none free, the thread stays and owners are alerted."""
+    choice = choose_masking_number(booking, keep_existing=False, avoid=(number.id,))
+    if choice is None:
+        raise_alert(booking.org_id, "booking.no_number", stuck_text, booking_id=booking.id, thread_id=thread.id)
+        record_event(booking.org_id, "booking.no_number", booking_id=booking.id, thread_id=thread.id,
+                     actor=actor, reason="no number to move the conversation to")
+        return None
+    thread.message_number_id, thread.number_reason = choice.number_id, choice.reason
+    record_event(booking.org_id, "thread.number_changed", booking_id=booking.id, thread_id=thread.id,
+                 sitter_id=booking.sitter_id, actor=actor, previous_number_id=number.id,
+                 number_id=choice.number_id, reason=choice.reason)
+    return choice
+
+
 def new_number_text(org: Org, booking: Booking) -> str:
     """What the client reads from the new number."""
     when = format_datetime(booking.start_at, org.timezone)
@@ -84,21 +106,14 @@ def move_open_threads(number_id: int, actor: str = "system") -> MoveResult:
         if booking is None or thread is None or thread.message_number_id != number_id:
             db.session.commit()  # moved or gone meanwhile
             continue
-        choice = choose_masking_number(booking, keep_existing=False, avoid=(number_id,))
+        choice = move_thread_off_number(
+            booking, thread, number, actor,
+            stuck_text=f"Booking #{booking.id}'s conversation could not leave {national_format(number.e164)}: "
+                       "add a pool or front-desk number, then move it again.")
         if choice is None:
-            raise_alert(booking.org_id, "booking.no_number",
-                        f"Booking #{booking.id}'s conversation could not leave {national_format(number.e164)}: "
-                        "add a pool or front-desk number, then move it again.",
-                        booking_id=booking.id, thread_id=thread.id)
-            record_event(booking.org_id, "booking.no_number", booking_id=booking.id, thread_id=thread.id,
-                         actor=actor, reason="no number to move the conversation to")
             db.session.commit()
             result.stuck.append(thread.id)
             continue
-        thread.message_number_id, thread.number_reason = choice.number_id, "moved"
-        record_event(booking.org_id, "thread.number_changed", booking_id=booking.id, thread_id=thread.id,
-                     sitter_id=booking.sitter_id, actor=actor, previous_number_id=number_id,
-                     number_id=choice.number_id, reason="moved", chosen_as=choice.reason)
         org = db.session.get(Org, booking.org_id)
         told = queue_outbound_message(org_id=booking.org_id, thread_id=thread.id, from_number_id=choice.number_id,
                                       to_e164=booking.client.phone_e164, body=new_number_text(org, booking),

@@ -23,14 +23,19 @@ from app.templating import format_time
 MAX_BODY = 1600
 
 
+def checked_text(value: str | None, *, limit: int, empty: str, field: str = "body") -> str:
+    """Typed text, trimmed; InvalidInput at `field` when empty or longer than `limit`."""
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(empty, field=field)
+    if len(value) > limit:
+        raise InvalidInput(f"Keep it under {limit} characters.", field=field)
+    return value
+
+
 def checked_body(body: str | None) -> str:
     """The text as it will be sent; InvalidInput when empty or over one SMS chain."""
-    body = (body or "").strip()
-    if not body:
-        raise InvalidInput("Write a message first.", field="body")
-    if len(body) > MAX_BODY:
-        raise InvalidInput(f"Keep texts under {MAX_BODY} characters.", field="body")
-    return body
+    return checked_text(body, limit=MAX_BODY, empty="Write a message first.")
 
 
 def queue_office_text(*, org_id: int, thread_id: int | None, from_number_id: int, to_e164: str, body: str,

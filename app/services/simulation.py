@@ -16,6 +16,7 @@ from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Client, Message, MessageNumber
 from app.services.audit import record_event
+from app.services.office_texts import checked_text
 from app.services.phones import to_e164
 
 MAX_BODY = 1600
@@ -48,11 +49,7 @@ def simulate_client_text(org_id: int, *, client_id: int | None, other_phone: str
                                                            MessageNumber.org_id == org_id))
     if number is None:
         raise InvalidInput("Choose one of your numbers.", field="to_number_id")
-    body = (body or "").strip()
-    if not body:
-        raise InvalidInput("Write the client's text.", field="body")
-    if len(body) > MAX_BODY:
-        raise InvalidInput(f"Keep it under {MAX_BODY} characters.", field="body")
+    body = checked_text(body, limit=MAX_BODY, empty="Write the client's text.")
     from app.services.inbound import route_inbound_sms  # the webhook's own entry point
 
     message_id = route_inbound_sms({"MessageSid": f"SMsimulated{uuid.uuid4().hex}", "From": from_e164,

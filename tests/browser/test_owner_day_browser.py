@@ -30,7 +30,8 @@ def test_an_owners_day(make, clock, live_server, chromium, artifacts):
     taylor = make.client(name="Taylor Brooks", pets=("Biscuit",))
     save_care_note(taylor.id, kind="entry", body="Lockbox 4321 on the back porch", user_id=owner.id)
     booking = make.booking(client=taylor, sitter=sasha, start=clock.now - timedelta(minutes=10), hours=1)
-    make.booking(client=make.client(name="Jamie Fox", pets=("Mochi",)), sitter=sasha, start=clock.now + timedelta(days=3))
+    jamie = make.client(name="Jamie Fox", pets=("Mochi",))
+    make.booking(client=jamie, sitter=sasha, start=clock.now + timedelta(days=3))
     base = live_server
 
     laptop_context = chromium.new_context(viewport={"width": 1280, "height": 900})

@@ -39,7 +39,7 @@ def test_moved_threads_never_share_a_number_with_the_clients_other_open_thread(m
     db.session.expire_all()
     moved = thread_of(db, now_on)
     # p1 carries Carol's other open thread: the move skips it (pool leakage safety) and takes p3
-    assert moved.message_number_id == p3.id and moved.number_reason == "moved"
+    assert moved.message_number_id == p3.id and moved.number_reason == "pool_lru"
     assert result.moved == [(moved.id, p3.id)] and result.told == 1 and not result.stuck
     told = db.session.scalar(select(Message).where(Message.thread_id == moved.id, Message.sender_kind == "system"))
     assert told.message_number_id == p3.id and told.to_e164 == carol.phone_e164 and "new number" in told.body
