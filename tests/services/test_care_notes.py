@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.errors import InvalidInput, NotFound
 from app.models import EventLog, Thread
@@ -102,3 +102,20 @@ def test_owners_edit_notes_and_bad_input_is_refused(visit, client, login_as, mak
     assert "Two scoops at 6 PM" in page
     empty = client.post(f"/admin/clients/{booking.client_id}/care-notes", data={"kind": "feeding", "body": ""})
     assert empty.status_code == 422 and "Write the instruction." in empty.get_data(as_text=True)
+
+
+def test_an_owner_rewrites_a_note_in_place_and_bad_ids_are_404(visit, client, login_as, make, db):
+    from app.models import CareNote
+
+    booking, _sitter, _thread = visit
+    note = db.session.scalar(select(CareNote).where(CareNote.kind == "entry"))
+    login_as(make.user("owner"))
+    response = client.post(f"/admin/clients/{booking.client_id}/care-notes",
+                           data={"note_id": note.id, "kind": "entry", "pet_id": 0, "body": "Key under the mat"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(CareNote, note.id).body == "Key under the mat"
+    assert db.session.scalar(select(func.count(CareNote.id))) == 2  # replaced, not added
+    for bad in ("99999999999999", "abc", str(note.id + 100)):
+        assert client.post(f"/admin/clients/{booking.client_id}/care-notes",
+                           data={"note_id": bad, "kind": "entry", "body": "x"}).status_code == 404

@@ -166,9 +166,14 @@ def care_note_save(client_id: int):
     """Add a care note, or replace one's text (note_id)."""
     client = get_in_org_or_404(Client, client_id)
     form = _care_note_form(client)
+    note_id = None
+    if form.note_id.data:
+        raw = form.note_id.data
+        # a posted id outside the database's integer range is a 404, not a driver error
+        note_id = get_in_org_or_404(CareNote, int(raw) if raw.isdigit() and int(raw) < 2**31 else 0).id
     outcome = run_form(form, lambda: care_notes.save_care_note(
-        client.id, kind=form.kind.data, body=form.body.data, pet_id=form.pet_id.data or None,
-        note_id=int(form.note_id.data) if (form.note_id.data or "").isdigit() else None, user_id=current_user.id))
+        client.id, kind=form.kind.data, body=form.body.data, pet_id=form.pet_id.data or None, note_id=note_id,
+        user_id=current_user.id))
     if outcome.ok:
         flash("Care note saved: the assigned sitter sees it around each visit.", "info")
         return redirect(url_for("admin.client_detail", client_id=client.id, _anchor="care-notes"))
