@@ -120,4 +120,4 @@ def test_adding_numbers_of_each_kind(client, login_as, make, db):
     rows = {n.e164: n for n in db.session.scalars(select(MessageNumber))}
     assert rows["+12025550171"].kind == "pool" and rows["+12025550171"].sitter_id is None
     assert rows["+12025550172"].sitter_id == sitter.id
-    assert "+12025550172" in client.get(f"/admin/sitters/{sitter.id}").get_data(as_text=True)
+    assert "(202) 555-0172" in client.get(f"/admin/sitters/{sitter.id}").get_data(as_text=True)
