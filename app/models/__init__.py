@@ -1,5 +1,6 @@
 """All models, importable from one place: `from app.models import Booking`."""
 
+from app.models.accounts import LoginSession, Operator, PasswordReset
 from app.models.audit import Alert, EventLog
 from app.models.automations import AUTOMATION_KINDS, AutomationRun, AutomationTemplate
 from app.models.base import OrgScoped
@@ -30,11 +31,14 @@ __all__ = [
     "CareNote",
     "Client",
     "EventLog",
+    "LoginSession",
     "Message",
     "MessageNumber",
+    "Operator",
     "Org",
     "OrgScoped",
     "OutboxEntry",
+    "PasswordReset",
     "Payment",
     "Pet",
     "Sitter",

@@ -227,7 +227,8 @@ def preview_move_threads(number_id: int) -> ActionPreview:
 def preview_deactivate_user(user_id: int) -> ActionPreview:
     user = db.session.get(User, user_id)
     preview = ActionPreview(f"Deactivate {person_label(user)}'s login?", "Yes, deactivate", danger=True)
-    preview.lines.append(f"{user.name} ({user.email}) can no longer log in, from their next page.")
+    preview.lines.append(f"{user.name} ({user.email}) can no longer log in, and every session they have open "
+                         "ends now (on every device).")
     if user.role == "sitter":
         preview.lines.append("Their bookings keep them as sitter: change the sitter of upcoming bookings so "
                              "clients are not left without one.")

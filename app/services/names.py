@@ -16,6 +16,7 @@ SYSTEM_ACTORS = {
     "stripe": "Stripe (payment)",
     "twilio": "The client's phone (via Twilio)",
     "reconcile": "Pawline (automatic)",
+    "anonymous": "Someone not logged in",
 }
 
 
