@@ -138,17 +138,17 @@ def preview_cancel(booking_id: int, reason: str) -> ActionPreview:
     return preview
 
 
-def preview_change_sitter(booking_id: int, sitter_id: int | None) -> ActionPreview:
+def preview_change_sitter(booking_id: int, sitter_id: int | None) -> ActionPreview | None:
+    """None when the sitter stays the same: nothing happens, so there is nothing to confirm."""
     booking = db.session.get(Booking, booking_id)
+    if booking.sitter_id == sitter_id:
+        return None
     org = db.session.get(Org, booking.org_id)
     new = db.session.get(Sitter, sitter_id) if sitter_id else None
     old = booking.sitter
     preview = ActionPreview(f"Change the sitter of booking #{booking.id}?", "Yes, change the sitter")
     preview.lines.append(f"This gives {_booking_label(booking, org)} to {new.name if new else 'no sitter'}"
                          f"{' instead of ' + old.name if old else ''}.")
-    if (old.id if old else None) == sitter_id:
-        preview.refused = "That is already the booking's sitter."
-        return preview
     thread = db.session.scalar(select(Thread).where(Thread.booking_id == booking.id))
     if thread is None or booking.status != "confirmed":
         preview.lines.append("No text is sent: the booking has no conversation yet.")

@@ -76,11 +76,12 @@ def test_another_sitter_and_a_reassigned_sitter_get_nothing(visit, clock, make, 
 
 def test_the_page_enforces_the_window_whatever_was_shown(visit, clock, client, login_as, db):
     booking, sitter, thread = visit
-    login_as(sitter.user)
     clock.set(booking.start_at - timedelta(hours=3))
+    login_as(sitter.user)
     page = client.get(f"/sitter/threads/{thread.id}/care-notes", headers={"HX-Request": "true"})
     assert page.status_code == 200 and "Lockbox" not in page.get_data(as_text=True)
     clock.set(booking.start_at)
+    login_as(sitter.user)  # a login session follows the (frozen) clock
     page = client.get(f"/sitter/threads/{thread.id}/care-notes").get_data(as_text=True)
     assert "Lockbox 4321" in page and "202-555-0199" not in page and "Half a pill" in page
     thread_page = client.get(f"/sitter/threads/{thread.id}").get_data(as_text=True)

@@ -198,13 +198,15 @@ def booking_confirm(booking_id: int):
 def _booking_form_action(booking: Booking, form_name: str, call, preview=None, done=None):
     """Run one service from a booking-page form; errors go back to that form on the page.
 
-    preview(form): the confirm step shown first (for what texts a client or cannot be undone);
+    preview(form): the confirm step shown first (for what texts a client or cannot be undone), or None;
     done(result): the flash, in words, from what really happened.
     """
     forms = _action_forms(booking, posted=form_name)
     form = forms[form_name]
     if preview is not None and form.validate_on_submit() and not is_confirmed():
-        return confirm_page(preview(form), url_for("admin.booking_detail", booking_id=booking.id))
+        step = preview(form)  # None: nothing would text anyone or be final
+        if step is not None:
+            return confirm_page(step, url_for("admin.booking_detail", booking_id=booking.id))
     outcome = run_form(form, lambda: call(form))
     if outcome.ok:
         if done is not None:

@@ -34,9 +34,10 @@ def test_confirm_by_hand_says_who_is_texted_from_which_number_then_does_it(clien
     assert f"Booking #{booking.id} confirmed; Taylor was texted." in done.get_data(as_text=True)
 
 
-def test_the_step_says_when_quiet_hours_delay_the_text_or_nobody_is_texted(client, owner, make, db, clock):
+def test_the_step_says_when_quiet_hours_delay_the_text_or_nobody_is_texted(client, login_as, make, db, clock):
     make.number("pool", e164="+12025550121")
     clock.advance(hours=12)  # 22:00 local
+    login_as(make.user("owner"))
     late = make.booking(client=make.client(name="Taylor Brooks"), start=clock.now + timedelta(days=1))
     page = client.post(f"/admin/bookings/{late.id}/confirm").get_data(as_text=True)
     assert "from (202) 555-0121 at 8:00 AM, after quiet hours." in page

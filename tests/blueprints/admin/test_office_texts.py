@@ -73,6 +73,7 @@ def test_quiet_hours_are_warned_about_not_enforced(client, login_as, make, db, c
     login_as(make.user("owner"))
     assert "data-quiet-hours" not in client.get(f"/admin/threads/{thread_id}").get_data(as_text=True)
     clock.advance(hours=12)  # 22:00 in New York
+    login_as(make.user("owner"))  # a login session follows the (frozen) clock
     page = client.get(f"/admin/threads/{thread_id}").get_data(as_text=True)
     assert "data-quiet-hours" in page and "automated texts wait until 8:00 AM" in page
     page = client.post(f"/admin/threads/{thread_id}/text", data={"body": "Sorry it is late"},

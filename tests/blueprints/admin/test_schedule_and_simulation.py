@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.models import EventLog, Message
 from app.services.booking_confirmed import on_booking_confirmed
+from tests.login import log_in
 
 
 def test_day_and_week_by_sitter_with_unassigned_and_pending_flagged(client, login_as, make, clock):
@@ -75,8 +76,6 @@ def test_simulation_is_for_owners_on_the_embedded_default_only(client, login_as,
     assert client.get("/admin/simulate").status_code == 200
     twilio_app = app_factory(SMS_PROVIDER="twilio")
     twilio_client = twilio_app.test_client()
-    owner = make.user("owner")
-    with twilio_client.session_transaction() as session:
-        session["_user_id"] = str(owner.id)
+    log_in(twilio_client, make.user("owner"))
     assert twilio_client.get("/admin/simulate").status_code == 404
     assert "Simulate a text" not in twilio_client.get("/admin").get_data(as_text=True)
