@@ -32,3 +32,15 @@ def complete_due_bookings() -> int:
     from app.services.booking_lifecycle import complete_due_bookings as complete
 
     return complete()
+
+
+def apply_stripe_event(event_id: str) -> str:
+    from app.services.stripe_events import apply_stripe_event as apply
+
+    return apply(event_id)
+
+
+def reconcile_stripe_events() -> int:
+    from app.services.stripe_events import reconcile_stripe_events as reconcile
+
+    return reconcile()
