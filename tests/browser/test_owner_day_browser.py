@@ -10,17 +10,9 @@ from datetime import timedelta
 import pytest
 
 from app.services.care_notes import save_care_note
-from tests.factories import PASSWORD
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page, base, user, lands_on):
-    page.goto(f"{base}/login")
-    page.fill("#email", user.email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}{lands_on}")
 
 
 def test_an_owners_day(make, clock, live_server, chromium, artifacts):
@@ -38,7 +30,7 @@ def test_an_owners_day(make, clock, live_server, chromium, artifacts):
     laptop = laptop_context.new_page()
     laptop.set_default_timeout(8000)
     try:
-        _log_in(laptop, base, owner, "/admin")
+        log_in(laptop, base, owner, "/admin")
         laptop.click("nav >> text=Calendar")
         laptop.wait_for_selector("#calendar")
         visit = laptop.locator(f"#calendar [data-sitter='Sasha Lee'] [data-booking='{booking.id}']")
@@ -78,7 +70,7 @@ def test_an_owners_day(make, clock, live_server, chromium, artifacts):
         phone = phone_context.new_page()
         phone.set_default_timeout(8000)
         try:
-            _log_in(phone, base, sasha.user, "/sitter")
+            log_in(phone, base, sasha.user, "/sitter")
             phone.wait_for_selector("#upcoming .visit-card")  # the next seven days, loaded by htmx
             assert "Jamie · Mochi" in phone.locator("#upcoming").inner_text()
             phone.locator("#active-now").get_by_text("Open messages").click()
