@@ -105,3 +105,9 @@ def test_the_conversation_polls_only_while_a_text_is_on_its_way(client, login_as
     db.session.commit()
     page = client.get(f"/admin/threads/{thread_id}/conversation", headers={"HX-Request": "true"})
     assert "every 5s" in page.get_data(as_text=True) and "Queued" in page.get_data(as_text=True)
+
+
+def test_the_inbox_reply_warns_about_quiet_hours_too(client, login_as, make, org_rows, clock):
+    clock.advance(hours=12)  # 22:00 in New York
+    login_as(org_rows.owner)
+    assert "data-quiet-hours" in client.get(f"/admin/inbox/{org_rows.message.id}").get_data(as_text=True)
