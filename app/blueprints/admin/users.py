@@ -52,7 +52,8 @@ def user_set_active(user_id: int):
         except Conflict as exc:
             flash(str(exc), "error")
         else:
-            flash(f"{user.email} {'reactivated' if active else 'deactivated'}.", "info")
+            flash(f"{user.name} ({user.email}) can log in again." if active else
+                  f"{user.name} ({user.email}) can no longer log in; their sessions have ended.", "info")
     return redirect(url_for("admin.users"))
 
 
