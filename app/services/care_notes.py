@@ -2,8 +2,8 @@
 only around the visit, from the org's lead time before the window opens until it closes.
 
 The window check is here, on the server, for every read; each read a sitter makes is audited
-(`care_notes.viewed`). Sitter-facing text goes through `sitter_text`, the one place it is
-redacted, so the redaction can be switched for all of it at once.
+(`care_notes.viewed`). Sitter-facing text goes through `sitter_text` (app.privacy's
+redact_for_sitter, the one redaction for everything a sitter is shown).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from app.clock import utcnow
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import CARE_NOTE_KINDS, CareNote, Client, Pet
-from app.privacy import redact_phone_numbers
+from app.privacy import redact_for_sitter
 from app.services.audit import record_event
 from app.services.office_texts import checked_text
 from app.services.sitter_messages import assigned_thread
@@ -28,8 +28,9 @@ KIND_LABELS = {"entry": "Entry and keys", "feeding": "Feeding", "medication": "M
 
 
 def sitter_text(text: str | None) -> str:
-    """Every care-note text a sitter sees passes here (phone numbers redacted)."""
-    return redact_phone_numbers(text)
+    """Every care-note and schedule text a sitter sees passes here: the app's one sitter
+    redaction (phone numbers and e-mail addresses)."""
+    return redact_for_sitter(text)
 
 
 # --- owners ------------------------------------------------------------------------

@@ -24,7 +24,8 @@ def visit(make, clock, db):
     start = clock.now + timedelta(days=1) - timedelta(hours=1)  # 14:00 UTC = 09:00 local
     booking = make.booking(client=client, sitter=sitter, start=start)
     on_booking_confirmed(booking.id)
-    save_care_note(client.id, kind="entry", body="Lockbox 4321 by the back door; call me at 202-555-0199",
+    save_care_note(client.id, kind="entry", body="Lockbox 4321 by the back door; call me at 202-555-0199 "
+                                                  "or mail taylor@example.com",
                    user_id=owner.id)
     save_care_note(client.id, kind="medication", body="Half a pill with dinner", pet_id=client.pets[0].id,
                    user_id=owner.id)
@@ -43,6 +44,7 @@ def test_hidden_before_the_lead_time_shown_inside_hidden_after(visit, clock, db)
     assert shown.visible and [n.kind_label for n in shown.notes] == ["Entry and keys", "Medication"]
     assert shown.notes[1].pet_name == "Biscuit"
     assert "202-555-0199" not in shown.notes[0].body and "Lockbox 4321" in shown.notes[0].body
+    assert "taylor@example.com" not in shown.notes[0].body
     clock.set(booking.end_at + timedelta(minutes=59))  # inside the grace hour: still the window
     assert sitter_care_notes(user_id, thread.id).visible
     clock.set(booking.end_at + timedelta(minutes=60))
