@@ -1,7 +1,7 @@
 """care notes per client and pet, and the org's lead time for showing them to the sitter
 
 Revision ID: 0004_office
-Revises: 0004_stripe
+Revises: 0004_lost
 Create Date: 2026-11-28 20:30:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004_office'
-down_revision = '0004_stripe'
+down_revision = '0004_lost'
 branch_labels = None
 depends_on = None
 
