@@ -129,9 +129,11 @@ def automation_reset():
 @owner_or_staff
 def automation_run_retry(run_id: int):
     run = get_in_org_or_404(AutomationRun, run_id)
+    # The queue health page retries runs through here too, and goes back there.
+    back = url_for("admin.queue" if request.form.get("back") == "queue" else "admin.automations")
     if ConfirmForm().validate_on_submit():
         if not is_confirmed():
-            return confirm_page(preview_retry_run(run.id), url_for("admin.automations"))
+            return confirm_page(preview_retry_run(run.id), back)  # `back` rides along to the yes
         try:
             retry_failed_run(run.id, actor=actor())
         except Conflict as exc:
@@ -139,5 +141,4 @@ def automation_run_retry(run_id: int):
         else:
             flash(f"The {run.kind.replace('_', ' ')} text for booking #{run.booking_id} is scheduled again.",
                   "info")
-    # The queue health page retries runs through here too, and goes back there.
-    return redirect(url_for("admin.queue" if request.form.get("back") == "queue" else "admin.automations"))
+    return redirect(back)
