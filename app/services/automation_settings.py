@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import AutomationRun, Org
 from app.services.audit import record_event
 from app.services.automation_templates import save_template, template_for
-from app.services.automations import after_quiet_hours, enqueue_run
+from app.services.automations import after_quiet_hours, enqueue_run, rearm_run
 
 
 def save_template_text(org_id: int, kind: str, body: str, actor: str = "system") -> None:
@@ -33,7 +33,7 @@ def retry_failed_run(run_id: int, actor: str = "system") -> AutomationRun:
         raise Conflict(f"Only failed runs can be retried (this one is {run.status}).")
     org = db.session.get(Org, run.org_id)
     due = after_quiet_hours(utcnow(), org)
-    run.status, run.scheduled_for, run.reason = "scheduled", due, None
+    rearm_run(run, due)
     record_event(run.org_id, "automation.retried", booking_id=run.booking_id, actor=actor, automation=run.kind,
                  run_id=run.id)
     db.session.flush()

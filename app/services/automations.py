@@ -129,9 +129,15 @@ def queue_run_now(booking: Booking, org: Org, kind: str) -> None:
                                                         AutomationRun.kind == kind))
     if run.status == "scheduled" and run.scheduled_for <= due:
         return  # already on its way
-    run.status, run.scheduled_for, run.reason, run.message_id = "scheduled", due, None, None
+    rearm_run(run, due)
+    run.message_id = None
     db.session.flush()
     enqueue_run(run.id, run.job_id, due)
+
+
+def rearm_run(run: AutomationRun, due: datetime) -> None:
+    """Schedule a run again for `due`, with a fresh count of tries (app.services.tries)."""
+    run.status, run.scheduled_for, run.reason, run.attempts = "scheduled", due, None, 0
 
 
 def cancel_pending_runs(booking_id: int, reason: str) -> list[str]:
@@ -165,8 +171,7 @@ def move_runs_for_new_times(booking: Booking, org: Org, window_ends_at: datetime
         if at <= now:
             reminder.status, reminder.reason, reminder.scheduled_for = "skipped", REASON_BOOKED_LATE, at
         else:
-            reminder.status, reminder.reason = "scheduled", None
-            reminder.scheduled_for = after_quiet_hours(at, org)
+            rearm_run(reminder, after_quiet_hours(at, org))
     followup = runs.get("visit_followup")
     if followup is not None and followup.status == "scheduled":
         followup.scheduled_for = after_quiet_hours(max(window_ends_at, now), org)

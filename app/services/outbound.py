@@ -148,7 +148,7 @@ TOO_MANY_TRIES = "too_many_tries"
 
 
 def deliver_message(message_id: int) -> str:
-    """The send job: one counted try (app.services.tries) of `send_message`.
+    """The send job: one counted try (app.services.tries) of `_send_once`.
 
     A send whose job keeps failing for a reason that is neither the provider nor the template
     (a database bug, a worker killed mid-send) ends `failed` with an owner alert after

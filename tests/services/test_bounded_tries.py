@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Alert, AutomationRun, EventLog, Message, OutboxEntry
 from app.queue import MAX_TRIES
 from app.services import outbound, thread_sender
+from app.services.automation_settings import retry_failed_run
 from app.services.automations import run_automation
 from app.services.booking_confirmed import on_booking_confirmed
 from app.services.outbound import deliver_message, retry_message
@@ -99,6 +100,12 @@ def test_an_automation_run_that_raises_every_time_fails_after_max_tries_with_an_
     assert "automation.failed" in kinds(EventLog)
     assert requeue_scheduled_runs() == 0  # the other two runs are scheduled and held
     assert run_automation(run_id) == "failed" and fresh(AutomationRun, run_id).attempts == MAX_TRIES
+
+    # Once the bug is fixed, an owner's retry starts a fresh count and the text goes.
+    monkeypatch.undo()
+    retry_failed_run(run_id, actor="owner")  # its job runs at once (inline)
+    run = fresh(AutomationRun, run_id)
+    assert (run.status, run.attempts) == ("sent", 1)
 
 
 def test_a_run_that_waits_for_its_time_uses_no_try(make, clock):
