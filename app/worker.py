@@ -20,7 +20,8 @@ WORKER_START_TASKS = ("app.jobs.reconcile_automations",)
 # embedded scheduler thread: reconcile again (a Redis flush while workers run) and
 # complete bookings whose window has ended. Both are idempotent, so N workers doing
 # it is harmless; the worker loop needs no Redis-held schedule that could itself be lost.
-PERIODIC_TASKS = ("app.jobs.reconcile_automations", "app.jobs.complete_due_bookings")
+PERIODIC_TASKS = ("app.jobs.reconcile_automations", "app.jobs.complete_due_bookings",
+                  "app.jobs.notify_windows_opening_soon", "app.jobs.reconcile_notifications")
 PERIODIC_TASK_SECONDS = 300
 
 

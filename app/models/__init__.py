@@ -11,6 +11,7 @@ from app.models.messaging import (
     OutboxEntry,
     Thread,
 )
+from app.models.notifications import Notification, NotificationSettings, PushSubscription
 from app.models.orgs import ROLES, Org, User
 from app.models.payments import StripeEvent
 from app.models.people import Client, Pet, Sitter
@@ -29,11 +30,14 @@ __all__ = [
     "EventLog",
     "Message",
     "MessageNumber",
+    "Notification",
+    "NotificationSettings",
     "Org",
     "OrgScoped",
     "OutboxEntry",
     "Payment",
     "Pet",
+    "PushSubscription",
     "Sitter",
     "StripeEvent",
     "Thread",
