@@ -194,6 +194,8 @@
 
   function fitTextarea(textarea) {
     // One line at rest; grows with what is typed, up to a third of the screen.
+    textarea.style.height = "";
+    if (!textarea.value) return;  // a wrapped placeholder must not make it tall
     textarea.style.height = "auto";
     var max = Math.max(window.innerHeight / 3, 48);
     textarea.style.height = Math.min(textarea.scrollHeight + 2, max) + "px";
@@ -334,11 +336,12 @@
     Array.prototype.forEach.call(document.querySelectorAll("[data-poll-url]"), function (element) {
       if (element.id !== "compose") startPolling(element, pollRegion);
     });
+    wire(document);
     var thread = document.querySelector("[data-thread-poll]");
     if (thread) {
       startPolling(thread, pollThread);
-      showNewest();  // a thread opens at its newest message
+      showNewest();  // a thread opens at its newest message (after compose took its size)
+      window.addEventListener("load", showNewest);
     }
-    wire(document);
   });
 })();
