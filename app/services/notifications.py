@@ -318,33 +318,57 @@ def notify_windows_opening_soon() -> int:
 # ---------------------------------------------------------------- delivery
 
 
-def _claim(notification_id: int) -> Notification | None:
-    """pending → sending, once: a job that runs twice delivers once."""
-    claimed = db.session.execute(
-        update(Notification).where(Notification.id == notification_id, Notification.status == "pending")
-        .values(status="sending").execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
-    return db.session.get(Notification, notification_id) if claimed else None
+_N = Notification.__table__
+_S = PushSubscription.__table__
 
 
-def _payload(n: Notification) -> dict:
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    user_id: int
+    kind: str
+    title: str
+    body: str
+    url: str
+    thread_id: int | None
+    booking_id: int | None
+
+
+def _claim(notification_id: int) -> _Claimed | None:
+    """pending → sending, once (a job that runs twice delivers once); returns what delivery needs."""
+    row = db.session.execute(
+        update(_N).where(_N.c.id == notification_id, _N.c.status == "pending").values(status="sending")
+        .returning(_N.c.id, _N.c.user_id, _N.c.kind, _N.c.title, _N.c.body, _N.c.url, _N.c.thread_id,
+                   _N.c.booking_id)
+    ).first()
+    return _Claimed(*row) if row else None
+
+
+def _payload(n: _Claimed) -> dict:
     return {"title": n.title, "body": n.body, "url": n.url, "tag": f"{n.kind}-{n.thread_id or n.booking_id or n.id}",
             "kind": n.kind}
 
 
+def _devices(n: _Claimed) -> list:
+    if not push_configured():
+        return []
+    query = select(_S.c.id, _S.c.endpoint, _S.c.p256dh, _S.c.auth).where(_S.c.user_id == n.user_id)
+    if n.kind == "inbox_item":
+        query = query.where(_S.c.inbox_items.is_(True))
+    return db.session.execute(query.order_by(_S.c.id)).all()
+
+
 def deliver_notification(notification_id: int) -> str:
-    """Send one planned notification to every device of its person (or the SMS ping)."""
+    """Send one planned notification to every device of its person (or the SMS ping).
+
+    Two short transactions around the push services' answers: claim and read the devices,
+    then record the outcome (no transaction is held while a push service answers).
+    """
     n = _claim(notification_id)
+    subscriptions = _devices(n) if n is not None else []
+    db.session.commit()
     if n is None:
         return "already handled"
-    subscriptions = []
-    if push_configured():
-        query = select(PushSubscription).where(PushSubscription.user_id == n.user_id)
-        if n.kind == "inbox_item":
-            query = query.where(PushSubscription.inbox_items.is_(True))
-        subscriptions = db.session.scalars(query.order_by(PushSubscription.id)).all()
-    db.session.commit()  # hold no transaction while push services answer
     delivered, gone, errors = [], [], []
     payload, ttl = _payload(n), TTL_BY_KIND.get(n.kind, DEFAULT_TTL)
     for sub in subscriptions:
@@ -352,23 +376,23 @@ def deliver_notification(notification_id: int) -> str:
         (delivered if outcome.delivered else gone if outcome.gone else errors).append((sub.id, outcome.error))
     now = utcnow()
     if gone:
-        db.session.execute(delete(PushSubscription).where(PushSubscription.id.in_([i for i, _ in gone])))
+        db.session.execute(delete(_S).where(_S.c.id.in_([i for i, _ in gone])))
     if delivered:
-        db.session.execute(update(PushSubscription).where(PushSubscription.id.in_([i for i, _ in delivered]))
-                           .values(last_sent_at=now))
-    n = db.session.get(Notification, notification_id)
-    n.devices = len(delivered)
+        db.session.execute(update(_S).where(_S.c.id.in_([i for i, _ in delivered])).values(last_sent_at=now))
+    outcome = {"devices": len(delivered)}
     if delivered:
-        n.status, n.channel, n.sent_at = "sent", "push", now
+        outcome.update(status="sent", channel="push", sent_at=now)
     elif n.kind == "client_text" and _wants_sms_ping(n.user_id):
-        return _send_sms_ping(n, now)
+        db.session.commit()
+        return _send_sms_ping(db.session.get(Notification, n.id), now)
     elif errors:
-        n.status, n.channel, n.error = "failed", "push", "; ".join(sorted({e for _, e in errors}))[:200]
-        log.warning("notification %s not delivered to %d device(s): %s", n.id, len(errors), n.error)
+        outcome.update(status="failed", channel="push", error="; ".join(sorted({e for _, e in errors}))[:200])
+        log.warning("notification %s not delivered to %d device(s): %s", n.id, len(errors), outcome["error"])
     else:
-        n.status = "no_device"
+        outcome.update(status="no_device")
+    db.session.execute(update(_N).where(_N.c.id == n.id).values(**outcome))
     db.session.commit()
-    return n.status
+    return outcome["status"]
 
 
 def _wants_sms_ping(user_id: int) -> bool:

@@ -21,7 +21,7 @@ from app.localtime import local_date, local_day_bounds
 from app.models import Alert, AssignmentWindow, Booking, Message, Org, Sitter, Thread, ThreadRead
 from app.privacy import redact_phone_numbers
 from app.services.phones import national_format
-from app.services.sitter_messages import assigned_thread, sitter_for_user
+from app.services.sitter_messages import assigned_thread, assignment_conditions, sitter_for_user
 from app.services.windows import ComposeState, compose_state, describe_time_left
 
 THREAD_MESSAGE_LIMIT = 200
@@ -323,6 +323,12 @@ IN_FLIGHT = ("queued", "sending")
 IN_FLIGHT_LOOKBACK = timedelta(hours=1)
 
 
+def _in_flight(user_id: int, now: datetime):
+    """SQL: this user's recent texts still on their way (their status is about to change)."""
+    return ((Message.sender_user_id == user_id) & Message.status.in_(IN_FLIGHT)
+            & (Message.created_at > now - IN_FLIGHT_LOOKBACK))
+
+
 def thread_messages(user_id: int, thread: Thread, org: Org, after_id: int | None = None,
                     now: datetime | None = None) -> list[MessageItem]:
     """The latest messages, oldest first, bodies with phone numbers redacted.
@@ -332,9 +338,7 @@ def thread_messages(user_id: int, thread: Thread, org: Org, after_id: int | None
     """
     query = select(Message).where(Message.thread_id == thread.id, Message.org_id == org.id)
     if after_id is not None:
-        in_flight = ((Message.sender_user_id == user_id) & Message.status.in_(IN_FLIGHT)
-                     & (Message.created_at > (now or utcnow()) - IN_FLIGHT_LOOKBACK))
-        query = query.where((Message.id > after_id) | in_flight)
+        query = query.where((Message.id > after_id) | _in_flight(user_id, now or utcnow()))
     rows = db.session.scalars(
         query.order_by(Message.created_at.desc(), Message.id.desc()).limit(THREAD_MESSAGE_LIMIT)
     ).all()
@@ -387,8 +391,25 @@ class ThreadUpdate:
 
 
 def thread_update(user_id: int, thread_id: int, after_id: int, now: datetime | None = None) -> ThreadUpdate:
-    """What changed in one assigned thread since the page's newest message (NotFound if not theirs)."""
+    """What changed in one assigned thread since the page's newest message (NotFound if not theirs).
+
+    The usual answer is "nothing": then it costs two lean statements (is it theirs, anything
+    new), and the thread, client and org are loaded only when there are rows to label.
+    """
     now = now or utcnow()
+    org_id = db.session.scalar(
+        select(Sitter.org_id)
+        .select_from(AssignmentWindow)
+        .join(Thread, Thread.id == AssignmentWindow.thread_id)
+        .join(Sitter, Sitter.id == AssignmentWindow.sitter_id)
+        .where(Sitter.user_id == user_id, *assignment_conditions(thread_id, Sitter.id, Sitter.org_id))
+    )
+    if org_id is None:
+        raise NotFound("We could not find that conversation.")
+    fresh = select(Message.id).where(Message.thread_id == thread_id, Message.org_id == org_id,
+                                     (Message.id > after_id) | _in_flight(user_id, now)).limit(1)
+    if db.session.scalar(fresh) is None:
+        return ThreadUpdate(thread_id, [], None)
     found = assigned_thread(user_id, thread_id)
     items = thread_messages(user_id, found.thread, found.org, after_id=after_id, now=now)
     latest = max((item.message_id for item in items), default=None)

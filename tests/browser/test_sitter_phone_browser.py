@@ -137,7 +137,8 @@ def test_new_messages_arrive_incrementally_and_an_offline_banner_appears(make, c
         page.locator(f"#message-{fresh.id}").wait_for()
         assert page.locator(f"#message-{newest.id}").count() == 1  # appended, not reloaded
         assert requests and requests[0].endswith(f"after={newest.id}")
-        page.wait_for_function("document.querySelector('[data-announcer]').textContent.includes('New message from Alex')")
+        page.wait_for_function(
+            "document.querySelector('[data-announcer]').textContent.includes('New message from Alex')")
 
         context.set_offline(True)
         page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
@@ -196,5 +197,23 @@ def test_sitter_pages_have_no_serious_accessibility_violations(make, clock, live
         # The skip link is the first thing a keyboard reaches, and it moves focus to the content.
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    finally:
+        context.close()
+
+
+def test_the_installed_app_shows_the_offline_page_without_signal(make, clock, live_server, chromium):
+    visit, _ = _busy_visit(make, clock, messages=1)
+    context, page = _phone(chromium)
+    try:
+        _log_in(page, live_server, visit.user)
+        page.wait_for_function(
+            "navigator.serviceWorker.getRegistration('/sitter').then(r => !!(r && r.active))", polling=100)
+        page.reload()  # now controlled by the worker
+        page.wait_for_function("!!navigator.serviceWorker.controller")
+        cached = page.evaluate("caches.open('pawline-shell-v1').then(c => c.keys()).then(k => k.map(r => r.url))")
+        assert all("/threads/" not in url and not url.endswith("/sitter") for url in cached)  # no personal pages
+        context.set_offline(True)
+        page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+        assert page.locator("h1").inner_text() == "No connection"
     finally:
         context.close()
