@@ -46,3 +46,14 @@ def live_server(app_factory):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def log_in(page, base_url: str, user, landing: str = "/sitter") -> None:
+    """Log in through the real form (CSRF on) and wait for the landing page."""
+    from tests.factories import PASSWORD
+
+    page.goto(f"{base_url}/login")
+    page.fill("#email", user.email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}{landing}")

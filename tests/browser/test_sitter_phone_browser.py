@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app.extensions import db
 from tests.browser.a11y import assert_no_serious_violations
-from tests.browser.conftest import ARTIFACTS
-from tests.factories import PASSWORD
+from tests.browser.conftest import ARTIFACTS, log_in
 from tests.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
@@ -31,12 +31,21 @@ def _phone(chromium, screen="portrait"):
     return context, page
 
 
-def _log_in(page, base_url, user):
-    page.goto(f"{base_url}/login")
-    page.fill("#email", user.email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/sitter")
+@contextmanager
+def _signed_in(chromium, live_server, user, path=None, screen="portrait"):
+    """A phone logged in as the sitter (at `path` if given); the context closes afterwards."""
+    context, page = _phone(chromium, screen)
+    try:
+        log_in(page, live_server, user)
+        if path:
+            page.goto(f"{live_server}{path}")
+        yield context, page
+    finally:
+        context.close()
+
+
+def _on_thread(chromium, live_server, visit, screen="portrait"):
+    return _signed_in(chromium, live_server, visit.user, f"/sitter/threads/{visit.thread.id}", screen)
 
 
 def _in_view(page, locator) -> bool:
@@ -59,10 +68,7 @@ def _busy_visit(make, clock, messages=14):
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_the_thread_opens_at_the_newest_message_with_send_in_view(make, clock, live_server, chromium, screen):
     visit, newest = _busy_visit(make, clock)
-    context, page = _phone(chromium, screen)
-    try:
-        _log_in(page, live_server, visit.user)
-        page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+    with _on_thread(chromium, live_server, visit, screen=screen) as (context, page):
         last = page.locator(f"#message-{newest.id}")
         send = page.get_by_role("button", name="Send")
         page.wait_for_function("document.readyState === 'complete'")
@@ -73,16 +79,11 @@ def test_the_thread_opens_at_the_newest_message_with_send_in_view(make, clock, l
         assert page.locator("#body").bounding_box()["height"] < 60
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"sitter-thread-{screen}.png"))
-    finally:
-        context.close()
 
 
 def test_a_send_without_signal_says_so_keeps_the_text_and_retries(make, clock, live_server, chromium):
     visit, _ = _busy_visit(make, clock, messages=2)
-    context, page = _phone(chromium)
-    try:
-        _log_in(page, live_server, visit.user)
-        page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+    with _on_thread(chromium, live_server, visit) as (context, page):
         page.fill("#body", "Biscuit is fed")
         context.set_offline(True)
         page.get_by_role("button", name="Send").click()
@@ -95,16 +96,11 @@ def test_a_send_without_signal_says_so_keeps_the_text_and_retries(make, clock, l
         page.locator("#messages .message-mine").filter(has_text="Biscuit is fed").wait_for()
         assert "Sent." in page.locator("#compose").inner_text()
         assert page.locator("#body").input_value() == ""
-    finally:
-        context.close()
 
 
 def test_sending_shows_a_real_sending_state(make, clock, live_server, chromium):
     visit, _ = _busy_visit(make, clock, messages=1)
-    context, page = _phone(chromium)
-    try:
-        _log_in(page, live_server, visit.user)
-        page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+    with _on_thread(chromium, live_server, visit) as (context, page):
         # Hold the request so the in-between state can be seen, then let it through.
         held = []
         page.route("**/messages", lambda route: held.append(route) if route.request.method == "POST"
@@ -117,16 +113,11 @@ def test_sending_shows_a_real_sending_state(make, clock, live_server, chromium):
         assert held, "the send request was not made"
         held[0].continue_()
         page.locator("#messages .message-mine").filter(has_text="On my way").wait_for()
-    finally:
-        context.close()
 
 
 def test_new_messages_arrive_incrementally_and_an_offline_banner_appears(make, clock, live_server, chromium):
     visit, newest = _busy_visit(make, clock, messages=1)
-    context, page = _phone(chromium)
-    try:
-        _log_in(page, live_server, visit.user)
-        page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+    with _on_thread(chromium, live_server, visit) as (context, page):
         requests = []
         page.on("request", lambda r: requests.append(r.url) if "after=" in r.url else None)
         clock.advance(minutes=1)
@@ -148,48 +139,34 @@ def test_new_messages_arrive_incrementally_and_an_offline_banner_appears(make, c
         context.set_offline(False)
         page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
         banner.wait_for(state="hidden")
-    finally:
-        context.close()
 
 
 def test_compose_warns_ten_minutes_before_the_close_and_disables_send_at_it(make, clock, live_server, chromium):
     clock.set(START)
     visit = make_visit(make, start=START, hours=1, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
     clock.set(visit.window.ends_at - timedelta(minutes=9, seconds=58))
-    context, page = _phone(chromium)
-    try:
-        _log_in(page, live_server, visit.user)
-        page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+    with _on_thread(chromium, live_server, visit) as (context, page):
         state = page.locator("[data-compose-state]")
         assert "9 min left" in state.inner_text()
         page.wait_for_function(
             "document.querySelector('[data-announcer]').textContent.includes('Messaging closes in 10 minutes')")
         assert "compose-closing" in page.locator("#compose").get_attribute("class")
-    finally:
-        context.close()
 
     clock.set(visit.window.ends_at - timedelta(seconds=2))
-    context, page = _phone(chromium)
-    try:
-        _log_in(page, live_server, visit.user)
-        page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+    with _on_thread(chromium, live_server, visit) as (context, page):
         page.fill("#body", "Last note")
         send = page.locator("[data-send-button]")
         page.wait_for_function("document.querySelector('[data-send-button]').disabled", timeout=8000)
         assert not send.is_enabled()
         assert "Messaging closed at 11:00 AM" in page.locator("[data-compose-state]").inner_text()
         assert page.locator("#body").input_value() == "Last note"  # kept, for the office or later
-    finally:
-        context.close()
 
 
 def test_sitter_pages_have_no_serious_accessibility_violations(make, clock, live_server, chromium):
     visit, _ = _busy_visit(make, clock, messages=2)
     make_visit(make, sitter=visit.sitter, start=START - timedelta(hours=4))  # a past, dimmed card
     make.alert(audience="sitter", sitter_id=visit.sitter.id, text="Not sent: outside the window")
-    context, page = _phone(chromium)
-    try:
-        _log_in(page, live_server, visit.user)
+    with _signed_in(chromium, live_server, visit.user) as (context, page):
         for path in ("/sitter", f"/sitter/threads/{visit.thread.id}", "/sitter/alerts", "/notifications", "/offline"):
             page.goto(f"{live_server}{path}")
             assert_no_serious_violations(page, path)
@@ -197,17 +174,12 @@ def test_sitter_pages_have_no_serious_accessibility_violations(make, clock, live
         # The skip link is the first thing a keyboard reaches, and it moves focus to the content.
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent") == "Skip to content"
-    finally:
-        context.close()
 
 
 def test_the_installed_app_shows_the_offline_page_without_signal(make, clock, live_server, chromium):
     visit, _ = _busy_visit(make, clock, messages=1)
-    context, page = _phone(chromium)
-    try:
-        _log_in(page, live_server, visit.user)
-        page.wait_for_function(
-            "navigator.serviceWorker.getRegistration('/sitter').then(r => !!(r && r.active))", polling=100)
+    with _signed_in(chromium, live_server, visit.user) as (context, page):
+        assert page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)")  # installed (shell cached)
         page.reload()  # now controlled by the worker
         page.wait_for_function("!!navigator.serviceWorker.controller")
         cached = page.evaluate("caches.open('pawline-shell-v1').then(c => c.keys()).then(k => k.map(r => r.url))")
@@ -215,5 +187,3 @@ def test_the_installed_app_shows_the_offline_page_without_signal(make, clock, li
         context.set_offline(True)
         page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
         assert page.locator("h1").inner_text() == "No connection"
-    finally:
-        context.close()
