@@ -303,8 +303,9 @@ def render(results: dict) -> str:
         f"| after / before | **{poll.ratio('throughput') ** -1:.2f}×** | | | "
         f"{stmts['after'] / stmts['full']:.2f}× | {stmts['after'] / stmts['full']:.2f}× |",
         "",
-        f"The {SITTERS:,} sitters need {needed:.0f} polls a second: the full-list poll used "
-        f"{needed / full_rps:.0%} of this server's capacity, the incremental one {needed / after_rps:.0%}. "
+        f"The {SITTERS:,} sitters need {needed:.0f} polls a second: at the rates measured here (a shared "
+        "2-core machine under the load average above, so read the absolute figures as a floor) the "
+        f"full-list poll needs {needed / full_rps:.1f}× this server, the incremental one {needed / after_rps:.1f}×. "
         "A poll that finds something new costs what the full one did, for the new rows only; the "
         "after-poll also writes nothing (the read mark moves only when there is something to read).",
         "",
