@@ -187,3 +187,12 @@ def test_the_installed_app_shows_the_offline_page_without_signal(make, clock, li
         context.set_offline(True)
         page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
         assert page.locator("h1").inner_text() == "No connection"
+
+
+def test_logging_out_still_works_with_the_device_check_in_between(make, clock, live_server, chromium):
+    visit, _ = _busy_visit(make, clock, messages=1)
+    with _signed_in(chromium, live_server, visit.user) as (context, page):
+        page.get_by_role("button", name="Log out").click()
+        page.wait_for_url(f"{live_server}/login")
+        page.goto(f"{live_server}/sitter")
+        page.wait_for_url(f"{live_server}/login?next=%2Fsitter")

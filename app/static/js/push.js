@@ -6,6 +6,7 @@
 
   var SW_URL = "/sw.js";
   var SW_SCOPE = "/sitter";
+  var SUBSCRIPTIONS_URL = "/push/subscriptions";
 
   function supported() {
     return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
@@ -121,7 +122,31 @@
     });
   }
 
+  function forgetDeviceOnLogout(form) {
+    // Logging out of a shared phone stops its notifications too: the server forgets this
+    // device's subscription before the logout itself (which waits 3 seconds at most).
+    if (!("serviceWorker" in navigator)) return;
+    form.addEventListener("submit", function (event) {
+      if (form.__leaving) return;
+      event.preventDefault();
+      form.__leaving = true;
+      var sent = false;
+      var done = function () { if (!sent) { sent = true; form.submit(); } };
+      window.setTimeout(done, 3000);
+      navigator.serviceWorker.getRegistration(SW_SCOPE).then(function (reg) {
+        return reg ? reg.pushManager.getSubscription() : null;
+      }).then(function (subscription) {
+        if (!subscription) return null;
+        return send(SUBSCRIPTIONS_URL, "DELETE", { endpoint: subscription.endpoint }).then(function () {
+          return subscription.unsubscribe();
+        });
+      }).then(done, done);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var logout = document.querySelector("form.logout");
+    if (logout) forgetDeviceOnLogout(logout);
     if ("serviceWorker" in navigator && document.body.classList.contains("sitter")) {
       // Installable app and offline page for sitters even without push.
       navigator.serviceWorker.register(SW_URL, { scope: SW_SCOPE }).catch(function () {});
