@@ -74,6 +74,11 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         # so a subscription cannot make the server post to its own network. Tests that run
         # a push-service stand-in on loopback switch this on.
         "PUSH_ALLOW_LOOPBACK": False,
+        # How many reverse proxies (TLS terminators, load balancers) stand in front of the
+        # app and set X-Forwarded-For/-Proto/-Host/-Port. 0: none, the headers are ignored.
+        "PROXY_COUNT": env.get("PROXY_COUNT", "0"),
+        # Content-hashed, compressed copies of app/static served by WhiteNoise.
+        "STATIC_BUILD_DIR": env.get("STATIC_BUILD_DIR") or str(Path(instance_path) / "static-build"),
     }
     if app_env == "production":
         cfg["SESSION_COOKIE_SECURE"] = True
@@ -86,6 +91,16 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     if not cfg["SQLALCHEMY_DATABASE_URI"]:
         cfg["SQLALCHEMY_DATABASE_URI"] = _instance_sqlite_url(instance_path)
     cfg["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+
+    # Bound values (clients' numbers, message bodies) stay out of exception messages and logs.
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {**cfg["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True}
+
+    try:
+        cfg["PROXY_COUNT"] = int(cfg["PROXY_COUNT"])
+    except (TypeError, ValueError):
+        raise ConfigError(f"PROXY_COUNT must be a whole number of proxies, got {cfg['PROXY_COUNT']!r}") from None
+    if not 0 <= cfg["PROXY_COUNT"] <= 5:
+        raise ConfigError(f"PROXY_COUNT must be between 0 and 5, got {cfg['PROXY_COUNT']}")
 
     if not cfg["SECRET_KEY"]:
         if cfg["APP_ENV"] == "production":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from app import clock as app_clock
 from app import create_app
 from app.extensions import db as _db
 from tests.factories import Factories
+from tests.login import log_in
 
 PG_ADMIN_URL = os.environ.get("PAWLINE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("PAWLINE_TEST_REDIS", "redis://127.0.0.1:6379")
@@ -52,14 +54,22 @@ def database_url(backend, tmp_path_factory):
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
         yield url
         return
-    name = f"pawline_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with empty_pg_database(f"pawline_test_{os.getpid()}_{uuid.uuid4().hex[:6]}") as url:
+        yield url
+
+
+@contextmanager
+def empty_pg_database(name: str):
+    """An empty PostgreSQL database for the block (dropped after, connections or not)."""
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -179,10 +189,7 @@ def login_as(client):
     """login_as(user): the test client is now logged in as that user."""
 
     def _login(user):
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
-        return client
+        return log_in(client, user)  # a real login session row, as /login makes
 
     return _login
 

@@ -42,6 +42,7 @@ from app.queue import enqueue
 from app.services.locking import insert_if_absent, lock_row
 from app.services.numbers import front_desk_number_id
 from app.services.push import endpoint_allowed, push_configured, send_web_push
+from app.services.sessions import all_sessions_ended
 from app.templating import format_datetime, format_time
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,14 @@ def delete_push_subscriptions(user_id: int, *, commit: bool = True) -> int:
     if commit:
         db.session.commit()
     return result.rowcount
+
+
+@all_sessions_ended.connect
+def _forget_devices_when_all_sessions_end(sender, *, user_id: int, reason: str, **extra) -> None:
+    """Log out everywhere, a password reset, deactivation: no device keeps getting this person's news."""
+    removed = delete_push_subscriptions(user_id)
+    if removed:
+        log.info("user %s: %d push device(s) forgotten (%s)", user_id, removed, reason)
 
 
 @dataclass(frozen=True)

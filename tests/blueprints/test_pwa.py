@@ -184,3 +184,15 @@ def test_vapid_keys_command_prints_a_usable_pair(app):
     vapid = Vapid.from_string(private_key=lines["VAPID_PRIVATE_KEY"])
     public = vapid.public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     assert _b64url(public) == lines["VAPID_PUBLIC_KEY"]
+
+
+def test_logging_out_everywhere_forgets_every_push_device(client, login_as, make, visit):
+    login_as(visit.user)
+    client.post("/push/subscriptions", json=_subscription())
+    client.post("/push/subscriptions", json=_subscription("https://updates.push.services.mozilla.com/wpush/v2/y"))
+    other = make.user("owner")
+    from app.services.notifications import save_push_subscription
+
+    save_push_subscription(other.id, _subscription("https://fcm.googleapis.com/fcm/send/owner"))
+    assert client.post("/account/sessions/end").status_code == 302
+    assert db.session.scalars(select(PushSubscription.user_id)).all() == [other.id]
