@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
-from flask import current_app, flash, jsonify, make_response, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.blueprints.pwa import bp
@@ -38,9 +40,20 @@ def manifest():
     return response
 
 
+def _shell_urls() -> list[str]:
+    """What the service worker caches: nothing personal, and the icon last (notifications use it)."""
+    static = [url_for("static", filename=name) for name in ("css/app.css", "css/sitter.css", "icons/icon-192.png")]
+    return [url_for("pwa.offline"), *static]
+
+
 @bp.route("/sw.js")
 def service_worker():
-    response = send_file(STATIC_JS / "sw.js", mimetype="text/javascript", max_age=0)
+    shell = _shell_urls()
+    # A new deploy (new hashed URLs) is a new cache: the worker drops the old one on activate.
+    version = hashlib.sha256(json.dumps(shell).encode()).hexdigest()[:12]
+    prelude = f"self.PAWLINE_SHELL = {json.dumps(shell)};\nself.PAWLINE_SHELL_VERSION = {json.dumps(version)};\n"
+    response = make_response(prelude + (STATIC_JS / "sw.js").read_text())
+    response.mimetype = "text/javascript"
     # Browsers re-check the worker on navigation; never let a cache pin an old one.
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -193,12 +193,13 @@
   }
 
   function fitTextarea(textarea) {
-    // One line at rest; grows with what is typed, up to a third of the screen.
-    textarea.style.height = "";
+    // One line at rest; grows with what is typed, up to a third of the screen. Rows, not an
+    // inline style: the CSP forbids style attributes (htmx copies attributes when it swaps).
+    textarea.rows = 1;
     if (!textarea.value) return;  // a wrapped placeholder must not make it tall
-    textarea.style.height = "auto";
-    var max = Math.max(window.innerHeight / 3, 48);
-    textarea.style.height = Math.min(textarea.scrollHeight + 2, max) + "px";
+    var line = parseFloat(window.getComputedStyle(textarea).lineHeight) || 24;
+    var most = Math.max(2, Math.floor(window.innerHeight / 3 / line));
+    while (textarea.scrollHeight > textarea.clientHeight + 1 && textarea.rows < most) textarea.rows += 1;
   }
 
   function formatLeft(seconds) {
@@ -317,7 +318,13 @@
       fitTextarea(parts.text);
       parts.text.addEventListener("input", function () { fitTextarea(parts.text); });
       parts.text.addEventListener("focus", function () { box.classList.add("compose-focused"); fitTextarea(parts.text); });
-      parts.text.addEventListener("blur", function () { box.classList.remove("compose-focused"); });
+      parts.text.addEventListener("blur", function () {
+        // Shrink back only when empty, and after the tap that blurred it (on Send) has landed:
+        // shrinking at once would move Send from under the finger.
+        window.setTimeout(function () {
+          if (document.activeElement !== parts.text && !parts.text.value) box.classList.remove("compose-focused");
+        }, 400);
+      });
     }
     startCountdown(box);
     if (box.getAttribute("data-poll-url")) startPolling(box, pollRegion);

@@ -4,8 +4,9 @@
 // ever stored on the phone by us. Push: show the notification; a tap opens its page.
 "use strict";
 
-var CACHE = "pawline-shell-v1";
-var SHELL = ["/offline", "/static/css/app.css", "/static/css/sitter.css", "/static/icons/icon-192.png"];
+// /sw.js prepends PAWLINE_SHELL (the shell's current, content-hashed URLs) and its version.
+var CACHE = "pawline-shell-" + (self.PAWLINE_SHELL_VERSION || "v1");
+var SHELL = self.PAWLINE_SHELL || ["/offline"];
 
 self.addEventListener("install", function (event) {
   // The offline page must be cached; the rest is best effort (a renamed asset must not stop the install).
@@ -40,8 +41,8 @@ self.addEventListener("push", function (event) {
     body: data.body || "",
     tag: data.tag || undefined,
     renotify: Boolean(data.tag),
-    icon: "/static/icons/icon-192.png",
-    badge: "/static/icons/icon-192.png",
+    icon: SHELL[SHELL.length - 1],
+    badge: SHELL[SHELL.length - 1],
     data: { url: data.url || "/sitter" },
   }));
 });
