@@ -68,3 +68,15 @@ def reconcile_notifications() -> int:
     from app.services.notifications import reconcile_notifications as reconcile
 
     return reconcile()
+
+
+def apply_stripe_event(event_id: str) -> str:
+    from app.services.stripe_events import apply_stripe_event as apply
+
+    return apply(event_id)
+
+
+def reconcile_stripe_events() -> int:
+    from app.services.stripe_events import reconcile_stripe_events as reconcile
+
+    return reconcile()

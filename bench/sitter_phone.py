@@ -329,6 +329,15 @@ def render(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def carry_section(path, text: str) -> str:
+    """`text` (a fresh bench.run report) with this benchmark's section from the file at `path` kept."""
+    current = path.read_text() if path.exists() else ""
+    if START_MARK not in current or END_MARK not in current:
+        return text
+    section = START_MARK + current.split(START_MARK, 1)[1].split(END_MARK, 1)[0] + END_MARK + "\n"
+    return text.rstrip("\n") + "\n\n" + section
+
+
 def write_doc(section: str) -> None:
     current = DOC.read_text() if DOC.exists() else ""
     if START_MARK in current and END_MARK in current:

@@ -37,7 +37,7 @@ from app.models import (
     Thread,
     User,
 )
-from app.privacy import redact_phone_numbers
+from app.privacy import redact_for_sitter
 from app.queue import enqueue
 from app.services.locking import insert_if_absent, lock_row
 from app.services.numbers import front_desk_number_id
@@ -167,8 +167,8 @@ def set_sms_ping(user_id: int, enabled: bool) -> None:
 
 def _who(first_name: str, pets: str) -> str:
     """'Alex (Biscuit)', redacted: names and pet names are typed by people."""
-    who = redact_phone_numbers(first_name) or "A client"
-    return f"{who} ({redact_phone_numbers(pets)})" if pets else who
+    who = redact_for_sitter(first_name) or "A client"
+    return f"{who} ({redact_for_sitter(pets)})" if pets else who
 
 
 def _plan(org_id: int, user_id: int, kind: str, key: str, title: str, body: str, url: str, *,
@@ -251,7 +251,7 @@ def _visit_text(booking: Booking, change: str, tz: str, now: datetime) -> tuple[
     who = _who(client.first_name, client.pet_names)
     when = f"{format_datetime(booking.start_at, tz)}–{format_time(booking.end_at, tz)}"
     return {
-        "added": (f"New visit: {who}", f"{when} · {booking.service}"),
+        "added": (f"New visit: {who}", f"{when} · {redact_for_sitter(booking.service)}"),
         "changed": (f"Visit changed: {who}", f"Now {when}"),
         "removed": (f"Visit reassigned: {who}", f"{when} is now with another sitter."),
         "cancelled": (f"Visit cancelled: {who}", f"{when} is cancelled."),

@@ -3,7 +3,13 @@
 Every query here runs a fixed number of SQL statements whatever the data size
 (joined/selectin eager loads and a correlated count per shown window for unread counts).
 The results are plain view rows: no Client, Message or number objects reach
-sitter templates, so a client's real number cannot be rendered by mistake.
+sitter templates, so a client's real number cannot be rendered by mistake. Every
+field of a view row that a person typed (names, pets, area, service, bodies, alert
+texts) is listed in the row's TYPED and passed through `redact_for_sitter` when the
+row is made: one place, whichever template shows it.
+
+A sitter reads a thread only up to its window's end: a client's text after that is
+for owners (inbound routing files it in the owner inbox).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.localtime import local_date, local_day_bounds
 from app.models import Alert, AssignmentWindow, Booking, Message, Org, Sitter, Thread, ThreadRead
-from app.privacy import redact_phone_numbers
+from app.privacy import redact_for_sitter
 from app.services.phones import national_format
 from app.services.sitter_messages import assigned_thread, assignment_conditions, sitter_for_user
 from app.services.windows import ComposeState, compose_state, describe_time_left
@@ -30,8 +36,20 @@ FAILED_LOOKBACK = timedelta(days=7)
 UNDELIVERED = ("failed", "undelivered", "blocked")
 
 
+class SitterView:
+    """A view row for sitter pages; its TYPED fields are redacted as the row is made."""
+
+    TYPED: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in self.TYPED:
+            object.__setattr__(self, name, redact_for_sitter(getattr(self, name)))
+
+
 @dataclass(frozen=True)
-class WindowCard:
+class WindowCard(SitterView):
+    TYPED = ("client_first_name", "pets", "area", "service")
+
     window_id: int
     thread_id: int
     client_first_name: str
@@ -49,7 +67,9 @@ class WindowCard:
 
 
 @dataclass(frozen=True)
-class AlertItem:
+class AlertItem(SitterView):
+    TYPED = ("title", "text")
+
     alert_id: int | None  # None: a failed delivery read from the message itself
     kind: str
     title: str
@@ -59,7 +79,9 @@ class AlertItem:
 
 
 @dataclass(frozen=True)
-class MessageItem:
+class MessageItem(SitterView):
+    TYPED = ("sender_label", "body")
+
     message_id: int
     sender_label: str
     body: str
@@ -70,7 +92,9 @@ class MessageItem:
 
 
 @dataclass(frozen=True)
-class ThreadPage:
+class ThreadPage(SitterView):
+    TYPED = ("client_first_name", "pets", "area", "service")
+
     thread_id: int
     client_first_name: str
     pets: str
@@ -105,6 +129,7 @@ def _unread_count(user_id: int):
         .where(
             Message.thread_id == AssignmentWindow.thread_id,
             Message.direction == "inbound",
+            Message.created_at < AssignmentWindow.ends_at,  # later texts are for owners
             or_(ThreadRead.read_at.is_(None), Message.created_at > ThreadRead.read_at),
         )
         .correlate(AssignmentWindow, ThreadRead)
@@ -254,7 +279,7 @@ def alerts(user_id: int, now: datetime | None = None, sitter: Sitter | None = No
             alert_id=a.id,
             kind=a.kind,
             title=_ALERT_TITLES.get(a.kind, "Alert"),
-            text=redact_phone_numbers(a.text),
+            text=a.text,
             created_at=a.created_at,
             thread_id=a.thread_id,
         )
@@ -294,7 +319,7 @@ def alerts(user_id: int, now: datetime | None = None, sitter: Sitter | None = No
 
 
 def _excerpt(body: str, limit: int = 80) -> str:
-    text = redact_phone_numbers(body)
+    text = redact_for_sitter(body)  # before cutting: a cut number would escape the redaction
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -329,14 +354,15 @@ def _in_flight(user_id: int, now: datetime):
             & (Message.created_at > now - IN_FLIGHT_LOOKBACK))
 
 
-def thread_messages(user_id: int, thread: Thread, org: Org, after_id: int | None = None,
+def thread_messages(user_id: int, thread: Thread, org: Org, until: datetime, after_id: int | None = None,
                     now: datetime | None = None) -> list[MessageItem]:
-    """The latest messages, oldest first, bodies with phone numbers redacted.
+    """The latest messages before `until` (the window's end), oldest first, bodies redacted.
 
     after_id: only what a page holding messages up to that id lacks: newer messages, and
     this user's recent texts still on their way (their status is about to change).
     """
-    query = select(Message).where(Message.thread_id == thread.id, Message.org_id == org.id)
+    query = select(Message).where(Message.thread_id == thread.id, Message.org_id == org.id,
+                                  Message.created_at < until)
     if after_id is not None:
         query = query.where((Message.id > after_id) | _in_flight(user_id, now or utcnow()))
     rows = db.session.scalars(
@@ -350,7 +376,7 @@ def thread_messages(user_id: int, thread: Thread, org: Org, after_id: int | None
             MessageItem(
                 message_id=message.id,
                 sender_label=_sender_label(message, user_id, first_name, org.name),
-                body=redact_phone_numbers(message.body),
+                body=message.body,
                 created_at=message.created_at,
                 direction=message.direction,
                 mine=mine,
@@ -376,7 +402,7 @@ def thread_page(user_id: int, thread_id: int, now: datetime | None = None) -> Th
         starts_at=booking.start_at,
         ends_at=booking.end_at,
         compose=compose_state(window, booking, found.org, now, sitter_id=found.sitter.id),
-        messages=thread_messages(user_id, thread, found.org, now=now),
+        messages=thread_messages(user_id, thread, found.org, until=window.ends_at, now=now),
         client_opted_out=client.opted_out,
         texting_until=window.ends_at,
         rendered_at=now,
@@ -397,21 +423,24 @@ def thread_update(user_id: int, thread_id: int, after_id: int, now: datetime | N
     new), and the thread, client and org are loaded only when there are rows to label.
     """
     now = now or utcnow()
-    org_id = db.session.scalar(
-        select(Sitter.org_id)
+    assigned = db.session.execute(
+        select(Sitter.org_id, AssignmentWindow.ends_at)
         .select_from(AssignmentWindow)
         .join(Thread, Thread.id == AssignmentWindow.thread_id)
         .join(Sitter, Sitter.id == AssignmentWindow.sitter_id)
         .where(Sitter.user_id == user_id, *assignment_conditions(thread_id, Sitter.id, Sitter.org_id))
-    )
-    if org_id is None:
+    ).first()
+    if assigned is None:
         raise NotFound("We could not find that conversation.")
+    org_id, until = assigned
     fresh = select(Message.id).where(Message.thread_id == thread_id, Message.org_id == org_id,
+                                     Message.created_at < until,
                                      (Message.id > after_id) | _in_flight(user_id, now)).limit(1)
     if db.session.scalar(fresh) is None:
         return ThreadUpdate(thread_id, [], None)
     found = assigned_thread(user_id, thread_id)
-    items = thread_messages(user_id, found.thread, found.org, after_id=after_id, now=now)
+    items = thread_messages(user_id, found.thread, found.org, until=found.window.ends_at, after_id=after_id,
+                            now=now)
     latest = max((item.message_id for item in items), default=None)
     return ThreadUpdate(found.thread.id, items, latest)
 
