@@ -133,17 +133,20 @@ def test_loopback_is_allowed_only_when_configured():
     assert endpoint_allowed("https://fcm.googleapis.com/fcm/send/abc")
 
 
-@pytest.mark.parametrize("body", [None, [], {"endpoint": "https://fcm.googleapis.com/x"},
-                                  {"endpoint": "https://fcm.googleapis.com/x", "keys": {"p256dh": "a"}},
-                                  {"endpoint": "https://fcm.googleapis.com/x" + "a" * 1000,
-                                   "keys": {"p256dh": "a", "auth": "b"}},
-                                  {"endpoint": "https://fcm.googleapis.com/\x00",
-                                   "keys": {"p256dh": "a", "auth": "b"}}])
-def test_bad_subscriptions_are_refused_with_nothing_written(client, login_as, visit, body):
+@pytest.mark.parametrize("body, status", [
+    (None, 400),  # not JSON: the input guard
+    ([], 400),
+    ({"endpoint": "https://fcm.googleapis.com/\x00", "keys": {"p256dh": "a", "auth": "b"}}, 400),
+    ({"endpoint": "https://fcm.googleapis.com/x"}, 422),  # the service: not a usable subscription
+    ({"endpoint": "https://fcm.googleapis.com/x", "keys": {"p256dh": "a"}}, 422),
+    ({"endpoint": "https://fcm.googleapis.com/x" + "a" * 1000, "keys": {"p256dh": "a", "auth": "b"}}, 422),
+    ({"endpoint": "https://fcm.googleapis.com/x", "keys": {"p256dh": 5, "auth": "b"}}, 422),
+])
+def test_bad_subscriptions_are_refused_with_nothing_written(client, login_as, visit, body, status):
     login_as(visit.user)
     kwargs = {"data": "not json", "content_type": "application/json"} if body is None else {"json": body}
     response = client.post("/push/subscriptions", headers={"Accept": "application/json"}, **kwargs)
-    assert response.status_code == 422
+    assert response.status_code == status and response.get_json()["error"]
     assert db.session.scalar(select(PushSubscription)) is None
 
 

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from app.blueprints.pwa import bp
 from app.errors import InvalidInput
+from app.input_guard import takes_structured_json
 from app.services import notifications
 
 STATIC_JS = Path(__file__).resolve().parents[2] / "static" / "js"
@@ -74,6 +75,7 @@ def _subscription_json() -> dict:
 
 @bp.route("/push/subscriptions", methods=["POST"])
 @login_required
+@takes_structured_json  # the PushSubscription JSON nests its keys
 def subscribe():
     """The browser's PushSubscription JSON (plus `inbox_items` for owners and staff)."""
     data = _subscription_json()
