@@ -91,7 +91,9 @@ def test_the_visits_partial_holds_active_now_and_today_from_one_read(client, log
     assert 'id="active-heading"' in html and 'id="today-heading"' in html
     assert 'data-new-count="1"' in html
     assert "visit ends 10:00 AM · texting until 11:00 AM" in html
-    assert client.get("/sitter/visits").status_code == 302  # a plain visit goes to the dashboard
+    page = client.get("/sitter/visits")
+    assert page.status_code == 200 and "<html" in page.get_data(as_text=True)  # a plain visit: the dashboard
+    assert "HX-Request" in page.headers["Vary"]
 
 
 def test_unread_count_is_in_the_tab_title_and_the_nav(client, login_as, make, visit):

@@ -44,11 +44,12 @@ def dashboard():
 @role_required("sitter")
 def visits():
     """Active now and Today, polled together (and on returning to the tab) so they agree."""
-    org = _org()
-    context = {"visits": sitter_dashboard.visits(current_user.id, org), "tz": org.timezone}
     if is_htmx_request():
-        return render_page_or_partial("sitter/dashboard.html", "sitter/partials/visits.html", **context)
-    return redirect(url_for("sitter.dashboard"))
+        org = _org()
+        context = {"visits": sitter_dashboard.visits(current_user.id, org), "tz": org.timezone}
+    else:
+        context = _dashboard_context()
+    return render_page_or_partial("sitter/dashboard.html", "sitter/partials/visits.html", **context)
 
 
 @bp.route("/active")
