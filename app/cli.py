@@ -1,4 +1,4 @@
-"""Operator commands: `flask --app app seed-demo`, `create-user`, `create-operator`, `proof`."""
+"""Operator commands: `flask --app app seed-demo`, `create-user`, `create-operator`, `proof`, `reconcile`."""
 
 from __future__ import annotations
 
@@ -50,6 +50,22 @@ def register_commands(app: Flask) -> None:
         click.echo("VAPID_SUBJECT=mailto:you@example.com  # a contact for the push services")
         click.echo("Changing the keys later drops every device's subscription: devices must opt in again.",
                    err=True)
+
+    @app.cli.command("reconcile")
+    @click.option("--batch-size", default=None, type=click.IntRange(1, 10_000),
+                  help="Rows per batch (default: app.services.reconcile.BATCH_SIZE).")
+    def reconcile_command(batch_size: int | None) -> None:
+        """Re-enqueue every queued text, due run and stored callback whose job the queue lost,
+        and settle texts stuck mid-send (never sending twice)."""
+        from app.services.reconcile import BATCH_SIZE, reconcile
+
+        report = reconcile(batch_size=batch_size or BATCH_SIZE)
+        for name, count in report.counts.items():
+            click.echo(f"{name:<18} {count}")
+        for name, error in report.errors.items():
+            click.echo(f"{name:<18} FAILED: {error}", err=True)
+        if not report.ok:
+            sys.exit(1)
 
     @app.cli.command("create-operator")
     @click.argument("email")

@@ -10,6 +10,7 @@ from app.models.messaging import (
     Message,
     MessageNumber,
     OutboxEntry,
+    StatusCallback,
     Thread,
 )
 from app.models.notifications import Notification, NotificationSettings, PushSubscription
@@ -43,6 +44,7 @@ __all__ = [
     "Pet",
     "PushSubscription",
     "Sitter",
+    "StatusCallback",
     "StripeEvent",
     "Thread",
     "ThreadRead",
