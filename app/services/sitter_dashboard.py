@@ -345,7 +345,7 @@ def _sender_label(message: Message, user_id: int, client_first_name: str, busine
     return business
 
 
-IN_FLIGHT = ("queued", "sending")
+IN_FLIGHT = ("queued", "sending", "unknown")  # statuses about to move on
 IN_FLIGHT_LOOKBACK = timedelta(hours=1)
 
 
