@@ -5,6 +5,7 @@ from app.models.audit import Alert, EventLog
 from app.models.automations import AUTOMATION_KINDS, AutomationRun, AutomationTemplate
 from app.models.base import OrgScoped
 from app.models.bookings import BOOKING_STATUSES, Booking, Payment
+from app.models.care import CARE_NOTE_KINDS, CareNote
 from app.models.messaging import (
     AssignmentWindow,
     Message,
@@ -22,12 +23,14 @@ from app.models.reads import ThreadRead
 __all__ = [
     "AUTOMATION_KINDS",
     "BOOKING_STATUSES",
+    "CARE_NOTE_KINDS",
     "ROLES",
     "Alert",
     "AssignmentWindow",
     "AutomationRun",
     "AutomationTemplate",
     "Booking",
+    "CareNote",
     "Client",
     "EventLog",
     "LoginSession",

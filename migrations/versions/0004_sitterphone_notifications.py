@@ -1,7 +1,7 @@
 """push subscriptions, notification settings and notifications
 
 Revision ID: 0004_sitterphone
-Revises: 0004_lost
+Revises: 0004_office
 Create Date: 2026-11-28 20:19:16.008744
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004_sitterphone'
-down_revision = '0004_lost'
+down_revision = '0004_office'
 branch_labels = None
 depends_on = None
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.factories import PASSWORD
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -94,8 +96,6 @@ def artifacts() -> Path:
 
 def log_in(page, base_url: str, user, landing: str = "/sitter") -> None:
     """Log in through the real form (CSRF on) and wait for the landing page."""
-    from tests.factories import PASSWORD
-
     page.goto(f"{base_url}/login")
     page.fill("#email", user.email)
     page.fill("#password", PASSWORD)
