@@ -14,6 +14,7 @@ from app.models.messaging import (
     StatusCallback,
     Thread,
 )
+from app.models.notifications import Notification, NotificationSettings, PushSubscription
 from app.models.orgs import ROLES, Org, User
 from app.models.payments import StripeEvent
 from app.models.people import Client, Pet, Sitter
@@ -35,6 +36,8 @@ __all__ = [
     "LoginSession",
     "Message",
     "MessageNumber",
+    "Notification",
+    "NotificationSettings",
     "Operator",
     "Org",
     "OrgScoped",
@@ -42,6 +45,7 @@ __all__ = [
     "PasswordReset",
     "Payment",
     "Pet",
+    "PushSubscription",
     "Sitter",
     "StatusCallback",
     "StripeEvent",

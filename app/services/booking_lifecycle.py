@@ -21,6 +21,7 @@ from app.services.automations import (
 from app.services.booking_confirmed import sync_window, window_times
 from app.services.booking_threads import is_booking_thread
 from app.services.locking import lock_row
+from app.services.notifications import queue_visit_notification
 from app.services.number_moves import move_thread_off_number
 
 
@@ -67,6 +68,7 @@ def cancel_booking(booking_id: int, reason: str, actor: str = "system") -> Lifec
         window.ends_at = now
         window.starts_at = min(window.starts_at, now)  # a future window becomes empty
         window.closed_reason = "cancelled"
+        queue_visit_notification(booking.id, "cancelled", window.sitter_id)
         record_event(booking.org_id, "window.closed", booking_id=booking.id, thread_id=window.thread_id,
                      actor=actor, reason="cancelled")
     cancelled_runs = cancel_pending_runs(booking.id, "booking_cancelled")

@@ -94,10 +94,10 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def log_in(page, base: str, user, lands_on: str) -> None:
-    """Log in through the real form and wait for the page the role lands on."""
-    page.goto(f"{base}/login")
+def log_in(page, base_url: str, user, landing: str = "/sitter") -> None:
+    """Log in through the real form (CSRF on) and wait for the landing page."""
+    page.goto(f"{base_url}/login")
     page.fill("#email", user.email)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}{lands_on}")
+    page.wait_for_url(f"{base_url}{landing}")
