@@ -32,3 +32,15 @@ def complete_due_bookings() -> int:
     from app.services.booking_lifecycle import complete_due_bookings as complete
 
     return complete()
+
+
+def fetch_inbound_media(media_id: int) -> str:
+    from app.services.media_inbound import fetch_inbound_media as fetch
+
+    return fetch(media_id)
+
+
+def reconcile_inbound_media() -> int:
+    from app.services.media_inbound import reconcile_inbound_media as reconcile
+
+    return reconcile()

@@ -4,6 +4,7 @@ from app.models.audit import Alert, EventLog
 from app.models.automations import AUTOMATION_KINDS, AutomationRun, AutomationTemplate
 from app.models.base import OrgScoped
 from app.models.bookings import BOOKING_STATUSES, Booking, Payment
+from app.models.media import MessageMedia
 from app.models.messaging import (
     AssignmentWindow,
     Message,
@@ -28,6 +29,7 @@ __all__ = [
     "Client",
     "EventLog",
     "Message",
+    "MessageMedia",
     "MessageNumber",
     "Org",
     "OrgScoped",

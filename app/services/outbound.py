@@ -9,9 +9,10 @@ from sqlalchemy import and_, bindparam, select, update
 
 from app.clock import utcnow
 from app.extensions import db
-from app.models import Client, Message, MessageNumber
+from app.models import Client, Message, MessageMedia, MessageNumber
 from app.queue import SEND_RETRY, enqueue
 from app.services.delivery_status import alert_failed_message
+from app.services.media_outbound import outbound_media_urls
 from app.services.opt_out import mark_opted_out_by_phone
 from app.services.sms_provider import PermanentSendError, SendError, TransientSendError, get_provider
 from app.services.twilio_provider import OPTED_OUT
@@ -84,7 +85,10 @@ _CLAIM_QUEUED = (
     )
     .values(status="sending", attempts=_messages.c.attempts + 1)
     .returning(_messages.c.id, _messages.c.org_id, _messages.c.from_e164, _messages.c.to_e164,
-               _messages.c.body)
+               _messages.c.body,
+               # Photos are looked up (and signed) only for a message that has some.
+               select(MessageMedia.id).where(MessageMedia.message_id == _messages.c.id).exists()
+               .label("has_media"))
 )
 _SAVE_SENT = (
     update(_messages)
@@ -95,9 +99,9 @@ _SAVE_SENT = (
 
 
 def _outgoing(row) -> dict:
-    """What the provider call needs, from a claimed row or a locked message."""
+    """What the provider call needs, from a claimed row or a locked message (which may have photos)."""
     return {"message_id": row.id, "org_id": row.org_id, "from_e164": row.from_e164,
-            "to_e164": row.to_e164, "body": row.body}
+            "to_e164": row.to_e164, "body": row.body, "has_media": getattr(row, "has_media", True)}
 
 
 def _claim_queued(message_id: int) -> dict | None:
@@ -136,8 +140,10 @@ def deliver_message(message_id: int) -> str:
         if isinstance(claimed, str):
             return claimed
         outgoing = claimed
+    media_urls = outbound_media_urls(message_id) if outgoing.pop("has_media") else []
+    photos = {"media_urls": media_urls} if media_urls else {}  # providers without photos stay as they are
     try:
-        result = provider.send(**outgoing, status_callback=_status_callback_url())
+        result = provider.send(**outgoing, **photos, status_callback=_status_callback_url())
     except (PermanentSendError, TransientSendError) as exc:
         # Rare: the ORM from here on. The claim's commit released the row, as before.
         return _send_failed(db.session.get(Message, message_id), exc, send_attempted=True)

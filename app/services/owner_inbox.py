@@ -9,6 +9,7 @@ from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Alert, Message, MessageNumber, Thread
 from app.services.audit import record_event
+from app.services.media_outbound import Upload, attach_photos, discard_photos, prepare_uploads, store_photos
 from app.services.outbound import queue_outbound_message
 
 MAX_BODY = 1600
@@ -30,12 +31,13 @@ def reply_numbers(message: Message) -> list[MessageNumber]:
 
 
 def reply_to_inbox_message(message_id: int, *, from_number_id: int, body: str, user_id: int,
-                           mark_handled: bool = True) -> Message:
-    """Queue an owner's reply to the sender of an inbound message, and mark it handled."""
+                           mark_handled: bool = True, photos: list[Upload] | None = None) -> Message:
+    """Queue an owner's reply (text and/or photos) to the sender of an inbound message, and mark it handled."""
+    prepared = prepare_uploads(photos or [])
     message = db.session.get(Message, message_id)
     body = (body or "").strip()
-    if not body:
-        raise InvalidInput("Write a reply first.", field="body")
+    if not body and not prepared:
+        raise InvalidInput("Write a reply or attach a photo first.", field="body")
     if len(body) > MAX_BODY:
         raise InvalidInput(f"Keep replies under {MAX_BODY} characters.", field="body")
     if message.direction != "inbound" or not message.from_e164:
@@ -44,16 +46,23 @@ def reply_to_inbox_message(message_id: int, *, from_number_id: int, body: str, u
     if from_number_id not in allowed:
         raise InvalidInput("Choose one of the offered numbers.", field="from_number_id")
     thread_id = _thread_for_reply(message, from_number_id)
-    reply = queue_outbound_message(org_id=message.org_id, thread_id=thread_id, from_number_id=from_number_id,
-                                   to_e164=message.from_e164, body=body, sender_kind="owner",
-                                   sender_user_id=user_id)
-    if mark_handled and message.handled_at is None:
-        message.handled_at = utcnow()
-    if thread_id is not None:
-        db.session.get(Thread, thread_id).last_message_at = utcnow()
-    record_event(message.org_id, "inbox.replied", thread_id=thread_id, actor=f"user:{user_id}",
-                 message_id=message.id, reply_id=reply.id)
-    db.session.commit()
+    stored = store_photos(message.org_id, prepared)
+    try:
+        reply = queue_outbound_message(org_id=message.org_id, thread_id=thread_id, from_number_id=from_number_id,
+                                       to_e164=message.from_e164, body=body, sender_kind="owner",
+                                       sender_user_id=user_id)
+        attach_photos(message.org_id, reply.id, stored)
+        if mark_handled and message.handled_at is None:
+            message.handled_at = utcnow()
+        if thread_id is not None:
+            db.session.get(Thread, thread_id).last_message_at = utcnow()
+        record_event(message.org_id, "inbox.replied", thread_id=thread_id, actor=f"user:{user_id}",
+                     message_id=message.id, reply_id=reply.id, photos=len(stored))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        discard_photos(stored)  # nothing half-sent
+        raise
     return reply
 
 

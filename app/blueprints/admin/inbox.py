@@ -8,6 +8,7 @@ from flask_login import current_user
 from app.blueprints.admin import bp
 from app.blueprints.admin.common import form_status, org, owner_or_staff, page_arg, run_form
 from app.blueprints.admin.forms import ConfirmForm, ReplyForm, options
+from app.blueprints.media.routes import uploaded_photos
 from app.models import Message, Thread
 from app.scoping import get_in_org_or_404
 from app.services.admin_queries import list_owner_inbox, list_threads, thread_messages
@@ -40,7 +41,8 @@ def inbox_message(message_id: int):
         abort(404)
     form = _reply_form(message)
     if run_form(form, lambda: reply_to_inbox_message(message.id, from_number_id=form.from_number_id.data,
-                                                     body=form.body.data, user_id=current_user.id)).ok:
+                                                     body=form.body.data, user_id=current_user.id,
+                                                     photos=uploaded_photos())).ok:
         flash("Reply queued; the message is marked handled.", "info")
         return redirect(url_for("admin.inbox"))
     history = thread_messages(message.thread_id) if message.thread_id else [message]
