@@ -21,7 +21,7 @@ from sqlalchemy import insert, select, update
 from app.clock import utcnow
 from app.extensions import db
 from app.models import Message, MessageMedia
-from app.queue import RetryPolicy, enqueue
+from app.queue import RetryPolicy, enqueue, note_write
 from app.services.audit import raise_alert, record_event
 from app.services.media_fetch import MediaFetchError, fetch_twilio_media
 from app.services.media_processing import MMS_MAX_FILES, ImageRejected, prepare_for_storage
@@ -71,6 +71,7 @@ def record_inbound_media(org_id: int, message_id: int, refs: list[InboundMediaRe
     one fetch job each (handed to the queue when the caller commits)."""
     now = utcnow()
     ids = []
+    note_write()  # Core INSERTs: the fetch jobs must wait for this transaction's commit
     for position, ref in enumerate(refs):
         media_id = db.session.execute(_INSERT_MEDIA, dict(
             org_id=org_id, message_id=message_id, position=position, status="pending",

@@ -37,7 +37,7 @@ def reply_to_inbox_message(message_id: int, *, from_number_id: int, body: str, u
     message = db.session.get(Message, message_id)
     body = (body or "").strip()
     if not body and not prepared:
-        raise InvalidInput("Write a reply or attach a photo first.", field="body")
+        raise InvalidInput("Write a reply first.", field="body")
     if len(body) > MAX_BODY:
         raise InvalidInput(f"Keep replies under {MAX_BODY} characters.", field="body")
     if message.direction != "inbound" or not message.from_e164:
