@@ -57,7 +57,9 @@ def _open(data: bytes, label: str) -> Image.Image:
             # Pillow warns (and past twice its limit raises) on huge images; either is a refusal.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise ImageRejected(f"{label} is too large to process (over {MAX_PIXELS // 1_000_000} megapixels).") from None
+    except UnidentifiedImageError:
         raise ImageRejected(f"{label} is not a photo we can read (JPEG, PNG, HEIC, WebP or GIF).") from None
     except (OSError, ValueError, SyntaxError):
         raise ImageRejected(f"{label} looks damaged and could not be read.") from None

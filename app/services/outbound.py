@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, literal_column, select, update
 
 from app.clock import utcnow
 from app.extensions import db
@@ -86,9 +86,11 @@ _CLAIM_QUEUED = (
     .values(status="sending", attempts=_messages.c.attempts + 1)
     .returning(_messages.c.id, _messages.c.org_id, _messages.c.from_e164, _messages.c.to_e164,
                _messages.c.body,
-               # Photos are looked up (and signed) only for a message that has some.
-               select(MessageMedia.id).where(MessageMedia.message_id == _messages.c.id).exists()
-               .label("has_media"))
+               # Photos are looked up (and signed) only for a message that has some. RETURNING
+               # renders the updated table's columns unqualified, where `id` would mean
+               # message_media.id inside the subquery: name messages.id in full.
+               select(MessageMedia.id).where(MessageMedia.message_id == literal_column("messages.id"))
+               .exists().label("has_media"))
 )
 _SAVE_SENT = (
     update(_messages)

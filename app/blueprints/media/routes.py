@@ -91,4 +91,8 @@ def uploaded_photos() -> list[Upload]:
     files = [f for f in files if f and f.filename]
     if len(files) > MMS_MAX_FILES:
         raise InvalidInput(f"Attach at most {MMS_MAX_FILES} photos to one message. {KEPT}", field="photos")
-    return [Upload(f.filename, f.read()) for f in files]
+    uploads = []
+    for file in files:
+        with file.stream:  # spooled to a temporary file when large: close it now, not at GC
+            uploads.append(Upload(file.filename, file.read()))
+    return uploads
