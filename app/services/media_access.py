@@ -1,8 +1,9 @@
 """Who may see which attachment, what threads show of them, and the signed URLs Twilio fetches.
 
 Readers: an owner or staff member of the message's org; a sitter only for a thread whose
-window is theirs and only for messages from before that window's end (the same rule as
-the thread's text: a client's photo sent after the window closed is for owners only).
+window is theirs, only for messages from before that window's end (the same rule as the
+thread's text: a client's photo sent after the window closed is for owners only), and
+only photos (other files are not re-encoded and may carry a phone number).
 Anyone else, and a missing id, gets NotFound, so ids reveal nothing.
 
 Twilio fetches outbound photos itself, without a login: it gets a URL signed with an HMAC
@@ -99,7 +100,9 @@ def read_media(user_id: int, media_id: int, variant: str) -> MediaFile:
     if user is None or media is None or media.org_id != user.org_id or media.status != "stored":
         raise NotFound("We could not find that attachment.")
     message = db.session.get(Message, media.message_id)
-    if not (user.is_owner_side or (user.role == "sitter" and _sitter_may_read(user, message))):
+    if not (user.is_owner_side or (user.role == "sitter" and media.is_image and _sitter_may_read(user, message))):
+        # Sitters get photos only: those were re-encoded here. Any other file (a contact card, a
+        # PDF) is passed on as it came and may carry a client's number, so it stays with owners.
         raise NotFound("We could not find that attachment.")
     return _load(media, variant)
 

@@ -134,3 +134,37 @@ def test_twilio_5xx_is_retried_then_stored(app, client, thread, twilio_media, mo
 ])
 def test_parse_inbound_media_never_fails(fields, expected):
     assert [(r.url, r.content_type) for r in parse_inbound_media(fields)] == expected
+
+
+def test_a_sitter_sees_the_clients_photo_but_not_other_files(client, thread, twilio_media, make, login_as, clock):
+    from app.models import AssignmentWindow, Sitter
+
+    sitter_user = make.user("sitter")
+    window = db.session.scalar(select(AssignmentWindow).where(AssignmentWindow.thread_id == thread.id))
+    sitter = db.session.get(Sitter, window.sitter_id)
+    sitter.user_id = sitter_user.id
+    db.session.commit()
+    _mms(client, (twilio_media.media_url("ME9", photo_bytes()), "image/jpeg"),
+         (twilio_media.media_url("ME10", b"BEGIN:VCARD\r\nTEL:+12025550101\r\nEND:VCARD\r\n", "text/vcard"),
+          "text/vcard"))
+    photo, card = db.session.scalars(select(MessageMedia).order_by(MessageMedia.position)).all()
+    login_as(sitter_user)
+    page = client.get(f"/sitter/threads/{thread.id}").get_data(as_text=True)
+    assert f"/media/{photo.id}/thumb" in page and "attachment-2.vcf" in page
+    assert f'href="/media/{card.id}"' not in page
+    assert client.get(f"/media/{photo.id}").status_code == 200
+    assert client.get(f"/media/{card.id}").status_code == 404
+
+
+def test_reconcile_fetches_media_whose_job_the_queue_lost(app, client, thread, twilio_media, monkeypatch):
+    from app.services import media_inbound
+
+    monkeypatch.setattr(media_inbound, "enqueue_fetch", lambda media_id: None)  # the job is lost
+    _mms(client, (twilio_media.media_url("ME11", photo_bytes()), "image/jpeg"))
+    [media] = db.session.scalars(select(MessageMedia)).all()
+    assert media.status == "pending"
+    monkeypatch.undo()
+    assert media_inbound.reconcile_inbound_media() == 1
+    db.session.rollback()
+    assert db.session.get(MessageMedia, media.id).status == "stored"
+    assert media_inbound.reconcile_inbound_media() == 0
