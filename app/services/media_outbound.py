@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
@@ -115,6 +117,22 @@ def store_photos(org_id: int, prepared: list[PreparedPhoto]) -> list[StoredPhoto
 def discard_photos(stored: list[StoredPhoto]) -> None:
     """Remove files written for a message that was then not queued."""
     delete_quietly(get_media_store(), [key for item in stored for key in (item.key, item.thumb_key)])
+
+
+@contextmanager
+def stored_photos(org_id: int, prepared: list[PreparedPhoto]) -> Iterator[list[StoredPhoto]]:
+    """The photos written to the store for the block that queues their message and commits.
+
+    If the block raises, its transaction is rolled back and the files are removed: nothing
+    half-sent (no message without its photos, no photos without a message).
+    """
+    stored = store_photos(org_id, prepared)
+    try:
+        yield stored
+    except BaseException:
+        db.session.rollback()
+        discard_photos(stored)
+        raise
 
 
 _INSERT_MEDIA = insert(MessageMedia.__table__)

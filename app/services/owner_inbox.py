@@ -9,7 +9,7 @@ from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Alert, Message, MessageNumber, Thread
 from app.services.audit import record_event
-from app.services.media_outbound import Upload, attach_photos, discard_photos, prepare_uploads, store_photos
+from app.services.media_outbound import Upload, attach_photos, prepare_uploads, stored_photos
 from app.services.outbound import queue_outbound_message
 
 MAX_BODY = 1600
@@ -46,8 +46,7 @@ def reply_to_inbox_message(message_id: int, *, from_number_id: int, body: str, u
     if from_number_id not in allowed:
         raise InvalidInput("Choose one of the offered numbers.", field="from_number_id")
     thread_id = _thread_for_reply(message, from_number_id)
-    stored = store_photos(message.org_id, prepared)
-    try:
+    with stored_photos(message.org_id, prepared) as stored:
         reply = queue_outbound_message(org_id=message.org_id, thread_id=thread_id, from_number_id=from_number_id,
                                        to_e164=message.from_e164, body=body, sender_kind="owner",
                                        sender_user_id=user_id)
@@ -59,10 +58,6 @@ def reply_to_inbox_message(message_id: int, *, from_number_id: int, body: str, u
         record_event(message.org_id, "inbox.replied", thread_id=thread_id, actor=f"user:{user_id}",
                      message_id=message.id, reply_id=reply.id, photos=len(stored))
         db.session.commit()
-    except Exception:
-        db.session.rollback()
-        discard_photos(stored)  # nothing half-sent
-        raise
     return reply
 
 

@@ -13,14 +13,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import AssignmentWindow, Message, Org, Sitter, Thread, ThreadRead
 from app.services.audit import raise_alert, record_event
-from app.services.media_outbound import (
-    Upload,
-    attach_photos,
-    discard_photos,
-    media_digests,
-    prepare_uploads,
-    store_photos,
-)
+from app.services.media_outbound import Upload, attach_photos, media_digests, prepare_uploads, stored_photos
 from app.services.outbound import queue_outbound_message
 from app.services.policy import check_sitter_message
 from app.services.windows import compose_state, sitter_may_send
@@ -212,8 +205,7 @@ def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None,
         )
 
     thread = found.thread
-    stored = store_photos(found.org.id, prepared)
-    try:
+    with stored_photos(found.org.id, prepared) as stored:
         message = queue_outbound_message(
             org_id=found.org.id,
             thread_id=thread.id,
@@ -232,10 +224,6 @@ def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None,
                          booking_id=found.window.booking_id, message_id=message.id, photos=len(stored))
         status = message.status
         db.session.commit()
-    except Exception:
-        db.session.rollback()
-        discard_photos(stored)  # nothing half-sent: no message, so no files either
-        raise
 
     notice = _notice(status, check.flagged, thread.client.first_name, check.found_text)
     return SendOutcome(message_id=message.id, status=status, flagged=check.flagged, notice=notice)

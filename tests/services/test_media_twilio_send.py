@@ -12,20 +12,11 @@ from app.extensions import db
 from app.models import Message
 from app.services.media_outbound import Upload
 from app.services.sitter_messages import send_sitter_message
-from app.services.twilio_provider import TwilioProvider
 from tests.media_stand_in import photo_bytes
+from tests.services.test_twilio_provider import twilio  # noqa: F401 - the SDK stand-in fixture
 from tests.sitter_data import make_visit
-from tests.twilio_stand_in import TwilioStandIn
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def twilio(app):
-    stand_in = TwilioStandIn()
-    app.extensions["pawline_sms_provider"] = TwilioProvider.from_config(app.config, http_client=stand_in)
-    yield stand_in
-    app.extensions.pop("pawline_sms_provider", None)
 
 
 @pytest.fixture
@@ -34,7 +25,7 @@ def visit(make, clock):
     return make_visit(make, start=START, hours=1)
 
 
-def test_photos_go_to_twilio_as_signed_media_urls_twilio_can_fetch(app, visit, twilio):
+def test_photos_go_to_twilio_as_signed_media_urls_twilio_can_fetch(app, visit, twilio):  # noqa: F811
     photos = [Upload("a.jpg", photo_bytes(color=(1, 1, 1))), Upload("b.jpg", photo_bytes(color=(9, 9, 9)))]
     outcome = send_sitter_message(visit.user.id, visit.thread.id, "", photos=photos)
     [post] = twilio.posts
@@ -49,7 +40,8 @@ def test_photos_go_to_twilio_as_signed_media_urls_twilio_can_fetch(app, visit, t
     assert db.session.scalar(select(Message.status).where(Message.id == outcome.message_id)) == "sent"
 
 
-def test_without_an_https_public_address_photos_fail_clearly_instead_of_sending_without_them(app, visit, twilio):
+def test_without_an_https_public_address_photos_fail_clearly_instead_of_sending_without_them(app, visit,
+                                                                                           twilio):  # noqa: F811
     app.config["PUBLIC_BASE_URL"] = None
     outcome = send_sitter_message(visit.user.id, visit.thread.id, "look", photos=[Upload("a.jpg", photo_bytes())])
     assert twilio.posts == []
