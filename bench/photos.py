@@ -260,7 +260,7 @@ def render(results: dict) -> str:
         "(`Image.draft`), so a 4000×3000 photo is decoded at half scale (2000×1500) before the Lanczos "
         "resize. Pillow's `thumbnail` asks for a draft of twice the target (its `reducing_gap`), which half "
         "scale cannot meet, so the bare run decodes all 12 MP. The rest of the full path (multipart parsing, "
-        "EXIF transpose, the size-budget encode, the thumbnail, two file writes, three INSERTs and the Redis "
+        "EXIF transpose, the size-budget encode, the thumbnail, two file writes, the database writes and the Redis "
         "enqueue) costs less than that difference.",
         "",
         "Per round (ms CPU / MB peak): full "
