@@ -15,6 +15,11 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+try:  # colour management is optional in Pillow builds (the wheels include it)
+    from PIL import ImageCms
+except ImportError:  # pragma: no cover
+    ImageCms = None
+
 try:  # iPhone photos arrive as HEIC
     from pillow_heif import register_heif_opener
 
@@ -113,13 +118,13 @@ def _to_srgb(image: Image.Image) -> Image.Image:
     icc = image.info.get("icc_profile")
     if not icc or image.mode not in ("RGB", "RGBA"):
         return image
+    if ImageCms is None:
+        return image
     try:
-        from PIL import ImageCms
-
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         return ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"),
                                          outputMode=image.mode) or image
-    except (ImportError, OSError, ValueError, ImageCms.PyCMSError):
+    except (OSError, ValueError, ImageCms.PyCMSError):
         return image  # an unreadable profile: keep the pixels as they are
 
 

@@ -93,3 +93,17 @@ def test_uploads_are_checked_together_before_anything_is_kept():
     with pytest.raises(Exception, match='"notes.pdf" is not a photo'):
         prepare_uploads([Upload("ok.jpg", photo_bytes((64, 64))), Upload("notes.pdf", b"%PDF-1.7")])
     assert prepare_uploads([Upload("", b"")]) == []  # an empty file field is not a photo
+
+
+@pytest.mark.parametrize("profile", ["srgb", "garbage"])
+def test_embedded_colour_profile_is_applied_then_dropped(profile):
+    from PIL import ImageCms
+
+    icc = (ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes() if profile == "srgb"
+           else b"not a profile")
+    out = io.BytesIO()
+    Image.new("RGB", (200, 100), (200, 10, 10)).save(out, "JPEG", icc_profile=icc)
+    with _open(prepare_for_mms(out.getvalue(), "x").data) as image:
+        assert "icc_profile" not in image.info
+        red, green, blue = image.getpixel((5, 5))
+        assert red > 180 and green < 40 and blue < 40
