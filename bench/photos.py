@@ -223,6 +223,9 @@ def render(results: dict) -> str:
     def median(kind, key):
         return statistics.median(r[key] for r in runs[kind])
 
+    def ratio(a: float, b: float) -> str:
+        return f"{a / b:.2f}" if b else "n/a"
+
     full_cpu, bare_cpu = median("full", "cpu_s"), median("bare", "cpu_s")
     full_mem, bare_mem = median("full", "peak_mb"), median("bare", "peak_mb")
     full_wall, bare_wall = median("full", "wall_s"), median("bare", "wall_s")
@@ -250,9 +253,9 @@ def render(results: dict) -> str:
         "",
         "| | full (upload → queued) | bare Pillow | full / bare |",
         "|---|---:|---:|---:|",
-        f"| CPU time | {full_cpu * 1000:.0f} ms | {bare_cpu * 1000:.0f} ms | **{full_cpu / bare_cpu:.2f}** |",
-        f"| peak memory | {full_mem:.1f} MB | {bare_mem:.1f} MB | **{full_mem / bare_mem:.2f}** |",
-        f"| wall time | {full_wall * 1000:.0f} ms | {bare_wall * 1000:.0f} ms | {full_wall / bare_wall:.2f} |",
+        f"| CPU time | {full_cpu * 1000:.0f} ms | {bare_cpu * 1000:.0f} ms | **{ratio(full_cpu, bare_cpu)}** |",
+        f"| peak memory | {full_mem:.1f} MB | {bare_mem:.1f} MB | **{ratio(full_mem, bare_mem)}** |",
+        f"| wall time | {full_wall * 1000:.0f} ms | {bare_wall * 1000:.0f} ms | {ratio(full_wall, bare_wall)} |",
         f"| output | {median('full', 'out_bytes') / 1024:.0f} KB, {dims[0]}×{dims[1]} (upright) "
         f"| {median('bare', 'out_bytes') / 1024:.0f} KB, sideways, EXIF kept | |",
         "",
