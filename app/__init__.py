@@ -13,6 +13,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(build_config(app.instance_path, config))
     configure_logging(app)
+    register_security_headers(app)
     register_extensions(app)
     register_org_scoping(app)
     register_blueprints(app)
@@ -20,11 +21,13 @@ def create_app(config: dict | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     start_embedded_scheduler(app)
+    serve_static_files(app)
+    trust_proxies(app)
     return app
 
 
 def configure_logging(app: Flask) -> None:
-    from app.privacy import MaskPhoneNumbersFilter
+    from app.privacy import install_log_masking
 
     level = logging.DEBUG if app.debug else logging.INFO
     root = logging.getLogger()
@@ -32,9 +35,32 @@ def configure_logging(app: Flask) -> None:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic announces every autogenerate plugin at INFO on each CLI start.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    for handler in root.handlers:
-        if not any(isinstance(f, MaskPhoneNumbersFilter) for f in handler.filters):
-            handler.addFilter(MaskPhoneNumbersFilter())
+    install_log_masking()
+
+
+def register_security_headers(app: Flask) -> None:
+    from app.headers import install_security_headers
+
+    install_security_headers(app)
+
+
+def serve_static_files(app: Flask) -> None:
+    from app.static_files import serve_static_files as serve
+
+    serve(app)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind PROXY_COUNT proxies, take the client's address, scheme and host from their headers.
+
+    Outermost, so every layer (static files, Flask, Twilio signature URLs, HSTS) sees the
+    scheme and host the client used.
+    """
+    count = app.config["PROXY_COUNT"]
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)
 
 
 def register_extensions(app: Flask) -> None:

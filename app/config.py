@@ -65,6 +65,11 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Embedded queue: fire scheduled jobs from a thread inside the server.
         "EMBEDDED_SCHEDULER": app_env == "development",
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # webhooks and forms; a 2 MB body is refused
+        # How many reverse proxies (TLS terminators, load balancers) stand in front of the
+        # app and set X-Forwarded-For/-Proto/-Host/-Port. 0: none, the headers are ignored.
+        "PROXY_COUNT": env.get("PROXY_COUNT", "0"),
+        # Content-hashed, compressed copies of app/static served by WhiteNoise.
+        "STATIC_BUILD_DIR": env.get("STATIC_BUILD_DIR") or str(Path(instance_path) / "static-build"),
         # Photo uploads (sitter compose, owner replies) may be larger: up to ten phone photos
         # before they are resized. Applied per request by the upload views only.
         "MEDIA_UPLOAD_MAX_BYTES": int(env.get("MEDIA_UPLOAD_MAX_BYTES") or 60 * 1024 * 1024),
@@ -92,6 +97,16 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     if not cfg["SQLALCHEMY_DATABASE_URI"]:
         cfg["SQLALCHEMY_DATABASE_URI"] = _instance_sqlite_url(instance_path)
     cfg["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+
+    # Bound values (clients' numbers, message bodies) stay out of exception messages and logs.
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {**cfg["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True}
+
+    try:
+        cfg["PROXY_COUNT"] = int(cfg["PROXY_COUNT"])
+    except (TypeError, ValueError):
+        raise ConfigError(f"PROXY_COUNT must be a whole number of proxies, got {cfg['PROXY_COUNT']!r}") from None
+    if not 0 <= cfg["PROXY_COUNT"] <= 5:
+        raise ConfigError(f"PROXY_COUNT must be between 0 and 5, got {cfg['PROXY_COUNT']}")
 
     if not cfg["SECRET_KEY"]:
         if cfg["APP_ENV"] == "production":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -53,14 +54,22 @@ def database_url(backend, tmp_path_factory):
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
         yield url
         return
-    name = f"pawline_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with empty_pg_database(f"pawline_test_{os.getpid()}_{uuid.uuid4().hex[:6]}") as url:
+        yield url
+
+
+@contextmanager
+def empty_pg_database(name: str):
+    """An empty PostgreSQL database for the block (dropped after, connections or not)."""
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,9 @@
-"""Browser-test fixtures: headless Chromium and the app served from a thread with CSRF on."""
+"""Browser-test fixtures: headless Chromium and the app served from a thread with CSRF on.
+
+Every page of every browser test is watched for Content-Security-Policy violations (the
+`securitypolicyviolation` event, reported to the console by an init script the CSP cannot
+block) and for htmx refusing to eval; a test that causes one fails.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,37 @@ CHROMIUM_ARGS = [
 ]
 
 
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline")
+                + " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+_CSP_MARKERS = ("CSP violation", "Content Security Policy", "evalDisallowedError")
+CSP_VIOLATIONS: list[str] = []
+
+
+class CspWatchingBrowser:
+    """The Playwright browser, whose every new context reports CSP violations."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+    def new_context(self, **kwargs):
+        context = self._browser.new_context(**kwargs)
+        context.add_init_script(CSP_REPORTER)
+
+        def _on_console(message):
+            if any(marker in message.text for marker in _CSP_MARKERS):
+                CSP_VIOLATIONS.append(f"{message.text} (page {message.page.url if message.page else '?'})")
+
+        context.on("console", _on_console)
+        return context
+
+
 @pytest.fixture(scope="module")
 def chromium():
     from playwright.sync_api import sync_playwright
@@ -26,8 +62,16 @@ def chromium():
     assert (ROOT / "app/static/vendor/htmx.min.js").exists(), "run ./scripts/install (fetches htmx)"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
+        yield CspWatchingBrowser(browser)
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations():
+    CSP_VIOLATIONS.clear()
+    yield CSP_VIOLATIONS
+    found, CSP_VIOLATIONS[:] = list(CSP_VIOLATIONS), []
+    assert not found, "Content-Security-Policy violations:\n" + "\n".join(found)
 
 
 @pytest.fixture
