@@ -52,9 +52,8 @@ def thumb(media_id: int):
 def _read(media_id: int, variant: str) -> Response:
     if media_id > MAX_ID:
         raise NotFound("We could not find that attachment.")
-    # Private (this browser only) and short: a thread polled every few seconds must not pull
-    # every thumbnail again, and a reassigned sitter loses access within minutes.
-    return _file_response(read_media(current_user.id, media_id, variant), cache="private, max-age=300")
+    # Personal data: never stored by a cache (app.headers makes every logged-in answer no-store).
+    return _file_response(read_media(current_user.id, media_id, variant), cache="no-store")
 
 
 @bp.get("/media/signed/<int:media_id>/<int:expires>/<signature>.jpg")
