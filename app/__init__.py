@@ -67,6 +67,7 @@ def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401 - register every table with the metadata
     from app.extensions import csrf, db, htmx, login_manager, migrate
     from app.queue import init_queue
+    from app.services.login_throttle import init_login_limiter
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True,
@@ -78,6 +79,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please log in to continue."
     login_manager.login_message_category = "info"
     init_queue(app)
+    init_login_limiter(app)
     with app.app_context():
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             from app.sqlite import configure_sqlite

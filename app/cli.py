@@ -1,4 +1,4 @@
-"""Operator commands: `flask --app app seed-demo`, `create-user`, `proof`."""
+"""Operator commands: `flask --app app seed-demo`, `create-user`, `create-operator`, `proof`."""
 
 from __future__ import annotations
 
@@ -38,6 +38,21 @@ def register_commands(app: Flask) -> None:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(2)
         click.echo(f"Created {user.role} {user.email} (id {user.id})")
+
+    @app.cli.command("create-operator")
+    @click.argument("email")
+    @click.option("--name", default="")
+    @click.password_option()
+    def create_operator_command(email: str, name: str, password: str) -> None:
+        """Add an operator: sees the RQ dashboard (every org's jobs), belongs to no org."""
+        from app.services.accounts import create_operator
+
+        try:
+            operator = create_operator(email, password, name)
+        except DomainError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+        click.echo(f"Created operator {operator.email} (id {operator.id}); log in at /login, then /admin/rq.")
 
     @app.cli.command("proof")
     @click.option("--url", default=None,

@@ -20,6 +20,7 @@ from app import clock as app_clock
 from app import create_app
 from app.extensions import db as _db
 from tests.factories import Factories
+from tests.login import log_in
 
 PG_ADMIN_URL = os.environ.get("PAWLINE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("PAWLINE_TEST_REDIS", "redis://127.0.0.1:6379")
@@ -191,10 +192,7 @@ def login_as(client):
     """login_as(user): the test client is now logged in as that user."""
 
     def _login(user):
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
-        return client
+        return log_in(client, user)  # a real login session row, as /login makes
 
     return _login
 

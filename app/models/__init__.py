@@ -1,5 +1,6 @@
 """All models, importable from one place: `from app.models import Booking`."""
 
+from app.models.accounts import LoginSession, Operator, PasswordReset
 from app.models.audit import Alert, EventLog
 from app.models.automations import AUTOMATION_KINDS, AutomationRun, AutomationTemplate
 from app.models.base import OrgScoped
@@ -28,12 +29,15 @@ __all__ = [
     "Booking",
     "Client",
     "EventLog",
+    "LoginSession",
     "Message",
     "MessageMedia",
     "MessageNumber",
+    "Operator",
     "Org",
     "OrgScoped",
     "OutboxEntry",
+    "PasswordReset",
     "Payment",
     "Pet",
     "Sitter",

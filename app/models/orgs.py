@@ -64,5 +64,10 @@ class User(UserMixin, OrgScoped, Timestamped, db.Model):
     def is_owner_side(self) -> bool:
         return self.role in ("owner", "staff")
 
+    def get_id(self) -> str | None:
+        # Flask-Login's "alternative id": the login session's token, never the row id, so
+        # a session can be ended on the server (app.services.sessions).
+        return getattr(self, "session_token", None)
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.errors import InvalidInput
+from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Sitter, User
+from app.services.accounts import log_out_everywhere
 from app.services.audit import record_event
 from app.services.phones import to_e164
 from app.services.users import new_user
@@ -38,13 +39,28 @@ def update_sitter(sitter_id: int, *, name: str, phone: str | None, active: bool,
         raise InvalidInput("Enter the sitter's name.", field="name")
     sitter.name = name
     sitter.phone_e164 = to_e164(phone, field="phone") if (phone or "").strip() else None
-    sitter.active = active
+    was_active, sitter.active = sitter.active, active
     if sitter.user_id is not None:
         user = db.session.get(User, sitter.user_id)
         user.name, user.active = name, active
     record_event(sitter.org_id, "sitter.updated", sitter_id=sitter.id, actor=actor, active=active)
     db.session.commit()
+    if was_active and not active and sitter.user_id is not None:
+        log_out_everywhere(sitter.user_id, actor=actor, reason="deactivated")
     return sitter
+
+
+def add_sitter_login(sitter_id: int, *, email: str, password: str, actor: str = "system") -> User:
+    """Give an existing sitter (added without one) a login to the sitter dashboard (commits)."""
+    sitter = db.session.get(Sitter, sitter_id)
+    if sitter.user_id is not None:
+        raise Conflict(f"{sitter.name} already has a login.")
+    user = new_user(sitter.org_id, email=email, password=password, role="sitter", name=sitter.name)
+    user.active = sitter.active
+    sitter.user_id = user.id
+    record_event(sitter.org_id, "sitter.login_added", sitter_id=sitter.id, actor=actor, user_id=user.id)
+    db.session.commit()
+    return user
 
 
 def sitter_for_user(user_id: int) -> Sitter | None:

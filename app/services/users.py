@@ -7,10 +7,8 @@ from sqlalchemy import func, select
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import ROLES, User
-from app.services.accounts import normalise_email
+from app.services.accounts import check_password_strength, email_taken, log_out_everywhere, normalise_email
 from app.services.audit import record_event
-
-MIN_PASSWORD = 8
 
 
 def new_user(org_id: int, *, email: str, password: str, role: str, name: str) -> User:
@@ -20,11 +18,9 @@ def new_user(org_id: int, *, email: str, password: str, role: str, name: str) ->
     email = normalise_email(email)
     if "@" not in email or "." not in email.split("@")[-1]:
         raise InvalidInput("Enter a valid email address.", field="email")
-    if db.session.scalar(select(User.id).where(func.lower(User.email) == email).execution_options(
-            all_orgs=True)) is not None:
+    if email_taken(email):
         raise InvalidInput("A user with this email already exists.", field="email")
-    if len(password or "") < MIN_PASSWORD:
-        raise InvalidInput(f"Use at least {MIN_PASSWORD} characters.", field="password")
+    check_password_strength(password, email=email)
     user = User(org_id=org_id, email=email, role=role, name=(name or "").strip() or email)
     user.set_password(password)
     db.session.add(user)
@@ -55,4 +51,6 @@ def set_user_active(user_id: int, active: bool, *, acting_user_id: int, actor: s
     record_event(user.org_id, "user.activated" if active else "user.deactivated", actor=actor,
                  user_id=user.id)
     db.session.commit()
+    if not active:  # a deactivated login keeps no session to come back to
+        log_out_everywhere(user.id, actor=actor, reason="deactivated")
     return user

@@ -89,6 +89,11 @@ class SitterForm(FlaskForm):
     active = BooleanField("Active", default=True)
 
 
+class SitterLoginForm(FlaskForm):
+    email = EmailField("Login email", validators=[DataRequired(message="Enter an email."), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(message="Enter a password."), Length(max=200)])
+
+
 class NumberForm(FlaskForm):
     e164 = StringField("Number", validators=[DataRequired(message="Enter the number."), Length(max=40)])
     kind = SelectField("Kind", choices=options((k, k.replace("_", " ")) for k in NUMBER_KINDS), default="pool")

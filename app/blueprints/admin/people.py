@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from app.blueprints.admin import bp
-from app.blueprints.admin.common import actor, form_status, org, owner_or_staff, page_arg, run_form
+from app.blueprints.admin.common import actor, form_status, org, owner_only, owner_or_staff, page_arg, run_form
 from app.blueprints.admin.forms import (
     ClientForm,
     ConfirmForm,
     PetForm,
     SitterForm,
+    SitterLoginForm,
 )
 from app.models import Client, Pet, Sitter
 from app.scoping import get_in_org_or_404
@@ -124,11 +125,33 @@ def sitter_new():
 def sitter_detail(sitter_id: int):
     sitter = get_in_org_or_404(Sitter, sitter_id)
     form = SitterForm(obj=sitter) if request.method == "GET" else SitterForm()
+    if request.method == "GET":  # the column is phone_e164, the field phone: load it, or a save blanks it
+        form.phone.data = sitter.phone_e164
     if run_form(form, lambda: sitter_service.update_sitter(sitter.id, name=form.name.data, phone=form.phone.data,
                                                            active=form.active.data, actor=actor())).ok:
         flash("Sitter saved.", "info")
         return redirect(url_for("admin.sitter_detail", sitter_id=sitter.id))
+    return _sitter_page(sitter, form=form, login_form=SitterLoginForm()), form_status(form)
+
+
+def _sitter_page(sitter: Sitter, *, form: SitterForm, login_form: SitterLoginForm) -> str:
     bookings = list_bookings(org().id, org().timezone, BookingFilters(sitter_id=sitter.id), page_arg())
-    return render_template("admin/sitter_detail.html", sitter=sitter, form=form, bookings=bookings,
-                           numbers=numbers_for_sitter(sitter.id)), form_status(form)
+    return render_template("admin/sitter_detail.html", sitter=sitter, form=form, login_form=login_form,
+                           bookings=bookings, numbers=numbers_for_sitter(sitter.id))
+
+
+@bp.route("/sitters/<int:sitter_id>/login", methods=["POST"])
+@owner_only
+def sitter_add_login(sitter_id: int):
+    """Give a sitter added without a login one (owners only: it is a new way into the org)."""
+    sitter = get_in_org_or_404(Sitter, sitter_id)
+    login_form = SitterLoginForm()
+    outcome = run_form(login_form, lambda: sitter_service.add_sitter_login(
+        sitter.id, email=login_form.email.data, password=login_form.password.data, actor=actor()))
+    if outcome.ok:
+        flash(f"{sitter.name} can now log in as {outcome.result.email}.", "info")
+        return redirect(url_for("admin.sitter_detail", sitter_id=sitter.id))
+    form = SitterForm(obj=sitter)
+    form.phone.data = sitter.phone_e164
+    return _sitter_page(sitter, form=form, login_form=login_form), 422
 

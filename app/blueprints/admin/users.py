@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.blueprints.admin import bp
@@ -11,6 +11,7 @@ from app.blueprints.admin.forms import ConfirmForm, UserForm
 from app.errors import Conflict
 from app.models import User
 from app.scoping import get_in_org_or_404
+from app.services.accounts import issue_reset_link, log_out_everywhere
 from app.services.admin_queries import list_users
 from app.services.users import add_user, set_user_active
 
@@ -41,3 +42,29 @@ def user_set_active(user_id: int):
         else:
             flash(f"{user.email} {'reactivated' if active else 'deactivated'}.", "info")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/sessions/end", methods=["POST"])
+@owner_only
+def user_end_sessions(user_id: int):
+    """Log a user of the org out on every device (a lost phone, a stolen password)."""
+    user = get_in_org_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit():
+        ended = log_out_everywhere(user.id, actor=actor())
+        flash(f"{user.email} is logged out everywhere ({ended} session{'s' if ended != 1 else ''} ended).", "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/reset-link", methods=["POST"])
+@owner_only
+def user_reset_link(user_id: int):
+    """A one-time reset link, shown on this response only (never flashed: the session cookie is readable)."""
+    user = get_in_org_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("admin.users"))
+    token = issue_reset_link(user.id, actor=actor())
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")
+    link = base + url_for("auth.reset_password", token=token)
+    response = current_app.make_response(render_template("admin/reset_link.html", user=user, link=link))
+    response.headers["Cache-Control"] = "no-store"
+    return response

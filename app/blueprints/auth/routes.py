@@ -1,26 +1,83 @@
-"""Login, logout and the role-based landing page."""
+"""Login, logout, one's account (password, sessions), resets, and the role-based landing page."""
 
 from __future__ import annotations
 
+from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.blueprints.auth import bp
-from app.blueprints.auth.forms import LoginForm
+from app.blueprints.auth.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ResetCodeForm,
+    ResetPasswordForm,
+)
+from app.errors import DomainError, InvalidInput
 from app.extensions import login_manager
-from app.services.accounts import authenticate, load_active_user
+from app.models import User
+from app.services import accounts, sessions
+from app.services.login_throttle import (
+    code_request_refusal,
+    login_refusal,
+    record_lockout,
+    record_login_failure,
+)
 
 BAD_LOGIN = "That email and password do not match an account."
+# Our own remember cookie (Flask-Login's `remember_token` is user_id|HMAC, the same on every
+# login): `<login session id>:<secret>`, rotated each time it brings a login back.
+REMEMBER_COOKIE = "pawline_remember"
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    return load_active_user(int(user_id)) if user_id.isdigit() else None
+def _load_user(token: str):
+    return sessions.load_session(token)
+
+
+@login_manager.request_loader
+def _load_user_from_remember_cookie(req):
+    cookie = req.cookies.get(REMEMBER_COOKIE)
+    if not cookie:
+        return None
+    restored = sessions.resume_from_remember(cookie, user_agent=req.user_agent.string)
+    if restored is None:
+        g.remember_cookie = None  # stale or ended: drop it
+        return None
+    _renew_session(restored.principal, fresh=False)
+    g.remember_cookie = restored
+    return restored.principal
+
+
+@bp.after_app_request
+def _write_remember_cookie(response):
+    if "remember_cookie" not in g:
+        return response
+    restored = g.pop("remember_cookie")
+    cfg = current_app.config
+    if restored is None or restored.remember_cookie is None:
+        response.delete_cookie(REMEMBER_COOKIE, httponly=True, samesite=cfg.get("REMEMBER_COOKIE_SAMESITE"),
+                               secure=cfg.get("REMEMBER_COOKIE_SECURE", False))
+    else:
+        response.set_cookie(REMEMBER_COOKIE, restored.remember_cookie, expires=restored.expires_at, httponly=True,
+                            samesite=cfg.get("REMEMBER_COOKIE_SAMESITE"),
+                            secure=cfg.get("REMEMBER_COOKIE_SECURE", False))
+    return response
+
+
+def _renew_session(principal, *, fresh: bool = True) -> None:
+    # A new login gets a new session: nothing planted before it (a CSRF token, a
+    # next-page) survives, and the cookie carries only the new login's token.
+    session.clear()
+    login_user(principal, remember=False, fresh=fresh)
 
 
 def home_for(user) -> str:
+    if user.role == "operator":
+        return "/admin/rq/"
     return url_for("sitter.dashboard") if user.role == "sitter" else url_for("admin.home")
 
 
@@ -32,6 +89,19 @@ def _safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+def _client_address() -> str | None:
+    return request.remote_addr
+
+
+def _throttled(template: str, refusal, **context):
+    minutes = max(1, round(refusal.retry_after_seconds / 60))
+    flash(f"Too many failed attempts. Try again in about {minutes} minute{'s' if minutes != 1 else ''} "
+          f"(after {refusal.retry_at:%H:%M} UTC).", "error")
+    response = current_app.make_response((render_template(template, **context), 429))
+    response.headers["Retry-After"] = str(refusal.retry_after_seconds)
+    return response
 
 
 @bp.route("/")
@@ -47,12 +117,23 @@ def login():
         return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
-        if user is None:
+        email, address = accounts.normalise_email(form.email.data), _client_address()
+        refusal = login_refusal(email, address)
+        if refusal is not None:  # even the right password waits: the lock is the point
+            return _throttled("auth/login.html", refusal, form=form)
+        principal = accounts.authenticate(email, form.password.data)
+        if principal is None:
+            locked = record_login_failure(email, address)
+            accounts.note_failed_login(email, address, locked=locked,
+                                       repeated_lockout=locked and record_lockout(email))
             flash(BAD_LOGIN, "error")
             return render_template("auth/login.html", form=form), 401
-        login_user(user, remember=form.remember.data)
-        return redirect(_safe_next(request.args.get("next")) or home_for(user))
+        started = sessions.start_session(principal, remember=form.remember.data,
+                                         user_agent=request.user_agent.string)
+        next_page = _safe_next(request.args.get("next"))
+        _renew_session(principal)
+        g.remember_cookie = started
+        return redirect(next_page or home_for(principal))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
 
@@ -60,14 +141,135 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
+    sessions.end_session(current_user.session_token)
+    _end_current_login()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
 
 
+def org_user_required(view):
+    """Logged-in users of an org (operators have no account page here)."""
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not isinstance(current_user._get_current_object(), User):
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _render_account(form, status: int = 200):
+    return render_template("auth/account.html", form=form,
+                           live_sessions=sessions.live_sessions(current_user.id)), status
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@org_user_required
+def account():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        # Guessing the current password from a borrowed session counts like guessing it at /login.
+        email, address = current_user.email, _client_address()
+        refusal = login_refusal(email, address)
+        if refusal is not None:
+            return _throttled("auth/account.html", refusal, form=form,
+                              live_sessions=sessions.live_sessions(current_user.id))
+        try:
+            accounts.change_password(current_user.id, form.current_password.data, form.new_password.data,
+                                     keep_session_token=current_user.session_token)
+        except InvalidInput as exc:
+            if exc.field == "current_password":
+                record_login_failure(email, address)
+            getattr(form, exc.field, form.new_password).errors.append(str(exc))
+        else:
+            flash("Password changed. Your other sessions were logged out.", "info")
+            return redirect(url_for("auth.account"))
+        return _render_account(form, 422)
+    return _render_account(form, 422 if form.is_submitted() else 200)
+
+
+@bp.route("/account/sessions/end", methods=["POST"])
+@org_user_required
+def log_out_everywhere():
+    from app.blueprints.admin.forms import ConfirmForm
+
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    accounts.log_out_everywhere(current_user.id, actor=f"user:{current_user.id}")
+    _end_current_login()
+    flash("You are logged out on every device.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    if not accounts.reset_link_is_live(token):
+        return render_template("auth/reset_expired.html"), 404
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_with_link(token, form.password.data)
+        except InvalidInput as exc:
+            form.password.errors.append(str(exc))
+        except DomainError as exc:
+            flash(str(exc), "error")
+            return render_template("auth/reset_expired.html"), 409
+        else:
+            _end_current_login()
+            flash("Password set. Log in with it now.", "info")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form), 422 if form.is_submitted() else 200
+
+
+def _end_current_login() -> None:
+    """Forget this browser's login: the session cookie's contents and the remember cookie."""
+    if current_user.is_authenticated:
+        logout_user()
+    session.clear()
+    g.remember_cookie = None
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        email = accounts.normalise_email(form.email.data)
+        refusal = code_request_refusal(email, _client_address())
+        if refusal is not None:
+            return _throttled("auth/forgot.html", refusal, form=form)
+        accounts.send_reset_code(email)
+        return redirect(url_for("auth.reset_with_code", email=email))
+    return render_template("auth/forgot.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/forgot/code", methods=["GET", "POST"])
+def reset_with_code():
+    form = ResetCodeForm()
+    if request.method == "GET":
+        form.email.data = request.args.get("email", "")[:254]
+    if form.validate_on_submit():
+        email, address = accounts.normalise_email(form.email.data), _client_address()
+        refusal = login_refusal(email, address)  # guessing codes counts like guessing passwords
+        if refusal is not None:
+            return _throttled("auth/reset_code.html", refusal, form=form)
+        try:
+            accounts.reset_with_code(email, form.code.data, form.password.data)
+        except InvalidInput as exc:
+            if exc.field == "code":
+                record_login_failure(email, address)
+            getattr(form, exc.field or "password", form.password).errors.append(str(exc))
+        else:
+            _end_current_login()
+            flash("Password set. Log in with it now.", "info")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_code.html", form=form,
+                           sent=request.method == "GET" and bool(form.email.data)), \
+        422 if form.is_submitted() else 200
+
+
 def role_required(*roles: str):
     """Decorator for views: log in first; a logged-in user of another role gets 404."""
-    from functools import wraps
 
     def decorate(view):
         @wraps(view)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import Alert, Booking, Message, Thread
+from tests.login import log_in
 
 
 def test_confirm_by_hand_gives_a_thread_number_and_confirmation_text(client, login_as, make, db):
@@ -98,9 +99,7 @@ def test_payment_buttons_on_a_pending_booking(app_factory, make, db):
     owner = make.user("owner")
     for stripe_key, shows_link in ((None, False), ("sk_test_admin", True)):
         app = app_factory(STRIPE_SECRET_KEY=stripe_key)
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(owner.id)
+        client = log_in(app.test_client(), owner)
         page = client.get(f"/admin/bookings/{booking.id}").get_data(as_text=True)
         assert "Paid in person" in page
         assert ("Send payment link" in page) is shows_link

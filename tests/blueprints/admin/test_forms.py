@@ -180,7 +180,7 @@ def test_sitter_with_bad_phone_or_short_password_is_refused(client, login_as, ma
     response = client.post("/admin/sitters/new", data={"name": "Sasha", "phone": "202-555-0192",
                                                        "email": "sasha@example.test", "password": "short"})
     assert response.status_code == 422
-    assert field_error(response, "password", "Use at least 8 characters.")
+    assert field_error(response, "password", "Use at least 10 characters.")
     assert count(db, Sitter) == 0
     assert db.session.scalar(select(User).where(User.email == "sasha@example.test")) is None
 
@@ -232,7 +232,7 @@ def test_users_duplicate_email_and_short_password_are_refused(client, login_as, 
     assert field_error(response, "email", "A user with this email already exists.")
     response = client.post("/admin/users", data={"name": "New", "email": "new@example.test",
                                                  "password": "short", "role": "staff"})
-    assert field_error(response, "password", "Use at least 8 characters.")
+    assert field_error(response, "password", "Use at least 10 characters.")
     assert count(db, User) == 1
 
 

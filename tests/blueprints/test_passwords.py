@@ -1,0 +1,204 @@
+"""Passwords: change with the current one, owner-issued one-time links, sitter codes by text, strength."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app.errors import InvalidInput
+from app.models import Alert, Message, PasswordReset, Sitter, User
+from app.services.accounts import check_password_strength
+from tests.factories import PASSWORD
+
+NEW_PASSWORD = "kibble-and-cuddles-9"
+
+
+def _log_in(client, email, password):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.mark.parametrize(("password", "why"), [
+    ("short-1", "Use at least 10 characters."),
+    ("Password123", "most common passwords"),
+    ("qwertyuiop", "most common passwords"),
+])
+def test_weak_passwords_are_refused(password, why):
+    with pytest.raises(InvalidInput, match=why):
+        check_password_strength(password)
+
+
+def test_the_common_password_list_ships_in_the_repository():
+    listed = Path(__file__).resolve().parents[2] / "app" / "data" / "common_passwords.txt"
+    words = [w for w in listed.read_text().splitlines() if w and not w.startswith("#")]
+    assert len(words) >= 100 and "password123" in words
+
+
+def test_change_password_needs_the_current_one_and_a_strong_new_one(client, make, login_as, db):
+    owner = make.user("owner")
+    login_as(owner)
+    wrong = client.post("/account", data={"current_password": "not-it-at-all", "new_password": NEW_PASSWORD,
+                                          "confirm": NEW_PASSWORD})
+    assert wrong.status_code == 422 and "That is not your current password." in wrong.get_data(as_text=True)
+    weak = client.post("/account", data={"current_password": PASSWORD, "new_password": "password1234",
+                                         "confirm": "password1234"})
+    assert weak.status_code == 422 and "most common passwords" in weak.get_data(as_text=True)
+    differ = client.post("/account", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD,
+                                           "confirm": NEW_PASSWORD + "x"})
+    assert differ.status_code == 422 and "The two passwords differ." in differ.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, owner.id).check_password(PASSWORD)
+    assert client.post("/account", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD,
+                                         "confirm": NEW_PASSWORD}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, owner.id).check_password(NEW_PASSWORD)
+
+
+def test_an_owner_issues_a_one_time_reset_link_shown_once(app, client, make, login_as, db, clock):
+    owner, staff = make.user("owner"), make.user("staff")
+    elsewhere = app.test_client()
+    assert _log_in(elsewhere, staff.email, PASSWORD).status_code == 302
+    login_as(owner)
+    page = client.post(f"/admin/users/{staff.id}/reset-link")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    link = re.search(r'value="(https://pawline\.test/reset/[^"]+)"', page.get_data(as_text=True)).group(1)
+    token = link.rsplit("/", 1)[1]
+    assert token not in client.get("/admin/users").get_data(as_text=True)  # shown once
+    assert db.session.scalar(select(PasswordReset.token_hash)) != token  # kept hashed only
+
+    visitor = app.test_client()
+    path = link.removeprefix("https://pawline.test")
+    assert visitor.get(path).status_code == 200
+    weak = visitor.post(path, data={"password": "abc", "confirm": "abc"})
+    assert weak.status_code == 422
+    assert visitor.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
+    assert elsewhere.get("/admin").status_code == 302  # every session of the user ended
+    assert _log_in(app.test_client(), staff.email, NEW_PASSWORD).status_code == 302
+    assert visitor.get(path).status_code == 404  # one time only
+    reused = visitor.post(path, data={"password": "another-good-one-1", "confirm": "another-good-one-1"})
+    assert reused.status_code == 404
+
+
+def test_a_reset_link_lasts_one_hour_and_a_new_one_retires_the_old(app, client, make, login_as, clock):
+    owner, staff = make.user("owner"), make.user("staff")
+    login_as(owner)
+
+    def issue():
+        html = client.post(f"/admin/users/{staff.id}/reset-link").get_data(as_text=True)
+        return re.search(r'value="https://pawline\.test(/reset/[^"]+)"', html).group(1)
+
+    first = issue()
+    second = issue()
+    visitor = app.test_client()
+    assert visitor.get(first).status_code == 404
+    clock.advance(minutes=59)
+    assert visitor.get(second).status_code == 200
+    clock.advance(minutes=2)
+    assert visitor.get(second).status_code == 404
+
+
+def test_only_owners_issue_links_and_only_for_their_org(client, make, login_as):
+    staff = make.user("staff")
+    stranger = make.user("staff", org=make.org(name="Elsewhere"))
+    login_as(make.user("owner"))
+    assert client.post(f"/admin/users/{stranger.id}/reset-link").status_code == 404
+    login_as(staff)
+    assert client.post(f"/admin/users/{staff.id}/reset-link").status_code == 404
+
+
+def _code_text(db, to):
+    message = db.session.scalar(select(Message).where(Message.to_e164 == to).order_by(Message.id.desc()))
+    return message, re.search(r"code is (\d{6})", message.body).group(1)
+
+
+def test_a_sitter_resets_by_a_code_texted_from_the_front_desk(app, client, make, db):
+    front_desk = make.number("front_desk")
+    sitter = make.sitter(phone_e164="+12025550147")
+    phone = app.test_client()
+    assert _log_in(phone, sitter.user.email, PASSWORD).status_code == 302
+    response = client.post("/forgot", data={"email": sitter.user.email})
+    assert response.status_code == 302 and "/forgot/code" in response.headers["Location"]
+    message, code = _code_text(db, "+12025550147")
+    assert message.message_number_id == front_desk.id and message.thread_id is None
+    assert message.status in ("queued", "sent", "delivered")
+    assert "is on its way by text" in client.get(response.headers["Location"]).get_data(as_text=True)
+    wrong = "000000" if code != "000000" else "111111"
+    bad = client.post("/forgot/code", data={"email": sitter.user.email, "code": wrong,
+                                            "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert bad.status_code == 422 and "That code is not right" in bad.get_data(as_text=True)
+    ok = client.post("/forgot/code", data={"email": sitter.user.email, "code": code,
+                                           "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert ok.status_code == 302
+    assert phone.get("/sitter").status_code == 302
+    assert _log_in(app.test_client(), sitter.user.email, NEW_PASSWORD).status_code == 302
+    again = client.post("/forgot/code", data={"email": sitter.user.email, "code": code,
+                                              "password": "yet-another-one-2", "confirm": "yet-another-one-2"})
+    assert again.status_code == 422  # used
+
+
+def test_five_wrong_codes_void_it(client, make, db):
+    make.number("front_desk")
+    sitter = make.sitter()
+    client.post("/forgot", data={"email": sitter.user.email})
+    _, code = _code_text(db, sitter.phone_e164)
+    wrong = [c for c in ("000000", "111111", "222222", "333333", "444444", "555555") if c != code][:5]
+    for guess in wrong:
+        client.post("/forgot/code", data={"email": sitter.user.email, "code": guess,
+                                          "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    late = client.post("/forgot/code", data={"email": sitter.user.email, "code": code,
+                                             "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert late.status_code == 422
+
+
+def test_code_requests_are_throttled_and_unknown_emails_look_the_same(client, make, db):
+    make.number("front_desk")
+    sitter = make.sitter()
+    for _ in range(3):
+        assert client.post("/forgot", data={"email": sitter.user.email}).status_code == 302
+    refused = client.post("/forgot", data={"email": sitter.user.email})
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert db.session.scalar(select(func.count(Message.id))) == 3
+    unknown = client.post("/forgot", data={"email": "nobody@example.test"})
+    assert unknown.status_code == 302
+
+
+def test_a_sitter_who_cannot_get_a_code_is_visible_to_the_owners(client, make, db):
+    sitter = make.sitter()  # the org has no front-desk number
+    assert client.post("/forgot", data={"email": sitter.user.email}).status_code == 302
+    alert = db.session.scalar(select(Alert).where(Alert.kind == "user.reset_code_not_sent"))
+    assert alert is not None and "front-desk number" in alert.text
+    assert db.session.scalar(select(func.count(Message.id))) == 0
+
+
+def test_an_owner_adds_a_login_to_an_existing_sitter(app, client, make, login_as, db):
+    sitter = make.sitter(with_login=False, name="Robin Hart")
+    login_as(make.user("staff"))
+    assert client.post(f"/admin/sitters/{sitter.id}/login",
+                       data={"email": "robin@example.test", "password": NEW_PASSWORD}).status_code == 404
+    login_as(make.user("owner"))
+    assert "Give Robin a login" in client.get(f"/admin/sitters/{sitter.id}").get_data(as_text=True)
+    weak = client.post(f"/admin/sitters/{sitter.id}/login", data={"email": "robin@example.test", "password": "short"})
+    assert weak.status_code == 422
+    login_url = f"/admin/sitters/{sitter.id}/login"
+    ok = client.post(login_url, data={"email": "Robin@Example.test", "password": NEW_PASSWORD})
+    assert ok.status_code == 302
+    db.session.expire_all()
+    user = db.session.get(Sitter, sitter.id).user
+    assert user.email == "robin@example.test" and user.role == "sitter"
+    assert _log_in(app.test_client(), "robin@example.test", NEW_PASSWORD).headers["Location"].endswith("/sitter")
+    twice = client.post(login_url, data={"email": "r2@example.test", "password": NEW_PASSWORD})
+    assert twice.status_code == 422 and "already has a login" in twice.get_data(as_text=True)
+
+
+def test_guessing_the_current_password_from_a_session_is_throttled_like_a_login(client, make, login_as):
+    owner = make.user("owner")
+    login_as(owner)
+    for _ in range(10):
+        response = client.post("/account", data={"current_password": "a-wrong-guess-1", "new_password": NEW_PASSWORD,
+                                                  "confirm": NEW_PASSWORD})
+        assert response.status_code == 422
+    refused = client.post("/account", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD,
+                                            "confirm": NEW_PASSWORD})
+    assert refused.status_code == 429 and "Try again in about" in refused.get_data(as_text=True)
