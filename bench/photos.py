@@ -151,11 +151,15 @@ def measure_full(photo: Path, database_url: str, redis_url: str, media_root: str
                       "REDIS_URL": redis_url, "SMS_PROVIDER": "outbox", "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
                       "MEDIA_ROOT": media_root, "WTF_CSRF_ENABLED": False, "SESSION_COOKIE_SECURE": False,
                       "PERIODIC_TASKS": (), "WORKER_START_TASKS": ()})
+    from app.models import User
+    from app.services.sessions import start_session
+
     with app.app_context():
         user_id, thread_id = _seed(app)
+        token = start_session(db.session.get(User, user_id), remember=False, user_agent="bench").token
     client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"] = str(user_id), True
+    with client.session_transaction() as session:  # a real login session, as /login makes
+        session["_user_id"], session["_fresh"] = token, True
     path = f"/sitter/threads/{thread_id}/messages"
 
     # Warm-up: the same request with a small photo (imports, codecs, pooled connections).
