@@ -1,4 +1,4 @@
-"""`python worker.py [--forking]`: an RQ worker with the scheduler on `default` and `automations`.
+"""`python worker.py [--forking]`: an RQ worker with the scheduler on `default`, `automations` and `stripe`.
 
 Non-forking by default: the benchmark (docs/performance.md, "Outbound sends") measured
 RQ's forking worker at about an eighth of the non-forking one's send rate, because every

@@ -34,6 +34,18 @@ def complete_due_bookings() -> int:
     return complete()
 
 
+def apply_stripe_event(event_id: str) -> str:
+    from app.services.stripe_events import apply_stripe_event as apply
+
+    return apply(event_id)
+
+
+def reconcile_stripe_events() -> int:
+    from app.services.stripe_events import reconcile_stripe_events as reconcile
+
+    return reconcile()
+
+
 def fetch_inbound_media(media_id: int) -> str:
     from app.services.media_inbound import fetch_inbound_media as fetch
 

@@ -2,7 +2,9 @@
 
 It books a visit in a dedicated proof org, delivers a correctly signed
 `checkout.session.completed` to the app (in-process, or to `--url` of a running
-instance that shares this database), then reads back what the app made: the
+instance that shares this database), which stores it and answers 200; its job on
+the `stripe` queue applies it (in-process: right after the request's commit, before
+the answer; with RQ: a worker). It then reads back what the app made: the
 thread, its masking number and why it was chosen, the window, the confirmation
 text and its From number, and the audit events. Anything missing fails the run.
 """
@@ -212,11 +214,15 @@ def _collect_evidence(report: ProofReport, booking_id: int, event_id: str,
 
 def _show_payment(report: ProofReport, booking: Booking, org: Org, event_id: str) -> None:
     stored = db.session.get(StripeEvent, event_id)
-    status = stored.status if stored else "not stored"
+    status = f"{stored.status} after {stored.attempts} attempt(s)" if stored else "not stored"
     report.show("stripe event", f"{event_id}: {status}"
                 + (f" ({stored.reason})" if stored and stored.reason else ""))
-    if stored is None or stored.status != "processed":
-        report.lack("the Stripe event was not stored as processed")
+    if stored is None:
+        report.lack("the Stripe event was not stored")
+    elif stored.status == "received":
+        report.lack("the Stripe event is stored but not applied: is a worker running on the `stripe` queue?")
+    elif stored.status != "processed":
+        report.lack(f"the Stripe event was {stored.status}, not processed")
     payment = db.session.scalar(select(Payment).where(Payment.booking_id == booking.id))
     paid = (f"paid {payment.amount_cents / 100:.2f} {payment.currency} "
             f"({payment.kind}, {payment.reference})") if payment else "no payment recorded"

@@ -28,7 +28,7 @@ from app.extensions import db
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAMES = ("default", "automations")
+QUEUE_NAMES = ("default", "automations", "stripe")  # stripe: stored webhook events to apply
 JOB_TIMEOUT = 60  # seconds; a provider call that hangs longer is a failed attempt
 RESULT_TTL = 3600
 FAILURE_TTL = 7 * 24 * 3600

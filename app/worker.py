@@ -14,14 +14,16 @@ from app.queue import QUEUE_NAMES, get_queue
 
 log = logging.getLogger(__name__)
 
-# Run each time a worker starts: re-enqueue scheduled automations Redis may have lost.
-WORKER_START_TASKS = ("app.jobs.reconcile_automations", "app.jobs.reconcile_inbound_media")
+# Run each time a worker starts: re-enqueue scheduled automations, stored Stripe events and
+# pending inbound media fetches whose jobs Redis may have lost.
+WORKER_START_TASKS = ("app.jobs.reconcile_automations", "app.jobs.reconcile_stripe_events",
+                      "app.jobs.reconcile_inbound_media")
 # Run every PERIODIC_TASK_SECONDS from each worker's loop (RQ maintenance) and from the
 # embedded scheduler thread: reconcile again (a Redis flush while workers run) and
 # complete bookings whose window has ended. Both are idempotent, so N workers doing
 # it is harmless; the worker loop needs no Redis-held schedule that could itself be lost.
 PERIODIC_TASKS = ("app.jobs.reconcile_automations", "app.jobs.complete_due_bookings",
-                  "app.jobs.reconcile_inbound_media")
+                  "app.jobs.reconcile_stripe_events", "app.jobs.reconcile_inbound_media")
 PERIODIC_TASK_SECONDS = 300
 
 

@@ -36,6 +36,8 @@ FULL = {
     "dashboard_per_run": 15,
     "send_rounds": 5,
     "sends_per_run": 200,
+    "apply_rounds": 4,
+    "applies_per_run": 150,
 }
 QUICK = {
     "rounds": 2,
@@ -47,10 +49,14 @@ QUICK = {
     "dashboard_per_run": 8,
     "send_rounds": 2,
     "sends_per_run": 80,
+    "apply_rounds": 2,
+    "applies_per_run": 80,
 }
 TENANTS = 4
 ACTIVE_THREADS_PER_TENANT = 50
 DUPLICATE_BOOKINGS = 20
+LATENCY_CLIENTS = 32
+LATENCY_WORKERS = 2
 LAST_RUN = ROOT / "bench" / ".last-run.json"
 
 
@@ -105,7 +111,9 @@ def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack) -> dict:
     stack.callback(drop_database, url)
     env = bench_env(url, redis_url)
     sizes = [scenarios.run_size(plan, c) for c in plan["concurrency"]]
-    per_tenant = (plan["rounds"] * sum(sizes) + DUPLICATE_BOOKINGS) // TENANTS + 1
+    latency_events = scenarios.run_size(plan, LATENCY_CLIENTS)
+    apply_events = plan["apply_rounds"] * plan["applies_per_run"]
+    per_tenant = (plan["rounds"] * sum(sizes) + DUPLICATE_BOOKINGS + latency_events + apply_events) // TENANTS + 1
     engine = create_engine(url)
     with engine.begin() as conn:
         seed.fast_bulk_load(conn)
@@ -118,6 +126,8 @@ def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack) -> dict:
     # Round-robin over the tenants, as deliveries for many businesses arrive.
     pending = [b for group in zip(*(t.pending for t in tenants), strict=True) for b in group]
     duplicates, pending = pending[:DUPLICATE_BOOKINGS], pending[DUPLICATE_BOOKINGS:]
+    for_latency, pending = pending[:latency_events], pending[latency_events:]
+    for_applies, pending = pending[:apply_events], pending[apply_events:]
     out = {}
     with gunicorn(env) as port:
         log("5. duplicate deliveries")
@@ -126,6 +136,11 @@ def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack) -> dict:
         out["stripe"] = scenarios.stripe_vs_bare(port, pending, plan)
         log("2. inbound sms vs bare")
         out["inbound"] = scenarios.inbound_vs_bare(port, tenants, plan)
+        log(f"6. stripe event received → confirmation queued ({LATENCY_CLIENTS} clients, {LATENCY_WORKERS} workers)")
+        out["stripe_latency"] = scenarios.received_to_queued(port, env, for_latency, LATENCY_CLIENTS, LATENCY_WORKERS)
+    log("7. stripe applies vs no-op job")
+    checkpoint(url)
+    out["applies"] = [scenarios.applies_vs_noop(env, for_applies, plan["apply_rounds"], plan["applies_per_run"])]
     log("4. sends vs no-op job")
     checkpoint(url)
     out["sends"] = scenarios.sends_vs_noop(env, tenants[0], plan["send_rounds"], plan["sends_per_run"])

@@ -118,7 +118,7 @@ def duplicate_deliveries(port: int, env: dict, bookings: list[PendingBooking]) -
     deliveries = [evt for evt in events for _ in range(5)]
     random.Random(5).shuffle(deliveries)
     result = run_in_child(port, reqs.signed_stripe(deliveries), concurrency=len(deliveries))
-    worker = drain_queues(env, "simple", ("automations", "default"))
+    worker = drain_queues(env, "simple", ("stripe", "automations", "default"))
     ids = [b.id for b in bookings]
     engine = create_engine(env["DATABASE_URL"])
     with engine.connect() as conn:
@@ -177,6 +177,149 @@ def drain_queues(env: dict, kind: str, queues) -> dict:
         timeout=600,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- 6 and 7: applying stored Stripe events --------------------------------------------
+
+
+def settle_stripe_backlog(env: dict) -> int:
+    """Forget what scenario 1 left: its stored events were never meant to be applied (no worker
+    ran then). Their jobs leave Redis and the rows are marked, so no later phase applies them."""
+    from redis import Redis
+
+    from app.models import StripeEvent
+
+    with Redis.from_url(env["REDIS_URL"]) as redis:
+        redis.flushdb()
+    engine = create_engine(env["DATABASE_URL"])
+    with engine.begin() as conn:
+        left = conn.execute(
+            StripeEvent.__table__.update()
+            .where(StripeEvent.status == "received")
+            .values(status="ignored", reason="bench: stored by the throughput phase, not applied")
+        ).rowcount
+    engine.dispose()
+    return left
+
+
+def received_to_queued(port: int, env: dict, bookings: list[PendingBooking], concurrency: int, workers: int) -> dict:
+    """Paid events posted by `concurrency` clients while `workers` worker processes run: for each, the
+    time from its row being stored (the request) to its confirmation text's row being queued (the
+    worker: apply job, then the confirmation automation's job)."""
+    from app.models import AutomationRun, Message, StripeEvent
+
+    settle_stripe_backlog(env)
+    log = open(ROOT / "bench" / ".worker.log", "ab")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.worker_run", "serve", "default", "automations", "stripe"],
+            env=env, cwd=ROOT, stdout=log, stderr=log,
+        )
+        for _ in range(workers)
+    ]
+    ids = [b.id for b in bookings]
+    engine = create_engine(env["DATABASE_URL"])
+    confirmation = (
+        select(StripeEvent.created_at, Message.created_at)
+        .join(AutomationRun, AutomationRun.booking_id == StripeEvent.booking_id)
+        .join(Message, Message.id == AutomationRun.message_id)
+        .where(StripeEvent.booking_id.in_(ids), AutomationRun.kind == "booking_confirmation")
+    )
+    try:
+        result = run_in_child(port, reqs.signed_stripe([reqs.paid_event(b) for b in bookings]), concurrency)
+        _check_2xx(result, "received → queued")
+        deadline = time.monotonic() + 300
+        while True:
+            with engine.connect() as conn:
+                rows = conn.execute(confirmation).all()
+            if len(rows) == len(ids) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)  # a poll of another process's progress, not a test
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=60)
+        log.close()
+    engine.dispose()
+    if len(rows) != len(ids):
+        raise RuntimeError(f"received → queued: {len(rows)} of {len(ids)} confirmations queued; see bench/.worker.log")
+    ms = sorted((queued - stored).total_seconds() * 1000 for stored, queued in rows)
+    span = (max(queued for _, queued in rows) - min(stored for stored, _ in rows)).total_seconds()
+    return {
+        "drain_seconds": span,  # first event stored → last confirmation queued
+        "posting_seconds": result["seconds"],
+        "events": len(ids),
+        "concurrency": concurrency,
+        "workers": workers,
+        "p50_ms": statistics.median(ms),
+        "p99_ms": ms[min(len(ms) - 1, int(len(ms) * 0.99))],
+        "max_ms": ms[-1],
+        "webhook_throughput": result["throughput"],
+        "webhook_p99_ms": result["p99_ms"],
+    }
+
+
+def applies_vs_noop(env: dict, bookings: list[PendingBooking], rounds: int, per_run: int) -> Pair:
+    """Jobs per second of one burst worker on the `stripe` queue: app.jobs.apply_stripe_event on stored
+    paid events (each for its own pending booking) vs bench.jobs.noop."""
+    import json as json_
+
+    from redis import Redis
+    from rq import Queue, Retry
+    from rq.serializers import JSONSerializer
+
+    from app.models import StripeEvent
+    from app.queue import FAILURE_TTL, RESULT_TTL
+    from app.services.stripe_events import APPLY_RETRY, STRIPE_QUEUE, stripe_job_id
+
+    settle_stripe_backlog(env)
+    engine = create_engine(env["DATABASE_URL"])
+    redis = Redis.from_url(env["REDIS_URL"])
+    queue = Queue(STRIPE_QUEUE, connection=redis, serializer=JSONSerializer)
+    fresh = iter(bookings)
+    applied_ids = []
+
+    def enqueue(func_name: str) -> None:
+        """Rows as the webhook stores them, jobs as it enqueues them (same id and options)."""
+        events = [reqs.paid_event(next(fresh)) for _ in range(per_run)] if func_name != "bench.jobs.noop" else []
+        if events:
+            now = datetime.now(UTC)
+            with engine.begin() as conn:
+                conn.execute(insert(StripeEvent), [
+                    {"id": e["id"], "type": e["type"], "status": "received", "attempts": 0, "created_at": now,
+                     "payload": json_.dumps(e), "stripe_created": e["created"],
+                     "payment_intent": e["data"]["object"]["payment_intent"]}
+                    for e in events
+                ])
+            applied_ids.extend(e["id"] for e in events)
+        for i in range(per_run):
+            event_id = events[i]["id"] if events else f"evt_noop_{i}"
+            queue.enqueue(func_name, event_id, job_id=stripe_job_id(event_id) if events else None,
+                          result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+                          retry=Retry(max=APPLY_RETRY.max, interval=list(APPLY_RETRY.intervals)))
+
+    pair = Pair("stripe applies")
+    for r in range(rounds):
+        order = (("a", "app.jobs.apply_stripe_event"), ("b", "bench.jobs.noop"))
+        for side, func_name in order if r % 2 == 0 else order[::-1]:
+            enqueue(func_name)
+            result = drain_queues(env, "simple", (STRIPE_QUEUE,))
+            if result["processed"] != per_run or result["failed"]:
+                raise RuntimeError(f"{pair.name} {func_name}: {result}")
+            result["jobs_per_second"] = (per_run - 1) / result["job_span_seconds"]
+            getattr(pair, side).append(result)
+            redis.flushdb()  # the confirmations' own jobs (other queues) are not part of this measure
+    with engine.connect() as conn:
+        not_processed = conn.scalar(
+            select(func.count()).select_from(StripeEvent)
+            .where(StripeEvent.id.in_(applied_ids), StripeEvent.status != "processed")
+        )
+    engine.dispose()
+    redis.close()
+    if not_processed:
+        raise RuntimeError(f"{not_processed} stored bench events were not processed")
+    return pair
 
 
 # -- 4: sends through RQ vs a no-op job ---------------------------------------------

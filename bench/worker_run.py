@@ -1,4 +1,5 @@
-"""`python -m bench.worker_run forking|simple QUEUE…`: drain the queues in burst mode, print JSON timing.
+"""`python -m bench.worker_run forking|simple|serve QUEUE…`: drain the queues in burst mode, print JSON
+timing; `serve` works the queues (non-forking) until SIGTERM, as `worker.py` does.
 
 Runs in its own process like `worker.py`, with the bench's settings from the environment.
 """
@@ -22,6 +23,9 @@ def main() -> None:
     logging.getLogger().setLevel(logging.WARNING)  # per-job INFO lines would be timed too
     with app.app_context():
         worker = build_worker(app, forking=kind == "forking", queue_names=queues)
+        if kind == "serve":  # RQ handles SIGTERM: the current job finishes, then it exits
+            worker.work(burst=False, logging_level="WARNING")
+            return
         before = _finished_ids(worker)
         started = time.perf_counter()
         worker.work(burst=True, logging_level="WARNING")

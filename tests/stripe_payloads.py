@@ -110,3 +110,19 @@ def deliver(client, evt: dict | str, **kw):
     """POST one signed delivery to /webhooks/stripe through a test client."""
     body, headers = signed(evt, **kw)
     return client.post("/webhooks/stripe", data=body, headers=headers)
+
+
+def stored(evt: dict):
+    """The StripeEvent row for `evt` as committed (read fresh: the job wrote it in its own session)."""
+    from app.extensions import db
+    from app.models import StripeEvent
+
+    db.session.rollback()
+    return db.session.get(StripeEvent, evt["id"])
+
+
+def applied(client, evt: dict, **kw):
+    """Deliver `evt` (the embedded queue applies it after the request's commit) and return its row."""
+    response = deliver(client, evt, **kw)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return stored(evt)

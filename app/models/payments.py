@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -18,7 +18,11 @@ class StripeEvent(Timestamped, db.Model):
     """Not org-scoped at the key: the org is known only once the booking is found."""
 
     __tablename__ = "stripe_events"
-    __table_args__ = (CheckConstraint(enum_check("status", STRIPE_EVENT_STATUSES), name="status"),)
+    __table_args__ = (
+        CheckConstraint(enum_check("status", STRIPE_EVENT_STATUSES), name="status"),
+        # Reconcile reads the events still to apply, oldest first.
+        Index("ix_stripe_events_status_created", "status", "stripe_created"),
+    )
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)  # Stripe's evt_…
     type: Mapped[str] = mapped_column(String(100))
@@ -28,3 +32,9 @@ class StripeEvent(Timestamped, db.Model):
     reason: Mapped[str | None] = mapped_column(String(300))
     attempts: Mapped[int] = mapped_column(default=0)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The verified body exactly as Stripe signed it: the apply job reads the event from here.
+    payload: Mapped[str | None] = mapped_column(Text)
+    stripe_created: Mapped[int | None] = mapped_column(BigInteger)  # Stripe's `created` (unix seconds)
+    # The payment intent the event is about: a refund that arrives before its payment is found again
+    # when the payment is applied.
+    payment_intent: Mapped[str | None] = mapped_column(String(255), index=True)

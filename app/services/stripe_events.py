@@ -1,50 +1,69 @@
-"""Stripe webhook events: verify the signature, store the event once, apply it to its booking.
+"""Stripe webhook events: the request verifies and stores; a job on the `stripe` queue applies.
 
-Stripe delivers at least once, in any order, and retries for days. Each event id
-gets one `StripeEvent` row (inserted with ON CONFLICT DO NOTHING, then locked), so
-concurrent or repeated deliveries serialise on that row and all but the first
-find it `processed` or `ignored` and do nothing. A `failed` event is processed
-again when Stripe retries it. Payments for one booking serialise on the booking
-row, so a checkout session and its payment intent confirm the booking once.
+Stripe delivers at least once, in any order, and retries for days. The request does
+the least that makes the event safe: it checks Stripe's signature, stores the verified
+body under the event id (INSERT … ON CONFLICT DO NOTHING: a repeated delivery writes
+nothing) and answers 200. The stored row is the truth; `apply_stripe_event` (a job) turns
+it into a payment, a confirmation or a cancellation, and `reconcile_stripe_events`
+enqueues again every stored event whose job Redis lost.
 
-No text is sent inside the request: the confirmation and cancellation services
-queue their messages, and the queue hands them over after the commit.
+Applying serialises on the event row (one apply per event), then on the payment
+intent (a refund and its payment), then on the booking row (every event of one
+booking, one at a time). Each try is counted in its own committed transaction before
+it starts, so an event that keeps failing, even by killing its worker, ends `failed`
+after MAX_ATTEMPTS with an owner alert: never a retry loop.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from hashlib import sha256
 
 import stripe
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from app.clock import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.models import Booking, Payment, StripeEvent
-from app.queue import note_write
+from app.queue import RetryPolicy, enqueue, get_queue, note_write
 from app.services.audit import raise_alert, record_event
-from app.services.locking import claim_row, lock_row
+from app.services.locking import advisory_lock, insert_if_absent, lock_row
 
 log = logging.getLogger(__name__)
 
 ACTOR = "stripe"
+STRIPE_QUEUE = "stripe"  # listed in app.queue.QUEUE_NAMES
+APPLY_JOB = "app.jobs.apply_stripe_event"
 PAYMENT_EVENT_TYPES = {
     "checkout.session.completed": "checkout",
     "checkout.session.async_payment_succeeded": "checkout",
     "payment_intent.succeeded": "payment_intent",
 }
 REFUND_EVENT_TYPE = "charge.refunded"
-FINAL_STATUSES = ("processed", "ignored")
+USED_EVENT_TYPES = frozenset(PAYMENT_EVENT_TYPES) | {REFUND_EVENT_TYPE}
+MAX_ATTEMPTS = 5
+# The queue retries a failed try after these waits; the attempts column bounds it either way.
+APPLY_RETRY = RetryPolicy(max=MAX_ATTEMPTS - 1, intervals=(10, 60, 300, 900))
+MAX_JSON_DEPTH = 64  # Stripe's own objects nest about 8 deep
+MAX_ROW_ID = 2**31 - 1  # bookings.id is a 32-bit integer on PostgreSQL
+RECONCILE_BATCH = 500
+_JOB_ID_SAFE = re.compile(r"[A-Za-z0-9_-]{1,100}")
 _INSERT_PAYMENT = insert(Payment.__table__)
+_COUNT_ATTEMPT = (
+    update(StripeEvent.__table__)
+    .where(StripeEvent.__table__.c.id == bindparam("event_id"), StripeEvent.__table__.c.status == "received")
+    .values(attempts=StripeEvent.__table__.c.attempts + 1)
+    .returning(StripeEvent.__table__.c.attempts)
+)
 _SETTLE_EVENT = (
     update(StripeEvent.__table__).where(StripeEvent.__table__.c.id == bindparam("event_id"))
-    .values({name: bindparam(name) for name in ("status", "reason", "attempts", "processed_at", "booking_id",
-                                                "org_id")})
+    .values({name: bindparam(name) for name in ("status", "reason", "processed_at", "booking_id", "org_id")})
 )
 
 
@@ -60,20 +79,18 @@ class WebhookNotConfigured(DomainError):
     status_code = 503
 
 
-class StripeEventFailed(DomainError):
-    """Applying the event broke; it is stored as `failed` and Stripe's retry runs it again."""
-
-    status_code = 500
+class StripeEventNotApplied(RuntimeError):
+    """This try broke; the event stays `received` and its job is tried again."""
 
 
 @dataclass(frozen=True)
-class StripeOutcome:
+class StoredEvent:
+    """What the webhook answers: the event is stored (or was already)."""
+
     event_id: str
     type: str
-    status: str  # processed, ignored
-    reason: str | None = None
-    booking_id: int | None = None
-    duplicate: bool = False  # an earlier delivery already settled this event
+    status: str | None  # received (its job applies it), ignored (a type Pawline does not use); None: duplicate
+    duplicate: bool = False
 
 
 @dataclass
@@ -85,41 +102,32 @@ class _Decision:
     follow_up: Callable[[], object] | None = None
 
 
-def handle_stripe_event(payload: bytes, sig_header: str | None) -> StripeOutcome:
-    """Verify one webhook delivery and apply its event at most once."""
+# -- the request ------------------------------------------------------------------------
+
+
+def receive_stripe_event(payload: bytes, sig_header: str | None) -> StoredEvent:
+    """Verify one delivery and store its event once; its job is handed over after the commit."""
     event = verify_event(payload, sig_header)
     event_id, event_type = event["id"], event["type"]
-    row = _claim_event(event_id, event_type)
-    if row.status in FINAL_STATUSES:
-        outcome = StripeOutcome(event_id, event_type, row.status, row.reason, row.booking_id,
-                                duplicate=True)
-        db.session.commit()
-        return outcome
-    try:
-        decision = _decide(event)
-        settled = dict(event_id=event_id, status=decision.status, reason=_clip(decision.reason),
-                       attempts=row.attempts + 1, processed_at=utcnow(),
-                       booking_id=row.booking_id, org_id=row.org_id)
-        if decision.booking is not None:
-            settled.update(booking_id=decision.booking.id, org_id=decision.booking.org_id)
-        # Core, not the ORM object: the row is locked (claimed above) and written once more.
-        with db.session.no_autoflush:  # the booking's changes flush once, with its confirmation
-            db.session.execute(_SETTLE_EVENT, settled)
-        outcome = StripeOutcome(event_id, event_type, decision.status, settled["reason"],
-                                settled["booking_id"])
-        if decision.follow_up is not None:
-            decision.follow_up()  # commits the event row, the payment and its effect together
-        else:
-            db.session.commit()
-    except Exception as exc:
-        db.session.rollback()
-        log.exception("stripe event %s (%s) failed", event_id, event_type)
-        _record_failure(event_id, event_type, exc)
-        raise StripeEventFailed(
-            f"event {event_id} could not be applied; Stripe will retry it") from exc
-    log.info("stripe event %s (%s): %s %s", event_id, event_type, outcome.status,
-             outcome.reason or "")
-    return outcome
+    used = event_type in USED_EVENT_TYPES
+    now = utcnow()
+    created = event.get("created")
+    inserted = insert_if_absent(
+        StripeEvent, ("id",), id=event_id, type=event_type[:100],
+        status="received" if used else "ignored",
+        reason=None if used else _clip(f"event type {event_type} is not used by Pawline"),
+        attempts=0, created_at=now, processed_at=None if used else now,
+        payload=payload.decode("utf-8"),
+        stripe_created=created if isinstance(created, int) and 0 <= created < 2**62 else None,
+        payment_intent=_payment_intent_of(event_type, event["data"]["object"]),
+    )
+    if inserted is not None and used:
+        enqueue_apply(event_id)
+    db.session.commit()
+    if inserted is None:
+        return StoredEvent(event_id, event_type, None, duplicate=True)
+    log.info("stripe event %s (%s) stored", event_id, event_type)
+    return StoredEvent(event_id, event_type, "received" if used else "ignored")
 
 
 def verify_event(payload: bytes, sig_header: str | None) -> dict:
@@ -133,17 +141,37 @@ def verify_event(payload: bytes, sig_header: str | None) -> dict:
         # Stripe's own check (the one construct_event runs), without building the
         # StripeObject tree construct_event would make and this handler throws away.
         stripe.WebhookSignature.verify_header(payload, sig_header, secret, stripe.Webhook.DEFAULT_TOLERANCE)
-        event = json.loads(payload)
     except stripe.SignatureVerificationError as exc:
         raise InvalidWebhook(f"signature check failed: {exc.user_message or exc}") from None
-    except (ValueError, TypeError):
-        # Signed but not UTF-8 / not JSON.
-        raise InvalidWebhook("body is not a JSON Stripe event") from None
+    try:
+        event = json.loads(payload.decode("utf-8"))
+    except (ValueError, RecursionError):
+        # Signed but not UTF-8, not JSON, or nested past the parser's recursion limit.
+        raise InvalidWebhook("body is not a JSON Stripe event (or is nested too deep)") from None
     if not isinstance(event, dict):  # JSON, but not an object
         raise InvalidWebhook("body is not a JSON Stripe event")
+    if not _depth_at_most(event, MAX_JSON_DEPTH):
+        raise InvalidWebhook(f"body is not a JSON Stripe event: nested deeper than {MAX_JSON_DEPTH} levels")
     if not _is_event_shaped(event):
         raise InvalidWebhook("body is not a Stripe event (id, type, data.object)")
     return event
+
+
+def _depth_at_most(value, limit: int) -> bool:
+    """Whether `value` nests at most `limit` containers deep (iterative: no recursion to exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return True
 
 
 def _is_event_shaped(event) -> bool:
@@ -155,43 +183,153 @@ def _is_event_shaped(event) -> bool:
             and isinstance(data, dict) and isinstance(data.get("object"), dict))
 
 
-def _claim_event(event_id: str, event_type: str) -> StripeEvent:
-    """Insert the event row unless it exists, then hold its lock until our commit.
-
-    One statement (INSERT … ON CONFLICT DO UPDATE … RETURNING), the transaction's first:
-    on SQLite it takes the write lock.
-    """
-    return claim_row(StripeEvent, ("id",), id=event_id, type=event_type[:100], status="received",
-                     attempts=0, created_at=utcnow())
+def _payment_intent_of(event_type: str, obj: dict) -> str | None:
+    """The payment intent an event is about (refunds without our metadata are matched by it)."""
+    intent = obj.get("id") if event_type == "payment_intent.succeeded" else obj.get("payment_intent")
+    return intent if isinstance(intent, str) and 0 < len(intent) <= 255 else None
 
 
-def _record_failure(event_id: str, event_type: str, exc: Exception) -> None:
+def stripe_job_id(event_id: str) -> str:
+    """RQ job ids allow [A-Za-z0-9_-]: Stripe's evt_… ids as they are, anything else hashed."""
+    if _JOB_ID_SAFE.fullmatch(event_id):
+        return f"stripe-event-{event_id}"
+    return f"stripe-event-h{sha256(event_id.encode()).hexdigest()[:32]}"
+
+
+def enqueue_apply(event_id: str) -> None:
+    enqueue(APPLY_JOB, event_id, queue=STRIPE_QUEUE, job_id=stripe_job_id(event_id), retry=APPLY_RETRY)
+
+
+# -- the job ----------------------------------------------------------------------------
+
+
+def apply_stripe_event(event_id: str) -> str:
+    """Apply one stored event at most once; its status afterwards (`received`: try again later)."""
+    attempt = db.session.execute(_COUNT_ATTEMPT, {"event_id": event_id}).scalar()
+    db.session.commit()  # the try counts even if this process dies during it
+    if attempt is None:
+        return "settled"  # applied, ignored or failed by an earlier try
+    if attempt > MAX_ATTEMPTS:
+        return _give_up(event_id, f"no try finished in {MAX_ATTEMPTS} attempts (its worker stopped mid-apply)")
     try:
-        row = _claim_event(event_id, event_type)
-        if row.status not in FINAL_STATUSES:
-            row.status, row.attempts = "failed", row.attempts + 1
-            row.reason = _clip(f"{type(exc).__name__}: {exc}")
-        db.session.commit()
-    except Exception:  # the database itself may be what failed; Stripe retries either way
+        status = _apply(event_id)
+    except Exception as exc:
         db.session.rollback()
-        log.exception("could not record the failure of stripe event %s", event_id)
+        log.exception("stripe event %s: try %d of %d failed", event_id, attempt, MAX_ATTEMPTS)
+        reason = f"{type(exc).__name__}: {exc}"
+        if attempt >= MAX_ATTEMPTS:
+            return _give_up(event_id, f"failed {attempt} times; last: {reason}")
+        _note_failed_try(event_id, reason)
+        raise StripeEventNotApplied(f"stripe event {event_id}: try {attempt} failed; it is tried again") from exc
+    return status
 
 
-def _decide(event: dict) -> _Decision:
+def _apply(event_id: str) -> str:
+    row = lock_row(StripeEvent, event_id)  # a second job for this event waits here, then finds it settled
+    if row is None or row.status != "received":
+        db.session.commit()
+        return row.status if row is not None else "missing"
+    event = json.loads(row.payload)
+    if row.payment_intent:
+        # A refund and the payment it refunds apply one after the other (before the booking lock).
+        advisory_lock("stripe-intent", row.payment_intent)
+    decision = _decide(event, row.payment_intent)
+    settled = dict(event_id=event_id, status=decision.status, reason=_clip(decision.reason),
+                   processed_at=utcnow(), booking_id=row.booking_id, org_id=row.org_id)
+    if decision.booking is not None:
+        settled.update(booking_id=decision.booking.id, org_id=decision.booking.org_id)
+    # Core, not the ORM object: the row is locked (above) and written once more.
+    note_write()
+    with db.session.no_autoflush:  # the booking's changes flush once, with its confirmation
+        db.session.execute(_SETTLE_EVENT, settled)
+    if decision.follow_up is not None:
+        decision.follow_up()  # commits the event row, the payment and its effect together
+    else:
+        db.session.commit()
+    log.info("stripe event %s (%s): %s %s", event_id, event["type"], decision.status, decision.reason or "")
+    return decision.status
+
+
+def _note_failed_try(event_id: str, reason: str) -> None:
+    try:
+        row = lock_row(StripeEvent, event_id)
+        if row is not None and row.status == "received":
+            row.reason = _clip(reason)
+        db.session.commit()
+    except Exception:  # the database itself may be what failed; the next try records it
+        db.session.rollback()
+        log.exception("could not record the failed try of stripe event %s", event_id)
+
+
+def _give_up(event_id: str, reason: str) -> str:
+    """`failed` for good, with an audit event and an owner alert where the booking is known."""
+    row = lock_row(StripeEvent, event_id)
+    if row is None or row.status != "received":
+        db.session.commit()
+        return row.status if row is not None else "missing"
+    row.status, row.reason, row.processed_at = "failed", _clip(reason), utcnow()
+    booking = _named_booking(row)
+    if booking is not None:
+        row.booking_id, row.org_id = booking.id, booking.org_id
+        record_event(booking.org_id, "stripe.event_failed", booking_id=booking.id, actor=ACTOR,
+                     stripe_event_id=event_id, event_type=row.type, reason=row.reason)
+        raise_alert(booking.org_id, "stripe.event_failed",
+                    f"Stripe event {event_id} ({row.type}) for booking #{booking.id} could not be applied "
+                    f"after {MAX_ATTEMPTS} tries; check its payment in Stripe and settle the booking by hand.",
+                    booking_id=booking.id)
+    db.session.commit()
+    # No booking, no org to tell: the operator's log is where this shows.
+    log.error("stripe event %s (%s) failed for good: %s", event_id, row.type, reason)
+    return "failed"
+
+
+def _named_booking(row: StripeEvent) -> Booking | None:
+    if row.booking_id is not None:
+        return db.session.get(Booking, row.booking_id)
+    try:
+        metadata = json.loads(row.payload)["data"]["object"].get("metadata")
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
+    booking_id, _ = _booking_id_in(metadata)
+    return db.session.get(Booking, booking_id) if booking_id is not None else None
+
+
+def reconcile_stripe_events() -> int:
+    """Enqueue every stored event not applied yet whose job the queue does not hold (Redis lost it,
+    or was down when the event arrived); oldest first. Returns how many were enqueued."""
+    query = (select(StripeEvent.id).where(StripeEvent.status == "received")
+             .order_by(StripeEvent.stripe_created, StripeEvent.created_at).limit(RECONCILE_BATCH))
+    event_ids = db.session.scalars(query).all()
+    db.session.commit()  # end the read: inline jobs (embedded queue) write in their own sessions
+    queue = get_queue()
+    enqueued = 0
+    for event_id in event_ids:
+        if not queue.holds(stripe_job_id(event_id)):
+            enqueue_apply(event_id)
+            enqueued += 1
+    if enqueued:
+        log.warning("reconcile: %d stored stripe event(s) had no job; enqueued again", enqueued)
+    return enqueued
+
+
+# -- what an event means -----------------------------------------------------------------
+
+
+def _decide(event: dict, intent: str | None) -> _Decision:
     event_type, obj = event["type"], event["data"]["object"]
     if event_type in PAYMENT_EVENT_TYPES:
-        return _apply_payment(event, obj, PAYMENT_EVENT_TYPES[event_type])
+        return _apply_payment(event, obj, PAYMENT_EVENT_TYPES[event_type], intent)
     if event_type == REFUND_EVENT_TYPE:
-        return _apply_refund(event, obj)
+        return _apply_refund(event, obj, intent)
     return _Decision("ignored", f"event type {event_type} is not used by Pawline")
 
 
-def _apply_payment(event: dict, obj: dict, kind: str) -> _Decision:
+def _apply_payment(event: dict, obj: dict, kind: str, intent: str | None) -> _Decision:
     booking, why = find_booking(obj.get("metadata"))
     if booking is None:
         return _Decision("ignored", why)
     if event["type"] == "checkout.session.completed" and obj.get("payment_status") != "paid":
-        status = obj.get("payment_status")
+        status = str(obj.get("payment_status"))[:40]
         return _Decision("ignored", f"checkout completed with payment_status {status!r}; "
                                     "waiting for async_payment_succeeded", booking)
     if booking.status == "cancelled":
@@ -210,7 +348,35 @@ def _apply_payment(event: dict, obj: dict, kind: str) -> _Decision:
         return _Decision("ignored", f"booking {booking.id} is already paid and confirmed", booking)
     if booking.paid_at is None:
         _record_payment(event, obj, kind, booking)
+    refunded_first = _refunds_waiting_for(intent)
+    if refunded_first:
+        # Stripe sent the full refund before this payment: it applies next (it finds the payment
+        # now), and cancels the booking; confirming it first would text the client for nothing.
+        return _Decision("processed", f"payment recorded; the full refund {refunded_first} received "
+                                      "before it cancels the booking", booking)
     return _Decision("processed", None, booking, follow_up=lambda: _confirm(booking))
+
+
+def _refunds_waiting_for(intent: str | None) -> str | None:
+    """The id of a full refund of `intent` stored and not applied yet, if any. Refunds that were
+    stored before its payment (ignored: no payment matched then) go back to `received` and are
+    enqueued: they find the payment now."""
+    if intent is None:
+        return None
+    unmatched = and_(StripeEvent.status == "ignored", StripeEvent.booking_id.is_(None))
+    waiting = db.session.scalars(
+        select(StripeEvent).where(StripeEvent.payment_intent == intent, StripeEvent.type == REFUND_EVENT_TYPE,
+                                  or_(StripeEvent.status == "received", unmatched))
+        .order_by(StripeEvent.stripe_created, StripeEvent.created_at)
+    ).all()
+    full = None
+    for row in waiting:
+        if row.status == "ignored":
+            row.status, row.reason, row.processed_at = "received", "its payment arrived: applied again", None
+            enqueue_apply(row.id)
+        if full is None and _is_full_refund(json.loads(row.payload)["data"]["object"]):
+            full = row.id
+    return full
 
 
 def _record_payment(event: dict, obj: dict, kind: str, booking: Booking) -> None:
@@ -232,13 +398,18 @@ def _record_payment(event: dict, obj: dict, kind: str, booking: Booking) -> None
                  stripe_event_id=event["id"])
 
 
-def _apply_refund(event: dict, charge: dict) -> _Decision:
-    booking, why = _booking_for_charge(charge)
+def _is_full_refund(charge: dict) -> bool:
+    amount, refunded = _as_cents(charge.get("amount")), _as_cents(charge.get("amount_refunded"))
+    return charge.get("refunded") is True or (amount > 0 and refunded >= amount)
+
+
+def _apply_refund(event: dict, charge: dict, intent: str | None) -> _Decision:
+    booking, why = _booking_for_charge(charge, intent)
     if booking is None:
         return _Decision("ignored", why)
     amount = _as_cents(charge.get("amount"))
     refunded = _as_cents(charge.get("amount_refunded"))
-    full = bool(charge.get("refunded")) or (amount > 0 and refunded >= amount)
+    full = _is_full_refund(charge)
     charge_id = _clip(charge.get("id"), 255)
     already = db.session.scalar(
         select(func.coalesce(func.sum(Payment.amount_cents), 0))
@@ -263,16 +434,11 @@ def _apply_refund(event: dict, charge: dict) -> _Decision:
                      follow_up=lambda: _cancel_refunded(booking.id))
 
 
-def find_booking(metadata: dict | None) -> tuple[Booking | None, str | None]:
+def find_booking(metadata) -> tuple[Booking | None, str | None]:
     """The booking named by Stripe metadata, locked; or None and why not."""
-    metadata = metadata if isinstance(metadata, dict) else {}
-    raw = metadata.get("booking_id")
-    if raw in (None, ""):
-        return None, "no metadata.booking_id: not a Pawline payment"
-    try:
-        booking_id = int(str(raw))
-    except ValueError:
-        return None, f"metadata.booking_id {str(raw)[:40]!r} is not a Pawline booking id"
+    booking_id, why = _booking_id_in(metadata)
+    if booking_id is None:
+        return None, why
     booking = lock_row(Booking, booking_id, with_org=True)  # confirming it needs booking.org
     if booking is None:
         return None, f"booking {booking_id} does not exist here"
@@ -282,12 +448,26 @@ def find_booking(metadata: dict | None) -> tuple[Booking | None, str | None]:
     return booking, None
 
 
-def _booking_for_charge(charge: dict) -> tuple[Booking | None, str | None]:
+def _booking_id_in(metadata) -> tuple[int | None, str | None]:
+    """metadata.booking_id as a booking id that can exist, or None and why not."""
+    raw = metadata.get("booking_id") if isinstance(metadata, dict) else None
+    if raw in (None, ""):
+        return None, "no metadata.booking_id: not a Pawline payment"
+    try:
+        booking_id = int(str(raw))
+    except ValueError:
+        return None, f"metadata.booking_id {str(raw)[:40]!r} is not a Pawline booking id"
+    if not 0 < booking_id <= MAX_ROW_ID:
+        return None, f"metadata.booking_id {str(raw)[:40]!r} is out of range for a Pawline booking id"
+    return booking_id, None
+
+
+def _booking_for_charge(charge: dict, intent: str | None) -> tuple[Booking | None, str | None]:
     """Charges carry our metadata, or a payment intent we recorded a payment for."""
-    if (charge.get("metadata") or {}).get("booking_id") not in (None, ""):
-        return find_booking(charge["metadata"])
-    intent = charge.get("payment_intent")
-    if not intent:
+    metadata = charge.get("metadata")
+    if isinstance(metadata, dict) and metadata.get("booking_id") not in (None, ""):
+        return find_booking(metadata)
+    if intent is None:
         return None, "charge has no metadata.booking_id and no payment_intent"
     booking_id = db.session.scalar(
         select(Payment.booking_id)
@@ -295,7 +475,8 @@ def _booking_for_charge(charge: dict) -> tuple[Booking | None, str | None]:
         .order_by(Payment.id).limit(1)
     )
     if booking_id is None:
-        return None, f"no Pawline payment matches payment_intent {str(intent)[:60]}"
+        # Its payment may not have arrived yet: applying that payment applies this refund again.
+        return None, f"no Pawline payment matches payment_intent {intent[:60]} (yet)"
     return find_booking({"booking_id": booking_id})
 
 

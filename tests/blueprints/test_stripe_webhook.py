@@ -84,8 +84,42 @@ def test_same_event_twice_is_stored_once(client):
     assert second.get_json()["duplicate"] is True
     db.session.rollback()
     row = db.session.get(StripeEvent, evt["id"])
-    assert row.attempts == 1
+    assert (row.status, row.attempts) == ("ignored", 0)  # nothing to apply: no job ran
     assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 1
+
+
+def test_a_verified_event_nested_too_deep_is_refused_with_nothing_written(client, paid_event):
+    """Issue 15: a signed event nested 50,000 deep was a 500 (RecursionError)."""
+    booking, evt = paid_event
+    deep = json.dumps(evt)[:-1] + ', "deep": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    fairly_deep = dict(evt, deep=json.loads("[" * 70 + "]" * 70))  # parses, but no Stripe object nests so
+    for body in (deep, json.dumps(fairly_deep)):
+        response = client.post("/webhooks/stripe", data=body, headers=sp.signed(body)[1])
+        assert response.status_code == 400 and "deep" in response.get_json()["error"]
+        _nothing_written(booking.id)
+
+
+def test_a_verified_event_with_a_booking_id_out_of_range_is_ignored_with_its_reason(client, make):
+    """Issue 15: a 20-digit metadata.booking_id was a 500 and stored `failed` (Stripe retried for days)."""
+    booking = make.booking(sitter=None)
+    for raw in ("12345678901234567890", "-3", "0"):
+        intent = sp.payment_intent(booking)
+        intent["metadata"]["booking_id"] = raw
+        evt = sp.event("payment_intent.succeeded", intent)
+        response = sp.deliver(client, evt)
+        assert response.status_code == 200, raw
+        row = sp.stored(evt)
+        assert row.status == "ignored" and "out of range" in row.reason, raw
+    assert db.session.get(Booking, booking.id).status == "pending"
+    assert db.session.scalar(select(func.count()).select_from(Payment)) == 0
+
+
+def test_a_signed_body_that_is_not_json_is_refused(client, paid_event):
+    booking, evt = paid_event
+    for body in ('{"id": "evt_1", "type": "x", "data": {"object": {}}, }', '{"id": "evt_1", "type": "x"'):
+        response = client.post("/webhooks/stripe", data=body, headers=sp.signed(body)[1])
+        assert response.status_code == 400
+        _nothing_written(booking.id)
 
 
 def test_checkout_return_page_thanks_the_client(client):

@@ -64,8 +64,7 @@ def test_paid_checkout_confirms_the_booking_and_texts_from_the_masking_number(cl
     booking, number = paid_booking
     session = sp.checkout_session(booking)
     evt = sp.event("checkout.session.completed", session)
-    response = sp.deliver(client, evt)
-    assert response.status_code == 200 and response.get_json()["status"] == "processed"
+    assert sp.applied(client, evt).status == "processed"
 
     thread = _assert_confirmed_once(booking.id)
     assert thread.message_number_id == number.id
@@ -87,8 +86,7 @@ def test_async_payment_confirms_after_an_unpaid_checkout(client, paid_booking):
     booking, _ = paid_booking
     session = sp.checkout_session(booking, payment_status="unpaid")
     unpaid = sp.event("checkout.session.completed", session)
-    assert sp.deliver(client, unpaid).get_json()["status"] == "ignored"
-    db.session.rollback()
+    assert sp.applied(client, unpaid).status == "ignored"
     assert db.session.get(Booking, booking.id).status == "pending"
     assert "payment_status 'unpaid'" in db.session.get(StripeEvent, unpaid["id"]).reason
 
@@ -124,9 +122,9 @@ def test_session_and_intent_for_one_booking_confirm_once_in_either_order(
         "intent": sp.event("payment_intent.succeeded", intent),
     }
     second = "intent" if first == "checkout" else "checkout"
-    answers = [sp.deliver(client, events[name]).get_json() for name in (first, second)]
-    assert [a["status"] for a in answers] == ["processed", "ignored"]
-    assert "already paid" in answers[1]["reason"]
+    answers = [sp.applied(client, events[name]) for name in (first, second)]
+    assert [a.status for a in answers] == ["processed", "ignored"]
+    assert "already paid" in answers[1].reason
     _assert_confirmed_once(booking.id)
     assert _count(Payment, Payment.booking_id == booking.id) == 1
 
@@ -149,8 +147,8 @@ def test_full_refund_cancels_and_a_late_success_does_not_revive(client, paid_boo
     _assert_confirmed_once(booking.id)
 
     refund = sp.charge(booking, intent_id=session["payment_intent"], amount=3500, refunded=3500)
-    answer = sp.deliver(client, sp.event("charge.refunded", refund)).get_json()
-    assert answer["status"] == "processed"
+    answer = sp.applied(client, sp.event("charge.refunded", refund))
+    assert answer.status == "processed"
     db.session.rollback()
     booking = db.session.get(Booking, booking.id)
     assert booking.status == "cancelled" and booking.cancel_reason == "refunded"
@@ -165,8 +163,8 @@ def test_full_refund_cancels_and_a_late_success_does_not_revive(client, paid_boo
     late = sp.event(
         "payment_intent.succeeded", sp.payment_intent(booking, intent_id=session["payment_intent"])
     )
-    answer = sp.deliver(client, late).get_json()
-    assert answer["status"] == "ignored" and "cancelled" in answer["reason"]
+    answer = sp.applied(client, late)
+    assert answer.status == "ignored" and "cancelled" in answer.reason
     db.session.rollback()
     assert db.session.get(Booking, booking.id).status == "cancelled"
     assert _count(Payment, Payment.kind != "refund") == 1
@@ -182,9 +180,7 @@ def test_refund_without_metadata_is_matched_through_the_payment_intent(client, p
         intent_id=session["payment_intent"], amount=3500, refunded=3500, with_metadata=False
     )
     assert refund["metadata"] == {}
-    assert (
-        sp.deliver(client, sp.event("charge.refunded", refund)).get_json()["status"] == "processed"
-    )
+    assert sp.applied(client, sp.event("charge.refunded", refund)).status == "processed"
     db.session.rollback()
     assert db.session.get(Booking, booking.id).status == "cancelled"
 
@@ -194,8 +190,8 @@ def test_partial_refunds_are_recorded_and_leave_the_booking_alone(client, paid_b
     session = sp.checkout_session(booking)
     sp.deliver(client, sp.event("checkout.session.completed", session))
     charge = sp.charge(booking, intent_id=session["payment_intent"], amount=3500, refunded=1000)
-    answer = sp.deliver(client, sp.event("charge.refunded", charge)).get_json()
-    assert answer["status"] == "processed" and "partial" in answer["reason"]
+    answer = sp.applied(client, sp.event("charge.refunded", charge))
+    assert answer.status == "processed" and "partial" in answer.reason
     charge.update(amount_refunded=1500)  # a second partial refund on the same charge
     sp.deliver(client, sp.event("charge.refunded", charge))
     db.session.rollback()
@@ -211,8 +207,8 @@ def test_success_for_a_booking_cancelled_by_the_owner_is_ignored_and_owners_are_
 ):
     booking = make.booking(sitter=None, status="cancelled", cancel_reason="client changed plans")
     evt = sp.event("payment_intent.succeeded", sp.payment_intent(booking))
-    answer = sp.deliver(client, evt).get_json()
-    assert answer["status"] == "ignored" and "client changed plans" in answer["reason"]
+    answer = sp.applied(client, evt)
+    assert answer.status == "ignored" and "client changed plans" in answer.reason
     db.session.rollback()
     assert db.session.get(Booking, booking.id).status == "cancelled"
     assert _count(Payment) == 0 and _count(Thread) == 0
@@ -241,13 +237,14 @@ def test_events_for_bookings_we_do_not_have_are_recorded_and_answered_200(client
     assert _count(Payment) == 0 and db.session.get(Booking, booking.id).status == "pending"
 
 
-def test_a_failed_event_is_stored_as_failed_and_applied_when_stripe_retries(
-    client, paid_booking, monkeypatch
+def test_a_try_that_fails_is_retried_by_the_queue_and_then_applies_once(
+    client, paid_booking, monkeypatch, clock
 ):
     import app.services.booking_confirmed as booking_confirmed
+    from app.queue import get_queue
 
     booking, _ = paid_booking
-    # The webhook confirms the booking it already locked through confirm_locked_booking.
+    # The job confirms the booking it already locked through confirm_locked_booking.
     real = booking_confirmed.confirm_locked_booking
 
     def broken(booking, actor=None):
@@ -255,17 +252,15 @@ def test_a_failed_event_is_stored_as_failed_and_applied_when_stripe_retries(
 
     monkeypatch.setattr(booking_confirmed, "confirm_locked_booking", broken)
     evt = sp.event("checkout.session.completed", sp.checkout_session(booking))
-    response = sp.deliver(client, evt)
-    assert response.status_code == 500
-    db.session.rollback()
-    row = db.session.get(StripeEvent, evt["id"])
-    assert row.status == "failed" and "database went away" in row.reason
+    row = sp.applied(client, evt)  # Stripe gets its 200: the event is ours now
+    assert (row.status, row.attempts) == ("received", 1) and "database went away" in row.reason
     assert _count(Payment) == 0 and db.session.get(Booking, booking.id).paid_at is None
 
     monkeypatch.setattr(booking_confirmed, "confirm_locked_booking", real)
-    assert sp.deliver(client, evt).get_json()["status"] == "processed"
+    clock.advance(minutes=1)
+    assert get_queue().run_due() == 1  # the queue's retry
     _assert_confirmed_once(booking.id)
-    assert db.session.get(StripeEvent, evt["id"]).attempts == 2
+    assert (sp.stored(evt).status, sp.stored(evt).attempts) == ("processed", 2)
 
 
 def test_paid_in_person_confirms_through_the_same_handler(make, login_as, paid_booking):
@@ -331,8 +326,8 @@ def test_session_and_intent_events_racing_confirm_once(concurrent_app, paid_book
     assert _count(Payment) == 1 and _count(StripeEvent) == 2
 
 
-def test_with_rq_the_webhook_answers_before_any_text_is_sent(redis_app, clock):
-    """The request only queues: the text goes out when a worker runs the job."""
+def test_with_rq_the_webhook_only_stores_and_a_worker_applies(redis_app, clock):
+    """The request stores the event; the `stripe` queue's job confirms; the text follows."""
     from app.worker import build_worker
     from tests.factories import Factories
 
@@ -340,12 +335,13 @@ def test_with_rq_the_webhook_answers_before_any_text_is_sent(redis_app, clock):
     number = make.number("sitter", sitter_id=make.sitter(with_login=False).id)
     booking = make.booking(sitter=number.sitter)
     evt = sp.event("checkout.session.completed", sp.checkout_session(booking))
-    assert sp.deliver(redis_app.test_client(), evt).status_code == 200
-    db.session.rollback()
-    assert db.session.get(Booking, booking.id).status == "confirmed"
+    response = sp.deliver(redis_app.test_client(), evt)
+    assert response.status_code == 200 and response.get_json()["status"] == "received"
+    assert sp.stored(evt).status == "received"
+    assert db.session.get(Booking, booking.id).status == "pending"
     assert _texts_to(booking.client.phone_e164) == []
 
     build_worker(redis_app, forking=False).work(burst=True)
-    db.session.rollback()
+    assert sp.stored(evt).status == "processed"
     [text] = _texts_to(booking.client.phone_e164)
     assert text.from_e164 == number.e164

@@ -1,20 +1,18 @@
-"""POST /webhooks/stripe: hand the raw body and signature to the service, answer fast."""
+"""POST /webhooks/stripe: verify and store the event, answer at once; a job applies it."""
 
 from __future__ import annotations
 
 from flask import jsonify, render_template, request
 
 from app.blueprints.webhooks import bp
-from app.services.stripe_events import handle_stripe_event
+from app.services.stripe_events import receive_stripe_event
 
 
 @bp.route("/stripe", methods=["POST"])
 def stripe_webhook():
     # get_data() refuses bodies over MAX_CONTENT_LENGTH with 413 before we read them.
-    outcome = handle_stripe_event(request.get_data(cache=False),
-                                  request.headers.get("Stripe-Signature"))
-    return jsonify(received=True, event=outcome.event_id, status=outcome.status,
-                   reason=outcome.reason, duplicate=outcome.duplicate)
+    stored = receive_stripe_event(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
+    return jsonify(received=True, event=stored.event_id, status=stored.status, duplicate=stored.duplicate)
 
 
 @bp.route("/stripe/return", methods=["GET"])
