@@ -16,6 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_security_headers(app)
     register_extensions(app)
     register_org_scoping(app)
+    register_input_guards(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_template_helpers(app)
@@ -101,6 +102,12 @@ def register_org_scoping(app: Flask) -> None:
     from app.scoping import install_org_scoping
 
     install_org_scoping(app)
+
+
+def register_input_guards(app: Flask) -> None:
+    from app.input_guard import install_input_guards
+
+    install_input_guards(app)  # before the blueprints: their <int:> rules use its converter
 
 
 def register_blueprints(app: Flask) -> None:

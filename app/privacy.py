@@ -24,31 +24,101 @@ def mask_phone(e164: str | None) -> str:
 
 _DATE_OR_TIME = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$|^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$")
 
+EMAIL_HIDDEN = "[email hidden]"
+# name@host.tld, and the usual disguises: name (at) host (dot) com, name at host dot com.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL_SPELLED = re.compile(
+    r"[\w.+-]+\s*(?:\(at\)|\[at\]|\bat\b)\s*[\w-]+\s*(?:\.|\(dot\)|\[dot\]|\bdot\b)\s*"
+    r"(?:com|net|org|edu|gov|io|co|us|me|info|biz)\b", re.IGNORECASE)
+
+# Digits written as words or as look-alike letters ("two oh two", "202-555-O131", "2O2 555 0l3l").
+_NUMBER_WORDS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+                 "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+                 "dash": "-", "hyphen": "-", "dot": "."}
+_LOOKALIKE_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1"})
+_TOKENS = re.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9]+")
+_PAUSE = re.compile(r"\s*,\s+")
+
 
 def _digit_count(s: str) -> int:
     return sum(ch.isdigit() for ch in s)
 
 
-def redact_phone_numbers(text: str | None, region: str = "US") -> str:
-    """Replace every phone number in text with a marker, whatever its format.
+def _as_digits(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """`text` with number words and look-alike letters read as digits, and for each character
+    of that reading the span of `text` it came from (so a match maps back to the original)."""
+    read: list[str] = []
+    spans: list[tuple[int, int]] = []
+    after_number_word = False
+    for token in _TOKENS.finditer(text):
+        word, start = token.group(0), token.start()
+        digit = _NUMBER_WORDS.get(word.lower()) if word.isalpha() else None
+        if digit is not None:
+            read.append(digit)
+            spans.append((start, token.end()))
+            after_number_word = True
+            continue
+        if word.isalnum() and any(ch.isdigit() for ch in word):
+            word = word.translate(_LOOKALIKE_DIGITS)
+        elif after_number_word and _PAUSE.fullmatch(word):
+            word = word.replace(",", " ")  # "two oh two, 555, 0131": the comma is a pause
+        # A number word or a group of a phone number (3-4 digits) may be followed by such a pause;
+        # "1,250,000" (no space) and "at 9, 12, 3" (short groups) are not.
+        after_number_word = word.isdigit() and 3 <= len(word) <= 4
+        read.extend(word)
+        spans.extend((start + i, start + i + 1) for i in range(len(word)))
+    return "".join(read), spans
 
-    Used on every body a sitter sees: a client who types their own number
-    must not hand it to the sitter through us.
+
+def _phone_spans(text: str, region: str) -> list[tuple[int, int]]:
+    """Spans of `text` that hold a phone number in any format (dates excluded)."""
+    found = []
+    for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
+        if not _DATE_OR_TIME.match(match.raw_string.strip()):
+            found.append((match.start, match.end))
+    for match in _PHONE_LIKE.finditer(text):
+        if _digit_count(match.group(0)) >= 7 and not _DATE_OR_TIME.match(match.group(0).strip()):
+            found.append(match.span())
+    return found
+
+
+def _replace_spans(text: str, spans: list[tuple[int, int]], marker: str) -> str:
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in reversed(merged):
+        text = text[:start] + marker + text[end:]
+    return text
+
+
+def redact_phone_numbers(text: str | None, region: str = "US") -> str:
+    """Replace every phone number in text with a marker, whatever its format, including
+    digits typed as look-alike letters (O for 0, l or I for 1) or spelled out as words.
+
+    A client who types their own number must not hand it to the sitter through us.
     """
     if not text:
         return text or ""
-    out = text
-    for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
-        if not _DATE_OR_TIME.match(match.raw_string.strip()):
-            out = out.replace(match.raw_string, HIDDEN)
+    read, origin = _as_digits(text)
+    spans = [(origin[start][0], origin[end - 1][1]) for start, end in _phone_spans(read, region) if end > start]
+    return _replace_spans(text, spans, HIDDEN) if spans else text
 
-    def _hide(m: re.Match) -> str:
-        found = m.group(0)
-        if _digit_count(found) < 7 or _DATE_OR_TIME.match(found.strip()):
-            return found
-        return HIDDEN
 
-    return _PHONE_LIKE.sub(_hide, out)
+def redact_emails(text: str | None) -> str:
+    """Replace e-mail addresses (plain or spelled "name at host dot com") with a marker."""
+    if not text:
+        return text or ""
+    return _EMAIL_SPELLED.sub(EMAIL_HIDDEN, _EMAIL.sub(EMAIL_HIDDEN, text))
+
+
+def redact_for_sitter(text: str | None) -> str:
+    """The one redaction for anything a person typed that a sitter is shown (message bodies,
+    client names, area and notes, pet names, services, alerts, push payloads): phone numbers
+    and e-mail addresses become markers. E-mails go first: they can hold digits."""
+    return redact_phone_numbers(redact_emails(text))
 
 
 # A phone number in a log line: a run of digits with separators, not part of a longer word,

@@ -12,9 +12,17 @@ Variables a template may use (all plain strings, times in the org's timezone):
     end_time            "10:00 AM"
     business_name       the org's name
 
-Rendering uses Jinja's SandboxedEnvironment with StrictUndefined: a template
-cannot reach Python internals, and an unknown variable is an error rather than
-an empty gap in a text a client receives.
+A template is text plus those variables, a few filters (ALLOWED_FILTERS) and simple
+`{% if %}` / `{% elif %}` / `{% else %}`. It is checked when saved by walking Jinja's
+parsed tree: no loops, include, import, extends, macros, call blocks, `set`, function
+or method calls, attribute access or arithmetic, so rendering one takes time in
+proportion to its own length and can never hold a web worker (the preview included).
+A trial render with SAMPLE_CONTEXT must fit MAX_TEXT; every send checks the real text
+against MAX_TEXT again.
+
+Rendering uses Jinja's SandboxedEnvironment with StrictUndefined as a second wall: a
+template cannot reach Python internals, and an unknown variable is an error rather
+than an empty gap in a text a client receives.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
@@ -66,7 +74,43 @@ DEFAULT_TEMPLATES = {
         "{{ start_date }} at {{ start_time }}. Please text this number from now on. - {{ business_name }}"
     ),
 }
-MAX_BODY = 1000  # characters of template source; a text of ~6 SMS segments at most
+MAX_BODY = 1000  # characters of template source
+MAX_TEXT = 1600  # characters of a rendered text: Twilio's limit for one message
+
+# Filters that only reshape a short string (none grows it by more than its arguments).
+ALLOWED_FILTERS = frozenset({"upper", "lower", "title", "capitalize", "trim", "default", "d", "truncate"})
+ALLOWED_TESTS = frozenset({"defined", "undefined", "none", "string", "eq", "ne"})
+
+# Plausible, generous values for the trial render at save time.
+SAMPLE_CONTEXT = {
+    "client_first_name": "Alexandra",
+    "pet_names": "Mochi, Tofu and Biscuit",
+    "sitter_first_name": "Sasha",
+    "service": "Overnight stay with evening walk",
+    "start_date": "Wed, Nov 25",
+    "start_time": "10:30 AM",
+    "end_date": "Thu, Nov 26",
+    "end_time": "10:30 AM",
+    "business_name": "Happy Tails Pet Sitting",
+}
+
+# What a text template needs from the parsed tree; anything else is refused by name.
+_ALLOWED_NODES = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.Const, nodes.Filter,
+                  nodes.Test, nodes.If, nodes.Compare, nodes.Operand, nodes.Not, nodes.And, nodes.Or,
+                  nodes.CondExpr, nodes.Concat, nodes.Keyword)
+_REFUSED_NAMES = [
+    (nodes.For, "loops ({% for %})"),
+    (nodes.Include, "{% include %}"),
+    ((nodes.Import, nodes.FromImport), "{% import %}"),
+    (nodes.Extends, "{% extends %}"),
+    (nodes.Macro, "macros ({% macro %})"),
+    (nodes.CallBlock, "call blocks ({% call %})"),
+    ((nodes.Assign, nodes.AssignBlock), "{% set %}"),
+    (nodes.Block, "{% block %}"),
+    (nodes.Call, "function calls such as range() or .format()"),
+    ((nodes.Getattr, nodes.Getitem, nodes.Slice), "attribute or item access (a.b, a[0])"),
+    ((nodes.BinExpr, nodes.UnaryExpr), "arithmetic"),
+]
 
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
@@ -75,21 +119,64 @@ class TemplateRenderError(DomainError):
     """A template could not produce a text; the run fails visibly and nothing is sent."""
 
 
+def _refused_construct(node: nodes.Node) -> str:
+    for types, name in _REFUSED_NAMES:
+        if isinstance(node, types):
+            return name
+    return f"{type(node).__name__} expressions"
+
+
+def _tree_problems(tree: nodes.Template) -> list[str]:
+    """Everything in the parsed template that a text template may not use."""
+    problems: list[str] = []
+    unknown: set[str] = set()
+
+    def walk(node: nodes.Node) -> None:
+        if not isinstance(node, _ALLOWED_NODES):
+            problems.append(f"Not allowed in a text template: {_refused_construct(node)}.")
+            return
+        if isinstance(node, nodes.Name) and node.name not in TEMPLATE_VARIABLES:
+            unknown.add(node.name)
+        if isinstance(node, nodes.Filter) and node.name not in ALLOWED_FILTERS:
+            problems.append(f"Filter not allowed: {node.name} (allowed: {', '.join(sorted(ALLOWED_FILTERS))}).")
+        if isinstance(node, nodes.Test) and node.name not in ALLOWED_TESTS:
+            problems.append(f"Test not allowed: {node.name}.")
+        if isinstance(node, (nodes.Filter, nodes.Test)) and (node.dyn_args or node.dyn_kwargs):
+            problems.append(f"Not allowed in a text template: *args or **kwargs on {node.name}.")
+        for child in node.iter_child_nodes():
+            walk(child)
+
+    walk(tree)
+    problems += [f"Unknown variable: {name} (known: {', '.join(TEMPLATE_VARIABLES)})" for name in sorted(unknown)]
+    return list(dict.fromkeys(problems))  # one line per kind of problem, in order
+
+
 def validate_template(body: str) -> list[str]:
-    """Problems that would stop this template from rendering; an empty list means it is usable."""
+    """Problems that stop this template from being saved or sent; an empty list means it is usable.
+
+    Parses and walks the template (never runs it), then renders it once with SAMPLE_CONTEXT
+    to check the length of the text it makes.
+    """
     if not body or not body.strip():
         return ["The text is empty."]
-    errors = []
     if len(body) > MAX_BODY:
-        errors.append(f"The text is too long ({len(body)} characters; at most {MAX_BODY}).")
+        # Nothing more is parsed: the length alone decides, and a huge text costs nothing more.
+        return [f"The text is too long ({len(body)} characters; at most {MAX_BODY})."]
     try:
-        # Finding the variables compiles the template: unknown filters fail here too.
-        names = meta.find_undeclared_variables(_env.parse(body))
+        tree = _env.parse(body)
     except TemplateSyntaxError as exc:
-        return errors + [f"Syntax error on line {exc.lineno}: {exc.message}"]
-    for name in sorted(names - TEMPLATE_VARIABLES.keys()):
-        errors.append(f"Unknown variable: {name} (known: {', '.join(TEMPLATE_VARIABLES)})")
-    return errors
+        return [f"Syntax error on line {exc.lineno}: {exc.message}"]
+    problems = _tree_problems(tree)
+    if problems:
+        return problems
+    try:
+        sample = _env.from_string(tree).render(**SAMPLE_CONTEXT).strip()
+    except TemplateError as exc:
+        return [f"Template failed to render: {exc}"]
+    if len(sample) > MAX_TEXT:
+        return [f"The text it makes is too long ({len(sample)} characters with sample details; "
+                f"at most {MAX_TEXT})."]
+    return []
 
 
 def template_for(org_id: int, kind: str) -> tuple[str, bool]:
@@ -140,6 +227,8 @@ def render_template_body(body: str, context: dict[str, str]) -> str:
         raise TemplateRenderError(f"Template failed to render: {exc}") from exc
     if not text:
         raise TemplateRenderError("Template rendered an empty text")
+    if len(text) > MAX_TEXT:
+        raise TemplateRenderError(f"The text is {len(text)} characters; at most {MAX_TEXT} can be sent")
     return text
 
 

@@ -3,7 +3,13 @@
 Every query here runs a fixed number of SQL statements whatever the data size
 (joined/selectin eager loads and a correlated count per shown window for unread counts).
 The results are plain view rows: no Client, Message or number objects reach
-sitter templates, so a client's real number cannot be rendered by mistake.
+sitter templates, so a client's real number cannot be rendered by mistake. Every
+field of a view row that a person typed (names, pets, area, service, bodies, alert
+texts) is listed in the row's TYPED and passed through `redact_for_sitter` when the
+row is made: one place, whichever template shows it.
+
+A sitter reads a thread only up to its window's end: a client's text after that is
+for owners (inbound routing files it in the owner inbox).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.localtime import local_date, local_day_bounds
 from app.models import Alert, AssignmentWindow, Booking, Message, Org, Sitter, Thread, ThreadRead
-from app.privacy import redact_phone_numbers
+from app.privacy import redact_for_sitter
 from app.services.phones import national_format
 from app.services.sitter_messages import assigned_thread, sitter_for_user
 from app.services.windows import ComposeState, compose_state, describe_time_left
@@ -30,8 +36,20 @@ FAILED_LOOKBACK = timedelta(days=7)
 UNDELIVERED = ("failed", "undelivered", "blocked")
 
 
+class SitterView:
+    """A view row for sitter pages; its TYPED fields are redacted as the row is made."""
+
+    TYPED: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in self.TYPED:
+            object.__setattr__(self, name, redact_for_sitter(getattr(self, name)))
+
+
 @dataclass(frozen=True)
-class WindowCard:
+class WindowCard(SitterView):
+    TYPED = ("client_first_name", "pets", "area", "service")
+
     window_id: int
     thread_id: int
     client_first_name: str
@@ -48,7 +66,9 @@ class WindowCard:
 
 
 @dataclass(frozen=True)
-class AlertItem:
+class AlertItem(SitterView):
+    TYPED = ("title", "text")
+
     alert_id: int | None  # None: a failed delivery read from the message itself
     kind: str
     title: str
@@ -58,7 +78,9 @@ class AlertItem:
 
 
 @dataclass(frozen=True)
-class MessageItem:
+class MessageItem(SitterView):
+    TYPED = ("sender_label", "body")
+
     message_id: int
     sender_label: str
     body: str
@@ -69,7 +91,9 @@ class MessageItem:
 
 
 @dataclass(frozen=True)
-class ThreadPage:
+class ThreadPage(SitterView):
+    TYPED = ("client_first_name", "pets", "area", "service")
+
     thread_id: int
     client_first_name: str
     pets: str
@@ -95,6 +119,7 @@ def _unread_count(user_id: int):
         .where(
             Message.thread_id == AssignmentWindow.thread_id,
             Message.direction == "inbound",
+            Message.created_at < AssignmentWindow.ends_at,  # later texts are for owners
             or_(ThreadRead.read_at.is_(None), Message.created_at > ThreadRead.read_at),
         )
         .correlate(AssignmentWindow, ThreadRead)
@@ -222,7 +247,7 @@ def alerts(user_id: int, now: datetime | None = None, sitter: Sitter | None = No
             alert_id=a.id,
             kind=a.kind,
             title=_ALERT_TITLES.get(a.kind, "Alert"),
-            text=redact_phone_numbers(a.text),
+            text=a.text,
             created_at=a.created_at,
             thread_id=a.thread_id,
         )
@@ -262,7 +287,7 @@ def alerts(user_id: int, now: datetime | None = None, sitter: Sitter | None = No
 
 
 def _excerpt(body: str, limit: int = 80) -> str:
-    text = redact_phone_numbers(body)
+    text = redact_for_sitter(body)  # before cutting: a cut number would escape the redaction
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -287,11 +312,11 @@ def _sender_label(message: Message, user_id: int, client_first_name: str, busine
     return business
 
 
-def thread_messages(user_id: int, thread: Thread, org: Org) -> list[MessageItem]:
-    """The latest messages, oldest first, bodies with phone numbers redacted."""
+def thread_messages(user_id: int, thread: Thread, org: Org, until: datetime) -> list[MessageItem]:
+    """The latest messages before `until` (the window's end), oldest first, bodies redacted."""
     rows = db.session.scalars(
         select(Message)
-        .where(Message.thread_id == thread.id, Message.org_id == org.id)
+        .where(Message.thread_id == thread.id, Message.org_id == org.id, Message.created_at < until)
         .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(THREAD_MESSAGE_LIMIT)
     ).all()
@@ -303,7 +328,7 @@ def thread_messages(user_id: int, thread: Thread, org: Org) -> list[MessageItem]
             MessageItem(
                 message_id=message.id,
                 sender_label=_sender_label(message, user_id, first_name, org.name),
-                body=redact_phone_numbers(message.body),
+                body=message.body,
                 created_at=message.created_at,
                 direction=message.direction,
                 mine=mine,
@@ -329,7 +354,7 @@ def thread_page(user_id: int, thread_id: int, now: datetime | None = None) -> Th
         starts_at=booking.start_at,
         ends_at=booking.end_at,
         compose=compose_state(window, booking, found.org, now, sitter_id=found.sitter.id),
-        messages=thread_messages(user_id, thread, found.org),
+        messages=thread_messages(user_id, thread, found.org, until=window.ends_at),
         client_opted_out=client.opted_out,
     )
 

@@ -13,9 +13,12 @@ from flask_wtf import FlaskForm
 from app.blueprints.admin.forms import apply_domain_error, options
 from app.blueprints.auth.routes import role_required
 from app.errors import DomainError, InvalidInput
+from app.input_guard import bounded_int_arg
 
 owner_or_staff = role_required("owner", "staff")
 owner_only = role_required("owner")
+# Far past any real listing; keeps OFFSET inside the database's integer range.
+MAX_PAGE = 100_000
 
 
 def actor() -> str:
@@ -27,7 +30,7 @@ def org():
 
 
 def page_arg() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    return bounded_int_arg(request.args.get("page"), default=1, maximum=MAX_PAGE)
 
 
 def sitter_choices(sitters, empty_label: str = "— none —"):

@@ -24,12 +24,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.errors import InvalidInput
+from app.input_guard import id_range
 from app.models import AUTOMATION_KINDS, BOOKING_STATUSES
 from app.models.messaging import NUMBER_KINDS
 from app.models.orgs import POLICY_MODES
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 NO_SITTER = 0
+MAX_PRICE = Decimal("100000.00")  # in cents it stays inside the database's integer column
+TOO_DEAR = f"The price can be at most {MAX_PRICE:,}."
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -57,6 +60,16 @@ def utc_to_org_time(value: datetime | None, tz: str) -> datetime | None:
 
 def cents(amount: Decimal | None) -> int:
     return int((amount or Decimal(0)) * 100)
+
+
+class PriceField(DecimalField):
+    """A money amount: a finite number ("NaN", "Infinity" and "sNaN" parse as Decimals)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError("Enter the price as a number, e.g. 35.00.")
 
 
 class GetForm(FlaskForm):
@@ -108,16 +121,18 @@ class BookingForm(FlaskForm):
     start_at = DateTimeLocalField("Start", format=DATETIME_LOCAL,
                                   validators=[InputRequired(message="Enter the start.")])
     end_at = DateTimeLocalField("End", format=DATETIME_LOCAL, validators=[InputRequired(message="Enter the end.")])
-    price = DecimalField("Price", places=2, default=Decimal("0.00"),
+    price = PriceField("Price", places=2, default=Decimal("0.00"),
                          validators=[InputRequired(message="Enter a price (0 for free)."),
-                                     NumberRange(min=0, message="The price cannot be negative.")])
+                                     NumberRange(min=0, message="The price cannot be negative."),
+                                     NumberRange(max=MAX_PRICE, message=TOO_DEAR)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
 
 
 class BookingDetailsForm(FlaskForm):
     service = StringField("Service", validators=[Optional(), Length(max=80)])
-    price = DecimalField("Price", places=2, validators=[InputRequired(message="Enter a price (0 for free)."),
-                                                        NumberRange(min=0, message="The price cannot be negative.")])
+    price = PriceField("Price", places=2, validators=[InputRequired(message="Enter a price (0 for free)."),
+                                                        NumberRange(min=0, message="The price cannot be negative."),
+                                                        NumberRange(max=MAX_PRICE, message=TOO_DEAR)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
 
 
@@ -147,7 +162,7 @@ class BookingFilterForm(GetForm):
 
 class AuditFilterForm(GetForm):
     kind = StringField("Kind", validators=[Optional(), Length(max=64)])
-    booking_id = IntegerField("Booking #", validators=[Optional()])
+    booking_id = IntegerField("Booking #", validators=[Optional(), id_range("No booking has that number.")])
     sitter_id = SelectField("Sitter", coerce=int, default=NO_SITTER)
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])

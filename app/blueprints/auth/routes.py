@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import wraps
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -18,6 +17,7 @@ from app.blueprints.auth.forms import (
 )
 from app.errors import DomainError, InvalidInput
 from app.extensions import login_manager
+from app.input_guard import safe_redirect_target
 from app.models import User
 from app.services import accounts, sessions
 from app.services.login_throttle import (
@@ -82,13 +82,8 @@ def home_for(user) -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    # Only same-site paths: never bounce a fresh login to another host.
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+    # Only same-site paths: never bounce a fresh login to another host or split a header.
+    return safe_redirect_target(target)
 
 
 def _client_address() -> str | None:

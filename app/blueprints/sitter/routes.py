@@ -10,6 +10,7 @@ from app.blueprints.media.routes import uploaded_photos
 from app.blueprints.sitter import bp
 from app.blueprints.sitter.forms import ComposeForm
 from app.errors import InvalidInput
+from app.privacy import redact_for_sitter
 from app.services import sitter_dashboard
 from app.services.media_outbound import MediaUnavailable
 from app.services.sitter_messages import MessagingClosed, mark_thread_read, send_sitter_message
@@ -121,11 +122,12 @@ def send(thread_id: int):
     except (InvalidInput, MessagingClosed, MediaUnavailable) as exc:
         # Empty, too long, a policy block, a bad photo, or outside the window (already recorded
         # and alerted by the service): show why and keep the typed text for editing.
-        return _refused(thread_id, form, str(exc), exc.status_code)
+        return _refused(thread_id, form, redact_for_sitter(str(exc)), exc.status_code)
+    notice = redact_for_sitter(outcome.notice)  # it names the client
     if is_htmx_request():
-        context = _thread_context(thread_id, notice=outcome.notice, flagged=outcome.flagged)
+        context = _thread_context(thread_id, notice=notice, flagged=outcome.flagged)
         return render_template("sitter/partials/compose_sent.html", **context)
-    flash(outcome.notice, "warning" if outcome.flagged or outcome.status == "blocked" else "info")
+    flash(notice, "warning" if outcome.flagged or outcome.status == "blocked" else "info")
     return redirect(url_for("sitter.thread", thread_id=thread_id, _anchor="compose"))
 
 

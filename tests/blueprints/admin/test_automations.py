@@ -98,3 +98,17 @@ def test_reset_brings_back_the_default_text(client, login_as, org_rows, db):
     assert client.post("/admin/automations/reset?kind=sitter_changed").status_code == 302
     page = client.get("/admin/automations/template?kind=sitter_changed").get_data(as_text=True)
     assert "will now look after" in page and "New sitter:" not in page
+
+
+def test_template_with_an_include_is_refused_at_the_field_and_its_preview_too(client, login_as, org_rows, db):
+    login_as(org_rows.owner)
+    data = {"kind": "booking_confirmation", "body": 'Hi {% include "base.html" %}', "booking_id": org_rows.booking.id}
+    response = client.post("/admin/automations/template?kind=booking_confirmation", data=data)
+    assert response.status_code == 422
+    assert 'data-field="body">Not allowed in a text template: {% include %}.' in response.get_data(as_text=True)
+    assert db.session.scalar(select(AutomationTemplate)) is None
+    loops = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"
+    preview = client.post("/admin/automations/preview?kind=booking_confirmation",
+                          data={**data, "body": loops}, headers={"HX-Request": "true"})
+    assert preview.status_code == 200
+    assert "Not allowed in a text template: loops" in preview.get_data(as_text=True)
