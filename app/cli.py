@@ -1,4 +1,4 @@
-"""Operator commands: `flask --app app seed-demo`, `create-user`, `create-operator`, `proof`."""
+"""Operator commands: `flask --app app seed-demo`, `create-user`, `create-operator`, `proof`, `reconcile`."""
 
 from __future__ import annotations
 
@@ -38,6 +38,22 @@ def register_commands(app: Flask) -> None:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(2)
         click.echo(f"Created {user.role} {user.email} (id {user.id})")
+
+    @app.cli.command("reconcile")
+    @click.option("--batch-size", default=None, type=click.IntRange(1, 10_000),
+                  help="Rows per batch (default: app.services.reconcile.BATCH_SIZE).")
+    def reconcile_command(batch_size: int | None) -> None:
+        """Re-enqueue every queued text, due run and stored callback whose job the queue lost,
+        and settle texts stuck mid-send (never sending twice)."""
+        from app.services.reconcile import BATCH_SIZE, reconcile
+
+        report = reconcile(batch_size=batch_size or BATCH_SIZE)
+        for name, count in report.counts.items():
+            click.echo(f"{name:<18} {count}")
+        for name, error in report.errors.items():
+            click.echo(f"{name:<18} FAILED: {error}", err=True)
+        if not report.ok:
+            sys.exit(1)
 
     @app.cli.command("create-operator")
     @click.argument("email")

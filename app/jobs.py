@@ -9,11 +9,11 @@ def send_message(message_id: int) -> str:
     return deliver_message(message_id)
 
 
-def apply_delivery_status(fields: dict) -> str:
-    """A status callback whose sid was not saved yet: raises (so it is retried) until it is."""
-    from app.services.delivery_status import apply_status_callback
+def apply_status_callback(callback_id: int) -> str:
+    """A stored status callback whose sid was not saved yet: raises (so it is retried) until it is."""
+    from app.services.delivery_status import apply_stored_callback
 
-    return apply_status_callback(fields, recheck_if_unknown=False)
+    return apply_stored_callback(callback_id)
 
 
 def run_automation(run_id: int) -> str:
@@ -22,10 +22,11 @@ def run_automation(run_id: int) -> str:
     return run(run_id)
 
 
-def reconcile_automations() -> int:
-    from app.services.automations import reconcile_automations as reconcile
+def reconcile() -> dict[str, int]:
+    """Re-enqueue every row-backed job Redis lost and settle stuck sends (app.services.reconcile)."""
+    from app.services.reconcile import reconcile as run
 
-    return reconcile()
+    return run(shared_lock=True).counts
 
 
 def complete_due_bookings() -> int:
@@ -40,19 +41,7 @@ def apply_stripe_event(event_id: str) -> str:
     return apply(event_id)
 
 
-def reconcile_stripe_events() -> int:
-    from app.services.stripe_events import reconcile_stripe_events as reconcile
-
-    return reconcile()
-
-
 def fetch_inbound_media(media_id: int) -> str:
     from app.services.media_inbound import fetch_inbound_media as fetch
 
     return fetch(media_id)
-
-
-def reconcile_inbound_media() -> int:
-    from app.services.media_inbound import reconcile_inbound_media as reconcile
-
-    return reconcile()

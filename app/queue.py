@@ -33,6 +33,10 @@ JOB_TIMEOUT = 60  # seconds; a provider call that hangs longer is a failed attem
 RESULT_TTL = 3600
 FAILURE_TTL = 7 * 24 * 3600
 EXTENSION_KEY = "pawline_queue"
+# A job Redis says is `started` counts as held only this long after it started: past its
+# timeout its worker is dead (SIGKILL, lost machine) and RQ has not cleaned it up yet.
+STARTED_GRACE = 30
+WAITING_JOB_STATUSES = frozenset({"queued", "scheduled", "deferred"})
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,18 @@ class InProcessQueue:
     def holds(self, job_id: str) -> bool:
         with self._lock:
             return job_id in self._by_id
+
+    def missing(self, job_ids: list[str]) -> set[str]:
+        """The ids among `job_ids` this queue does not hold."""
+        with self._lock:
+            return {job_id for job_id in job_ids if job_id not in self._by_id}
+
+    def try_lock(self, name: str, seconds: int) -> bool:
+        """One process only: nothing else can hold the lock."""
+        return True
+
+    def unlock(self, name: str) -> None:
+        """Nothing to release (see try_lock)."""
 
     def cancel(self, job_id: str) -> None:
         with self._lock:
@@ -273,16 +289,52 @@ class RQQueue:
             return None
 
     def holds(self, job_id: str) -> bool:
-        """True when Redis still has the job waiting (queued, scheduled or deferred)."""
-        job = self.fetch(job_id)
-        if job is None:
-            return False
-        return job.get_status(refresh=True) in ("queued", "scheduled", "deferred", "started")
+        """True when Redis still has the job waiting (queued, scheduled, deferred) or running."""
+        return not self.missing([job_id])
+
+    def missing(self, job_ids: list[str]) -> set[str]:
+        """The ids among `job_ids` Redis does not hold: one pipelined round trip for them all.
+
+        A `started` job is held while it may still be running (its timeout plus a grace);
+        after that its worker died without RQ noticing yet, and the job is as good as lost.
+        """
+        from rq.job import Job
+        from rq.utils import utcparse
+
+        if not job_ids:
+            return set()
+        with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.hmget(Job.key_for(job_id), "status", "started_at")
+            answers = pipe.execute()
+        lost = set()
+        started_since = utcnow() - timedelta(seconds=JOB_TIMEOUT + STARTED_GRACE)
+        for job_id, (status, started_at) in zip(job_ids, answers, strict=True):
+            status = status.decode() if status else None
+            if status in WAITING_JOB_STATUSES:
+                continue
+            if status == "started" and started_at and utcparse(started_at.decode()) > started_since:
+                continue
+            lost.add(job_id)
+        return lost
+
+    def try_lock(self, name: str, seconds: int) -> bool:
+        """A lock shared by every process on this Redis (expires by itself after `seconds`)."""
+        return bool(self.redis.set(f"pawline:lock:{name}", "1", nx=True, ex=seconds))
+
+    def unlock(self, name: str) -> None:
+        self.redis.delete(f"pawline:lock:{name}")
 
     def cancel(self, job_id: str) -> None:
-        job = self.fetch(job_id)
-        if job is not None:
-            job.delete()
+        """Tidy only, best effort: the job re-checks its row anyway, and Redis being away must
+        never fail the database work (cancel, reschedule) that asked for it."""
+        try:
+            job = self.fetch(job_id)
+            if job is not None:
+                job.delete()
+        except Exception as exc:  # Redis down or flaky: the stale job finds its row changed
+            log.warning("could not cancel job %s (%s); it will find its row changed", job_id,
+                        type(exc).__name__)
 
     def run_due(self, now: datetime | None = None) -> int:
         return 0  # RQ's scheduler (worker.py) fires scheduled jobs

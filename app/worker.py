@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import signal
+import sys
 
 from flask import Flask
 from rq import SimpleWorker, Worker
+from rq.scheduler import RQScheduler
+from rq.scheduler import run as run_scheduler
 from rq.serializers import JSONSerializer
 
 from app.extensions import db
@@ -14,16 +19,15 @@ from app.queue import QUEUE_NAMES, get_queue
 
 log = logging.getLogger(__name__)
 
-# Run each time a worker starts: re-enqueue scheduled automations, stored Stripe events and
-# pending inbound media fetches whose jobs Redis may have lost.
-WORKER_START_TASKS = ("app.jobs.reconcile_automations", "app.jobs.reconcile_stripe_events",
-                      "app.jobs.reconcile_inbound_media")
+# Run each time a worker starts: re-enqueue every row-backed job Redis may have lost
+# (texts, automation runs, stored status callbacks and Stripe events: app.services.reconcile).
+WORKER_START_TASKS = ("app.jobs.reconcile",)
 # Run every PERIODIC_TASK_SECONDS from each worker's loop (RQ maintenance) and from the
 # embedded scheduler thread: reconcile again (a Redis flush while workers run) and
-# complete bookings whose window has ended. Both are idempotent, so N workers doing
-# it is harmless; the worker loop needs no Redis-held schedule that could itself be lost.
-PERIODIC_TASKS = ("app.jobs.reconcile_automations", "app.jobs.complete_due_bookings",
-                  "app.jobs.reconcile_stripe_events", "app.jobs.reconcile_inbound_media")
+# complete bookings whose window has ended. Both are idempotent, and reconcile takes a
+# shared lock in Redis, so N workers doing it cost one pass; the worker loop needs no
+# Redis-held schedule that could itself be lost.
+PERIODIC_TASKS = ("app.jobs.reconcile", "app.jobs.complete_due_bookings")
 PERIODIC_TASK_SECONDS = 300
 
 
@@ -44,13 +48,76 @@ def periodic_tasks(app: Flask) -> tuple[str, ...]:
     return tuple(app.config.get("PERIODIC_TASKS", PERIODIC_TASKS))
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """Ask Linux to send `sig` to this process when its parent dies (even by SIGKILL).
+
+    RQ runs the scheduler (and, forking, each job) in a child process: without this, a worker
+    killed with SIGKILL leaves that child running, holding the scheduler locks. Elsewhere
+    than Linux this does nothing (the locks then expire after 61 s: docs/workers.md).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) != 0:
+        log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %s", ctypes.get_errno())
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), sig)
+
+
+def _run_scheduler_child(scheduler: RQScheduler) -> None:
+    die_with_parent(signal.SIGTERM)  # RQScheduler stops on SIGTERM and releases its locks
+    run_scheduler(scheduler)
+
+
+class AppScheduler(RQScheduler):
+    """RQ's scheduler, its process tied to the worker's life (see die_with_parent)."""
+
+    def start(self):
+        from rq.scheduler import ForkProcess
+
+        self._status = self.Status.STARTED
+        self._connection = None  # as RQ does: a Redis client cannot cross the fork
+        self._process = ForkProcess(target=_run_scheduler_child, args=(self,), name="Scheduler")
+        self._process.start()
+        return self._process
+
+
 class _AppContextMixin:
     flask_app: Flask
     _parent_pid: int
 
+    def _start_scheduler(self, burst=False, logging_level="INFO", date_format=None, log_format=None):
+        """RQ's own steps (rq 2.12 Worker._start_scheduler), with AppScheduler."""
+        from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
+
+        self.scheduler = AppScheduler(
+            self.queues, connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format or DEFAULT_LOGGING_DATE_FORMAT, log_format=log_format or DEFAULT_LOGGING_FORMAT,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()
+        if self.scheduler.acquired_locks:
+            if burst:
+                try:
+                    self.scheduler.register_birth()
+                    self.scheduler.enqueue_scheduled_jobs()
+                finally:
+                    self.scheduler.release_locks()
+                    self.scheduler.register_death()
+            else:
+                self.scheduler.start()
+
     def perform_job(self, job, queue):
         if os.getpid() != self._parent_pid:
-            # A forked work horse must not reuse the parent's pooled connections.
+            # A forked work horse dies with its worker, and must not reuse the parent's
+            # pooled connections.
+            die_with_parent(signal.SIGKILL)
             with self.flask_app.app_context():
                 db.engine.dispose(close=False)
         with self.flask_app.app_context():

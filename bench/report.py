@@ -116,6 +116,14 @@ def render(results: dict) -> str:
         f"no non-2xx | {dup['threads']} / {dup['windows']} / {dup['confirmation_messages_sent']}, "
         f"{dup['non_2xx']} non-2xx | {_met(dup['ok'])} |"
     )
+    if "reconcile" in results:
+        by_size = results["reconcile"]
+        sizes = sorted(by_size, key=int)
+        small, large = by_size[sizes[0]], by_size[sizes[-1]]
+        same = small["statements"] == large["statements"]
+        goals.append(f"| reconcile: SQL statements per pass the same at 1,000 and 100,000 messages | "
+                     f"{'/'.join(map(str, small['statements']))} and {'/'.join(map(str, large['statements']))} "
+                     f"| {_met(same)} |")
     latency = results.get("stripe_latency")
     if latency:
         goals.append(
@@ -204,6 +212,7 @@ def render(results: dict) -> str:
         "",
         PHOTOS.read_text() if PHOTOS.exists() else "",
         *stripe_apply_sections(latency, applies),
+        *_reconcile_section(results),
         FINDINGS.read_text() if FINDINGS.exists() else "",
         "## Raw runs",
         "",
@@ -227,6 +236,15 @@ def render(results: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _reconcile_section(results: dict) -> list[str]:
+    """Section 8 (bench/reconcile.py), between the markers its standalone run rewrites."""
+    from bench import reconcile
+
+    if "reconcile" not in results:
+        return []
+    return [reconcile.START, *reconcile.rows(results["reconcile"]), reconcile.END, ""]
 
 
 def stripe_apply_sections(latency: dict | None, applies: list) -> list[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
+from bench import reconcile as reconcile_bench
 from bench import report, scenarios, seed
 from bench.server import (
     ROOT,
@@ -36,6 +37,7 @@ FULL = {
     "dashboard_per_run": 15,
     "send_rounds": 5,
     "sends_per_run": 200,
+    "reconcile_rounds": 5,
     "apply_rounds": 4,
     "applies_per_run": 150,
 }
@@ -49,6 +51,7 @@ QUICK = {
     "dashboard_per_run": 8,
     "send_rounds": 2,
     "sends_per_run": 80,
+    "reconcile_rounds": 2,
     "apply_rounds": 2,
     "applies_per_run": 80,
 }
@@ -98,6 +101,8 @@ def main(argv=None) -> int:
         log(f"[{scenarios.elapsed(started)}] webhooks, duplicates and sends done")
         results["dashboard"] = dashboard(plan, redis_url, stack)
         log(f"[{scenarios.elapsed(started)}] dashboard done")
+        results["reconcile"] = reconcile_bench.measure(redis_url, stack, plan["reconcile_rounds"])
+        log(f"[{scenarios.elapsed(started)}] reconcile done")
     results["seconds"] = time.perf_counter() - started
     Path(args.json).write_text(report.dump(results))
     Path(args.out).write_text(report.render(results))

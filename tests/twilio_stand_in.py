@@ -62,6 +62,9 @@ class TwilioStandIn(HttpClient):
                 allow_redirects=False):
         self.requests.append({"method": method, "uri": uri, "params": dict(params or {}),
                               "data": dict(data or {})})
+        sid = uri.rsplit("/Messages/", 1)[1].removesuffix(".json") if "/Messages/" in uri else None
+        if sid is not None and method == "GET":
+            return self._fetch(sid)
         if not uri.endswith("/Messages.json"):
             return Response(404, json.dumps({"code": 20404, "message": "Not found", "status": 404}))
         if method == "POST":
@@ -89,6 +92,14 @@ class TwilioStandIn(HttpClient):
                                         else [data["MediaUrl"]] if "MediaUrl" in data else []))}
         self.created.append(message)
         return message
+
+    def _fetch(self, sid: str) -> Response:
+        """GET /Messages/{sid}.json: one message by its sid, as Twilio answers it."""
+        for message in self.created:
+            if message["sid"] == sid:
+                return Response(200, json.dumps(message))
+        return Response(404, json.dumps({"code": 20404, "message": f"The requested resource {sid} was not found",
+                                         "status": 404}))
 
     def _list(self, params: dict) -> Response:
         found = [m for m in reversed(self.created)

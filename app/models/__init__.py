@@ -11,6 +11,7 @@ from app.models.messaging import (
     Message,
     MessageNumber,
     OutboxEntry,
+    StatusCallback,
     Thread,
 )
 from app.models.orgs import ROLES, Org, User
@@ -41,6 +42,7 @@ __all__ = [
     "Payment",
     "Pet",
     "Sitter",
+    "StatusCallback",
     "StripeEvent",
     "Thread",
     "ThreadRead",

@@ -29,6 +29,7 @@ class AutomationRun(OrgScoped, Timestamped, db.Model):
         CheckConstraint(enum_check("kind", AUTOMATION_KINDS), name="kind"),
         CheckConstraint(enum_check("status", RUN_STATUSES), name="status"),
         Index("ix_automation_runs_due", "status", "scheduled_for"),
+        Index("ix_automation_runs_status_id", "status", "id"),  # reconcile's batches
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

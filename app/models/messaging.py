@@ -25,6 +25,9 @@ MESSAGE_STATUSES = (
     "undelivered",
     "failed",
     "blocked",  # refused before reaching the provider (opt-out, window, policy)
+    # A send interrupted mid-flight that the provider could not confirm either way:
+    # never sent again by itself; owners see it (queue health) and decide.
+    "unknown",
 )
 
 
@@ -126,6 +129,9 @@ class Message(OrgScoped, db.Model):
         Index("ix_messages_thread_created", "thread_id", "created_at"),
         Index("ix_messages_org_inbox", "org_id", "owner_inbox", "handled_at"),
         Index("ix_messages_org_status", "org_id", "status"),
+        # Reconcile walks the `queued` and `sending` rows by id: a range of this index, so a
+        # batch costs the same with 1,000 or 10 million messages in the table.
+        Index("ix_messages_status_id", "status", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -167,3 +173,39 @@ class OutboxEntry(OrgScoped, Timestamped, db.Model):
     body: Mapped[str] = mapped_column(Text)
     status_callback: Mapped[str | None] = mapped_column(String(500))
     media_urls: Mapped[list | None] = mapped_column(JSON)  # the signed photo links it "sent" (MMS)
+
+
+class StatusCallback(db.Model):
+    """A Twilio status callback for a sid no message carries yet (the send job has not saved it).
+
+    Kept as a row so the callback survives Redis: its job (`app.jobs.apply_status_callback`) gets
+    only this row's id, and reconcile re-enqueues it if the job is lost. Only the sid, the status
+    and the error code are kept: no phone number, no body. `state`: pending → applied, or
+    unmatched when no message ever took the sid.
+    """
+
+    __tablename__ = "status_callbacks"
+    __table_args__ = (
+        CheckConstraint(enum_check("state", ("pending", "applied", "unmatched")), name="state"),
+        Index("ix_status_callbacks_pending", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_sid: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def job_id(self) -> str:
+        return status_callback_job_id(self.id)
+
+
+def status_callback_job_id(callback_id: int) -> str:
+    return f"status-callback-{callback_id}"
+
+
+def send_job_id(message_id: int) -> str:
+    """The RQ job id of a message's send job, derived from the row."""
+    return f"send-message-{message_id}"

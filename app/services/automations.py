@@ -4,7 +4,7 @@ Each (booking, kind) has one run. Planning writes the row (INSERT … ON CONFLIC
 DO NOTHING) and enqueues job `app.jobs.run_automation` with a job id derived
 from the row, after commit. The job re-reads the row and the booking under a
 row lock before sending, so a lost, duplicated, early or stale job never sends
-twice or sends something no longer true. `reconcile_automations` re-enqueues
+twice or sends something no longer true. app.services.reconcile re-enqueues
 every scheduled run the queue does not hold (a Redis restart loses nothing).
 """
 
@@ -67,7 +67,7 @@ def enqueue_run(run_id: int, job_id: str, at: datetime) -> None:
     enqueue("app.jobs.run_automation", run_id, queue=AUTOMATIONS_QUEUE, job_id=job_id, at=at)
 
 
-def _job_id(run_id: int) -> str:
+def run_job_id(run_id: int) -> str:
     return AutomationRun(id=run_id).job_id
 
 
@@ -78,7 +78,7 @@ def create_run(booking: Booking, kind: str, due: datetime, *, status: str = "sch
                               booking_id=booking.id, kind=kind, status=status, scheduled_for=due,
                               reason=reason, attempts=0)
     if run_id is not None and status == "scheduled":
-        enqueue_run(run_id, _job_id(run_id), due)
+        enqueue_run(run_id, run_job_id(run_id), due)
     return run_id
 
 
@@ -111,7 +111,7 @@ def plan_confirmed_booking(booking: Booking, org: Org, window_ends_at: datetime)
         if kind in new_ids:
             created.append(kind)
             if status == "scheduled":
-                enqueue_run(new_ids[kind], _job_id(new_ids[kind]), due)
+                enqueue_run(new_ids[kind], run_job_id(new_ids[kind]), due)
     return created
 
 
@@ -235,22 +235,3 @@ def run_automation(run_id: int) -> str:
         return _finish(run, "failed", reason)
     run.message_id = message.id
     return _finish(run, "sent")
-
-
-def reconcile_automations() -> int:
-    """Re-enqueue every scheduled run the queue does not hold; returns how many."""
-    rows = db.session.execute(
-        select(AutomationRun.id, AutomationRun.scheduled_for).where(AutomationRun.status == "scheduled")
-        .order_by(AutomationRun.scheduled_for)
-    ).all()
-    db.session.commit()  # end the read: inline jobs below open their own sessions
-    queue = get_queue()
-    restored = 0
-    for run_id, due in rows:
-        job_id = _job_id(run_id)
-        if not queue.holds(job_id):
-            enqueue_run(run_id, job_id, due)
-            restored += 1
-    if restored:
-        log.info("reconcile: re-enqueued %d automation run(s)", restored)
-    return restored

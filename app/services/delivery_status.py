@@ -15,15 +15,16 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.errors import InvalidInput
 from app.extensions import db
-from app.models import Message, Sitter
+from app.models import Message, Sitter, StatusCallback
 from app.queue import RetryPolicy, enqueue
 from app.services.audit import raise_alert, record_event
+from app.services.locking import lock_row
 from app.services.opt_out import mark_opted_out_by_phone
 from app.services.twilio_provider import OPTED_OUT
 
 log = logging.getLogger(__name__)
 
-STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
+STATUS_RANK = {"queued": 0, "sending": 1, "unknown": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
 FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed"})
 FAILED_STATUSES = frozenset({"undelivered", "failed"})
 # Twilio's message statuses → ours (MESSAGE_STATUSES); anything else is ignored.
@@ -35,6 +36,8 @@ TWILIO_STATUSES = {
 # A callback can beat the send job's commit of the sid: look again a little later.
 UNKNOWN_SID_RECHECK = RetryPolicy(max=3, intervals=(30, 120, 600))
 UNKNOWN_SID_FIRST_WAIT = timedelta(seconds=15)
+# Past this a stored callback whose sid no message took is set aside (after its rechecks).
+UNMATCHED_AFTER = timedelta(minutes=30)
 
 
 class UnknownMessageSid(Exception):
@@ -71,11 +74,12 @@ def alert_failed_message(message: Message, code: str | None, reason: str) -> Non
                         message_id=message.id)
 
 
-def apply_status_callback(fields: dict, *, recheck_if_unknown: bool = True) -> str:
-    """Record one status callback; returns the message's status afterwards (or what happened).
+def apply_status_callback(fields: dict) -> str:
+    """Record one status callback (the webhook's form); returns the message's status afterwards.
 
-    An unknown sid is looked for again later by a job (the send job may not
-    have saved it yet); `recheck_if_unknown=False` raises UnknownMessageSid instead.
+    A known sid is applied at once. An unknown one (the send job may not have saved it yet) is
+    stored as a StatusCallback row, its id handed to a job that looks again later: only the
+    sid, status and error code are kept, never the form (it carries the client's number).
     """
     sid = (fields.get("MessageSid") or fields.get("SmsSid") or "").strip()
     raw_status = (fields.get("MessageStatus") or fields.get("SmsStatus") or "").strip().lower()
@@ -85,18 +89,54 @@ def apply_status_callback(fields: dict, *, recheck_if_unknown: bool = True) -> s
     if new_status is None:
         log.info("status callback for %s: status %r ignored", sid, raw_status)
         return "ignored"
-    message = db.session.scalar(select(Message).where(Message.provider_sid == sid).with_for_update())
+    code = ((fields.get("ErrorCode") or "").strip() or None)
+    message = _locked_message_by_sid(sid)
     if message is None:
-        if not recheck_if_unknown:
-            raise UnknownMessageSid(sid)
-        log.info("status callback for unknown sid %s (%s): checking again later", sid, raw_status)
-        enqueue("app.jobs.apply_delivery_status", dict(fields), job_id=f"delivery-status-{sid}-{raw_status}",
+        stored = StatusCallback(provider_sid=sid[:64], status=new_status, error_code=code and code[:16])
+        db.session.add(stored)
+        db.session.flush()
+        enqueue("app.jobs.apply_status_callback", stored.id, job_id=stored.job_id,
                 at=utcnow() + UNKNOWN_SID_FIRST_WAIT, retry=UNKNOWN_SID_RECHECK)
+        log.info("status callback for unknown sid %s (%s): stored as #%s, checking again later", sid,
+                 raw_status, stored.id)
+        db.session.commit()
         return "unknown_sid"
+    return _apply(message, new_status, code)
+
+
+def apply_stored_callback(callback_id: int) -> str:
+    """The job: apply a stored callback once its message carries the sid.
+
+    Raises UnknownMessageSid (the queue retries) while no message has it; a callback still
+    unmatched UNMATCHED_AFTER its arrival is set aside as `unmatched` (reconcile stops there).
+    """
+    stored = lock_row(StatusCallback, callback_id)
+    if stored is None or stored.state != "pending":
+        db.session.commit()
+        return "missing" if stored is None else stored.state
+    message = _locked_message_by_sid(stored.provider_sid)
+    if message is None:
+        if stored.received_at <= utcnow() - UNMATCHED_AFTER:
+            stored.state = "unmatched"
+            db.session.commit()
+            log.info("status callback #%s: no message ever took sid %s; set aside", stored.id,
+                     stored.provider_sid)
+            return "unmatched"
+        db.session.commit()
+        raise UnknownMessageSid(stored.provider_sid)
+    stored.state = "applied"
+    return _apply(message, stored.status, stored.error_code)
+
+
+def _locked_message_by_sid(sid: str) -> Message | None:
+    return db.session.scalar(select(Message).where(Message.provider_sid == sid).with_for_update())
+
+
+def _apply(message: Message, new_status: str, code: str | None) -> str:
+    """Move `message` forward to `new_status` (with Twilio's error code) and commit."""
     if message.direction != "outbound":
         db.session.commit()
         return "ignored"
-    code = (fields.get("ErrorCode") or "").strip() or None
     moved = advance_status(message, new_status)
     if code and (moved or message.error_code is None):
         message.error_code = code

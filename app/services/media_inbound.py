@@ -180,16 +180,3 @@ def _fail(media_id: int, reason: str) -> str:
     db.session.commit()
     log.warning("media %s failed: %s", media_id, reason)
     return "failed"
-
-
-def reconcile_inbound_media() -> int:
-    """Re-enqueue every pending fetch the queue does not hold (Redis lost it); returns how many."""
-    from app.queue import get_queue
-
-    ids = db.session.scalars(select(MessageMedia.id).where(MessageMedia.status == "pending")).all()
-    db.session.commit()
-    queue = get_queue()
-    missing = [media_id for media_id in ids if not queue.holds(fetch_job_id(media_id))]
-    for media_id in missing:
-        enqueue_fetch(media_id)
-    return len(missing)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, literal_column, select, update
@@ -10,14 +11,26 @@ from sqlalchemy import and_, bindparam, literal_column, select, update
 from app.clock import utcnow
 from app.extensions import db
 from app.models import Client, Message, MessageMedia, MessageNumber
-from app.queue import SEND_RETRY, enqueue
-from app.services.delivery_status import alert_failed_message
+from app.models.messaging import send_job_id
+from app.queue import JOB_TIMEOUT, SEND_RETRY, STARTED_GRACE, enqueue
+from app.services.audit import raise_alert, record_event
+from app.services.delivery_status import advance_status, alert_failed_message
 from app.services.media_outbound import outbound_media_urls
 from app.services.opt_out import mark_opted_out_by_phone
-from app.services.sms_provider import PermanentSendError, SendError, TransientSendError, get_provider
+from app.services.sms_provider import (
+    PermanentSendError,
+    SendError,
+    SentLookup,
+    TransientSendError,
+    get_provider,
+)
 from app.services.twilio_provider import OPTED_OUT
 
 log = logging.getLogger(__name__)
+
+# A claimed (`sending`) text untouched this long belongs to a job that died: its job's timeout
+# plus the grace RQ gives a `started` job (app.queue.STARTED_GRACE).
+SENDING_STUCK_AFTER = timedelta(seconds=JOB_TIMEOUT + STARTED_GRACE)
 
 
 def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id: int, to_e164: str,
@@ -36,8 +49,19 @@ def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id
     db.session.add(message)
     db.session.flush()
     if message.status == "queued":
-        enqueue("app.jobs.send_message", message.id, retry=SEND_RETRY, job_id=f"send-message-{message.id}")
+        enqueue_send(message.id)
     return message
+
+
+def enqueue_send(message_id: int) -> None:
+    """Hand the message's send job to the queue (after the caller commits)."""
+    func, message_id, options = send_job_call(message_id)
+    enqueue(func, message_id, **options)
+
+
+def send_job_call(message_id: int) -> tuple:
+    """(func, id, options) of a message's send job: one definition for queueing and reconcile."""
+    return "app.jobs.send_message", message_id, {"retry": SEND_RETRY, "job_id": send_job_id(message_id)}
 
 
 def _is_recipient(org_id, to_e164):
@@ -83,7 +107,7 @@ _CLAIM_QUEUED = (
         _messages.c.status == "queued",
         ~select(Client.id).where(_is_recipient(_messages.c.org_id, _messages.c.to_e164), Client.opted_out).exists(),
     )
-    .values(status="sending", attempts=_messages.c.attempts + 1)
+    .values(status="sending", attempts=_messages.c.attempts + 1, error_code=None, error_message=None)
     .returning(_messages.c.id, _messages.c.org_id, _messages.c.from_e164, _messages.c.to_e164,
                _messages.c.body,
                # Photos are looked up (and signed) only for a message that has some. RETURNING
@@ -164,7 +188,17 @@ def _claim_after_checks(provider, message_id: int) -> dict | str:
     if message.status not in ("queued", "sending"):
         db.session.commit()
         return message.status  # already sent, failed or blocked: never send twice
+    if message.status == "sending" and message.error_code is None:
+        # Claimed by a job that is still sending it, or that died mid-send (a duplicate job:
+        # reconcile racing an enqueue, RQ retrying an abandoned job). Never a second send here:
+        # left alone while it may be in flight, settled like reconcile does once it is stuck.
+        if message.updated_at > utcnow() - SENDING_STUCK_AFTER:
+            db.session.commit()
+            return message.status
+        return _settle_with_provider(provider, message)
     if message.status == "sending":
+        # A transient error that may have reached the provider (timeout, 5xx) left it here on
+        # purpose (with its code): this retry asks the provider, then sends if it was not.
         try:
             if _recover_sent(provider, message):
                 return message.status
@@ -177,6 +211,7 @@ def _claim_after_checks(provider, message_id: int) -> dict | str:
         return message.status
     message.status = "sending"
     message.attempts += 1
+    message.error_code = message.error_message = None  # in flight (see the `sending` case above)
     outgoing = _outgoing(message)  # read before the commit expires the row: no second SELECT
     db.session.commit()
     return outgoing
@@ -225,3 +260,86 @@ def _fail(message: Message, exc: SendError, final_note: str = "") -> None:
     alert_failed_message(message, exc.code, message.error_message)
     db.session.commit()
     log.warning("message %s failed for good (%s)", message.id, exc.code)
+
+
+def retry_message(message_id: int, actor: str = "system") -> Message:
+    """Queue a failed, undelivered or unconfirmed text again (an owner's decision: for an
+    `unknown` one the client may get it twice). The send job re-checks opt-out as always."""
+    from app.errors import Conflict
+    from app.services.queue_health import RETRYABLE_MESSAGE_STATES
+
+    message, _opted_out = _lock_message(message_id)
+    if message is None or message.direction != "outbound" or message.status not in RETRYABLE_MESSAGE_STATES:
+        db.session.rollback()
+        raise Conflict("Only a failed, undelivered or unconfirmed text can be sent again.")
+    previous = message.status
+    message.status, message.attempts = "queued", 0
+    # A fresh send gets a fresh sid; late callbacks for the old one no longer match.
+    message.error_code = message.error_message = message.provider_sid = None
+    thread = message.thread
+    record_event(message.org_id, "message.retried", booking_id=thread.booking_id if thread else None,
+                 thread_id=message.thread_id, actor=actor, message_id=message.id, previous_status=previous)
+    enqueue_send(message.id)
+    db.session.commit()
+    return message
+
+
+UNKNOWN_REASON = ("The send was interrupted and the SMS provider could not confirm whether the text "
+                  "went out. It will not be sent again by itself: check with the client, then retry "
+                  "it from Queue health if needed.")
+
+
+def settle_interrupted_send(message_id: int, stale_before: datetime) -> str:
+    """A message left `sending` by a job that died (its worker killed, its machine lost).
+
+    Asks the provider; a text it took becomes `sent` (with its sid); one it surely never took
+    goes back to `queued` and is sent by a fresh job; otherwise the message becomes `unknown`
+    with an audit event and an owner alert. Never sends twice. Returns the status afterwards.
+    """
+    message, _opted_out = _lock_message(message_id)
+    if message is None or message.status != "sending" or message.updated_at >= stale_before:
+        db.session.commit()  # finished, or touched again since reconcile looked: not stuck
+        return "missing" if message is None else message.status
+    return _settle_with_provider(get_provider(), message)
+
+
+def _settle_with_provider(provider, message: Message) -> str:
+    """Settle a stuck `sending` message (locked by the caller) from what the provider knows."""
+    try:
+        found = provider.look_up(message_id=message.id, provider_sid=message.provider_sid,
+                                 from_e164=message.from_e164, to_e164=message.to_e164,
+                                 body=message.body, since=message.created_at)
+    except SendError as exc:  # the provider cannot answer now: decide on the next pass
+        db.session.rollback()
+        log.warning("message %s: could not ask the provider about an interrupted send (%s)", message.id,
+                    exc.code)
+        return "sending"
+    _settle(message, found)
+    db.session.commit()
+    return message.status
+
+
+def _settle(message: Message, found: SentLookup) -> None:
+    if found.sid is not None:
+        log.info("message %s: the provider took it (%s) before the interruption", message.id, found.sid)
+        message.provider_sid = found.sid
+        message.status = "sent"
+        message.sent_at = message.sent_at or utcnow()
+        if found.status and advance_status(message, found.status) and message.status in ("failed", "undelivered"):
+            message.error_message = f"The provider reported {message.status}"
+            alert_failed_message(message, None, message.error_message)
+        return
+    if found.certain:
+        log.info("message %s: the interrupted send never reached the provider; sending it", message.id)
+        message.status = "queued"
+        enqueue_send(message.id)
+        return
+    message.status, message.error_code, message.error_message = "unknown", "interrupted", UNKNOWN_REASON
+    thread = message.thread
+    booking_id = thread.booking_id if thread is not None else None
+    record_event(message.org_id, "message.unknown", booking_id=booking_id, thread_id=message.thread_id,
+                 message_id=message.id, reason="interrupted send not confirmed by the provider")
+    raise_alert(message.org_id, "message.unknown",
+                f"A text may or may not have reached the client (message #{message.id}): {UNKNOWN_REASON}",
+                booking_id=booking_id, thread_id=message.thread_id, message_id=message.id)
+    log.warning("message %s: interrupted send not confirmed; marked unknown", message.id)

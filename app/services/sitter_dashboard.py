@@ -292,8 +292,9 @@ def _excerpt(body: str, limit: int = 80) -> str:
 
 
 _STATUS_LABELS = {
-    "queued": "Sending…",
+    "queued": "Queued",
     "sending": "Sending…",
+    "unknown": "Not confirmed",
     "sent": "Sent",
     "delivered": "Delivered",
     "failed": "Not delivered",

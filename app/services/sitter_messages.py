@@ -232,9 +232,11 @@ def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None,
 def _notice(status: str, flagged: bool, first_name: str, found_text: str = "") -> str:
     if status == "blocked":
         return f"Not delivered: {first_name} has opted out of texts (replied STOP)."
+    # The row is only `queued` here (its job sends it after this commit): never say "Sent."
+    # The message list shows each text's real status as it moves on.
     if flagged:
-        return f"Sent, but flagged for the office: it included {found_text}."
-    return "Sent."
+        return f"Queued to send, but flagged for the office: it included {found_text}."
+    return "Queued to send."
 
 
 def mark_thread_read(user_id: int, thread_id: int, org_id: int) -> None:

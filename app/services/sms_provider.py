@@ -46,6 +46,19 @@ class SendResult:
     status: str  # the provider's status right after accepting: queued, sent, …
 
 
+@dataclass(frozen=True)
+class SentLookup:
+    """What the provider knows of a text after an interrupted send.
+
+    `sid` set: it took the text (`status` is its status, ours). `sid` None and `certain`:
+    it surely did not. Neither: it cannot tell, and the text must not be sent again blindly.
+    """
+
+    sid: str | None = None
+    status: str | None = None
+    certain: bool = False
+
+
 class SmsProvider(Protocol):
     name: str
 
@@ -60,6 +73,11 @@ class SmsProvider(Protocol):
 
         `since` is when the message row was created: nothing older can be it.
         """
+        ...
+
+    def look_up(self, *, message_id: int, provider_sid: str | None, from_e164: str, to_e164: str,
+                body: str, since: datetime | None = None) -> SentLookup:
+        """Whether a send interrupted mid-flight reached the provider (reconcile's question)."""
         ...
 
 
@@ -86,6 +104,12 @@ class OutboxProvider:
 
     def find_sent(self, *, message_id, from_e164, to_e164, body, since=None) -> str | None:
         return db.session.scalar(select(OutboxEntry.provider_sid).where(OutboxEntry.message_id == message_id))
+
+    def look_up(self, *, message_id, provider_sid, from_e164, to_e164, body, since=None) -> SentLookup:
+        # The outbox row is written in the same transaction as the message's new status, so
+        # its absence is certain: the interrupted send never happened.
+        sid = self.find_sent(message_id=message_id, from_e164=from_e164, to_e164=to_e164, body=body)
+        return SentLookup(sid=sid, status="sent" if sid else None, certain=True)
 
 
 def get_provider() -> SmsProvider:

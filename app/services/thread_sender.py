@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.models import Booking, Message, Thread
 from app.services.audit import record_event
-from app.services.automation_templates import render_for_booking
+from app.services.automation_templates import TemplateRenderError, render_for_booking
 from app.services.booking_threads import is_booking_thread
 from app.services.numbers import front_desk_number_id
 from app.services.outbound import queue_outbound_message
@@ -16,6 +17,23 @@ from app.services.outbound import queue_outbound_message
 
 class NoSendingNumber(DomainError):
     """The booking has no thread and the org has no front-desk number to fall back to."""
+
+
+def _render(booking: Booking, kind: str) -> str:
+    """The text for `kind`; any failure of the template itself is a TemplateRenderError.
+
+    Whatever a saved template does wrong (an `{% include %}` fails with a TypeError at render,
+    not a TemplateError), the run must end `failed` with a reason, not crash its job for ever.
+    Database errors stay what they are: they are worth another try.
+    """
+    try:
+        return render_for_booking(booking, kind)
+    except (TemplateRenderError, SQLAlchemyError):
+        raise
+    except Exception as exc:
+        raise TemplateRenderError(
+            f"The {kind.replace('_', ' ')} template could not be rendered ({type(exc).__name__}: {exc})"[:300]
+        ) from exc
 
 
 def send_automation_message_via_thread(booking_id: int, kind: str) -> Message:
@@ -28,7 +46,7 @@ def send_automation_message_via_thread(booking_id: int, kind: str) -> Message:
     booking = db.session.get(Booking, booking_id)
     if booking is None:
         raise NotFound("Booking not found")
-    body = render_for_booking(booking, kind)
+    body = _render(booking, kind)
     thread = db.session.execute(
         select(Thread.id, Thread.message_number_id).where(is_booking_thread(booking))
     ).first()

@@ -20,7 +20,7 @@ from twilio.rest import Client
 from app.extensions import db
 from app.models import Message
 from app.privacy import mask_phone
-from app.services.sms_provider import PermanentSendError, SendResult, TransientSendError
+from app.services.sms_provider import PermanentSendError, SendResult, SentLookup, TransientSendError
 
 log = logging.getLogger(__name__)
 
@@ -123,3 +123,21 @@ class TwilioProvider:
             if sid not in taken:
                 return sid
         return None
+
+    def look_up(self, *, message_id, provider_sid, from_e164, to_e164, body, since=None) -> SentLookup:
+        """Ask Twilio: by the stored sid when there is one (its real status), else look for the
+        text among the pair's recent ones. Not finding it is never certain (the list can lag,
+        or a timeout hid an accepted text), so the caller must not send again on that."""
+        from app.services.delivery_status import TWILIO_STATUSES
+
+        if provider_sid:
+            try:
+                found = self.client.messages(provider_sid).fetch()
+            except (TwilioException, requests.RequestException, OSError) as exc:
+                if getattr(exc, "status", None) == 404:
+                    return SentLookup()
+                raise classify_twilio_error(exc) from exc
+            return SentLookup(sid=found.sid, status=TWILIO_STATUSES.get((found.status or "").lower(), "sent"))
+        sid = self.find_sent(message_id=message_id, from_e164=from_e164, to_e164=to_e164, body=body,
+                             since=since)
+        return SentLookup(sid=sid, status="sent" if sid else None)

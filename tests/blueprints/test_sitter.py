@@ -171,7 +171,7 @@ def test_send_without_javascript_redirects_back_with_the_message(client, login_a
     response = client.post(f"/sitter/threads/{visit.thread.id}/messages", data={"body": "Biscuit fed"})
     assert response.status_code == 302 and response.location.endswith(f"/sitter/threads/{visit.thread.id}#compose")
     html = client.get(response.location).get_data(as_text=True)
-    assert "Sent." in html and "Biscuit fed" in html and ">You<" in html
+    assert "Queued to send." in html and "Biscuit fed" in html and ">You<" in html
 
 
 def test_htmx_send_returns_a_fresh_compose_and_the_new_message_out_of_band(client, login_as, visit):
@@ -180,7 +180,7 @@ def test_htmx_send_returns_a_fresh_compose_and_the_new_message_out_of_band(clien
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in html
     compose, oob = html.split('<section id="messages" hx-swap-oob="innerHTML">')
-    assert "Sent." in compose and "All done!" not in compose
+    assert "Queued to send." in compose and "All done!" not in compose
     assert "All done!" in oob and ">You<" in oob
     assert db.session.scalar(select(OutboxEntry.body)) == "All done!"
 
@@ -207,7 +207,7 @@ def test_policy_flag_sends_and_tells_the_sitter(client, login_as, visit):
         follow_redirects=True,
     )
     html = response.get_data(as_text=True)
-    assert "Sent, but flagged for the office: it included an e-mail address." in html
+    assert "Queued to send, but flagged for the office: it included an e-mail address." in html
     assert db.session.scalar(select(OutboxEntry.body)) == "email me jo@example.com"
     assert "Content policy" in client.get("/sitter/alerts").get_data(as_text=True)
 

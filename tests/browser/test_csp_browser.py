@@ -105,7 +105,7 @@ def test_sitter_journey_under_the_csp(make, clock, live_server, context):
     page.fill("#body", "Biscuit is fed and walked!")
     page.get_by_role("button", name="Send").click()
     page.locator("#messages .message-mine").filter(has_text="Biscuit is fed and walked!").wait_for()
-    assert "Sent." in page.locator("#compose").inner_text()
+    assert "Queued to send." in page.locator("#compose").inner_text()
 
 
 _POLL_PROBE = """(hidden) => {

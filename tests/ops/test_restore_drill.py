@@ -3,7 +3,7 @@
 A business runs: a paid booking's confirmation is sent, its reminder and follow-up wait in
 Redis. The machine is lost: `pg_dump` of the database is restored into a fresh one, with an
 empty Redis. The app and a worker start on the restored database; the reconcile step
-(app.jobs.reconcile_automations, what every worker runs at start) re-enqueues exactly the
+(app.services.reconcile, what every worker runs at start) re-enqueues exactly the
 work Redis lost, and nothing already sent is sent again.
 """
 
@@ -52,7 +52,7 @@ def _outbox_count() -> int:
 
 def test_restore_from_pg_dump_then_reconcile_loses_nothing_and_sends_nothing_twice(
         fresh_database, redis_app, app_factory, clock, tmp_path):  # fresh_database first: dropped last
-    from app.jobs import reconcile_automations
+    from app.services.reconcile import reconcile
     from app.worker import build_worker
 
     # Before the loss: the confirmation went out, two runs wait in Redis.
@@ -79,8 +79,9 @@ def test_restore_from_pg_dump_then_reconcile_loses_nothing_and_sends_nothing_twi
         assert _sent_kinds() == ["booking_confirmation"] and _outbox_count() == 1
 
         # Reconcile finds exactly the lost work (the two waiting runs), and only once.
-        assert reconcile_automations() == 2
-        assert reconcile_automations() == 0
+        assert reconcile().counts == {"messages_queued": 0, "messages_sending": 0, "automation_runs": 2,
+                                      "status_callbacks": 0, "stripe_events": 0}
+        assert reconcile().counts["automation_runs"] == 0
         build_worker(restored, forking=False).work(burst=True)
         assert _outbox_count() == 1  # the confirmation is not sent again
 
@@ -92,7 +93,7 @@ def test_restore_from_pg_dump_then_reconcile_loses_nothing_and_sends_nothing_twi
         assert _sent_kinds() == ["booking_confirmation", "night_before_reminder"]
         assert _outbox_count() == 2
         assert get_queue().holds(runs["visit_followup"].job_id)
-        assert reconcile_automations() == 0
+        assert sum(reconcile().counts.values()) == 0
     db.session.remove()
     with restored.app_context():
         db.engine.dispose()

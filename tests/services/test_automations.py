@@ -11,9 +11,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Alert, AutomationRun, AutomationTemplate, EventLog, Message, OutboxEntry, Thread
 from app.queue import QUEUE_NAMES, get_queue
-from app.services.automations import reconcile_automations, run_automation
+from app.services.automations import run_automation
 from app.services.booking_confirmed import on_booking_confirmed
 from app.services.booking_lifecycle import cancel_booking, change_sitter
+from app.services.reconcile import requeue_scheduled_runs
 from app.services.thread_sender import send_automation_message_via_thread
 
 NY = ZoneInfo("America/New_York")
@@ -245,8 +246,8 @@ def test_in_process_reconcile_restores_lost_jobs(make, clock):
     queue = get_queue()
     for _at, job_id, _func in queue.scheduled():
         queue.cancel(job_id)  # as if the process restarted
-    assert reconcile_automations() == 2
-    assert reconcile_automations() == 0
+    assert requeue_scheduled_runs() == 2
+    assert requeue_scheduled_runs() == 0
     clock.set(ny(2026, 11, 21, 18, 0))
     queue.run_due()
     clock.set(ny(2026, 11, 22, 12, 0))
@@ -294,7 +295,7 @@ def test_redis_flush_after_scheduling_then_reconcile_still_sends_each_run_once(r
 
     Redis.from_url(redis_app.config["REDIS_URL"]).flushdb()
     assert not any(get_queue().holds(r.job_id) for r in runs(booking.id).values())
-    assert reconcile_automations() == 3
+    assert requeue_scheduled_runs() == 3
     assert all(get_queue().holds(r.job_id) for r in runs(booking.id).values())
 
     worker = build_worker(redis_app, forking=False)
@@ -311,9 +312,9 @@ def test_redis_flush_after_scheduling_then_reconcile_still_sends_each_run_once(r
 
     clock.set(runs(booking.id)["visit_followup"].scheduled_for)
     Redis.from_url(redis_app.config["REDIS_URL"]).flushdb()  # lost again, just before its time
-    assert reconcile_automations() == 1
+    assert requeue_scheduled_runs() == 1
     build_worker(redis_app, forking=False).work(burst=True)
-    assert reconcile_automations() == 0
+    assert requeue_scheduled_runs() == 0
     build_worker(redis_app, forking=False).work(burst=True)
     assert sent_kinds() == ["booking_confirmation", "night_before_reminder", "visit_followup"]
     assert len(outbox()) == 3

@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 
 from app.errors import InvalidInput
 from app.extensions import db
-from app.models import Alert, Client, Message
+from app.models import Alert, Client, Message, StatusCallback
 from app.queue import get_queue
 from app.services.delivery_status import apply_status_callback
+from app.services.reconcile import requeue_status_callbacks
 from tests.messaging_builders import booking_thread, outbound_message
 from tests.twilio_stand_in import fixture_fields
 
@@ -97,7 +98,9 @@ def test_missing_sid_is_refused():
 def test_callback_that_beats_the_sid_being_saved_is_applied_later(make, clock):
     message = outbound_message(make, booking_thread(make), status="sending")
     assert callback("delivered") == "unknown_sid"
-    assert get_queue().holds(f"delivery-status-{SID}-delivered")
+    stored = db.session.scalar(select(StatusCallback))
+    assert (stored.provider_sid, stored.status, stored.state) == (SID, "delivered", "pending")
+    assert get_queue().holds(f"status-callback-{stored.id}")
     message.provider_sid, message.status = SID, "sent"  # the send job saves the sid
     db.session.commit()
     clock.advance(seconds=15)
@@ -112,3 +115,10 @@ def test_callback_for_a_sid_that_never_appears_is_dropped_after_its_rechecks(mak
         assert get_queue().run_due() == 1
     assert not get_queue().scheduled()
     assert db.session.scalar(select(func.count()).select_from(Message)) == 0
+    stored = db.session.scalar(select(StatusCallback))
+    assert stored.state == "pending"  # its job gave up; the row did not
+    clock.advance(minutes=30)
+    assert requeue_status_callbacks() == 1  # the lost job comes back once, sets the row aside
+    db.session.expire_all()
+    assert db.session.get(StatusCallback, stored.id).state == "unmatched"
+    assert requeue_status_callbacks() == 0

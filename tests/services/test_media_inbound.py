@@ -164,7 +164,9 @@ def test_reconcile_fetches_media_whose_job_the_queue_lost(app, client, thread, t
     [media] = db.session.scalars(select(MessageMedia)).all()
     assert media.status == "pending"
     monkeypatch.undo()
-    assert media_inbound.reconcile_inbound_media() == 1
+    from app.services.reconcile import requeue_media_fetches
+
+    assert requeue_media_fetches() == 1
     db.session.rollback()
     assert db.session.get(MessageMedia, media.id).status == "stored"
-    assert media_inbound.reconcile_inbound_media() == 0
+    assert requeue_media_fetches() == 0

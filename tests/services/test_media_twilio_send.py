@@ -13,7 +13,6 @@ from app.models import Message
 from app.services.media_outbound import Upload
 from app.services.sitter_messages import send_sitter_message
 from tests.media_stand_in import photo_bytes
-from tests.services.test_twilio_provider import twilio  # noqa: F401 - the SDK stand-in fixture
 from tests.sitter_data import make_visit
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -25,7 +24,7 @@ def visit(make, clock):
     return make_visit(make, start=START, hours=1)
 
 
-def test_photos_go_to_twilio_as_signed_media_urls_twilio_can_fetch(app, visit, twilio):  # noqa: F811
+def test_photos_go_to_twilio_as_signed_media_urls_twilio_can_fetch(app, visit, twilio):
     photos = [Upload("a.jpg", photo_bytes(color=(1, 1, 1))), Upload("b.jpg", photo_bytes(color=(9, 9, 9)))]
     outcome = send_sitter_message(visit.user.id, visit.thread.id, "", photos=photos)
     [post] = twilio.posts
@@ -41,7 +40,7 @@ def test_photos_go_to_twilio_as_signed_media_urls_twilio_can_fetch(app, visit, t
 
 
 def test_without_an_https_public_address_photos_fail_clearly_instead_of_sending_without_them(app, visit,
-                                                                                           twilio):  # noqa: F811
+                                                                                           twilio):
     app.config["PUBLIC_BASE_URL"] = None
     outcome = send_sitter_message(visit.user.id, visit.thread.id, "look", photos=[Upload("a.jpg", photo_bytes())])
     assert twilio.posts == []

@@ -36,7 +36,7 @@ def test_queued_message_is_sent_once_from_the_thread_number(make):
     assert db.session.scalar(select(db.func.count()).select_from(OutboxEntry)) == 1
 
 
-def test_crash_between_provider_call_and_save_does_not_text_twice(make):
+def test_crash_between_provider_call_and_save_does_not_text_twice(make, clock):
     thread = make.thread()
     thread.client.opted_out = False
     message = make.message(thread=thread, direction="outbound", sender_kind="automation", status="sending",
@@ -45,6 +45,8 @@ def test_crash_between_provider_call_and_save_does_not_text_twice(make):
     db.session.add(OutboxEntry(org_id=thread.org_id, message_id=message.id, provider_sid="OBcrash",
                                from_e164=message.from_e164, to_e164=message.to_e164, body=message.body))
     db.session.commit()
+    assert deliver_message(message.id) == "sending"  # its job may still be running: hands off
+    clock.advance(minutes=2)  # RQ retries an abandoned job only after its timeout
     assert deliver_message(message.id) == "sent"
     assert db.session.scalar(select(db.func.count()).select_from(OutboxEntry)) == 1
     assert db.session.get(Message, message.id).provider_sid == "OBcrash"
@@ -127,12 +129,14 @@ def test_missing_and_final_messages_are_never_sent(make):
     assert _outbox() == []
 
 
-def test_sending_with_no_record_at_the_provider_is_sent_once(make):
-    """A crash after `sending` was saved but before the provider took it: the retry sends it."""
+def test_sending_with_no_record_at_the_provider_is_sent_once(make, clock):
+    """A crash after `sending` was saved but before the provider took it: the retry sends it
+    (the outbox's record is written with the status, so its absence is certain)."""
     thread = make.thread()
     message = _queued(make, thread, attempts=1)
     message.status = "sending"
     db.session.commit()
+    clock.advance(minutes=2)  # RQ retries an abandoned job only after its timeout
     assert deliver_message(message.id) == "sent"
     assert deliver_message(message.id) == "sent"
     [entry] = _outbox()

@@ -34,7 +34,7 @@ def _rows(model, **where):
 
 def test_send_inside_the_window_goes_from_the_masking_number(visit):
     outcome = send_sitter_message(visit.user.id, visit.thread.id, "  Biscuit is fed!  ")
-    assert outcome.notice == "Sent." and not outcome.flagged
+    assert outcome.notice == "Queued to send." and not outcome.flagged
     [entry] = _rows(OutboxEntry)
     assert (entry.from_e164, entry.to_e164, entry.body) == (
         visit.thread.message_number.e164,

@@ -48,11 +48,13 @@ def _paid(booking) -> dict:
 
 
 def test_the_stripe_queue_is_registered_and_reconciled_by_every_worker():
+    from app.services.reconcile import RECONCILERS
     from app.worker import PERIODIC_TASKS, WORKER_START_TASKS
 
     assert stripe_events.STRIPE_QUEUE in QUEUE_NAMES
-    assert "app.jobs.reconcile_stripe_events" in WORKER_START_TASKS
-    assert "app.jobs.reconcile_stripe_events" in PERIODIC_TASKS
+    assert "stripe_events" in {r.name for r in RECONCILERS}  # the one reconcile every worker runs
+    assert "app.jobs.reconcile" in WORKER_START_TASKS
+    assert "app.jobs.reconcile" in PERIODIC_TASKS
 
 
 def test_a_redis_backed_worker_listens_on_the_stripe_queue(redis_app):

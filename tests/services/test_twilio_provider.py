@@ -16,14 +16,6 @@ from tests.messaging_builders import booking_thread, outbound_message
 from tests.twilio_stand_in import BASE_URL, TwilioStandIn
 
 
-@pytest.fixture
-def twilio(app):
-    stand_in = TwilioStandIn()
-    app.extensions["pawline_sms_provider"] = TwilioProvider.from_config(app.config, http_client=stand_in)
-    yield stand_in
-    app.extensions.pop("pawline_sms_provider", None)
-
-
 def _queue(thread, body="Biscuit had a great walk!", **kw):
     message = queue_outbound_message(org_id=thread.org_id, thread_id=thread.id,
                                      from_number_id=thread.message_number_id,
@@ -142,7 +134,7 @@ class DiesAfterTwilioAccepts(TwilioProvider):
         raise WorkerKilled
 
 
-def test_worker_killed_between_provider_call_and_save_texts_once(app, make, twilio):
+def test_worker_killed_between_provider_call_and_save_texts_once(app, make, twilio, clock):
     thread = booking_thread(make)
     message = outbound_message(make, thread, status="queued")
     app.extensions["pawline_sms_provider"] = DiesAfterTwilioAccepts(
@@ -151,7 +143,9 @@ def test_worker_killed_between_provider_call_and_save_texts_once(app, make, twil
         deliver_message(message.id)
     db.session.rollback()
     assert db.session.get(Message, message.id).status == "sending" and len(twilio.created) == 1
-    # The queue runs the job again (RQ retries an abandoned job) with a healthy worker.
+    # The queue runs the job again (RQ retries an abandoned job, after its timeout) with a
+    # healthy worker: Twilio has the text, so it is adopted, not sent again.
+    clock.advance(minutes=2)
     app.extensions["pawline_sms_provider"] = TwilioProvider.from_config(app.config, http_client=twilio)
     assert deliver_message(message.id) == "sent"
     assert deliver_message(message.id) == "sent"
@@ -165,11 +159,14 @@ def test_recovery_does_not_adopt_an_older_identical_text(app, make, twilio, cloc
     _queue(thread, body="On my way")
     clock.advance(hours=2)
     second = outbound_message(make, thread, status="sending", body="On my way")
-    # `second` never reached Twilio: the only matching text there is `first`, which is ours already.
-    assert deliver_message(second.id) == "sent"
+    clock.advance(minutes=2)  # its job died mid-send
+    # The only matching text at Twilio is `first`, ours already: not adopted. Not finding it is
+    # not proof it never left, so it is not sent again either: `unknown`, and owners are told.
+    assert deliver_message(second.id) == "unknown"
     db.session.rollback()
-    assert len(twilio.created) == 2
-    assert db.session.get(Message, second.id).provider_sid == twilio.created[1]["sid"]
+    assert len(twilio.created) == 1
+    assert db.session.get(Message, second.id).provider_sid is None
+    assert db.session.scalar(select(Alert.kind).where(Alert.message_id == second.id)) == "message.unknown"
 
 
 @pytest.mark.parametrize(("status", "code", "kind"), [

@@ -12,6 +12,7 @@ from app.blueprints.admin import (  # noqa: E402,F401 - routes attach to bp
     numbers,
     payments,
     people,
+    queue_health,
     routes,
     settings,
     users,

@@ -121,4 +121,5 @@ def automation_run_retry(run_id: int):
         else:
             flash(f"The {run.kind.replace('_', ' ')} text for booking #{run.booking_id} is scheduled again.",
                   "info")
-    return redirect(url_for("admin.automations"))
+    # The queue health page retries runs through here too, and goes back there.
+    return redirect(url_for("admin.queue" if request.form.get("back") == "queue" else "admin.automations"))
