@@ -39,6 +39,18 @@ def register_commands(app: Flask) -> None:
             sys.exit(2)
         click.echo(f"Created {user.role} {user.email} (id {user.id})")
 
+    @app.cli.command("vapid-keys")
+    def vapid_keys_command() -> None:
+        """Print a new VAPID key pair for Web Push (set them in the environment, keep the private one secret)."""
+        from app.services.push import generate_vapid_keys
+
+        public, private = generate_vapid_keys()
+        click.echo(f"VAPID_PUBLIC_KEY={public}")
+        click.echo(f"VAPID_PRIVATE_KEY={private}")
+        click.echo("VAPID_SUBJECT=mailto:you@example.com  # a contact for the push services")
+        click.echo("Changing the keys later drops every device's subscription: devices must opt in again.",
+                   err=True)
+
     @app.cli.command("reconcile")
     @click.option("--batch-size", default=None, type=click.IntRange(1, 10_000),
                   help="Rows per batch (default: app.services.reconcile.BATCH_SIZE).")

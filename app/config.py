@@ -65,6 +65,16 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Embedded queue: fire scheduled jobs from a thread inside the server.
         "EMBEDDED_SCHEDULER": app_env == "development",
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # webhooks and forms; a 2 MB body is refused
+        # Web Push (VAPID, RFC 8292): `flask --app app vapid-keys` prints a pair. Unset: no push
+        # button is offered and notifications fall back to the SMS ping or the open page.
+        "VAPID_PUBLIC_KEY": env.get("VAPID_PUBLIC_KEY") or None,
+        "VAPID_PRIVATE_KEY": env.get("VAPID_PRIVATE_KEY") or None,
+        "VAPID_SUBJECT": env.get("VAPID_SUBJECT") or None,
+        "PUSH_TIMEOUT_SECONDS": 10,
+        # Push endpoints are URLs a browser hands us: only public https ones are called,
+        # so a subscription cannot make the server post to its own network. Tests that run
+        # a push-service stand-in on loopback switch this on.
+        "PUSH_ALLOW_LOOPBACK": False,
         # How many reverse proxies (TLS terminators, load balancers) stand in front of the
         # app and set X-Forwarded-For/-Proto/-Host/-Port. 0: none, the headers are ignored.
         "PROXY_COUNT": env.get("PROXY_COUNT", "0"),
@@ -125,6 +135,10 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         raise ConfigError(f"MEDIA_STORAGE must be one of {', '.join(MEDIA_STORAGES)}, got {cfg['MEDIA_STORAGE']!r}")
     if cfg["MEDIA_STORAGE"] == "s3" and not cfg["MEDIA_S3_BUCKET"]:
         raise ConfigError("MEDIA_STORAGE=s3 needs MEDIA_S3_BUCKET (and MEDIA_S3_ENDPOINT_URL for non-AWS storage)")
+    if bool(cfg["VAPID_PUBLIC_KEY"]) != bool(cfg["VAPID_PRIVATE_KEY"]):
+        raise ConfigError("VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together (flask vapid-keys)")
+    if cfg["VAPID_PRIVATE_KEY"] and not cfg["VAPID_SUBJECT"]:
+        raise ConfigError("VAPID_SUBJECT must be set with the VAPID keys (mailto:you@example.com or an https URL)")
     if cfg["APP_ENV"] == "production" and provider == "twilio" and not cfg["PUBLIC_BASE_URL"]:
         raise ConfigError("PUBLIC_BASE_URL must be set in production to validate Twilio signatures")
     return cfg

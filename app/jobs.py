@@ -35,6 +35,42 @@ def complete_due_bookings() -> int:
     return complete()
 
 
+def notify_client_text(message_id: int) -> int:
+    from app.services.notifications import notify_client_text as notify
+
+    return notify(message_id)
+
+
+def notify_visit_change(booking_id: int, change: str, sitter_id: int) -> int:
+    from app.services.notifications import notify_visit_change as notify
+
+    return notify(booking_id, change, sitter_id)
+
+
+def notify_window_opening(window_id: int) -> int:
+    from app.services.notifications import notify_window_opening as notify
+
+    return notify(window_id)
+
+
+def deliver_notification(notification_id: int) -> str:
+    from app.services.notifications import deliver_notification as deliver
+
+    return deliver(notification_id)
+
+
+def notify_windows_opening_soon() -> int:
+    from app.services.notifications import notify_windows_opening_soon as notify
+
+    return notify()
+
+
+def reconcile_notifications() -> int:
+    from app.services.notifications import reconcile_notifications as reconcile
+
+    return reconcile()
+
+
 def apply_stripe_event(event_id: str) -> str:
     from app.services.stripe_events import apply_stripe_event as apply
 

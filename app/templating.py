@@ -42,9 +42,12 @@ def format_datetime(value: datetime | None, tz: str) -> str:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from app.services.names import readable_phone  # services import this module: bind at app build time
+
     app.jinja_env.filters["org_time"] = format_time
     app.jinja_env.filters["org_datetime"] = format_datetime
     app.jinja_env.filters["mask_phone"] = mask_phone
+    app.jinja_env.filters["national_phone"] = readable_phone
 
     @app.context_processor
     def _globals() -> dict:

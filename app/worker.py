@@ -27,7 +27,10 @@ WORKER_START_TASKS = ("app.jobs.reconcile",)
 # complete bookings whose window has ended. Both are idempotent, and reconcile takes a
 # shared lock in Redis, so N workers doing it cost one pass; the worker loop needs no
 # Redis-held schedule that could itself be lost.
-PERIODIC_TASKS = ("app.jobs.reconcile", "app.jobs.complete_due_bookings")
+# Notifications: windows opening within ten minutes (their scheduled job may be lost) and
+# notification rows whose delivery job was lost.
+PERIODIC_TASKS = ("app.jobs.reconcile", "app.jobs.complete_due_bookings",
+                  "app.jobs.notify_windows_opening_soon", "app.jobs.reconcile_notifications")
 PERIODIC_TASK_SECONDS = 300
 
 

@@ -26,6 +26,7 @@ from bench.server import (
     gunicorn,
     redis_database,
 )
+from bench.sitter_phone import carry_section
 
 FULL = {
     "rounds": 3,
@@ -80,7 +81,8 @@ def main(argv=None) -> int:
     parser.add_argument("--only", choices=("dashboard",), help="only the dashboard sizes (prints the table)")
     args = parser.parse_args(argv)
     if args.render:
-        Path(args.out).write_text(report.render(report.load(Path(args.render).read_text())))
+        rendered = report.render(report.load(Path(args.render).read_text()))
+        Path(args.out).write_text(carry_section(Path(args.out), rendered))
         log(f"wrote {args.out} from {args.render}")
         return 0
     plan = QUICK if args.quick else FULL
@@ -105,7 +107,7 @@ def main(argv=None) -> int:
         log(f"[{scenarios.elapsed(started)}] reconcile done")
     results["seconds"] = time.perf_counter() - started
     Path(args.json).write_text(report.dump(results))
-    Path(args.out).write_text(report.render(results))
+    Path(args.out).write_text(carry_section(Path(args.out), report.render(results)))
     log(f"wrote {args.out} in {results['seconds']:.0f} s")
     print(report.summary(results))
     return 0

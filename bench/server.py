@@ -143,6 +143,8 @@ def app_config(env: dict) -> dict:
         # No periodic reconcile in bench workers: it would time the maintenance, not the jobs.
         "PERIODIC_TASKS": (),
         "WORKER_START_TASKS": (),
+        # bench.sitter_phone: the push service stand-in listens on loopback.
+        "PUSH_ALLOW_LOOPBACK": env.get("BENCH_PUSH_LOOPBACK") == "1",
     }
 
 

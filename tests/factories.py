@@ -158,3 +158,8 @@ class Factories:
     def stripe_event(self, event_id: str | None = None, **kw) -> StripeEvent:
         kw.setdefault("type", "checkout.session.completed")
         return self._save(StripeEvent(id=event_id or f"evt_test_{self._next()}", **kw))
+
+
+# A confirm step's "yes": admin actions that text a client or cannot be undone show what will happen
+# first and act only when posted again with this field.
+CONFIRMED = {"confirmed": "1"}

@@ -5,6 +5,7 @@ from app.models.audit import Alert, EventLog
 from app.models.automations import AUTOMATION_KINDS, AutomationRun, AutomationTemplate
 from app.models.base import OrgScoped
 from app.models.bookings import BOOKING_STATUSES, Booking, Payment
+from app.models.care import CARE_NOTE_KINDS, CareNote
 from app.models.media import MessageMedia
 from app.models.messaging import (
     AssignmentWindow,
@@ -14,6 +15,7 @@ from app.models.messaging import (
     StatusCallback,
     Thread,
 )
+from app.models.notifications import Notification, NotificationSettings, PushSubscription
 from app.models.orgs import ROLES, Org, User
 from app.models.payments import StripeEvent
 from app.models.people import Client, Pet, Sitter
@@ -22,18 +24,22 @@ from app.models.reads import ThreadRead
 __all__ = [
     "AUTOMATION_KINDS",
     "BOOKING_STATUSES",
+    "CARE_NOTE_KINDS",
     "ROLES",
     "Alert",
     "AssignmentWindow",
     "AutomationRun",
     "AutomationTemplate",
     "Booking",
+    "CareNote",
     "Client",
     "EventLog",
     "LoginSession",
     "Message",
     "MessageMedia",
     "MessageNumber",
+    "Notification",
+    "NotificationSettings",
     "Operator",
     "Org",
     "OrgScoped",
@@ -41,6 +47,7 @@ __all__ = [
     "PasswordReset",
     "Payment",
     "Pet",
+    "PushSubscription",
     "Sitter",
     "StatusCallback",
     "StripeEvent",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -21,6 +21,7 @@ class Org(Timestamped, db.Model):
         CheckConstraint("grace_minutes >= 0 AND grace_minutes <= 1440", name="grace_minutes"),
         CheckConstraint("quiet_start_hour BETWEEN 0 AND 23", name="quiet_start_hour"),
         CheckConstraint("quiet_end_hour BETWEEN 0 AND 23", name="quiet_end_hour"),
+        CheckConstraint("care_notes_lead_minutes BETWEEN 0 AND 1440", name="care_notes_lead_minutes"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,6 +33,8 @@ class Org(Timestamped, db.Model):
     policy_mode: Mapped[str] = mapped_column(String(8), default="block")
     visit_followup_enabled: Mapped[bool] = mapped_column(default=True)
     currency: Mapped[str] = mapped_column(String(3), default="usd")
+    # How long before a visit's window the assigned sitter may read the client's care notes.
+    care_notes_lead_minutes: Mapped[int] = mapped_column(default=60, server_default=text("60"))
 
     def __repr__(self) -> str:
         return f"<Org {self.id} {self.name!r}>"

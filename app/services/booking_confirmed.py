@@ -21,6 +21,7 @@ from app.services.audit import raise_alert, record_event
 from app.services.automations import plan_confirmed_booking
 from app.services.booking_threads import is_booking_thread
 from app.services.locking import insert_if_absent, lock_row
+from app.services.notifications import queue_visit_notification, queue_window_notifications
 from app.services.numbers import choose_masking_number
 
 
@@ -117,6 +118,7 @@ def confirm_locked_booking(booking: Booking, actor: str = "system") -> ConfirmRe
         result.window_id, result.window_created = window_id, True
         record_event(booking.org_id, "window.created", booking_id=booking.id, thread_id=thread_id,
                      actor=actor, starts_at=starts_at.isoformat(), ends_at=ends_at.isoformat())
+        queue_visit_notification(booking.id, "added", booking.sitter_id)
     else:
         window = db.session.scalar(select(AssignmentWindow).where(AssignmentWindow.booking_id == booking.id))
         result.window_id = window.id
@@ -140,6 +142,8 @@ def sync_window(window: AssignmentWindow, booking: Booking, org: Org, actor: str
     if changes:
         record_event(booking.org_id, "window.updated", booking_id=booking.id, thread_id=window.thread_id,
                      sitter_id=booking.sitter_id, actor=actor, **changes)
+        queue_window_notifications(booking.id, changes.get("previous_sitter_id", booking.sitter_id),
+                                   booking.sitter_id, times_changed="starts_at" in changes)
     return bool(changes)
 
 

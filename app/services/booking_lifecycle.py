@@ -11,7 +11,7 @@ from app.clock import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import AssignmentWindow, Booking, MessageNumber, Org, Sitter, Thread
-from app.services.audit import raise_alert, record_event
+from app.services.audit import record_event
 from app.services.automations import (
     cancel_pending_runs,
     confirmation_was_sent,
@@ -21,7 +21,8 @@ from app.services.automations import (
 from app.services.booking_confirmed import sync_window, window_times
 from app.services.booking_threads import is_booking_thread
 from app.services.locking import lock_row
-from app.services.numbers import choose_masking_number
+from app.services.notifications import queue_visit_notification
+from app.services.number_moves import move_thread_off_number
 
 
 @dataclass
@@ -67,6 +68,7 @@ def cancel_booking(booking_id: int, reason: str, actor: str = "system") -> Lifec
         window.ends_at = now
         window.starts_at = min(window.starts_at, now)  # a future window becomes empty
         window.closed_reason = "cancelled"
+        queue_visit_notification(booking.id, "cancelled", window.sitter_id)
         record_event(booking.org_id, "window.closed", booking_id=booking.id, thread_id=window.thread_id,
                      actor=actor, reason="cancelled")
     cancelled_runs = cancel_pending_runs(booking.id, "booking_cancelled")
@@ -123,20 +125,12 @@ def _move_off_old_sitter_number(booking: Booking, thread: Thread, old_sitter_id:
     number = db.session.get(MessageNumber, thread.message_number_id)
     if old_sitter_id is None or number.kind != "sitter" or number.sitter_id != old_sitter_id:
         return
-    choice = choose_masking_number(booking, keep_existing=False, avoid=(number.id,))
-    if choice is None:
-        raise_alert(booking.org_id, "booking.no_number",
-                    f"Booking #{booking.id} changed sitter but its thread still uses the previous "
-                    "sitter's number: add a pool or front-desk number and change the sitter again.",
-                    booking_id=booking.id, thread_id=thread.id)
-        record_event(booking.org_id, "booking.no_number", booking_id=booking.id, thread_id=thread.id,
-                     actor=actor, reason="no number to move the thread to")
-        return
-    thread.message_number_id, thread.number_reason = choice.number_id, choice.reason
-    record_event(booking.org_id, "thread.number_changed", booking_id=booking.id, thread_id=thread.id,
-                 actor=actor, previous_number_id=number.id, number_id=choice.number_id,
-                 reason=choice.reason)
-    result.notes.append("thread moved to a new number")
+    moved = move_thread_off_number(
+        booking, thread, number, actor,
+        stuck_text=f"Booking #{booking.id} changed sitter but its thread still uses the previous "
+                   "sitter's number: add a pool or front-desk number and change the sitter again.")
+    if moved is not None:
+        result.notes.append("thread moved to a new number")
 
 
 def reschedule_booking(booking_id: int, start_at: datetime, end_at: datetime,

@@ -7,12 +7,10 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
-from app.models import Alert, Message, MessageNumber, Thread
+from app.models import Alert, Message, MessageNumber
 from app.services.audit import record_event
 from app.services.media_outbound import Upload, attach_photos, prepare_uploads, stored_photos
-from app.services.outbound import queue_outbound_message
-
-MAX_BODY = 1600
+from app.services.office_texts import checked_body, queue_office_text
 
 
 def reply_numbers(message: Message) -> list[MessageNumber]:
@@ -35,11 +33,7 @@ def reply_to_inbox_message(message_id: int, *, from_number_id: int, body: str, u
     """Queue an owner's reply (text and/or photos) to the sender of an inbound message, and mark it handled."""
     prepared = prepare_uploads(photos or [])
     message = db.session.get(Message, message_id)
-    body = (body or "").strip()
-    if not body and not prepared:
-        raise InvalidInput("Write a reply first.", field="body")
-    if len(body) > MAX_BODY:
-        raise InvalidInput(f"Keep replies under {MAX_BODY} characters.", field="body")
+    body = checked_body(body, photos=bool(prepared))
     if message.direction != "inbound" or not message.from_e164:
         raise Conflict("Only inbound messages can be answered here.")
     allowed = {n.id for n in reply_numbers(message)}
@@ -47,14 +41,11 @@ def reply_to_inbox_message(message_id: int, *, from_number_id: int, body: str, u
         raise InvalidInput("Choose one of the offered numbers.", field="from_number_id")
     thread_id = _thread_for_reply(message, from_number_id)
     with stored_photos(message.org_id, prepared) as stored:
-        reply = queue_outbound_message(org_id=message.org_id, thread_id=thread_id, from_number_id=from_number_id,
-                                       to_e164=message.from_e164, body=body, sender_kind="owner",
-                                       sender_user_id=user_id)
+        reply = queue_office_text(org_id=message.org_id, thread_id=thread_id, from_number_id=from_number_id,
+                                  to_e164=message.from_e164, body=body, user_id=user_id, photos=bool(stored))
         attach_photos(message.org_id, reply.id, stored)
         if mark_handled and message.handled_at is None:
             message.handled_at = utcnow()
-        if thread_id is not None:
-            db.session.get(Thread, thread_id).last_message_at = utcnow()
         record_event(message.org_id, "inbox.replied", thread_id=thread_id, actor=f"user:{user_id}",
                      message_id=message.id, reply_id=reply.id, photos=len(stored))
         db.session.commit()

@@ -27,7 +27,7 @@ from app.localtime import local_date, local_day_bounds
 from app.models import Alert, AssignmentWindow, Booking, Message, Org, Sitter, Thread, ThreadRead
 from app.privacy import redact_for_sitter
 from app.services.phones import national_format
-from app.services.sitter_messages import assigned_thread, sitter_for_user
+from app.services.sitter_messages import assigned_thread, assignment_conditions, sitter_for_user
 from app.services.windows import ComposeState, compose_state, describe_time_left
 
 THREAD_MESSAGE_LIMIT = 200
@@ -57,7 +57,8 @@ class WindowCard(SitterView):
     area: str
     service: str
     starts_at: datetime
-    ends_at: datetime
+    ends_at: datetime  # the visit's end
+    texting_until: datetime  # the window's end: the visit's end plus the org's grace time
     booking_status: str
     is_open: bool
     is_past: bool
@@ -105,6 +106,15 @@ class ThreadPage(SitterView):
     compose: ComposeState
     messages: list[MessageItem]
     client_opted_out: bool
+    texting_until: datetime | None = None  # the window's end
+    rendered_at: datetime | None = None  # the server's now: the page counts down from it
+
+    @property
+    def latest_message_id(self) -> int:
+        return max((m.message_id for m in self.messages), default=0)
+
+    def seconds_until(self, moment: datetime | None) -> int | None:
+        return None if moment is None else int((moment - self.rendered_at).total_seconds())
 
 
 def _unread_count(user_id: int):
@@ -162,6 +172,7 @@ def _window_cards(
                 service=booking.service,
                 starts_at=booking.start_at,
                 ends_at=booking.end_at,
+                texting_until=window.ends_at,
                 booking_status=booking.status,
                 is_open=is_open,
                 is_past=window.ends_at <= now or booking.status == "cancelled",
@@ -202,21 +213,42 @@ _ALERT_TITLES = {
 
 
 @dataclass(frozen=True)
+class Visits:
+    """Active now and Today read at one moment, so the two lists always agree."""
+
+    active: list[WindowCard]
+    today: list[WindowCard]
+
+    @property
+    def unread(self) -> int:
+        """Unread client texts across the shown visits (a thread counted once)."""
+        return sum({card.thread_id: card.unread for card in (*self.active, *self.today)}.values())
+
+
+@dataclass(frozen=True)
 class Dashboard:
     active: list[WindowCard]
     today: list[WindowCard]
     alerts: list[AlertItem]
+
+    @property
+    def visits(self) -> Visits:
+        return Visits(self.active, self.today)
+
+
+def visits(user_id: int, org: Org, now: datetime | None = None, sitter: Sitter | None = None) -> Visits:
+    """The dashboard's live part: both lists from one sitter lookup and one `now`."""
+    now = now or utcnow()
+    sitter = sitter or sitter_for_user(user_id)
+    return Visits(active=active_now(user_id, now, sitter), today=today(user_id, org, now, sitter))
 
 
 def dashboard(user_id: int, org: Org, now: datetime | None = None) -> Dashboard:
     """The whole /sitter page: active now, today and alerts, from one sitter lookup."""
     now = now or utcnow()
     sitter = sitter_for_user(user_id)
-    return Dashboard(
-        active=active_now(user_id, now, sitter),
-        today=today(user_id, org, now, sitter),
-        alerts=alerts(user_id, now, sitter),
-    )
+    live = visits(user_id, org, now, sitter)
+    return Dashboard(active=live.active, today=live.today, alerts=alerts(user_id, now, sitter))
 
 
 def _delivery_problem(message: Message) -> str:
@@ -313,13 +345,29 @@ def _sender_label(message: Message, user_id: int, client_first_name: str, busine
     return business
 
 
-def thread_messages(user_id: int, thread: Thread, org: Org, until: datetime) -> list[MessageItem]:
-    """The latest messages before `until` (the window's end), oldest first, bodies redacted."""
+IN_FLIGHT = ("queued", "sending", "unknown")  # statuses about to move on
+IN_FLIGHT_LOOKBACK = timedelta(hours=1)
+
+
+def _in_flight(user_id: int, now: datetime):
+    """SQL: this user's recent texts still on their way (their status is about to change)."""
+    return ((Message.sender_user_id == user_id) & Message.status.in_(IN_FLIGHT)
+            & (Message.created_at > now - IN_FLIGHT_LOOKBACK))
+
+
+def thread_messages(user_id: int, thread: Thread, org: Org, until: datetime, after_id: int | None = None,
+                    now: datetime | None = None) -> list[MessageItem]:
+    """The latest messages before `until` (the window's end), oldest first, bodies redacted.
+
+    after_id: only what a page holding messages up to that id lacks: newer messages, and
+    this user's recent texts still on their way (their status is about to change).
+    """
+    query = select(Message).where(Message.thread_id == thread.id, Message.org_id == org.id,
+                                  Message.created_at < until)
+    if after_id is not None:
+        query = query.where((Message.id > after_id) | _in_flight(user_id, now or utcnow()))
     rows = db.session.scalars(
-        select(Message)
-        .where(Message.thread_id == thread.id, Message.org_id == org.id, Message.created_at < until)
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(THREAD_MESSAGE_LIMIT)
+        query.order_by(Message.created_at.desc(), Message.id.desc()).limit(THREAD_MESSAGE_LIMIT)
     ).all()
     first_name = thread.client.first_name
     items = []
@@ -355,9 +403,47 @@ def thread_page(user_id: int, thread_id: int, now: datetime | None = None) -> Th
         starts_at=booking.start_at,
         ends_at=booking.end_at,
         compose=compose_state(window, booking, found.org, now, sitter_id=found.sitter.id),
-        messages=thread_messages(user_id, thread, found.org, until=window.ends_at),
+        messages=thread_messages(user_id, thread, found.org, until=window.ends_at, now=now),
         client_opted_out=client.opted_out,
+        texting_until=window.ends_at,
+        rendered_at=now,
     )
+
+
+@dataclass(frozen=True)
+class ThreadUpdate:
+    thread_id: int
+    messages: list[MessageItem]
+    latest_id: int | None  # the newest message id the page will hold
+
+
+def thread_update(user_id: int, thread_id: int, after_id: int, now: datetime | None = None) -> ThreadUpdate:
+    """What changed in one assigned thread since the page's newest message (NotFound if not theirs).
+
+    The usual answer is "nothing": then it costs two lean statements (is it theirs, anything
+    new), and the thread, client and org are loaded only when there are rows to label.
+    """
+    now = now or utcnow()
+    assigned = db.session.execute(
+        select(Sitter.org_id, AssignmentWindow.ends_at)
+        .select_from(AssignmentWindow)
+        .join(Thread, Thread.id == AssignmentWindow.thread_id)
+        .join(Sitter, Sitter.id == AssignmentWindow.sitter_id)
+        .where(Sitter.user_id == user_id, *assignment_conditions(thread_id, Sitter.id, Sitter.org_id))
+    ).first()
+    if assigned is None:
+        raise NotFound("We could not find that conversation.")
+    org_id, until = assigned
+    fresh = select(Message.id).where(Message.thread_id == thread_id, Message.org_id == org_id,
+                                     Message.created_at < until,
+                                     (Message.id > after_id) | _in_flight(user_id, now)).limit(1)
+    if db.session.scalar(fresh) is None:
+        return ThreadUpdate(thread_id, [], None)
+    found = assigned_thread(user_id, thread_id)
+    items = thread_messages(user_id, found.thread, found.org, until=found.window.ends_at, after_id=after_id,
+                            now=now)
+    latest = max((item.message_id for item in items), default=None)
+    return ThreadUpdate(found.thread.id, items, latest)
 
 
 def thread_compose_state(user_id: int, thread_id: int, now: datetime | None = None) -> ComposeState:

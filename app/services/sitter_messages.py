@@ -58,6 +58,16 @@ def sitter_for_user(user_id: int) -> Sitter:
     return sitter
 
 
+def assignment_conditions(thread_id: int, sitter_id, org_id) -> tuple:
+    """SQL: the thread's window is this sitter's (values, or Sitter columns in a join)."""
+    return (
+        Thread.id == thread_id,
+        Thread.booking_id == AssignmentWindow.booking_id,
+        AssignmentWindow.sitter_id == sitter_id,
+        AssignmentWindow.org_id == org_id,
+    )
+
+
 def assigned_thread(sitter_user_id: int, thread_id: int, *, lock: bool = False) -> AssignedThread:
     """The thread and window if this sitter is the window's sitter; NotFound otherwise.
 
@@ -68,12 +78,7 @@ def assigned_thread(sitter_user_id: int, thread_id: int, *, lock: bool = False) 
     query = (
         select(AssignmentWindow)
         .join(Thread, Thread.id == AssignmentWindow.thread_id)
-        .where(
-            Thread.id == thread_id,
-            Thread.booking_id == AssignmentWindow.booking_id,
-            AssignmentWindow.sitter_id == sitter.id,
-            AssignmentWindow.org_id == sitter.org_id,
-        )
+        .where(*assignment_conditions(thread_id, sitter.id, sitter.org_id))
     )
     if lock:  # serialise with a concurrent cancel or sitter change of the same window
         query = query.with_for_update(of=AssignmentWindow)

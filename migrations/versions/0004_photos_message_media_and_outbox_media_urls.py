@@ -1,7 +1,7 @@
 """message media and outbox media urls
 
 Revision ID: 0004_photos
-Revises: 0004_lost
+Revises: 0004_sitterphone
 Create Date: 2026-11-28 20:21:40.673988
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004_photos'
-down_revision = '0004_lost'
+down_revision = '0004_sitterphone'
 branch_labels = None
 depends_on = None
 

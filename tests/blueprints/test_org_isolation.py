@@ -22,6 +22,7 @@ ROW_FOR_PARAM = {
     "event_id": "event",
     "window_id": "window",
     "pet_id": "pet",
+    "note_id": "care_note",
 }
 
 
@@ -44,7 +45,17 @@ def _org_b_rows(make):
         "event": make.event("booking.confirmed", org=org_b, booking_id=booking.id).id,
         "window": window.id,
         "pet": booking.client.pets[0].id,
+        "care_note": _care_note(make, booking),
     }
+
+
+def _care_note(make, booking) -> int:
+    from app.models import CareNote
+
+    note = CareNote(org_id=booking.org_id, client_id=booking.client_id, kind="entry", body="org B lockbox")
+    make.session.add(note)
+    make.session.commit()
+    return note.id
 
 
 def _id_routes(app, prefix):

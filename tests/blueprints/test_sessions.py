@@ -173,7 +173,7 @@ def test_deactivating_a_user_ends_their_sessions(app, make, login_as, client, db
     other = app.test_client()
     _log_in(other, staff)
     login_as(owner)
-    client.post(f"/admin/users/{staff.id}/active", data={"active": "0"})
+    client.post(f"/admin/users/{staff.id}/active", data={"active": "0", "confirmed": "1"})  # after its confirm step
     assert other.get("/admin").status_code == 302
     rows = db.session.scalars(select(LoginSession).where(LoginSession.user_id == staff.id)).all()
     assert rows and all(r.ended_reason == "deactivated" for r in rows)

@@ -55,7 +55,7 @@ def test_dashboard_shows_the_active_window_and_today(client, login_as, make, vis
     html = client.get("/sitter").get_data(as_text=True)
     active = html.split('id="active-now"')[1].split("</section>")[0]
     assert "Alex · Biscuit and Mochi" in active and "Dupont Circle" in active
-    assert "1 h 45 min left" in active and "2 unread" in active
+    assert "visit ends 10:00 AM · texting until 11:00 AM" in active and "2 unread" in active
     assert f'href="/sitter/threads/{visit.thread.id}"' in active
     assert "Jamie" not in active
     today = html.split('id="today-heading"')[1].split("</section>")[0]
@@ -159,11 +159,13 @@ def test_htmx_partials_answer_fragments_and_vary(client, login_as, visit):
 def test_the_full_page_polls_the_same_partials(client, login_as, visit):
     login_as(visit.user)
     html = client.get("/sitter").get_data(as_text=True)
-    poll = 'hx-trigger="every 30s"'  # app.js skips polls while the tab is hidden (no eval under the CSP)
-    assert f'hx-get="/sitter/active"\n         {poll}' in html
-    assert f'hx-get="/sitter/alerts"\n         {poll}' in html
-    fragment = client.get("/sitter/active", headers=HX).get_data(as_text=True)
+    # js/sitter.js polls these (htmx trigger filters need eval, which a strict CSP forbids).
+    assert 'data-poll-url="/sitter/visits" data-poll-seconds="30"' in html
+    assert 'data-poll-url="/sitter/alerts" data-poll-seconds="30"' in html
+    fragment = client.get("/sitter/visits", headers=HX).get_data(as_text=True)
     assert fragment.strip() in html
+    active = client.get("/sitter/active", headers=HX).get_data(as_text=True)
+    assert active.strip() in html
 
 
 def test_send_without_javascript_redirects_back_with_the_message(client, login_as, visit):
@@ -287,9 +289,10 @@ def test_closed_compose_polls_until_the_window_opens(client, login_as, visit, cl
     login_as(visit.user)
     url = f"/sitter/threads/{visit.thread.id}/compose"
     waiting = client.get(url, headers=HX).get_data(as_text=True)
-    assert f'hx-get="{url}"' in waiting and "Messaging opens at 9:00 AM" in waiting
+    assert f'data-poll-url="{url}"' in waiting and "Messaging opens at 9:00 AM" in waiting
+    assert 'data-opens-in="60"' in waiting  # the page fetches the open box the moment it opens
     clock.set(START)
     opened = client.get(url, headers=HX).get_data(as_text=True)
-    assert "hx-get" not in opened and "disabled" not in _compose_button(opened)
+    assert "data-poll-url" not in opened and "disabled" not in _compose_button(opened)
     clock.set(START + timedelta(hours=3))
-    assert "hx-get" not in client.get(url, headers=HX).get_data(as_text=True)  # closed for good: no polling
+    assert "data-poll-url" not in client.get(url, headers=HX).get_data(as_text=True)  # closed for good

@@ -17,6 +17,7 @@ from wtforms import StringField, TextAreaField
 from app.blueprints.admin.forms import (
     BookingDetailsForm,
     BookingForm,
+    CareNoteForm,
     ClientForm,
     NumberForm,
     PetForm,
@@ -116,8 +117,14 @@ def office(app, client, login_as, make, clock):
         BookingForm, client_id=str(customer.id), sitter_id=str(sitter.id), start_at=local(start),
         end_at=local(start + timedelta(hours=2)), price="35.00")))
     booking = db.session.scalar(select(Booking).where(Booking.client_id == customer.id))
+    tomorrow = start + timedelta(days=1)  # on the sitter's "Upcoming 7 days"
+    ok(client.post("/admin/bookings/new", data=typed(
+        BookingForm, client_id=str(customer.id), sitter_id=str(sitter.id), start_at=local(tomorrow),
+        end_at=local(tomorrow + timedelta(hours=2)), price="35.00")))
     ok(client.post(f"/admin/bookings/{booking.id}/details", data=typed(BookingDetailsForm, price="35.00")))
-    ok(client.post(f"/admin/bookings/{booking.id}/confirm"))
+    ok(client.post(f"/admin/clients/{customer.id}/care-notes",
+                   data=typed(CareNoteForm, kind="entry", pet_id="0")))  # read by the sitter in the window
+    ok(client.post(f"/admin/bookings/{booking.id}/confirm", data={"confirmed": "1"}))  # yes to its confirm step
     clock.advance(minutes=40)  # the visit is on now
     db.session.rollback()
     thread = db.session.scalar(select(Thread).where(Thread.booking_id == booking.id))

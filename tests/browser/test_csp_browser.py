@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.factories import PASSWORD
+from tests.browser.conftest import log_in
 from tests.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
@@ -25,14 +25,6 @@ def context(chromium):
     ctx = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     yield ctx
     ctx.close()
-
-
-def _log_in(page, base, user, lands_on):
-    page.goto(f"{base}/login")
-    page.fill("#email", user.email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}{lands_on}")
 
 
 def _assert_strict_csp(response):
@@ -62,7 +54,7 @@ def test_owner_walks_every_admin_page_under_the_csp(make, clock, live_server, co
                            to_e164=visit.thread.message_number.e164, routing_reason="outside_window")
     page = context.new_page()
     page.set_default_timeout(8000)
-    _log_in(page, live_server, owner, "/admin")
+    log_in(page, live_server, owner, "/admin")
 
     pages = ["/admin", "/admin/bookings", "/admin/bookings/new", f"/admin/bookings/{visit.booking.id}",
              f"/admin/bookings/{visit.booking.id}/edit", "/admin/clients", "/admin/clients/new",
@@ -95,7 +87,7 @@ def test_sitter_journey_under_the_csp(make, clock, live_server, context):
     make.message(thread=visit.thread, body="The key is under the mat")
     page = context.new_page()
     page.set_default_timeout(8000)
-    _log_in(page, live_server, visit.user, "/sitter")
+    log_in(page, live_server, visit.user, "/sitter")
     for path in ("/sitter", "/sitter/alerts", f"/sitter/threads/{visit.thread.id}"):
         response = page.goto(f"{live_server}{path}")
         assert response.status == 200, path

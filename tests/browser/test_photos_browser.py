@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_sitter_browser import _fits_the_screen, _log_in, phone  # noqa: F401 - fixture
+from tests.browser.conftest import ARTIFACTS, log_in
+from tests.browser.test_sitter_browser import _fits_the_screen, phone  # noqa: F401 - fixture
 from tests.media_stand_in import photo_bytes
 from tests.sitter_data import make_visit
 
@@ -19,7 +19,7 @@ START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # 9:00 AM New York
 def test_sitter_attaches_a_photo_and_sees_it_in_the_thread(make, clock, live_server, phone):  # noqa: F811
     clock.set(START + timedelta(minutes=15))
     visit = make_visit(make, start=START, hours=1, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
-    _log_in(phone, live_server, visit.user)
+    log_in(phone, live_server, visit.user)
     phone.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
     phone.evaluate("window.__sameDocument = true")
 
@@ -47,7 +47,7 @@ def test_too_many_photos_are_stopped_before_uploading_and_the_text_stays(make, c
                                                                          phone):  # noqa: F811
     clock.set(START + timedelta(minutes=15))
     visit = make_visit(make, start=START, hours=1)
-    _log_in(phone, live_server, visit.user)
+    log_in(phone, live_server, visit.user)
     phone.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
     phone.fill("#body", "Eleven photos of Biscuit")
     small = photo_bytes((64, 64))

@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS  # chromium and live_server come from there too
-from tests.factories import PASSWORD
+from tests.browser.conftest import ARTIFACTS, log_in  # chromium and live_server come from there too
 from tests.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
@@ -29,14 +28,6 @@ def phone(chromium):
     context.close()
 
 
-def _log_in(page, base_url, user):
-    page.goto(f"{base_url}/login")
-    page.fill("#email", user.email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/sitter")
-
-
 def _fits_the_screen(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -47,7 +38,7 @@ def test_sitter_sends_a_message_that_appears_without_a_reload(make, clock, live_
     visit = make_visit(make, start=START, hours=1, client=client)
     make.message(thread=visit.thread, body="Call me on (202) 555-0199 when you arrive")
 
-    _log_in(phone, live_server, visit.user)
+    log_in(phone, live_server, visit.user)
     active = phone.locator("#active-now")
     assert "Alex · Biscuit" in active.inner_text() and "1 unread" in active.inner_text()
     assert _fits_the_screen(phone)
@@ -72,7 +63,7 @@ def test_sitter_sends_a_message_that_appears_without_a_reload(make, clock, live_
 def test_compose_is_disabled_before_the_visit_with_the_opening_time(make, clock, live_server, phone):
     clock.set(START - timedelta(hours=2))  # 7:00 AM; the visit starts at 9:00 AM
     visit = make_visit(make, start=START, hours=1, client=make.client(name="Jamie Chen", pets=("Mochi", "Tofu")))
-    _log_in(phone, live_server, visit.user)
+    log_in(phone, live_server, visit.user)
     assert "No visit window is open right now." in phone.locator("#active-now").inner_text()
     phone.get_by_text("Jamie · Mochi and Tofu").click()
     phone.wait_for_url(f"{live_server}/sitter/threads/{visit.thread.id}")

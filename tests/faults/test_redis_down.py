@@ -21,6 +21,7 @@ from app.models import AutomationRun, Booking, Client, Message, StatusCallback, 
 from app.services.booking_confirmed import on_booking_confirmed
 from app.services.payments import STRIPE_HTTP_CLIENT_KEY
 from tests import stripe_payloads as sp
+from tests.factories import CONFIRMED  # the confirm step's yes
 from tests.faults.conftest import sends_per_message, wait_for
 from tests.messaging_builders import booking_thread
 from tests.stripe_stand_in import StripeStandIn
@@ -92,7 +93,7 @@ def test_with_redis_down_everything_commits_then_one_worker_sends_each_text_once
                                          data={"from_number_id": visit.message_number_id, "body": "Thanks!"})
     # A payment link is texted.
     unpaid = make.booking(sitter=None, start=live.now + timedelta(days=3))
-    answers["payment link"] = client.post(f"/admin/bookings/{unpaid.id}/payment-link")
+    answers["payment link"] = client.post(f"/admin/bookings/{unpaid.id}/payment-link", data=CONFIRMED)
     # Stripe says a booking is paid; later it is fully refunded.
     paid = make.booking(sitter=None, start=live.now + timedelta(days=2))
     session = sp.checkout_session(paid)
@@ -102,13 +103,14 @@ def test_with_redis_down_everything_commits_then_one_worker_sends_each_text_once
     to_move = make.booking(sitter=None, start=live.now + timedelta(days=5))
     on_booking_confirmed(to_cancel.id)
     on_booking_confirmed(to_move.id)
-    answers["cancel"] = client.post(f"/admin/bookings/{to_cancel.id}/cancel", data={"reason": "Client ill"})
+    answers["cancel"] = client.post(f"/admin/bookings/{to_cancel.id}/cancel",
+                                    data={"reason": "Client ill", **CONFIRMED})
     new_start = to_move.start_at + timedelta(days=1)
     answers["reschedule"] = client.post(f"/admin/bookings/{to_move.id}/reschedule",
                                         data={"start_at": local(new_start, org),
                                               "end_at": local(new_start + timedelta(hours=1), org)})
     answers["sitter change"] = client.post(f"/admin/bookings/{to_move.id}/sitter",
-                                           data={"sitter_id": make.sitter(with_login=False).id})
+                                           data={"sitter_id": make.sitter(with_login=False).id, **CONFIRMED})
     refund = sp.charge(paid, intent_id=session["payment_intent"], amount=paid.price_cents,
                        refunded=paid.price_cents)
     answers["stripe refund"] = sp.deliver(client, sp.event("charge.refunded", refund))

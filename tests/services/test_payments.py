@@ -15,6 +15,7 @@ from app.services.payments import (
     checkout_idempotency_key,
     create_payment_link,
 )
+from tests.factories import CONFIRMED
 from tests.stripe_stand_in import StripeStandIn
 
 
@@ -141,7 +142,7 @@ def test_owner_sends_a_link_from_the_admin_and_is_told_the_url(make, login_as, s
     booking = make.booking(sitter=None)
     client = login_as(owner)
     response = client.post(
-        f"/admin/bookings/{booking.id}/payment-link",
+        f"/admin/bookings/{booking.id}/payment-link", data=CONFIRMED,
         headers={"Referer": f"http://pawline.test/admin/bookings/{booking.id}"},
     )
     assert response.status_code == 302
@@ -156,7 +157,7 @@ def test_refusal_is_flashed_not_raised(make, login_as, stand_in):
     booking = make.booking(sitter=None, status="cancelled")
     client = login_as(owner)
     response = client.post(
-        f"/admin/bookings/{booking.id}/payment-link", headers={"Referer": "https://evil.test/admin"}
+        f"/admin/bookings/{booking.id}/payment-link", data=CONFIRMED, headers={"Referer": "https://evil.test/admin"}
     )
     assert response.status_code == 302 and response.headers["Location"] == "/admin"
     with client.session_transaction() as session:
@@ -168,7 +169,7 @@ def test_sitters_cannot_take_payments(make, login_as, stand_in):
     sitter = make.sitter()
     booking = make.booking(sitter=sitter)
     client = login_as(sitter.user)
-    assert client.post(f"/admin/bookings/{booking.id}/payment-link").status_code == 404
-    assert client.post(f"/admin/bookings/{booking.id}/paid-in-person").status_code == 404
+    assert client.post(f"/admin/bookings/{booking.id}/payment-link", data=CONFIRMED).status_code == 404
+    assert client.post(f"/admin/bookings/{booking.id}/paid-in-person", data=CONFIRMED).status_code == 404
     assert stand_in.requests == []
 

@@ -24,6 +24,7 @@ from app.models import (
     Thread,
 )
 from tests import stripe_payloads as sp
+from tests.factories import CONFIRMED
 
 
 def _count(model, *where) -> int:
@@ -266,12 +267,12 @@ def test_a_try_that_fails_is_retried_by_the_queue_and_then_applies_once(
 def test_paid_in_person_confirms_through_the_same_handler(make, login_as, paid_booking):
     booking, _ = paid_booking
     client = login_as(make.user("staff"))
-    response = client.post(f"/admin/bookings/{booking.id}/paid-in-person")
+    response = client.post(f"/admin/bookings/{booking.id}/paid-in-person", data=CONFIRMED)
     assert response.status_code == 302
     _assert_confirmed_once(booking.id)
     payment = db.session.scalar(select(Payment))
     assert (payment.kind, payment.amount_cents) == ("manual", booking.price_cents)
-    again = client.post(f"/admin/bookings/{booking.id}/paid-in-person")
+    again = client.post(f"/admin/bookings/{booking.id}/paid-in-person", data=CONFIRMED)
     with client.session_transaction() as session:
         assert session["_flashes"][-1][0] == "error"
     assert again.status_code == 302 and _count(Payment) == 1

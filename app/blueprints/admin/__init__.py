@@ -8,6 +8,7 @@ from app.blueprints.admin import (  # noqa: E402,F401 - routes attach to bp
     audit,
     automations,
     bookings,
+    calendar,
     inbox,
     numbers,
     payments,
@@ -15,5 +16,6 @@ from app.blueprints.admin import (  # noqa: E402,F401 - routes attach to bp
     queue_health,
     routes,
     settings,
+    simulate,
     users,
 )

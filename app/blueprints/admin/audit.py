@@ -13,6 +13,7 @@ from app.services.admin_queries import (
     event_kinds,
     list_events,
 )
+from app.services.audit_log import describe_events
 from app.templating import render_page_or_partial
 
 
@@ -28,4 +29,5 @@ def audit():
                                date_to=form.date_to.data)
     page = list_events(org().id, org().timezone, filters, page_arg())
     return render_page_or_partial("admin/audit.html", "admin/partials/audit_rows.html", listing=page, form=form,
+                                  lines=describe_events(org().id, org().timezone, page.items),
                                   kinds=event_kinds(org().id), args=request.args.to_dict())

@@ -5,11 +5,20 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from app.blueprints.admin import bp
-from app.blueprints.admin.common import actor, form_status, org, owner_or_staff, run_form
+from app.blueprints.admin.common import (
+    actor,
+    confirm_page,
+    form_status,
+    is_confirmed,
+    org,
+    owner_or_staff,
+    run_form,
+)
 from app.blueprints.admin.forms import ConfirmForm, TemplateForm, options
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import AUTOMATION_KINDS, AutomationRun
 from app.scoping import get_in_org_or_404
+from app.services.action_previews import preview_automation_off, preview_retry_run, preview_template_reset
 from app.services.admin_queries import automation_overview, recent_bookings_for_preview
 from app.services.automation_settings import retry_failed_run, save_template_text, set_kind_enabled
 from app.services.automation_templates import TEMPLATE_VARIABLES, preview_template, reset_template, template_for
@@ -94,8 +103,12 @@ def automation_enabled():
     kind = _kind_arg()
     if ConfirmForm().validate_on_submit():
         enabled = request.form.get("enabled") == "1"
+        if not enabled and not is_confirmed():
+            return confirm_page(preview_automation_off(org().id, kind), url_for("admin.automations"))
         set_kind_enabled(org().id, kind, enabled, actor=actor())
-        flash(f"{kind.replace('_', ' ').capitalize()} texts are {'on' if enabled else 'off'}.", "info")
+        words = kind.replace("_", " ").capitalize()
+        flash(f"{words} texts are on: the ones that come due from now are sent." if enabled else
+              f"{words} texts are off: none is sent until you turn them back on.", "info")
     return redirect(url_for("admin.automations"))
 
 
@@ -104,6 +117,9 @@ def automation_enabled():
 def automation_reset():
     kind = _kind_arg()
     if ConfirmForm().validate_on_submit():
+        if not is_confirmed():
+            return confirm_page(preview_template_reset(org().id, kind),
+                                url_for("admin.automation_template", kind=kind))
         reset_template(org().id, kind, actor=actor())
         flash(f"The {kind.replace('_', ' ')} text is back to the default.", "info")
     return redirect(url_for("admin.automation_template", kind=kind))
@@ -113,7 +129,11 @@ def automation_reset():
 @owner_or_staff
 def automation_run_retry(run_id: int):
     run = get_in_org_or_404(AutomationRun, run_id)
+    # The queue health page retries runs through here too, and goes back there.
+    back = url_for("admin.queue" if request.form.get("back") == "queue" else "admin.automations")
     if ConfirmForm().validate_on_submit():
+        if not is_confirmed():
+            return confirm_page(preview_retry_run(run.id), back)  # `back` rides along to the yes
         try:
             retry_failed_run(run.id, actor=actor())
         except Conflict as exc:
@@ -121,5 +141,4 @@ def automation_run_retry(run_id: int):
         else:
             flash(f"The {run.kind.replace('_', ' ')} text for booking #{run.booking_id} is scheduled again.",
                   "info")
-    # The queue health page retries runs through here too, and goes back there.
-    return redirect(url_for("admin.queue" if request.form.get("back") == "queue" else "admin.automations"))
+    return redirect(back)

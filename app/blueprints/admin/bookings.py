@@ -7,13 +7,16 @@ from flask import flash, redirect, render_template, request, url_for
 from app.blueprints.admin import bp
 from app.blueprints.admin.common import (
     actor,
+    confirm_page,
     form_status,
+    is_confirmed,
     org,
     owner_or_staff,
     page_arg,
     run_form,
     sitter_choices,
 )
+from app.blueprints.admin.conversation import compose_context, conversation_context
 from app.blueprints.admin.forms import (
     BookingDetailsForm,
     BookingFilterForm,
@@ -21,21 +24,25 @@ from app.blueprints.admin.forms import (
     CancelForm,
     ChangeSitterForm,
     ConfirmForm,
+    OfficeTextForm,
     RescheduleForm,
     cents,
     options,
     org_time_to_utc,
     utc_to_org_time,
 )
+from app.extensions import db
 from app.models import Booking
 from app.scoping import get_in_org_or_404
 from app.services import booking_editing
+from app.services.action_previews import preview_cancel, preview_change_sitter, preview_confirm, text_outcome
 from app.services.admin_queries import (
     BookingFilters,
     booking_details,
     choices_for_booking_form,
     list_bookings,
 )
+from app.services.audit_log import describe_events
 from app.services.booking_confirmed import on_booking_confirmed
 from app.services.booking_lifecycle import cancel_booking, change_sitter, reschedule_booking
 from app.services.payments import stripe_is_configured
@@ -139,10 +146,24 @@ def _action_forms(booking: Booking, posted: str | None = None) -> dict:
     return forms
 
 
-def _booking_page(booking: Booking, status: int = 200, forms: dict | None = None):
+def _booking_page(booking: Booking, status: int = 200, forms: dict | None = None,
+                  compose_form: OfficeTextForm | None = None):
+    details = booking_details(booking)
+    thread = details["thread"]
+    conversation = {"senders": {}, "in_flight": False, "conversation_thread": None}
+    if thread is not None:
+        conversation = {**conversation_context(thread, details["messages"]),
+                        **compose_context(thread, compose_form, back="booking")}
+    details.update(conversation)
     return render_template("admin/booking_detail.html", booking=booking, confirm=ConfirmForm(),
-                           stripe_enabled=stripe_is_configured(),
-                           **booking_details(booking), **(forms or _action_forms(booking))), status
+                           stripe_enabled=stripe_is_configured(), **details,
+                           events_described=describe_events(org().id, org().timezone, details["events"]),
+                           **(forms or _action_forms(booking))), status
+
+
+def booking_page_with_compose(booking: Booking, form: OfficeTextForm):
+    """The booking page with a refused office text kept in its box (422)."""
+    return _booking_page(booking, status=422, compose_form=form)
 
 
 @bp.route("/bookings/<int:booking_id>")
@@ -157,26 +178,41 @@ def booking_detail(booking_id: int):
 def booking_confirm(booking_id: int):
     """Confirm by hand (or finish a confirmed booking's setup): the handler a payment calls."""
     booking = get_in_org_or_404(Booking, booking_id)
-    if ConfirmForm().validate_on_submit():
-        if booking.status not in ("pending", "confirmed"):
-            flash(f"Booking #{booking.id} is {booking.status}; it cannot be confirmed.", "error")
-        else:
-            result = on_booking_confirmed(booking.id, actor=actor())
-            if result.no_number:
-                flash("Confirmed, but there is no number to give it a thread: add a number, then confirm "
-                      "again.", "error")
-            else:
-                flash(f"Booking #{booking.id} confirmed; the client gets the confirmation text.", "info")
-    return redirect(url_for("admin.booking_detail", booking_id=booking.id))
+    back = url_for("admin.booking_detail", booking_id=booking.id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(back)
+    if not is_confirmed():
+        return confirm_page(preview_confirm(booking.id), back)
+    if booking.status not in ("pending", "confirmed"):
+        flash(f"Booking #{booking.id} is {booking.status}; it cannot be confirmed.", "error")
+        return redirect(back)
+    result = on_booking_confirmed(booking.id, actor=actor())
+    if result.no_number:
+        flash(f"Booking #{booking.id} is confirmed, but there is no number to give it a conversation, so "
+              f"{booking.client.first_name} was not texted: add a number, then confirm again.", "error")
+    else:
+        flash(f"Booking #{booking.id} confirmed; {text_outcome(booking.id, 'booking_confirmation')}.", "info")
+    return redirect(back)
 
 
-def _booking_form_action(booking: Booking, form_name: str, call):
-    """Run one service from a booking-page form; errors go back to that form on the page."""
+def _booking_form_action(booking: Booking, form_name: str, call, preview=None, done=None):
+    """Run one service from a booking-page form; errors go back to that form on the page.
+
+    preview(form): the confirm step shown first (for what texts a client or cannot be undone), or None;
+    done(result): the flash, in words, from what really happened.
+    """
     forms = _action_forms(booking, posted=form_name)
-    outcome = run_form(forms[form_name], lambda: call(forms[form_name]))
+    form = forms[form_name]
+    if preview is not None and form.validate_on_submit() and not is_confirmed():
+        step = preview(form)  # None: nothing would text anyone or be final
+        if step is not None:
+            return confirm_page(step, url_for("admin.booking_detail", booking_id=booking.id))
+    outcome = run_form(form, lambda: call(form))
     if outcome.ok:
-        notes = getattr(outcome.result, "notes", None)
-        flash(f"Booking #{booking.id} saved{' (' + '; '.join(notes) + ')' if notes else ''}.", "info")
+        if done is not None:
+            flash(done(outcome.result), "info")
+        else:
+            flash(f"Booking #{booking.id} saved.", "info")
         return redirect(url_for("admin.booking_detail", booking_id=booking.id))
     return _booking_page(booking, status=422, forms=forms)
 
@@ -185,16 +221,36 @@ def _booking_form_action(booking: Booking, form_name: str, call):
 @owner_or_staff
 def booking_cancel(booking_id: int):
     booking = get_in_org_or_404(Booking, booking_id)
+    def done(result) -> str:
+        if not result.changed:
+            return f"Booking #{booking.id} was already {result.status}; nothing changed."
+        told = (text_outcome(booking.id, "booking_cancelled") if "cancellation text queued" in result.notes
+                else f"{booking.client.first_name} was not texted (they never got a confirmation)")
+        return f"Booking #{booking.id} cancelled; {told}."
+
     return _booking_form_action(booking, "cancel_form",
-                             lambda form: cancel_booking(booking.id, form.reason.data.strip(), actor=actor()))
+                                lambda form: cancel_booking(booking.id, form.reason.data.strip(), actor=actor()),
+                                preview=lambda form: preview_cancel(booking.id, form.reason.data.strip()),
+                                done=done)
 
 
 @bp.route("/bookings/<int:booking_id>/sitter", methods=["POST"])
 @owner_or_staff
 def booking_change_sitter(booking_id: int):
     booking = get_in_org_or_404(Booking, booking_id)
+    def done(result) -> str:
+        if not result.changed:
+            return f"Booking #{booking.id} already has that sitter; nothing changed."
+        db.session.expire_all()
+        sitter = get_in_org_or_404(Booking, booking.id).sitter
+        told = (text_outcome(booking.id, "sitter_changed") if "client told" in result.notes
+                else f"{booking.client.first_name} was not texted (no conversation yet)")
+        return f"Booking #{booking.id} now has {sitter.name if sitter else 'no sitter'}; {told}."
+
     return _booking_form_action(booking, "sitter_form",
-                             lambda form: change_sitter(booking.id, form.sitter_id.data or None, actor=actor()))
+                                lambda form: change_sitter(booking.id, form.sitter_id.data or None, actor=actor()),
+                                preview=lambda form: preview_change_sitter(booking.id, form.sitter_id.data or None),
+                                done=done)
 
 
 @bp.route("/bookings/<int:booking_id>/reschedule", methods=["POST"])

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
+from flask import render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -59,3 +59,19 @@ def run_form(form: FlaskForm, action: Callable[[], Any]) -> FormOutcome:
 def form_status(form: FlaskForm) -> int:
     """422 when a posted form comes back with errors, 200 for a fresh one."""
     return 422 if form.is_submitted() else 200
+
+
+def is_confirmed() -> bool:
+    """The person has seen the confirm step and said yes (its form carries confirmed=1)."""
+    return request.form.get("confirmed") == "1"
+
+
+def confirm_page(preview, back: str):
+    """The confirm step: what will happen, in words, and the same POST again with confirmed=1.
+
+    Server-rendered (no JavaScript confirm()): the posted fields ride along as hidden inputs.
+    A refused preview shows why, with no button.
+    """
+    fields = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirmed")]
+    return render_template("admin/confirm.html", preview=preview, action=request.path, fields=fields,
+                           back=back), 409 if preview.refused else 200

@@ -200,6 +200,10 @@ class SettingsForm(FlaskForm):
                               choices=options((m, {"block": "block them", "flag": "send but flag"}[m])
                                                for m in POLICY_MODES))
     visit_followup_enabled = BooleanField("Send a follow-up text after each visit")
+    care_notes_lead_minutes = IntegerField("Show care notes to the sitter this many minutes before a visit",
+                                           default=60,
+                                           validators=[Optional(),
+                                                       NumberRange(0, 1440, message="Use 0 to 1440 minutes.")])
 
 
 class UserForm(FlaskForm):
@@ -210,5 +214,29 @@ class UserForm(FlaskForm):
     role = SelectField("Role", choices=options([("staff", "staff"), ("owner", "owner")]), default="staff")
 
 
+class CareNoteForm(FlaskForm):
+    kind = SelectField("Kind", choices=options([("entry", "Entry and keys"), ("feeding", "Feeding"),
+                                                ("medication", "Medication")]))
+    pet_id = SelectField("For", coerce=int, default=0)
+    body = TextAreaField("Instruction", validators=[DataRequired(message="Write the instruction."),
+                                                    Length(max=2000, message="Keep a note under 2000 characters.")])
+    note_id = HiddenField()
+
+
 class ConfirmForm(FlaskForm):
     """Buttons that only need the CSRF token."""
+
+
+class OfficeTextForm(FlaskForm):
+    """An owner or staff member texting the client of a thread, from the thread's number."""
+
+    body = TextAreaField("Message", validators=[DataRequired(message="Write a message first."),
+                                                Length(max=1600, message="Keep texts under 1600 characters.")])
+    back = HiddenField()
+
+
+class SimulateTextForm(FlaskForm):
+    client_id = SelectField("From", coerce=int, default=0)
+    other_phone = StringField("Or another phone (someone who is not a client)", validators=[Optional(), Length(max=40)])
+    to_number_id = SelectField("To our number", coerce=int)
+    body = TextAreaField("Their text", validators=[DataRequired(message="Write the client's text."), Length(max=1600)])

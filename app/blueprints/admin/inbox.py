@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.blueprints.admin import bp
+from app.blueprints.admin import bookings, bp
 from app.blueprints.admin.common import form_status, org, owner_or_staff, page_arg, run_form
-from app.blueprints.admin.forms import ConfirmForm, ReplyForm, options
+from app.blueprints.admin.conversation import compose_context, conversation_context
+from app.blueprints.admin.forms import ConfirmForm, OfficeTextForm, ReplyForm, options
 from app.blueprints.media.routes import uploaded_photos
 from app.models import Message, Thread
 from app.scoping import get_in_org_or_404
 from app.services.admin_queries import list_owner_inbox, list_threads, thread_messages
+from app.services.office_texts import quiet_hours, text_thread_client
 from app.services.owner_inbox import reply_numbers, reply_to_inbox_message, set_handled
 from app.services.phones import national_format
 from app.templating import render_page_or_partial
@@ -40,14 +42,20 @@ def inbox_message(message_id: int):
     if not message.owner_inbox:
         abort(404)
     form = _reply_form(message)
-    if run_form(form, lambda: reply_to_inbox_message(message.id, from_number_id=form.from_number_id.data,
-                                                     body=form.body.data, user_id=current_user.id,
-                                                     photos=uploaded_photos())).ok:
-        flash("Reply queued; the message is marked handled.", "info")
+    outcome = run_form(form, lambda: reply_to_inbox_message(message.id, from_number_id=form.from_number_id.data,
+                                                            body=form.body.data, user_id=current_user.id,
+                                                            photos=uploaded_photos()))
+    if outcome.ok:
+        if outcome.result.status == "blocked":
+            flash("Not sent: the client replied STOP, so texts to them are paused until they reply START. "
+                  "The message is marked handled.", "error")
+        else:
+            flash("Reply queued; the message is marked handled.", "info")
         return redirect(url_for("admin.inbox"))
     history = thread_messages(message.thread_id) if message.thread_id else [message]
-    return render_template("admin/inbox_message.html", message=message, form=form, history=history,
-                           confirm=ConfirmForm()), form_status(form)
+    return render_template("admin/inbox_message.html", message=message, form=form,
+                           **conversation_context(message.thread, history), confirm=ConfirmForm(),
+                           quiet=quiet_hours(org())), form_status(form)
 
 
 @bp.route("/inbox/<int:message_id>/handled", methods=["POST"])
@@ -77,4 +85,46 @@ def threads():
 @owner_or_staff
 def thread_detail(thread_id: int):
     thread = get_in_org_or_404(Thread, thread_id)
-    return render_template("admin/thread_detail.html", thread=thread, messages=thread_messages(thread.id))
+    return render_template("admin/thread_detail.html", thread=thread,
+                           **conversation_context(thread, thread_messages(thread.id)), **compose_context(thread))
+
+
+@bp.route("/threads/<int:thread_id>/conversation")
+@owner_or_staff
+def thread_conversation(thread_id: int):
+    """The conversation alone: polled by the page while a text is on its way, so its status shows."""
+    thread = get_in_org_or_404(Thread, thread_id)
+    context = conversation_context(thread, thread_messages(thread.id))
+    return render_page_or_partial("admin/thread_detail.html", "admin/partials/conversation.html", thread=thread,
+                                  **context, **compose_context(thread))
+
+
+@bp.route("/threads/<int:thread_id>/text", methods=["POST"])
+@owner_or_staff
+def thread_text(thread_id: int):
+    """Text the thread's client from its number (the thread page and the booking page post here)."""
+    thread = get_in_org_or_404(Thread, thread_id)
+    form = OfficeTextForm()
+    back = "booking" if form.back.data == "booking" and thread.booking_id else "thread"
+    outcome = run_form(form, lambda: text_thread_client(thread.id, form.body.data, current_user.id))
+    if outcome.ok:
+        flash(*_sent_flash(thread, outcome.result))
+        if back == "booking":
+            return redirect(url_for("admin.booking_detail", booking_id=thread.booking_id, _anchor="thread"))
+        return redirect(url_for("admin.thread_detail", thread_id=thread.id, _anchor="conversation"))
+    if back == "booking":
+        return bookings.booking_page_with_compose(thread.booking, form)
+    return render_template("admin/thread_detail.html", thread=thread,
+                           **conversation_context(thread, thread_messages(thread.id)),
+                           **compose_context(thread, form)), 422
+
+
+def _sent_flash(thread: Thread, message: Message) -> tuple[str, str]:
+    """What happened, truthfully: queued (not yet "sent"), or not sent and why."""
+    who, number = thread.client.name, national_format(thread.message_number.e164)
+    if message.status == "blocked":
+        return (f"Not sent: {who} replied STOP, so texts to them are paused until they reply START. "
+                "The text is kept in the conversation.", "error")
+    quiet = quiet_hours(org())
+    late = f" It is quiet hours ({quiet.span_text}) for your business." if quiet.now else ""
+    return f"Text to {who} queued from {number}; its status shows below.{late}", "info"

@@ -7,7 +7,9 @@ from flask import flash, redirect, render_template, url_for
 from app.blueprints.admin import bp
 from app.blueprints.admin.common import (
     actor,
+    confirm_page,
     form_status,
+    is_confirmed,
     org,
     owner_or_staff,
     page_arg,
@@ -18,12 +20,15 @@ from app.blueprints.admin.forms import ConfirmForm, NumberForm
 from app.errors import Conflict
 from app.models import MessageNumber
 from app.scoping import get_in_org_or_404
+from app.services.action_previews import preview_move_threads, preview_retire_number
 from app.services.admin_queries import (
     choices_for_booking_form,
     list_numbers,
     open_threads_on_number,
 )
+from app.services.number_moves import move_open_threads
 from app.services.numbers_admin import add_number, retire_number
+from app.services.phones import national_format
 
 
 def _number_form() -> NumberForm:
@@ -40,7 +45,7 @@ def numbers():
                                                 sitter_id=form.sitter_id.data or None, label=form.label.data,
                                                 actor=actor()))
     if outcome.ok:
-        flash(f"Number {outcome.result.e164} added.", "info")
+        flash(f"Number {national_format(outcome.result.e164)} added.", "info")
         return redirect(url_for("admin.numbers"))
     return render_template("admin/numbers.html", listing=list_numbers(org().id, page_arg()), form=form,
                            confirm=ConfirmForm()), form_status(form)
@@ -58,13 +63,41 @@ def number_detail(number_id: int):
 @owner_or_staff
 def number_retire(number_id: int):
     number = get_in_org_or_404(MessageNumber, number_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            retire_number(number.id, actor=actor())
-        except Conflict as exc:
-            flash(str(exc), "error")
-            return render_template("admin/number_detail.html", number=number,
-                                   open_threads=open_threads_on_number(number.id), confirm=ConfirmForm(),
-                                   retire_error=str(exc)), 409
-        flash(f"Number {number.e164} retired.", "info")
-    return redirect(url_for("admin.number_detail", number_id=number.id))
+    back = url_for("admin.number_detail", number_id=number.id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(back)
+    if not is_confirmed():
+        return confirm_page(preview_retire_number(number.id), back)
+    try:
+        retire_number(number.id, actor=actor())
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return render_template("admin/number_detail.html", number=number,
+                               open_threads=open_threads_on_number(number.id), confirm=ConfirmForm(),
+                               retire_error=str(exc)), 409
+    flash(f"Number {national_format(number.e164)} retired: no booking gets it from now on.", "info")
+    return redirect(back)
+
+
+@bp.route("/numbers/<int:number_id>/move-threads", methods=["POST"])
+@owner_or_staff
+def number_move_threads(number_id: int):
+    """Move every open conversation off this number (each client told from their new number)."""
+    number = get_in_org_or_404(MessageNumber, number_id)
+    back = url_for("admin.number_detail", number_id=number.id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(back)
+    if not is_confirmed():
+        return confirm_page(preview_move_threads(number.id), back)
+    result = move_open_threads(number.id, actor=actor())
+    moved = len(result.moved)
+    text = (f"{moved} conversation(s) moved to new numbers; {result.told} client(s) will be told by text from "
+            "the new number.")
+    if moved - result.told:
+        text += f" {moved - result.told} replied STOP and were not texted."
+    if result.stuck:
+        flash(f"{text} {len(result.stuck)} could not move: there is no other number free. Add one and move again.",
+              "error")
+    else:
+        flash(text + " The number can now be retired.", "info")
+    return redirect(back)

@@ -8,10 +8,13 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.blueprints.admin import bp
+from app.blueprints.admin.common import confirm_page, is_confirmed
+from app.blueprints.admin.forms import ConfirmForm
 from app.blueprints.auth.routes import role_required
 from app.errors import DomainError
 from app.models import Booking
 from app.scoping import get_in_org_or_404
+from app.services.action_previews import preview_paid_in_person, preview_payment_link, text_outcome
 from app.services.payments import create_payment_link, mark_paid_in_person
 
 
@@ -19,6 +22,10 @@ from app.services.payments import create_payment_link, mark_paid_in_person
 @role_required("owner", "staff")
 def send_payment_link(booking_id: int):
     get_in_org_or_404(Booking, booking_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(_back())
+    if not is_confirmed():
+        return confirm_page(preview_payment_link(booking_id), _back())
     try:
         link = create_payment_link(booking_id, actor=_actor())
     except DomainError as exc:
@@ -34,12 +41,17 @@ def send_payment_link(booking_id: int):
 @role_required("owner", "staff")
 def paid_in_person(booking_id: int):
     get_in_org_or_404(Booking, booking_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(_back())
+    if not is_confirmed():
+        return confirm_page(preview_paid_in_person(booking_id), _back())
     try:
         mark_paid_in_person(booking_id, actor=_actor())
     except DomainError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"Booking #{booking_id} is recorded as paid in person and confirmed.", "success")
+        flash(f"Booking #{booking_id} is recorded as paid in person and confirmed; "
+              f"{text_outcome(booking_id, 'booking_confirmation')}.", "success")
     return redirect(_back())
 
 
@@ -48,9 +60,11 @@ def _actor() -> str:
 
 
 def _back() -> str:
-    """Back to the page the button was on, if it is one of ours."""
+    """Back to the page the button was on, if it is one of ours (the booking page after a confirm step)."""
     target = request.referrer or ""
     parts = urlsplit(target)
+    if parts.netloc == request.host and parts.path == request.path:  # came from this action's confirm step
+        return url_for("admin.booking_detail", booking_id=request.view_args["booking_id"])
     if parts.netloc == request.host and parts.path.startswith("/admin"):
         return parts.path + (f"?{parts.query}" if parts.query else "")
     return url_for("admin.home")

@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from app.blueprints.admin import bp
-from app.blueprints.admin.common import actor, form_status, org, owner_only, owner_or_staff, page_arg, run_form
+from app.blueprints.admin.common import (
+    actor,
+    confirm_page,
+    form_status,
+    is_confirmed,
+    org,
+    owner_only,
+    owner_or_staff,
+    page_arg,
+    run_form,
+)
 from app.blueprints.admin.forms import (
+    CareNoteForm,
     ClientForm,
     ConfirmForm,
     PetForm,
     SitterForm,
     SitterLoginForm,
+    options,
 )
-from app.models import Client, Pet, Sitter
+from app.models import CareNote, Client, Pet, Sitter
 from app.scoping import get_in_org_or_404
+from app.services import care_notes
 from app.services import clients as client_service
 from app.services import sitters as sitter_service
+from app.services.action_previews import preview_remove_pet
 from app.services.admin_queries import (
     BookingFilters,
     list_bookings,
@@ -48,13 +63,19 @@ def client_new():
     return render_template("admin/client_form.html", form=form, client=None), form_status(form)
 
 
+def _client_page(client: Client, pet_form: PetForm | None = None, care_form: CareNoteForm | None = None,
+                 status: int = 200):
+    bookings = list_bookings(org().id, org().timezone, BookingFilters(client_id=client.id), page_arg())
+    return render_template("admin/client_detail.html", client=client, bookings=bookings,
+                           pet_form=pet_form or PetForm(formdata=None), form=ConfirmForm(),
+                           care_notes=care_notes.notes_for_client(client.id),
+                           care_form=care_form or _care_note_form(client, formdata=False)), status
+
+
 @bp.route("/clients/<int:client_id>")
 @owner_or_staff
 def client_detail(client_id: int):
-    client = get_in_org_or_404(Client, client_id)
-    bookings = list_bookings(org().id, org().timezone, BookingFilters(client_id=client.id), page_arg())
-    return render_template("admin/client_detail.html", client=client, bookings=bookings, pet_form=PetForm(),
-                           form=ConfirmForm())
+    return _client_page(get_in_org_or_404(Client, client_id))
 
 
 @bp.route("/clients/<int:client_id>/edit", methods=["GET", "POST"])
@@ -82,9 +103,7 @@ def pet_add(client_id: int):
     if outcome.ok:
         flash(f"{outcome.result.name} added.", "info")
         return redirect(url_for("admin.client_detail", client_id=client.id))
-    bookings = list_bookings(org().id, org().timezone, BookingFilters(client_id=client.id), 1)
-    return render_template("admin/client_detail.html", client=client, bookings=bookings, pet_form=form,
-                           form=ConfirmForm()), 422
+    return _client_page(client, pet_form=form, status=422)
 
 
 @bp.route("/clients/<int:client_id>/pets/<int:pet_id>/remove", methods=["POST"])
@@ -95,6 +114,8 @@ def pet_remove(client_id: int, pet_id: int):
     if pet.client_id != client.id:
         abort(404)
     if ConfirmForm().validate_on_submit():
+        if not is_confirmed():
+            return confirm_page(preview_remove_pet(pet.id), url_for("admin.client_detail", client_id=client.id))
         client_service.remove_pet(pet.id, actor=actor())
         flash(f"{pet.name} removed.", "info")
     return redirect(url_for("admin.client_detail", client_id=client.id))
@@ -155,3 +176,42 @@ def sitter_add_login(sitter_id: int):
     form.phone.data = sitter.phone_e164
     return _sitter_page(sitter, form=form, login_form=login_form), 422
 
+
+
+def _care_note_form(client: Client, formdata=True) -> CareNoteForm:
+    form = CareNoteForm() if formdata else CareNoteForm(formdata=None)
+    form.pet_id.choices = options([(0, "the whole household")] + [(p.id, p.name) for p in client.pets])
+    return form
+
+
+@bp.route("/clients/<int:client_id>/care-notes", methods=["POST"])
+@owner_or_staff
+def care_note_save(client_id: int):
+    """Add a care note, or replace one's text (note_id)."""
+    client = get_in_org_or_404(Client, client_id)
+    form = _care_note_form(client)
+    note_id = None
+    if form.note_id.data:
+        raw = form.note_id.data
+        # a posted id outside the database's integer range is a 404, not a driver error
+        note_id = get_in_org_or_404(CareNote, int(raw) if raw.isdigit() and int(raw) < 2**31 else 0).id
+    outcome = run_form(form, lambda: care_notes.save_care_note(
+        client.id, kind=form.kind.data, body=form.body.data, pet_id=form.pet_id.data or None, note_id=note_id,
+        user_id=current_user.id))
+    if outcome.ok:
+        flash("Care note saved: the assigned sitter sees it around each visit.", "info")
+        return redirect(url_for("admin.client_detail", client_id=client.id, _anchor="care-notes"))
+    return _client_page(client, care_form=form, status=422)
+
+
+@bp.route("/clients/<int:client_id>/care-notes/<int:note_id>/remove", methods=["POST"])
+@owner_or_staff
+def care_note_remove(client_id: int, note_id: int):
+    client = get_in_org_or_404(Client, client_id)
+    note = get_in_org_or_404(CareNote, note_id)
+    if note.client_id != client.id:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        care_notes.remove_care_note(note.id, current_user.id)
+        flash("Care note removed.", "info")
+    return redirect(url_for("admin.client_detail", client_id=client.id, _anchor="care-notes"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, url_for
 from flask_login import current_user
 
 from app.blueprints.admin import bp
@@ -13,12 +13,14 @@ from app.scoping import get_in_org_or_404
 from app.services.admin_queries import home_summary
 from app.services.inbound import ROUTING_REASON_LABELS
 from app.services.owner_inbox import resolve_alert
+from app.services.simulation import simulation_allowed
 from app.templating import render_page_or_partial
 
 
 @bp.context_processor
 def _admin_template_helpers() -> dict:
-    return {"routing_reason_label": lambda reason: ROUTING_REASON_LABELS.get(reason, "")}
+    return {"routing_reason_label": lambda reason: ROUTING_REASON_LABELS.get(reason, ""),
+            "simulation_enabled": simulation_allowed(current_app.config)}
 
 
 @bp.route("")

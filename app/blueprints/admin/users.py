@@ -6,12 +6,22 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 
 from app.blueprints.admin import bp
-from app.blueprints.admin.common import actor, form_status, org, owner_only, page_arg, run_form
+from app.blueprints.admin.common import (
+    actor,
+    confirm_page,
+    form_status,
+    is_confirmed,
+    org,
+    owner_only,
+    page_arg,
+    run_form,
+)
 from app.blueprints.admin.forms import ConfirmForm, UserForm
 from app.errors import Conflict
 from app.models import User
 from app.scoping import get_in_org_or_404
 from app.services.accounts import issue_reset_link, log_out_everywhere
+from app.services.action_previews import preview_deactivate_user
 from app.services.admin_queries import list_users
 from app.services.users import add_user, set_user_active
 
@@ -35,12 +45,15 @@ def user_set_active(user_id: int):
     user = get_in_org_or_404(User, user_id)
     if ConfirmForm().validate_on_submit():
         active = request.form.get("active") == "1"
+        if not active and not is_confirmed():
+            return confirm_page(preview_deactivate_user(user.id), url_for("admin.users"))
         try:
             set_user_active(user.id, active, acting_user_id=current_user.id, actor=actor())
         except Conflict as exc:
             flash(str(exc), "error")
         else:
-            flash(f"{user.email} {'reactivated' if active else 'deactivated'}.", "info")
+            flash(f"{user.name} ({user.email}) can log in again." if active else
+                  f"{user.name} ({user.email}) can no longer log in; their sessions have ended.", "info")
     return redirect(url_for("admin.users"))
 
 

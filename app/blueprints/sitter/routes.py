@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.blueprints.auth.routes import role_required
@@ -40,6 +40,18 @@ def _dashboard_context() -> dict:
 @role_required("sitter")
 def dashboard():
     return render_template("sitter/dashboard.html", **_dashboard_context())
+
+
+@bp.route("/visits")
+@role_required("sitter")
+def visits():
+    """Active now and Today, polled together (and on returning to the tab) so they agree."""
+    if is_htmx_request():
+        org = _org()
+        context = {"visits": sitter_dashboard.visits(current_user.id, org), "tz": org.timezone}
+    else:
+        context = _dashboard_context()
+    return render_page_or_partial("sitter/dashboard.html", "sitter/partials/visits.html", **context)
 
 
 @bp.route("/active")
@@ -99,10 +111,31 @@ def thread(thread_id: int):
 @bp.route("/threads/<int:thread_id>/messages")
 @role_required("sitter")
 def messages(thread_id: int):
-    """Polled by the thread page; a plain visit gets the whole thread page."""
+    """Polled by the thread page; a plain visit gets the whole thread page.
+
+    `?after=<id>` (the newest message the page holds): only what is new since, or
+    204 No Content when nothing is, so a poll costs a few bytes and statements.
+    """
+    after = request.args.get("after", type=int)
+    if after is not None:
+        return _messages_after(thread_id, after)
     context = _thread_context(thread_id)
     mark_thread_read(current_user.id, thread_id, current_user.org_id)
     return render_page_or_partial("sitter/thread.html", "sitter/partials/messages.html", **context)
+
+
+def _messages_after(thread_id: int, after: int):
+    if not 0 <= after < 2**63:
+        abort(400)
+    update = sitter_dashboard.thread_update(current_user.id, thread_id, after)
+    if not update.messages:
+        response = make_response("", 204)
+    else:
+        mark_thread_read(current_user.id, thread_id, current_user.org_id)
+        response = make_response(render_template("sitter/partials/message_items.html", messages=update.messages,
+                                                 tz=_org().timezone))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/threads/<int:thread_id>/compose")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import AutomationRun, AutomationTemplate
+from tests.factories import CONFIRMED
 
 
 def test_template_with_an_unknown_variable_is_refused_at_the_field(client, login_as, org_rows, db):
@@ -66,14 +67,14 @@ def test_unknown_kind_is_404(client, login_as, org_rows):
 
 def test_a_kind_can_be_switched_off_and_on(client, login_as, org_rows, db):
     login_as(org_rows.owner)
-    client.post("/admin/automations/enabled", data={"kind": "visit_followup", "enabled": "0"})
+    client.post("/admin/automations/enabled", data={"kind": "visit_followup", "enabled": "0", **CONFIRMED})
     row = db.session.scalar(select(AutomationTemplate).where(AutomationTemplate.kind == "visit_followup"))
     assert row.enabled is False and "Thanks for choosing" in row.body  # the default text is kept
     body = "Thanks {{ client_first_name }}!"
     client.post("/admin/automations/template?kind=visit_followup", data={"kind": "visit_followup", "body": body})
     db.session.expire_all()
     assert (row.body, row.enabled) == (body, False)  # saving the text does not switch it back on
-    client.post("/admin/automations/enabled", data={"kind": "visit_followup", "enabled": "1"})
+    client.post("/admin/automations/enabled", data={"kind": "visit_followup", "enabled": "1", **CONFIRMED})
     db.session.expire_all()
     assert (row.body, row.enabled) == (body, True)
 
@@ -82,12 +83,12 @@ def test_a_failed_run_is_retried_and_sends(client, login_as, org_rows, db):
     login_as(org_rows.owner)
     page = client.get("/admin/automations").get_data(as_text=True)
     assert "provider said no" in page
-    assert client.post(f"/admin/automations/runs/{org_rows.run.id}/retry").status_code == 302
+    assert client.post(f"/admin/automations/runs/{org_rows.run.id}/retry", data=CONFIRMED).status_code == 302
     db.session.rollback()
     run = db.session.get(AutomationRun, org_rows.run.id)
     assert run.status == "sent"  # the embedded queue ran it at once (10:00 local, not quiet hours)
     assert run.message_id is not None
-    again = client.post(f"/admin/automations/runs/{org_rows.run.id}/retry", follow_redirects=True)
+    again = client.post(f"/admin/automations/runs/{org_rows.run.id}/retry", data=CONFIRMED, follow_redirects=True)
     assert "Only failed runs can be retried" in again.get_data(as_text=True)
 
 
@@ -95,7 +96,7 @@ def test_reset_brings_back_the_default_text(client, login_as, org_rows, db):
     login_as(org_rows.owner)
     client.post("/admin/automations/template?kind=sitter_changed",
                 data={"kind": "sitter_changed", "body": "New sitter: {{ sitter_first_name }}"})
-    assert client.post("/admin/automations/reset?kind=sitter_changed").status_code == 302
+    assert client.post("/admin/automations/reset?kind=sitter_changed", data=CONFIRMED).status_code == 302
     page = client.get("/admin/automations/template?kind=sitter_changed").get_data(as_text=True)
     assert "will now look after" in page and "New sitter:" not in page
 

@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.models import AssignmentWindow, Booking, OutboxEntry
+from tests.factories import CONFIRMED
 
 
 def confirmed_booking(client, make, db, **kw):
     make.number("pool")
     booking = make.booking(**kw)
-    client.post(f"/admin/bookings/{booking.id}/confirm")
+    client.post(f"/admin/bookings/{booking.id}/confirm", data=CONFIRMED)
     db.session.rollback()
     return db.session.get(Booking, booking.id)
 
@@ -25,11 +26,12 @@ def local(dt, make) -> str:
 def test_cancel_needs_a_reason_then_closes_the_window_and_tells_the_client(client, login_as, make, db):
     login_as(make.user("owner"))
     booking = confirmed_booking(client, make, db)
-    response = client.post(f"/admin/bookings/{booking.id}/cancel", data={"reason": " "})
+    response = client.post(f"/admin/bookings/{booking.id}/cancel", data={"reason": " ", **CONFIRMED})
     assert response.status_code == 422
     assert 'data-field="reason">Say why it is cancelled.' in response.get_data(as_text=True)
     assert db.session.get(Booking, booking.id).status == "confirmed"
-    assert client.post(f"/admin/bookings/{booking.id}/cancel", data={"reason": "Client ill"}).status_code == 302
+    cancel = {"reason": "Client ill", **CONFIRMED}
+    assert client.post(f"/admin/bookings/{booking.id}/cancel", data=cancel).status_code == 302
     db.session.rollback()
     booking = db.session.get(Booking, booking.id)
     assert (booking.status, booking.cancel_reason) == ("cancelled", "Client ill")
@@ -43,7 +45,8 @@ def test_change_sitter_moves_the_window(client, login_as, make, db):
     login_as(make.user("owner"))
     booking = confirmed_booking(client, make, db)
     new_sitter = make.sitter(name="Devon Walker")
-    assert client.post(f"/admin/bookings/{booking.id}/sitter", data={"sitter_id": new_sitter.id}).status_code == 302
+    change = {"sitter_id": new_sitter.id, **CONFIRMED}
+    assert client.post(f"/admin/bookings/{booking.id}/sitter", data=change).status_code == 302
     db.session.rollback()
     window = db.session.scalar(select(AssignmentWindow).where(AssignmentWindow.booking_id == booking.id))
     assert window.sitter_id == new_sitter.id
@@ -54,7 +57,7 @@ def test_change_to_an_inactive_sitter_is_refused_at_the_field(client, login_as, 
     login_as(make.user("owner"))
     booking = confirmed_booking(client, make, db)
     inactive = make.sitter(active=False)
-    response = client.post(f"/admin/bookings/{booking.id}/sitter", data={"sitter_id": inactive.id})
+    response = client.post(f"/admin/bookings/{booking.id}/sitter", data={"sitter_id": inactive.id, **CONFIRMED})
     assert response.status_code == 422  # not offered, so refused as a choice
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).sitter_id != inactive.id

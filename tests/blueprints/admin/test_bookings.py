@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import Alert, Booking, Message, Thread
+from tests.factories import CONFIRMED
 from tests.login import log_in
 
 
@@ -13,30 +14,30 @@ def test_confirm_by_hand_gives_a_thread_number_and_confirmation_text(client, log
     login_as(owner)
     number = make.number("pool", e164="+12025550177")
     booking = make.booking(client=make.client(name="Alex Morgan", pets=("Biscuit",)))
-    response = client.post(f"/admin/bookings/{booking.id}/confirm")
+    response = client.post(f"/admin/bookings/{booking.id}/confirm", data=CONFIRMED)
     assert response.status_code == 302
     db.session.rollback()
     thread = db.session.scalar(select(Thread).where(Thread.booking_id == booking.id))
     assert thread.message_number_id == number.id
     page = client.get(f"/admin/bookings/{booking.id}").get_data(as_text=True)
-    assert "+12025550177" in page and "pool_lru" in page
+    assert "(202) 555-0177" in page and "the pool number used least recently" in page
     assert "Hi Alex! Your Drop-in visit for Biscuit" in page  # the confirmation text, in the thread
     for kind in ("booking.confirmed", "thread.created", "number.assigned", "window.created"):
         assert kind in page
-    assert f"user:{owner.id}" in page  # who did it
+    assert f"{owner.name} confirmed booking #{booking.id}." in page  # who did it, in a sentence
 
 
 def test_confirm_without_any_number_says_so_and_can_be_finished_later(client, login_as, make, db):
     login_as(make.user("owner"))
     booking = make.booking()
-    response = client.post(f"/admin/bookings/{booking.id}/confirm", follow_redirects=True)
+    response = client.post(f"/admin/bookings/{booking.id}/confirm", data=CONFIRMED, follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert "no number to give it a thread" in page
+    assert "no number to give it a conversation" in page
     assert "Finish setup (assign a number)" in page
     assert db.session.scalar(select(Alert).where(Alert.booking_id == booking.id)) is not None
     assert client.get("/admin").get_data(as_text=True).count(f"#{booking.id}") >= 1
     make.number("front_desk")
-    client.post(f"/admin/bookings/{booking.id}/confirm")
+    client.post(f"/admin/bookings/{booking.id}/confirm", data=CONFIRMED)
     db.session.rollback()
     assert db.session.scalar(select(Thread).where(Thread.booking_id == booking.id)) is not None
 
@@ -45,7 +46,7 @@ def test_cancelled_booking_cannot_be_confirmed_by_hand(client, login_as, make, d
     login_as(make.user("owner"))
     make.number("pool")
     booking = make.booking(status="cancelled")
-    response = client.post(f"/admin/bookings/{booking.id}/confirm", follow_redirects=True)
+    response = client.post(f"/admin/bookings/{booking.id}/confirm", data=CONFIRMED, follow_redirects=True)
     assert "it cannot be confirmed" in response.get_data(as_text=True)
     db.session.expire_all()
     assert booking.status == "cancelled"

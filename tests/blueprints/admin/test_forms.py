@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from app.models import Booking, Client, MessageNumber, Org, Pet, Sitter, User
+from tests.factories import CONFIRMED
 
 
 def count(db, model) -> int:
@@ -76,7 +77,7 @@ def test_pets_are_added_and_removed(client, login_as, make, db):
     response = client.post(f"/admin/clients/{owner_client.id}/pets", data={"name": "Tofu", "species": "cat"})
     assert response.status_code == 302
     biscuit = owner_client.pets[0]
-    assert client.post(f"/admin/clients/{owner_client.id}/pets/{biscuit.id}/remove").status_code == 302
+    assert client.post(f"/admin/clients/{owner_client.id}/pets/{biscuit.id}/remove", data=CONFIRMED).status_code == 302
     db.session.expire_all()
     assert [p.name for p in owner_client.pets] == ["Tofu"]
 
@@ -243,8 +244,8 @@ def test_owner_adds_and_deactivates_staff_but_not_themselves(client, login_as, m
                                              "password": "long-enough-1", "role": "staff"}).status_code == 302
     staff = db.session.scalar(select(User).where(User.email == "sam@example.test"))
     assert staff.role == "staff" and staff.org_id == owner.org_id
-    client.post(f"/admin/users/{staff.id}/active", data={"active": "0"})
-    response = client.post(f"/admin/users/{owner.id}/active", data={"active": "0"}, follow_redirects=True)
+    client.post(f"/admin/users/{staff.id}/active", data={"active": "0", **CONFIRMED})
+    response = client.post(f"/admin/users/{owner.id}/active", data={"active": "0", **CONFIRMED}, follow_redirects=True)
     assert "You cannot deactivate your own login." in response.get_data(as_text=True)
     db.session.expire_all()
     assert not staff.active and owner.active

@@ -88,6 +88,8 @@ LISTS = [
     ("/admin/automations", add_runs),
     ("/admin/users", add_user),
     ("/admin", add_home_rows),
+    ("/admin/calendar", add_booking),
+    ("/admin/calendar?view=week", add_booking),
 ]
 
 

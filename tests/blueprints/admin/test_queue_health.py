@@ -70,7 +70,9 @@ def test_a_failed_run_is_retried_from_the_queue_page_and_comes_back_to_it(client
     login_as(make.user("owner"))
     html = client.get("/admin/queue").get_data(as_text=True)
     assert f'id="queue-run-{run.id}"' in html and "template could not render" in html
-    response = client.post(f"/admin/automations/runs/{run.id}/retry", data={"back": "queue"})
+    step = client.post(f"/admin/automations/runs/{run.id}/retry", data={"back": "queue"}).get_data(as_text=True)
+    assert 'name="back" value="queue"' in step  # the confirm step carries it to the yes
+    response = client.post(f"/admin/automations/runs/{run.id}/retry", data={"back": "queue", "confirmed": "1"})
     assert response.status_code == 302 and response.headers["Location"] == "/admin/queue"
     db.session.expire_all()
     assert db.session.get(type(run), run.id).status != "failed"
