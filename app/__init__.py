@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.admin import bp as admin_bp
     from app.blueprints.auth import bp as auth_bp
     from app.blueprints.health import bp as health_bp
+    from app.blueprints.media import bp as media_bp
     from app.blueprints.pwa import bp as pwa_bp
     from app.blueprints.sitter import bp as sitter_bp
     from app.blueprints.webhooks import bp as webhooks_bp
@@ -121,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(media_bp)
     app.register_blueprint(pwa_bp)
     app.register_blueprint(sitter_bp, url_prefix="/sitter")
     app.register_blueprint(admin_bp, url_prefix="/admin")

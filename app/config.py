@@ -9,6 +9,7 @@ APP_NAME = "Pawline"  # the working product name lives here and nowhere else
 
 ENVIRONMENTS = ("development", "test", "production")
 SMS_PROVIDERS = ("twilio", "outbox")
+MEDIA_STORAGES = ("filesystem", "s3")
 
 
 class ConfigError(RuntimeError):
@@ -82,6 +83,21 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         "PROXY_COUNT": env.get("PROXY_COUNT", "0"),
         # Content-hashed, compressed copies of app/static served by WhiteNoise.
         "STATIC_BUILD_DIR": env.get("STATIC_BUILD_DIR") or str(Path(instance_path) / "static-build"),
+        # Photo uploads (sitter compose, owner replies) may be larger: up to ten phone photos
+        # before they are resized. Applied per request by the upload views only.
+        "MEDIA_UPLOAD_MAX_BYTES": int(env.get("MEDIA_UPLOAD_MAX_BYTES") or 60 * 1024 * 1024),
+        # Media store: files under instance/media by default, S3-compatible storage in production.
+        "MEDIA_STORAGE": env.get("MEDIA_STORAGE") or "filesystem",
+        "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(Path(instance_path) / "media"),
+        "MEDIA_S3_BUCKET": env.get("MEDIA_S3_BUCKET") or None,
+        "MEDIA_S3_ENDPOINT_URL": env.get("MEDIA_S3_ENDPOINT_URL") or None,
+        "MEDIA_S3_REGION": env.get("MEDIA_S3_REGION") or None,
+        "MEDIA_S3_ACCESS_KEY_ID": env.get("MEDIA_S3_ACCESS_KEY_ID") or None,
+        "MEDIA_S3_SECRET_ACCESS_KEY": env.get("MEDIA_S3_SECRET_ACCESS_KEY") or None,
+        # Inbound media are fetched from this origin only (no server-side request forgery).
+        "TWILIO_MEDIA_ORIGIN": "https://api.twilio.com",
+        # How long the signed URL handed to Twilio for an outbound photo stays valid.
+        "MEDIA_URL_TTL_SECONDS": 3600,
     }
     if app_env == "production":
         cfg["SESSION_COOKIE_SECURE"] = True
@@ -118,6 +134,10 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     if provider == "twilio" and not (cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"]):
         raise ConfigError("SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
     cfg["SMS_PROVIDER"] = provider
+    if cfg["MEDIA_STORAGE"] not in MEDIA_STORAGES:
+        raise ConfigError(f"MEDIA_STORAGE must be one of {', '.join(MEDIA_STORAGES)}, got {cfg['MEDIA_STORAGE']!r}")
+    if cfg["MEDIA_STORAGE"] == "s3" and not cfg["MEDIA_S3_BUCKET"]:
+        raise ConfigError("MEDIA_STORAGE=s3 needs MEDIA_S3_BUCKET (and MEDIA_S3_ENDPOINT_URL for non-AWS storage)")
     if bool(cfg["VAPID_PUBLIC_KEY"]) != bool(cfg["VAPID_PRIVATE_KEY"]):
         raise ConfigError("VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together (flask vapid-keys)")
     if cfg["VAPID_PRIVATE_KEY"] and not cfg["VAPID_SUBJECT"]:

@@ -56,7 +56,7 @@ def register_error_handlers(app: Flask) -> None:
         (403, "You are not allowed to do that."),
         (404, "We could not find that page."),
         (405, "That action is not allowed here."),
-        (413, "That request is too large."),
+        (413, "That request is too large. Attach fewer or smaller photos; go back and your text is still there."),
         (500, "Something went wrong on our side. It has been logged."),
     ):
         app.register_error_handler(code, _http_error_handler(code, message))

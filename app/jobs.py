@@ -75,3 +75,9 @@ def apply_stripe_event(event_id: str) -> str:
     from app.services.stripe_events import apply_stripe_event as apply
 
     return apply(event_id)
+
+
+def fetch_inbound_media(media_id: int) -> str:
+    from app.services.media_inbound import fetch_inbound_media as fetch
+
+    return fetch(media_id)

@@ -11,6 +11,7 @@ import statistics
 from pathlib import Path
 
 FINDINGS = Path(__file__).with_name("findings.md")
+PHOTOS = Path(__file__).with_name("photos_results.md")  # written by `python -m bench.photos`
 PAIR_KEYS = ("stripe", "inbound", "sends", "applies")
 
 GOAL_WEBHOOK = 0.5  # full handler throughput ≥ 50 % of the bare endpoint's (inbound SMS)
@@ -209,6 +210,7 @@ def render(results: dict) -> str:
         "|---|---:|",
         *[f"| {k.replace('_', ' ')} | {v if not isinstance(v, float) else _f(v, 2)} |" for k, v in dup.items()],
         "",
+        PHOTOS.read_text() if PHOTOS.exists() else "",
         *stripe_apply_sections(latency, applies),
         *_reconcile_section(results),
         FINDINGS.read_text() if FINDINGS.exists() else "",

@@ -8,6 +8,7 @@ database built by the Alembic migrations, and every test starts from empty table
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -128,6 +129,8 @@ def build_app(database_url: str, **overrides):
         "TWILIO_AUTH_TOKEN": "twilio-test-token",
         "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "SMS_PROVIDER": "outbox",
+        # Media files of this test run, never the developer's instance/ folder.
+        "MEDIA_ROOT": os.path.join(tempfile.gettempdir(), f"pawline-test-media-{os.getpid()}"),
     }
     config.update(overrides)
     return create_app(config)

@@ -116,3 +116,23 @@ def test_raw_results_round_trip_to_the_same_report():
     assert "| Inbound SMS throughput ≥ 50 % of bare (worst of 1/8/32 clients) | 0.75 | met |" in rendered
     assert "| sends simple: send jobs ≥ 50 % of no-op job rate | 0.56 | met |" in rendered
     assert "p50 30.0 ms, p99 90.0 ms" in rendered and "| 40.0 | 100.0 | **0.40** |" in rendered
+
+
+def test_photo_benchmark_measures_bare_pillow_and_renders_its_section(tmp_path, monkeypatch):
+    from bench import photos
+
+    photo = tmp_path / "p.jpg"
+    assert photos.make_photo(photo, size=(400, 300)) > 0
+    bare = photos.measure_bare(photo)
+    assert bare["out_bytes"] > 0 and bare["cpu_s"] >= 0
+    full = dict(bare, dims=(225, 300), upload_bytes=1000)
+    results = {"runs": {"bare": [bare], "full": [full]}, "photo_bytes": 1, "rounds": 1, "seconds": 1.0,
+               "date": "now", "nproc": 2, "python": "3", "load": (0.0, 0.0, 0.0)}
+    doc = tmp_path / "performance.md"
+    doc.write_text("# Performance\n\n## Findings, fixes, and what is still open\n")
+    section = photos.render(results)
+    monkeypatch.setattr(photos, "RESULTS", tmp_path / "photos_results.md")
+    photos.write_section(section, doc)
+    photos.write_section(section, doc)  # replaced, not added twice
+    text = doc.read_text()
+    assert text.count(photos.START_MARK) == 1 and text.index(photos.START_MARK) < text.index("## Findings")

@@ -85,9 +85,11 @@ class TwilioStandIn(HttpClient):
 
     def _store(self, data: dict) -> dict:
         message = {"sid": f"SM{len(self.created) + 1:032x}", "status": "queued", "to": data["To"],
-                   "from": data["From"], "body": data["Body"], "num_segments": "1",
+                   "from": data["From"], "body": data.get("Body", ""), "num_segments": "1",
                    "date_created": format_datetime(clock.utcnow(), usegmt=True),
-                   "account_sid": "AC" + "0" * 32, "error_code": None}
+                   "account_sid": "AC" + "0" * 32, "error_code": None,
+                   "num_media": str(len(data.get("MediaUrl", []) if isinstance(data.get("MediaUrl"), list)
+                                        else [data["MediaUrl"]] if "MediaUrl" in data else []))}
         self.created.append(message)
         return message
 

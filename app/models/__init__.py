@@ -6,6 +6,7 @@ from app.models.automations import AUTOMATION_KINDS, AutomationRun, AutomationTe
 from app.models.base import OrgScoped
 from app.models.bookings import BOOKING_STATUSES, Booking, Payment
 from app.models.care import CARE_NOTE_KINDS, CareNote
+from app.models.media import MessageMedia
 from app.models.messaging import (
     AssignmentWindow,
     Message,
@@ -35,6 +36,7 @@ __all__ = [
     "EventLog",
     "LoginSession",
     "Message",
+    "MessageMedia",
     "MessageNumber",
     "Notification",
     "NotificationSettings",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
@@ -173,6 +173,7 @@ class OutboxEntry(OrgScoped, Timestamped, db.Model):
     to_e164: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)
     status_callback: Mapped[str | None] = mapped_column(String(500))
+    media_urls: Mapped[list | None] = mapped_column(JSON)  # the signed photo links it "sent" (MMS)
 
 
 class StatusCallback(db.Model):

@@ -36,6 +36,7 @@ from app.models import AssignmentWindow, Booking, Client, Message, MessageNumber
 from app.privacy import mask_phone
 from app.queue import enqueue
 from app.services.audit import record_event
+from app.services.media_inbound import parse_inbound_media, record_inbound_media
 from app.services.opt_out import keyword_action, set_client_opt_out
 from app.services.outbound import queue_outbound_message
 from app.services.phones import is_e164
@@ -124,14 +125,17 @@ def route_inbound_sms(fields: Mapping[str, str]) -> int | None:
         db.session.rollback()
         log.info("inbound %s recorded concurrently; duplicate dropped", sid)
         return _message_id_by_sid(sid)
+    media = parse_inbound_media(fields)
+    if media:  # MMS: the media belong to this message; each is fetched by its own job
+        record_inbound_media(number.org_id, message_id, media)
     # Twilio's Advanced Opt-Out has already answered HELP when it sends OptOutType=HELP.
     if action == "help" and not _field(fields, "OptOutType"):
         _answer_help(number, sender, route.thread)
     db.session.commit()
     enqueue("app.jobs.notify_client_text", message_id)  # the sitter's push or ping, owners' inbox push
-    log.info("inbound %s from %s to %s: message %s routed %s (thread %s, %d chars)", sid,
+    log.info("inbound %s from %s to %s: message %s routed %s (thread %s, %d chars, %d media)", sid,
              mask_phone(from_raw), mask_phone(to_e164), message_id, route.reason, thread_id,
-             len(body))
+             len(body), len(media))
     return message_id
 
 

@@ -23,26 +23,26 @@ from app.templating import format_time
 MAX_BODY = 1600
 
 
-def checked_text(value: str | None, *, limit: int, empty: str, field: str = "body") -> str:
-    """Typed text, trimmed; InvalidInput at `field` when empty or longer than `limit`."""
+def checked_text(value: str | None, *, limit: int, empty: str | None, field: str = "body") -> str:
+    """Typed text, trimmed; InvalidInput at `field` when empty (unless `empty` is None) or longer than `limit`."""
     value = (value or "").strip()
-    if not value:
+    if not value and empty is not None:
         raise InvalidInput(empty, field=field)
     if len(value) > limit:
         raise InvalidInput(f"Keep it under {limit} characters.", field=field)
     return value
 
 
-def checked_body(body: str | None) -> str:
-    """The text as it will be sent; InvalidInput when empty or over one SMS chain."""
-    return checked_text(body, limit=MAX_BODY, empty="Write a message first.")
+def checked_body(body: str | None, *, photos: bool = False) -> str:
+    """The text as it will be sent; InvalidInput when over one SMS chain, or empty with no photos."""
+    return checked_text(body, limit=MAX_BODY, empty=None if photos else "Write a message first.")
 
 
 def queue_office_text(*, org_id: int, thread_id: int | None, from_number_id: int, to_e164: str, body: str,
-                      user_id: int) -> Message:
+                      user_id: int, photos: bool = False) -> Message:
     """Queue an owner's or staff member's text (in the caller's transaction) and touch its thread."""
     message = queue_outbound_message(org_id=org_id, thread_id=thread_id, from_number_id=from_number_id,
-                                     to_e164=to_e164, body=checked_body(body), sender_kind="owner",
+                                     to_e164=to_e164, body=checked_body(body, photos=photos), sender_kind="owner",
                                      sender_user_id=user_id)
     if thread_id is not None:
         db.session.get(Thread, thread_id).last_message_at = utcnow()

@@ -6,15 +6,16 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, literal_column, select, update
 
 from app.clock import utcnow
 from app.extensions import db
-from app.models import Client, Message, MessageNumber
+from app.models import Client, Message, MessageMedia, MessageNumber
 from app.models.messaging import send_job_id
 from app.queue import JOB_TIMEOUT, SEND_RETRY, STARTED_GRACE, enqueue
 from app.services.audit import raise_alert, record_event
 from app.services.delivery_status import advance_status, alert_failed_message
+from app.services.media_outbound import outbound_media_urls
 from app.services.opt_out import mark_opted_out_by_phone
 from app.services.sms_provider import (
     PermanentSendError,
@@ -109,7 +110,12 @@ _CLAIM_QUEUED = (
     )
     .values(status="sending", attempts=_messages.c.attempts + 1, error_code=None, error_message=None)
     .returning(_messages.c.id, _messages.c.org_id, _messages.c.from_e164, _messages.c.to_e164,
-               _messages.c.body)
+               _messages.c.body,
+               # Photos are looked up (and signed) only for a message that has some. RETURNING
+               # renders the updated table's columns unqualified, where `id` would mean
+               # message_media.id inside the subquery: name messages.id in full.
+               select(MessageMedia.id).where(MessageMedia.message_id == literal_column("messages.id"))
+               .exists().label("has_media"))
 )
 _SAVE_SENT = (
     update(_messages)
@@ -120,9 +126,9 @@ _SAVE_SENT = (
 
 
 def _outgoing(row) -> dict:
-    """What the provider call needs, from a claimed row or a locked message."""
+    """What the provider call needs, from a claimed row or a locked message (which may have photos)."""
     return {"message_id": row.id, "org_id": row.org_id, "from_e164": row.from_e164,
-            "to_e164": row.to_e164, "body": row.body}
+            "to_e164": row.to_e164, "body": row.body, "has_media": getattr(row, "has_media", True)}
 
 
 def _claim_queued(message_id: int) -> dict | None:
@@ -195,8 +201,10 @@ def _send_once(message_id: int) -> str:
         if isinstance(claimed, str):
             return claimed
         outgoing = claimed
+    media_urls = outbound_media_urls(message_id) if outgoing.pop("has_media") else []
+    photos = {"media_urls": media_urls} if media_urls else {}  # providers without photos stay as they are
     try:
-        result = provider.send(**outgoing, status_callback=_status_callback_url())
+        result = provider.send(**outgoing, **photos, status_callback=_status_callback_url())
     except (PermanentSendError, TransientSendError) as exc:
         # Rare: the ORM from here on. The claim's commit released the row, as before.
         return _send_failed(db.session.get(Message, message_id), exc, send_attempted=True)

@@ -9,6 +9,7 @@ from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Alert, Message, MessageNumber
 from app.services.audit import record_event
+from app.services.media_outbound import Upload, attach_photos, prepare_uploads, stored_photos
 from app.services.office_texts import checked_body, queue_office_text
 
 
@@ -28,23 +29,26 @@ def reply_numbers(message: Message) -> list[MessageNumber]:
 
 
 def reply_to_inbox_message(message_id: int, *, from_number_id: int, body: str, user_id: int,
-                           mark_handled: bool = True) -> Message:
-    """Queue an owner's reply to the sender of an inbound message, and mark it handled."""
+                           mark_handled: bool = True, photos: list[Upload] | None = None) -> Message:
+    """Queue an owner's reply (text and/or photos) to the sender of an inbound message, and mark it handled."""
+    prepared = prepare_uploads(photos or [])
     message = db.session.get(Message, message_id)
-    body = checked_body(body)
+    body = checked_body(body, photos=bool(prepared))
     if message.direction != "inbound" or not message.from_e164:
         raise Conflict("Only inbound messages can be answered here.")
     allowed = {n.id for n in reply_numbers(message)}
     if from_number_id not in allowed:
         raise InvalidInput("Choose one of the offered numbers.", field="from_number_id")
     thread_id = _thread_for_reply(message, from_number_id)
-    reply = queue_office_text(org_id=message.org_id, thread_id=thread_id, from_number_id=from_number_id,
-                              to_e164=message.from_e164, body=body, user_id=user_id)
-    if mark_handled and message.handled_at is None:
-        message.handled_at = utcnow()
-    record_event(message.org_id, "inbox.replied", thread_id=thread_id, actor=f"user:{user_id}",
-                 message_id=message.id, reply_id=reply.id)
-    db.session.commit()
+    with stored_photos(message.org_id, prepared) as stored:
+        reply = queue_office_text(org_id=message.org_id, thread_id=thread_id, from_number_id=from_number_id,
+                                  to_e164=message.from_e164, body=body, user_id=user_id, photos=bool(stored))
+        attach_photos(message.org_id, reply.id, stored)
+        if mark_handled and message.handled_at is None:
+            message.handled_at = utcnow()
+        record_event(message.org_id, "inbox.replied", thread_id=thread_id, actor=f"user:{user_id}",
+                     message_id=message.id, reply_id=reply.id, photos=len(stored))
+        db.session.commit()
     return reply
 
 

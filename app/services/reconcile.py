@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, literal_column, select
 
 from app.clock import utcnow
 from app.extensions import db
-from app.models import AutomationRun, Message, StatusCallback
+from app.models import AutomationRun, Message, MessageMedia, StatusCallback
 from app.models.messaging import send_job_id, status_callback_job_id
 from app.queue import NO_RETRY, get_queue
 
@@ -170,12 +170,29 @@ def requeue_stripe_events(batch_size: int = BATCH_SIZE) -> int:
     return reconcile_stripe_events(batch_size)
 
 
+_PENDING_MEDIA = (
+    select(MessageMedia.id).where(_status_is(MessageMedia.status, "pending"), _after_id(MessageMedia.id))
+    .order_by(MessageMedia.id).limit(bindparam("batch_size"))
+)
+
+
+def requeue_media_fetches(batch_size: int = BATCH_SIZE) -> int:
+    """Inbound MMS media not fetched yet whose job is gone (app.services.media_inbound)."""
+    from app.services.media_inbound import FETCH_RETRY, fetch_job_id
+
+    def job_call(row):
+        return fetch_job_id(row.id), "app.jobs.fetch_inbound_media", (row.id,), {"retry": FETCH_RETRY}
+
+    return requeue_lost(_PENDING_MEDIA, job_call, batch_size)
+
+
 RECONCILERS: list[Reconciler] = [
     Reconciler("messages_queued", requeue_queued_messages),
     Reconciler("messages_sending", settle_stuck_sends),
     Reconciler("automation_runs", requeue_scheduled_runs),
     Reconciler("status_callbacks", requeue_status_callbacks),
     Reconciler("stripe_events", requeue_stripe_events),
+    Reconciler("inbound_media", requeue_media_fetches),
 ]
 
 

@@ -13,6 +13,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.models import AssignmentWindow, Message, Org, Sitter, Thread, ThreadRead
 from app.services.audit import raise_alert, record_event
+from app.services.media_outbound import Upload, attach_photos, media_digests, prepare_uploads, stored_photos
 from app.services.outbound import queue_outbound_message
 from app.services.policy import check_sitter_message
 from app.services.windows import compose_state, sitter_may_send
@@ -87,10 +88,26 @@ def assigned_thread(sitter_user_id: int, thread_id: int, *, lock: bool = False) 
     return AssignedThread(sitter=sitter, thread=window.thread, window=window, org=db.session.get(Org, sitter.org_id))
 
 
-def _validated_body(body: str | None) -> str:
+VISIT_REPORT_PREFIX = "Visit report: "
+# The compose box offers "Visit report" (a note and photos in one step) once the window
+# closes within this long: the end of the visit plus the org's grace period.
+VISIT_REPORT_LEAD = timedelta(minutes=90)
+
+
+def visit_report_due(compose, now=None) -> bool:
+    """Whether the sitter's compose box should offer a visit report now (window closing soon)."""
+    now = now or utcnow()
+    return bool(compose.is_open and compose.closes_at is not None and compose.closes_at - now <= VISIT_REPORT_LEAD)
+
+
+def _validated_body(body: str | None, *, has_photos: bool = False, visit_report: bool = False) -> str:
     text = (body or "").strip()
-    if not text:
-        raise InvalidInput("Type a message first.", field="body")
+    if visit_report:
+        if not text and not has_photos:
+            raise InvalidInput("Write a short note or attach photos for the visit report.", field="body")
+        text = VISIT_REPORT_PREFIX + text if text else VISIT_REPORT_PREFIX.rstrip(": ")
+    if not text and not has_photos:
+        raise InvalidInput("Type a message or attach a photo first.", field="body")
     if len(text) > MAX_BODY:
         raise InvalidInput(f"That message is {len(text)} characters; the limit is {MAX_BODY}.", field="body")
     return text
@@ -135,13 +152,14 @@ def _record_policy_violation(found: AssignedThread, check, body: str, message_id
     )
 
 
-def _same_text_just_sent(found: AssignedThread, sitter_user_id: int, text: str, now) -> Message | None:
-    """The same sitter's identical text to this thread in the last moments, if any.
+def _same_text_just_sent(found: AssignedThread, sitter_user_id: int, text: str, now,
+                         digests: list[str] | None = None) -> Message | None:
+    """The same sitter's identical text (and photos) to this thread in the last moments, if any.
 
     Runs under the window's row lock (PostgreSQL), so two copies of one form
     post arriving together still send once.
     """
-    return db.session.scalar(
+    repeat = db.session.scalar(
         select(Message)
         .where(
             Message.thread_id == found.thread.id,
@@ -154,21 +172,27 @@ def _same_text_just_sent(found: AssignedThread, sitter_user_id: int, text: str, 
         .order_by(Message.id.desc())
         .limit(1)
     )
+    if repeat is not None and media_digests(repeat.id) != (digests or []):
+        return None  # same caption, other photos (or none): a new message
+    return repeat
 
 
-def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None) -> SendOutcome:
-    """Send a sitter's text to the thread's client from the thread's masking number.
+def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None,
+                        photos: list[Upload] | None = None, visit_report: bool = False) -> SendOutcome:
+    """Send a sitter's text (and photos, MMS) to the thread's client from the thread's masking number.
 
-    Refusals (outside the window, policy block) are recorded and alerted before
-    the DomainError is raised, so the audit trail survives the refusal.
+    Photos are checked, stripped and sized before anything else (a bad one refuses the
+    whole message). Refusals (outside the window, policy block) are recorded and alerted
+    before the DomainError is raised, so the audit trail survives the refusal.
     """
+    prepared = prepare_uploads(photos or [])  # CPU work before the window's row lock is taken
     found = assigned_thread(sitter_user_id, thread_id, lock=True)
-    text = _validated_body(body)
+    text = _validated_body(body, has_photos=bool(prepared), visit_report=visit_report)
     now = utcnow()
     if not sitter_may_send(found.window, found.window.booking, found.sitter.id, now):
         _refuse_outside_window(found, text, now)
 
-    repeat = _same_text_just_sent(found, sitter_user_id, text, now)
+    repeat = _same_text_just_sent(found, sitter_user_id, text, now, [p.digest for p in prepared])
     if repeat is not None:
         db.session.commit()  # release the window lock
         notice = _notice(repeat.status, False, found.thread.client.first_name)
@@ -186,20 +210,25 @@ def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None) -
         )
 
     thread = found.thread
-    message = queue_outbound_message(
-        org_id=found.org.id,
-        thread_id=thread.id,
-        from_number_id=thread.message_number_id,
-        to_e164=thread.client.phone_e164,
-        body=text,
-        sender_kind="sitter",
-        sender_user_id=sitter_user_id,
-    )
-    thread.last_message_at = now
-    if check.flagged:
-        _record_policy_violation(found, check, text, message_id=message.id)
-    status = message.status
-    db.session.commit()
+    with stored_photos(found.org.id, prepared) as stored:
+        message = queue_outbound_message(
+            org_id=found.org.id,
+            thread_id=thread.id,
+            from_number_id=thread.message_number_id,
+            to_e164=thread.client.phone_e164,
+            body=text,
+            sender_kind="sitter",
+            sender_user_id=sitter_user_id,
+        )
+        attach_photos(found.org.id, message.id, stored)
+        thread.last_message_at = now
+        if check.flagged:
+            _record_policy_violation(found, check, text, message_id=message.id)
+        if visit_report:
+            record_event(found.org.id, "visit.report_sent", actor=f"user:{sitter_user_id}", thread_id=thread.id,
+                         booking_id=found.window.booking_id, message_id=message.id, photos=len(stored))
+        status = message.status
+        db.session.commit()
 
     notice = _notice(status, check.flagged, thread.client.first_name, check.found_text)
     return SendOutcome(message_id=message.id, status=status, flagged=check.flagged, notice=notice)

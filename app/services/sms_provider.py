@@ -63,7 +63,9 @@ class SmsProvider(Protocol):
     name: str
 
     def send(self, *, message_id: int, org_id: int, from_e164: str, to_e164: str, body: str,
-             status_callback: str | None) -> SendResult: ...
+             status_callback: str | None, media_urls: list[str] | None = None) -> SendResult:
+        """`media_urls`: signed links to the message's photos (MMS), fetched by the provider."""
+        ...
 
     def find_sent(self, *, message_id: int, from_e164: str, to_e164: str, body: str,
                   since: datetime | None = None) -> str | None:
@@ -87,15 +89,17 @@ class OutboxProvider:
 
     name = "outbox"
 
-    def send(self, *, message_id, org_id, from_e164, to_e164, body, status_callback) -> SendResult:
+    def send(self, *, message_id, org_id, from_e164, to_e164, body, status_callback,
+             media_urls=None) -> SendResult:
         sid = "OB" + uuid.uuid4().hex
         # A Core INSERT in the caller's transaction (committed with the message's new status):
         # nothing reads the row back, so it needs no ORM object or unit of work.
         db.session.execute(_RECORD_SEND, {"org_id": org_id, "message_id": message_id, "provider_sid": sid,
                                           "from_e164": from_e164, "to_e164": to_e164, "body": body,
-                                          "status_callback": status_callback})
-        log.info("outbox: message %s from %s to %s (%d chars) sid=%s", message_id,
-                 mask_phone(from_e164), mask_phone(to_e164), len(body), sid)
+                                          "status_callback": status_callback,
+                                          "media_urls": list(media_urls) if media_urls else None})
+        log.info("outbox: message %s from %s to %s (%d chars, %d media) sid=%s", message_id,
+                 mask_phone(from_e164), mask_phone(to_e164), len(body), len(media_urls or []), sid)
         return SendResult(sid=sid, status="sent")
 
     def find_sent(self, *, message_id, from_e164, to_e164, body, since=None) -> str | None:

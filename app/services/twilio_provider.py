@@ -73,8 +73,17 @@ class TwilioProvider:
         logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
         return cls(Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client))
 
-    def send(self, *, message_id, org_id, from_e164, to_e164, body, status_callback) -> SendResult:
+    def send(self, *, message_id, org_id, from_e164, to_e164, body, status_callback,
+             media_urls=None) -> SendResult:
         options = {"to": to_e164, "from_": from_e164, "body": body}
+        if media_urls:
+            if not all(url.startswith("https://") for url in media_urls):
+                # Twilio fetches each photo itself: a relative or plain-http link can never work.
+                raise PermanentSendError("Photos need PUBLIC_BASE_URL set to the app's https address.",
+                                         code="media_url")
+            options["media_url"] = list(media_urls)
+            if not body:
+                del options["body"]  # a photo with no caption: Twilio needs Body or MediaUrl, not both
         if status_callback:
             options["status_callback"] = status_callback
         try:

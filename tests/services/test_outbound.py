@@ -176,7 +176,7 @@ def test_two_jobs_claiming_one_message_at_once_claim_it_once(app, make):
         racer.join(10)
     assert sorted(claims, key=bool) == [None, {
         "message_id": message.id, "org_id": message.org_id, "from_e164": message.from_e164,
-        "to_e164": message.to_e164, "body": message.body}]
+        "to_e164": message.to_e164, "body": message.body, "has_media": False}]
     db.session.rollback()
     stored = db.session.get(Message, message.id)
     assert (stored.status, stored.attempts) == ("sending", 1)

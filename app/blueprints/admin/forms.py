@@ -170,7 +170,8 @@ class AuditFilterForm(GetForm):
 
 class ReplyForm(FlaskForm):
     from_number_id = SelectField("Send from", coerce=int)
-    body = TextAreaField("Reply", validators=[DataRequired(message="Write a reply first."), Length(max=1600)])
+    # Empty is fine when photos are attached: the reply service decides (and keeps the text).
+    body = TextAreaField("Reply", validators=[Optional(), Length(max=1600)])
 
 
 class TemplateForm(FlaskForm):

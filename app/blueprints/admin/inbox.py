@@ -9,6 +9,7 @@ from app.blueprints.admin import bookings, bp
 from app.blueprints.admin.common import form_status, org, owner_or_staff, page_arg, run_form
 from app.blueprints.admin.conversation import compose_context, conversation_context
 from app.blueprints.admin.forms import ConfirmForm, OfficeTextForm, ReplyForm, options
+from app.blueprints.media.routes import uploaded_photos
 from app.models import Message, Thread
 from app.scoping import get_in_org_or_404
 from app.services.admin_queries import list_owner_inbox, list_threads, thread_messages
@@ -42,7 +43,8 @@ def inbox_message(message_id: int):
         abort(404)
     form = _reply_form(message)
     outcome = run_form(form, lambda: reply_to_inbox_message(message.id, from_number_id=form.from_number_id.data,
-                                                            body=form.body.data, user_id=current_user.id))
+                                                            body=form.body.data, user_id=current_user.id,
+                                                            photos=uploaded_photos()))
     if outcome.ok:
         if outcome.result.status == "blocked":
             flash("Not sent: the client replied STOP, so texts to them are paused until they reply START. "

@@ -6,11 +6,13 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_login import current_user
 
 from app.blueprints.auth.routes import role_required
+from app.blueprints.media.routes import uploaded_photos
 from app.blueprints.sitter import bp
 from app.blueprints.sitter.forms import ComposeForm
 from app.errors import InvalidInput
 from app.privacy import redact_for_sitter
 from app.services import sitter_dashboard
+from app.services.media_outbound import MediaUnavailable
 from app.services.sitter_messages import MessagingClosed, mark_thread_read, send_sitter_message
 from app.templating import is_htmx_request, render_page_or_partial
 
@@ -148,10 +150,11 @@ def compose(thread_id: int):
 def send(thread_id: int):
     form = ComposeForm()
     try:
-        outcome = send_sitter_message(current_user.id, thread_id, form.body.data)
-    except (InvalidInput, MessagingClosed) as exc:
-        # Empty, too long, a policy block, or outside the window (already recorded and
-        # alerted by the service): show why and keep the typed text for editing.
+        outcome = send_sitter_message(current_user.id, thread_id, form.body.data, photos=uploaded_photos(),
+                                      visit_report=request.form.get("visit_report") == "1")
+    except (InvalidInput, MessagingClosed, MediaUnavailable) as exc:
+        # Empty, too long, a policy block, a bad photo, or outside the window (already recorded
+        # and alerted by the service): show why and keep the typed text for editing.
         return _refused(thread_id, form, redact_for_sitter(str(exc)), exc.status_code)
     notice = redact_for_sitter(outcome.notice)  # it names the client
     if is_htmx_request():

@@ -259,5 +259,5 @@ def test_inbox_reply_needs_a_body(client, login_as, org_rows, db):
     response = client.post(f"/admin/inbox/{org_rows.message.id}",
                            data={"from_number_id": org_rows.number.id, "body": "   "})
     assert response.status_code == 422
-    assert field_error(response, "body", "Write a reply first.")
+    assert field_error(response, "body", "Write a message first.")
     assert count(db, Message) == before
