@@ -1,7 +1,7 @@
 """bounded tries: messages.tries counts the send job's tries (app.services.tries)
 
 Revision ID: 0005_bounds
-Revises: 0004_sitterphone
+Revises: 0004_photos
 Create Date: 2026-11-28 21:55:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005_bounds'
-down_revision = '0004_sitterphone'
+down_revision = '0004_photos'
 branch_labels = None
 depends_on = None
 
