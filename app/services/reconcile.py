@@ -171,7 +171,7 @@ def requeue_stripe_events(batch_size: int = BATCH_SIZE) -> int:
 
 
 _PENDING_MEDIA = (
-    select(MessageMedia.id).where(_status_is(MessageMedia.status, "pending"), _after_id(MessageMedia.id))
+    select(MessageMedia.id).where(status_is(MessageMedia.status, "pending"), after_id(MessageMedia.id))
     .order_by(MessageMedia.id).limit(bindparam("batch_size"))
 )
 
