@@ -65,6 +65,21 @@ def _busy_visit(make, clock, messages=14):
     return visit, newest
 
 
+def _write_after_the_server(write):
+    """Run a test-side write while the live server may write too. On SQLite a transaction that read
+    before the server's commit cannot write after it ("database is locked" at once, whatever the
+    busy timeout): start a fresh snapshot and write again."""
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(3):
+        db.session.rollback()  # end this test's read snapshot
+        try:
+            return write()
+        except OperationalError:
+            if attempt == 2:
+                raise
+
+
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_the_thread_opens_at_the_newest_message_with_send_in_view(make, clock, live_server, chromium, screen):
     visit, newest = _busy_visit(make, clock)
@@ -122,8 +137,8 @@ def test_new_messages_arrive_incrementally_and_an_offline_banner_appears(make, c
         page.on("request", lambda r: requests.append(r.url) if "after=" in r.url else None)
         clock.advance(minutes=1)
         thread = visit.thread
-        db.session.rollback()  # end this test's read snapshot: the server has written since (SQLite)
-        fresh = make.message(thread=thread, body="Did Biscuit eat?")
+        page.wait_for_load_state("networkidle")  # the page's own first requests (and their writes) are done
+        fresh = _write_after_the_server(lambda: make.message(thread=thread, body="Did Biscuit eat?"))
         page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # as on unlocking the phone
         page.locator(f"#message-{fresh.id}").wait_for()
         assert page.locator(f"#message-{newest.id}").count() == 1  # appended, not reloaded
