@@ -124,7 +124,10 @@ def test_sending_shows_a_real_sending_state(make, clock, live_server, chromium):
         page.get_by_role("button", name="Send").click()
         page.get_by_role("button", name="Sending…").wait_for()
         assert page.locator("form[data-compose-form]").get_attribute("aria-busy") == "true"
-        page.wait_for_function("true")  # let the click's handlers settle
+        for _ in range(100):  # the route handler runs when Playwright dispatches the event: wait for it
+            if held:
+                break
+            page.wait_for_timeout(50)
         assert held, "the send request was not made"
         held[0].continue_()
         page.locator("#messages .message-mine").filter(has_text="On my way").wait_for()
