@@ -106,13 +106,19 @@ def pet_add(client_id: int):
     return _client_page(client, pet_form=form, status=422)
 
 
+def _client_and_its_own(model, client_id: int, row_id: int):
+    """The org's client and one of its own rows (a pet, a care note): 404 for anyone else's."""
+    client = get_in_org_or_404(Client, client_id)
+    row = get_in_org_or_404(model, row_id)
+    if row.client_id != client.id:
+        abort(404)
+    return client, row
+
+
 @bp.route("/clients/<int:client_id>/pets/<int:pet_id>/remove", methods=["POST"])
 @owner_or_staff
 def pet_remove(client_id: int, pet_id: int):
-    client = get_in_org_or_404(Client, client_id)
-    pet = get_in_org_or_404(Pet, pet_id)
-    if pet.client_id != client.id:
-        abort(404)
+    client, pet = _client_and_its_own(Pet, client_id, pet_id)
     if ConfirmForm().validate_on_submit():
         if not is_confirmed():
             return confirm_page(preview_remove_pet(pet.id), url_for("admin.client_detail", client_id=client.id))
@@ -207,10 +213,7 @@ def care_note_save(client_id: int):
 @bp.route("/clients/<int:client_id>/care-notes/<int:note_id>/remove", methods=["POST"])
 @owner_or_staff
 def care_note_remove(client_id: int, note_id: int):
-    client = get_in_org_or_404(Client, client_id)
-    note = get_in_org_or_404(CareNote, note_id)
-    if note.client_id != client.id:
-        abort(404)
+    client, note = _client_and_its_own(CareNote, client_id, note_id)
     if ConfirmForm().validate_on_submit():
         care_notes.remove_care_note(note.id, current_user.id)
         flash("Care note removed.", "info")
