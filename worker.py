@@ -13,7 +13,7 @@ import logging
 import sys
 
 from app import create_app
-from app.worker import build_worker, on_worker_start
+from app.jobs.worker import build_worker, on_worker_start
 
 log = logging.getLogger("pawline.worker")
 

@@ -40,13 +40,13 @@ def configure_logging(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
-    from app.headers import install_security_headers
+    from app.web.headers import install_security_headers
 
     install_security_headers(app)
 
 
 def serve_static_files(app: Flask) -> None:
-    from app.static_files import serve_static_files as serve
+    from app.web.static_files import serve_static_files as serve
 
     serve(app)
 
@@ -67,8 +67,8 @@ def trust_proxies(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401 - register every table with the metadata
     from app.extensions import csrf, db, htmx, login_manager, migrate
-    from app.queue import init_queue
-    from app.services.login_throttle import init_login_limiter
+    from app.jobs.queue import init_queue
+    from app.services.accounts.throttle import init_login_limiter
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True,
@@ -83,11 +83,11 @@ def register_extensions(app: Flask) -> None:
     init_login_limiter(app)
     with app.app_context():
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-            from app.sqlite import configure_sqlite
+            from app.persistence.sqlite import configure_sqlite
 
             configure_sqlite(db.engine)
         else:  # a file database cannot drop its connection; a server can
-            from app.db_pool import ping_idle_connections
+            from app.persistence.db_pool import ping_idle_connections
 
             ping_idle_connections(db.engine)
 
@@ -99,13 +99,13 @@ def _migrations_dir():
 
 
 def register_org_scoping(app: Flask) -> None:
-    from app.scoping import install_org_scoping
+    from app.web.scoping import install_org_scoping
 
     install_org_scoping(app)
 
 
 def register_input_guards(app: Flask) -> None:
-    from app.input_guard import install_input_guards
+    from app.web.input_guard import install_input_guards
 
     install_input_guards(app)  # before the blueprints: their <int:> rules use its converter
 
@@ -141,7 +141,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.templating import register_template_helpers as register
+    from app.web.templating import register_template_helpers as register
 
     register(app)
 
@@ -153,10 +153,10 @@ def register_commands(app: Flask) -> None:
 
 
 def start_embedded_scheduler(app: Flask) -> None:
-    from app.queue import get_queue
+    from app.jobs.queue import get_queue
 
     if app.config["EMBEDDED_SCHEDULER"] and not app.config["REDIS_URL"]:
-        from app.worker import PERIODIC_TASK_SECONDS, periodic_tasks, run_tasks
+        from app.jobs.worker import PERIODIC_TASK_SECONDS, periodic_tasks, run_tasks
 
         # Like a worker: reconcile automations soon after start (the heap died with the last
         # process) and run the periodic tasks every few minutes.

@@ -14,7 +14,7 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
         """Create (once) a demo org around now and print its logins."""
-        from app.demo import DEMO_PASSWORD, seed_demo
+        from app.services.ops.demo import DEMO_PASSWORD, seed_demo
 
         result = seed_demo()
         click.echo(f"Demo org: {result['org']} ({'created' if result['created'] else 'already there'})")
@@ -30,7 +30,7 @@ def register_commands(app: Flask) -> None:
     @click.password_option()
     def create_user_command(org_id: int, email: str, role: str, name: str, password: str) -> None:
         """Add a login to an org."""
-        from app.services.accounts import create_user
+        from app.services.accounts.users import create_user
 
         try:
             user = create_user(org_id, email, password, role, name)
@@ -42,7 +42,7 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("vapid-keys")
     def vapid_keys_command() -> None:
         """Print a new VAPID key pair for Web Push (set them in the environment, keep the private one secret)."""
-        from app.services.push import generate_vapid_keys
+        from app.adapters.webpush import generate_vapid_keys
 
         public, private = generate_vapid_keys()
         click.echo(f"VAPID_PUBLIC_KEY={public}")
@@ -53,11 +53,11 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("reconcile")
     @click.option("--batch-size", default=None, type=click.IntRange(1, 10_000),
-                  help="Rows per batch (default: app.services.reconcile.BATCH_SIZE).")
+                  help="Rows per batch (default: app.services.ops.reconcile.BATCH_SIZE).")
     def reconcile_command(batch_size: int | None) -> None:
         """Re-enqueue every queued text, due run and stored callback whose job the queue lost,
         and settle texts stuck mid-send (never sending twice)."""
-        from app.services.reconcile import BATCH_SIZE, reconcile
+        from app.services.ops.reconcile import BATCH_SIZE, reconcile
 
         report = reconcile(batch_size=batch_size or BATCH_SIZE)
         for name, count in report.counts.items():
@@ -73,7 +73,7 @@ def register_commands(app: Flask) -> None:
     @click.password_option()
     def create_operator_command(email: str, name: str, password: str) -> None:
         """Add an operator: sees the RQ dashboard (every org's jobs), belongs to no org."""
-        from app.services.accounts import create_operator
+        from app.services.accounts.passwords import create_operator
 
         try:
             operator = create_operator(email, password, name)
@@ -89,7 +89,7 @@ def register_commands(app: Flask) -> None:
                   help="Seconds to wait for the confirmation text when a worker sends it.")
     def proof_command(url: str | None, wait_seconds: float) -> None:
         """Pay a proof booking through a signed Stripe webhook and print what it produced."""
-        from app.proof import ProofSetupError, run_proof
+        from app.services.ops.proof import ProofSetupError, run_proof
 
         try:
             report = run_proof(url=url, wait_seconds=wait_seconds)

@@ -63,7 +63,7 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         # A dashboard left open all day must still be able to send: tie the token
         # to the session instead of a one-hour clock.
         "WTF_CSRF_TIME_LIMIT": None,
-        # No pool_pre_ping: app.db_pool pings a pooled connection only after it sat idle.
+        # No pool_pre_ping: app.persistence.db_pool pings a pooled connection only after it sat idle.
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         # Embedded queue: fire scheduled jobs from a thread inside the server.
         "EMBEDDED_SCHEDULER": app_env == "development",

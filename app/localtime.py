@@ -17,3 +17,19 @@ def local_day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def to_org_time(value: datetime | None, tz: str) -> datetime | None:
+    return value.astimezone(ZoneInfo(tz)) if value is not None else None
+
+
+def format_time(value: datetime | None, tz: str) -> str:
+    """'9:00 AM' in the org's timezone."""
+    local = to_org_time(value, tz)
+    return local.strftime("%-I:%M %p") if local else ""
+
+
+def format_datetime(value: datetime | None, tz: str) -> str:
+    """'Wed 25 Nov, 9:00 AM' in the org's timezone."""
+    local = to_org_time(value, tz)
+    return local.strftime("%a %-d %b, %-I:%M %p") if local else ""

@@ -152,7 +152,7 @@ def measure_full(photo: Path, database_url: str, redis_url: str, media_root: str
                       "MEDIA_ROOT": media_root, "WTF_CSRF_ENABLED": False, "SESSION_COOKIE_SECURE": False,
                       "PERIODIC_TASKS": (), "WORKER_START_TASKS": ()})
     from app.models import User
-    from app.services.sessions import start_session
+    from app.services.accounts.sessions import start_session
 
     with app.app_context():
         user_id, thread_id = _seed(app)

@@ -151,7 +151,7 @@ def _sends(env, tenant, args) -> int:
 
     os.environ.update(env)
     from app import create_app
-    from app.worker import build_worker
+    from app.jobs.worker import build_worker
 
     app = create_app(app_config(env))
     logging.getLogger().setLevel(logging.WARNING)

@@ -59,7 +59,7 @@ def measure_size(url: str, redis_url: str, rounds: int) -> dict:
 
     from app import create_app
     from app.extensions import db
-    from app.services.reconcile import BATCH_SIZE, reconcile
+    from app.services.ops.reconcile import BATCH_SIZE, reconcile
 
     app = create_app(app_config(bench_env(url, redis_url)))
     redis = Redis.from_url(redis_url)
@@ -132,7 +132,7 @@ def rows(results: dict) -> list[str]:
     lines = [
         "## 8. Reconcile by table size",
         "",
-        f"`app.services.reconcile.reconcile()` over every reconciler (queued and stuck texts, due runs, stored "
+        f"`app.services.ops.reconcile.reconcile()` over every reconciler (queued and stuck texts, due runs, stored "
         f"callbacks) with {DUE:,} texts `queued`, the rest `delivered`. Lost: Redis flushed first, so all "
         f"{DUE:,} send jobs are re-enqueued (batches of {small['batch_size']}: one SELECT and one Redis "
         "pipeline asking which jobs are held, one pipeline re-enqueueing the lost ones). No-op: the same pass "

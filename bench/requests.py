@@ -12,8 +12,8 @@ import stripe
 from bench.load import Prepared
 from bench.seed import InboundRoute, PendingBooking
 from bench.server import PUBLIC_BASE_URL, STRIPE_SECRET, TWILIO_TOKEN
-from tests import stripe_payloads
-from tests.twilio_stand_in import fixture_fields, twilio_signature
+from tests.support import stripe_payloads
+from tests.support.twilio_stand_in import fixture_fields, twilio_signature
 
 STRIPE_PATH = "/webhooks/stripe"
 BARE_STRIPE_PATH = "/bench/bare/stripe"

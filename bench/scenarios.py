@@ -269,9 +269,9 @@ def applies_vs_noop(env: dict, bookings: list[PendingBooking], rounds: int, per_
     from rq import Queue, Retry
     from rq.serializers import JSONSerializer
 
+    from app.jobs.queue import FAILURE_TTL, RESULT_TTL
     from app.models import StripeEvent
-    from app.queue import FAILURE_TTL, RESULT_TTL
-    from app.services.stripe_events import APPLY_RETRY, STRIPE_QUEUE, stripe_job_id
+    from app.services.payments.stripe_events import APPLY_RETRY, STRIPE_QUEUE, stripe_job_id
 
     settle_stripe_backlog(env)
     engine = create_engine(env["DATABASE_URL"])
@@ -327,11 +327,11 @@ def applies_vs_noop(env: dict, bookings: list[PendingBooking], rounds: int, per_
 
 def enqueue_sends(engine, queue, tenant: WebhookTenant, func_name: str, count: int) -> None:
     """`count` queued outbound rows, then their jobs, as queue_outbound_message leaves them
-    (same job id and options as app.queue); `func_name` runs for each."""
+    (same job id and options as app.jobs.queue); `func_name` runs for each."""
     from rq import Retry
 
+    from app.jobs.queue import FAILURE_TTL, RESULT_TTL, SEND_RETRY
     from app.models import Message
-    from app.queue import FAILURE_TTL, RESULT_TTL, SEND_RETRY
 
     route = tenant.routes[0]
     now = datetime.now(UTC)

@@ -16,7 +16,7 @@ import time
 def main() -> None:
     kind, queues = sys.argv[1], tuple(sys.argv[2:]) or ("default",)
     from app import create_app
-    from app.worker import build_worker
+    from app.jobs.worker import build_worker
     from bench.server import app_config
 
     app = create_app(app_config(os.environ))

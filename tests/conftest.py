@@ -18,9 +18,11 @@ from sqlalchemy import create_engine, text
 
 from app import clock as app_clock
 from app import create_app
+from app.adapters.twilio_sms import TwilioProvider
 from app.extensions import db as _db
-from tests.factories import Factories
-from tests.login import log_in
+from tests.support.factories import Factories
+from tests.support.login import log_in
+from tests.support.twilio_stand_in import TwilioStandIn
 
 PG_ADMIN_URL = os.environ.get("PAWLINE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("PAWLINE_TEST_REDIS", "redis://127.0.0.1:6379")
@@ -138,7 +140,7 @@ def build_app(database_url: str, **overrides):
 
 def close_app(app) -> None:
     """Release what an app holds (pooled DB connections, Redis sockets)."""
-    from app.queue import EXTENSION_KEY
+    from app.jobs.queue import EXTENSION_KEY
 
     with app.app_context():
         _db.session.remove()
@@ -241,3 +243,12 @@ def redis_app(migrated_database, redis_url, app_config):
     close_app(app)
     with Redis.from_url(redis_url) as r:
         r.flushdb()
+
+
+@pytest.fixture
+def twilio(app):
+    """The Twilio provider, through the SDK, against the local stand-in (its requests kept)."""
+    stand_in = TwilioStandIn()
+    app.extensions["pawline_sms_provider"] = TwilioProvider.from_config(app.config, http_client=stand_in)
+    yield stand_in
+    app.extensions.pop("pawline_sms_provider", None)

@@ -16,7 +16,7 @@ CARE_NOTE_KINDS = ("entry", "feeding", "medication")
 
 
 class CareNote(OrgScoped, Timestamped, db.Model):
-    """One instruction; shown to the assigned sitter only around their visit (app.services.care_notes)."""
+    """One instruction; shown to the assigned sitter only around their visit (app.services.people.care_notes)."""
 
     __tablename__ = "care_notes"
     __table_args__ = (

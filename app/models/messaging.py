@@ -152,7 +152,7 @@ class Message(OrgScoped, db.Model):
     error_code: Mapped[str | None] = mapped_column(String(16))
     error_message: Mapped[str | None] = mapped_column(String(500))
     attempts: Mapped[int] = mapped_column(default=0)  # provider attempts (SEND_RETRY)
-    tries: Mapped[int] = mapped_column(default=0, server_default="0")  # send-job tries (app.services.tries)
+    tries: Mapped[int] = mapped_column(default=0, server_default="0")  # send-job tries (app.jobs.tries)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

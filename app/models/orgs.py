@@ -69,7 +69,7 @@ class User(UserMixin, OrgScoped, Timestamped, db.Model):
 
     def get_id(self) -> str | None:
         # Flask-Login's "alternative id": the login session's token, never the row id, so
-        # a session can be ended on the server (app.services.sessions).
+        # a session can be ended on the server (app.services.accounts.sessions).
         return getattr(self, "session_token", None)
 
     def __repr__(self) -> str:

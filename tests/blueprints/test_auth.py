@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.errors import InvalidInput
-from app.services.accounts import create_user
-from tests.factories import PASSWORD
+from app.services.accounts.users import create_user
+from tests.support.factories import PASSWORD
 
 
 @pytest.mark.parametrize(("role", "home"), [("owner", "/admin"), ("staff", "/admin"), ("sitter", "/sitter")])

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Alert, EventLog
-from app.services import accounts
-from app.services.login_throttle import ACCOUNT_FAILURES, EXTENSION_KEY
-from tests.factories import PASSWORD
+from app.services.accounts import passwords as accounts
+from app.services.accounts.throttle import ACCOUNT_FAILURES, EXTENSION_KEY
+from tests.support.factories import PASSWORD
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from app.adapters.media_store import get_media_store
 from app.extensions import db
 from app.models import EventLog, Message, MessageMedia, OutboxEntry
-from app.services.media_storage import get_media_store
-from tests.media_stand_in import has_gps, photo_bytes
-from tests.sitter_data import make_visit
-from tests.twilio_stand_in import fixture_fields, post_signed
+from tests.support.media_stand_in import has_gps, photo_bytes
+from tests.support.sitter_data import make_visit
+from tests.support.twilio_stand_in import fixture_fields, post_signed
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # 9:00 AM New York
 
@@ -141,7 +141,7 @@ def test_a_sitter_outside_the_window_cannot_fetch_a_threads_media(client, login_
 
     # inbound media are never handed out by link, even with a valid signature
     with app.test_request_context():
-        from app.services.media_access import signed_media_path
+        from app.services.media.access import signed_media_path
 
         expires, signature = signed_media_path(during.id)
     client.post("/logout")

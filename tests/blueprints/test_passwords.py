@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from app.errors import InvalidInput
 from app.models import Alert, Message, PasswordReset, Sitter, User
-from app.services.accounts import check_password_strength
-from tests.factories import PASSWORD
+from app.services.accounts.passwords import check_password_strength
+from tests.support.factories import PASSWORD
 
 NEW_PASSWORD = "kibble-and-cuddles-9"
 

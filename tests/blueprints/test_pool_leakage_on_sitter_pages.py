@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.sitter_data import make_visit
-from tests.twilio_stand_in import fixture_fields, post_signed
+from tests.support.sitter_data import make_visit
+from tests.support.twilio_stand_in import fixture_fields, post_signed
 
 SMS = "/webhooks/twilio/sms"
 HX = {"HX-Request": "true"}

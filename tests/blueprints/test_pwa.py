@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from app.adapters.webpush import endpoint_allowed, generate_vapid_keys
 from app.extensions import db
 from app.models import NotificationSettings, PushSubscription
-from app.services.push import endpoint_allowed, generate_vapid_keys
-from tests.push_stand_in import PushStandIn
-from tests.sitter_data import make_visit
+from tests.support.push_stand_in import PushStandIn
+from tests.support.sitter_data import make_visit
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 PUBLIC, PRIVATE = generate_vapid_keys()
@@ -186,7 +186,7 @@ def test_vapid_keys_command_prints_a_usable_pair(app):
     from cryptography.hazmat.primitives import serialization
     from py_vapid import Vapid
 
-    from app.services.push import _b64url
+    from app.adapters.webpush import _b64url
 
     result = app.test_cli_runner().invoke(args=["vapid-keys"])
     output = result.output.splitlines()
@@ -201,7 +201,7 @@ def test_logging_out_everywhere_forgets_every_push_device(client, login_as, make
     client.post("/push/subscriptions", json=_subscription())
     client.post("/push/subscriptions", json=_subscription("https://updates.push.services.mozilla.com/wpush/v2/y"))
     other = make.user("owner")
-    from app.services.notifications import save_push_subscription
+    from app.services.notifications.notify import save_push_subscription
 
     save_push_subscription(other.id, _subscription("https://fcm.googleapis.com/fcm/send/owner"))
     assert client.post("/account/sessions/end").status_code == 302

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import LoginSession
-from app.services import sessions as session_service
-from tests.factories import PASSWORD
+from app.services.accounts import sessions as session_service
+from tests.support.factories import PASSWORD
 
 HOST = "pawline.test"
 NEW_PASSWORD = "walkies-at-dawn-77"

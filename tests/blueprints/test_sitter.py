@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Alert, EventLog, Message, OutboxEntry
-from tests.sitter_data import make_visit
+from tests.support.sitter_data import make_visit
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # 9:00 AM New York
 HX = {"HX-Request": "true"}

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.extensions import db
-from tests.sitter_data import make_visit
+from tests.support.sitter_data import make_visit
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # 9:00 AM New York
 HX = {"HX-Request": "true"}

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import phonenumbers
 
 from app.extensions import db
-from tests.sitter_data import make_visit
+from tests.support.sitter_data import make_visit
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 HX = {"HX-Request": "true"}

@@ -26,8 +26,8 @@ from app.blueprints.admin.forms import (
 )
 from app.extensions import db
 from app.models import Booking, Client, MessageNumber, Thread
-from tests.login import log_in
-from tests.twilio_stand_in import fixture_fields, post_signed
+from tests.support.login import log_in
+from tests.support.twilio_stand_in import fixture_fields, post_signed
 
 REAL = "+12025550131"  # the client's real number
 # The same number as people type it to slip past a filter; each ≤ 40 characters (the shortest field).

@@ -9,7 +9,7 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.models import AssignmentWindow, Booking, Message, Pet, Thread
-from tests.sitter_data import make_visit
+from tests.support.sitter_data import make_visit
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 HX = {"HX-Request": "true"}

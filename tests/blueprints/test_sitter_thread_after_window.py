@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Message
-from tests.login import log_in
-from tests.sitter_data import make_visit
-from tests.twilio_stand_in import fixture_fields, post_signed
+from tests.support.login import log_in
+from tests.support.sitter_data import make_visit
+from tests.support.twilio_stand_in import fixture_fields, post_signed
 
 CLIENT_PHONE = "+12025550101"
 

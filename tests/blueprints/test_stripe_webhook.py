@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Booking, EventLog, Message, Payment, StripeEvent
-from tests import stripe_payloads as sp
+from tests.support import stripe_payloads as sp
 
 
 def _nothing_written(booking_id: int) -> None:

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import EventLog, Message
 from tests.blueprints.test_twilio_webhooks import SMS, STATUS
-from tests.messaging_builders import booking_thread, outbound_message
-from tests.twilio_stand_in import fixture_fields, post_signed
+from tests.support.messaging_builders import booking_thread, outbound_message
+from tests.support.twilio_stand_in import fixture_fields, post_signed
 
 
 @pytest.fixture

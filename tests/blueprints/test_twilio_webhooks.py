@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Alert, Client, EventLog, Message, Thread
-from tests.messaging_builders import booking_thread, outbound_message
-from tests.twilio_stand_in import BASE_URL, TOKEN, fixture_fields, post_signed, twilio_signature
+from tests.support.messaging_builders import booking_thread, outbound_message
+from tests.support.twilio_stand_in import BASE_URL, TOKEN, fixture_fields, post_signed, twilio_signature
 
 SMS = "/webhooks/twilio/sms"
 STATUS = "/webhooks/twilio/status"

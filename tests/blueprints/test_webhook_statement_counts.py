@@ -12,13 +12,13 @@ from contextlib import contextmanager
 from sqlalchemy import func as func_
 from sqlalchemy import select
 
-from app import queue as app_queue
 from app.extensions import db
+from app.jobs import queue as app_queue
 from app.models import AutomationRun, EventLog, Message, Payment, Thread
-from tests import stripe_payloads as sp
 from tests.blueprints.test_sitter_queries import count_statements
-from tests.messaging_builders import booking_thread
-from tests.twilio_stand_in import fixture_fields, post_signed
+from tests.support import stripe_payloads as sp
+from tests.support.messaging_builders import booking_thread
+from tests.support.twilio_stand_in import fixture_fields, post_signed
 
 # Upper bounds per backend. SQLite counts its BEGIN and lock_row's no-op UPDATEs (no round trip
 # there: the database is in-process).
@@ -57,7 +57,7 @@ def _backend() -> str:
 
 
 def test_paid_checkout_statement_count(client, make, monkeypatch):
-    from app.queue import resolve
+    from app.jobs.queue import resolve
 
     make.number("pool")
     booking = make.booking()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.browser.a11y import assert_no_serious_violations, axe_violations
-from tests.factories import PASSWORD
-from tests.sitter_data import make_visit
+from tests.support.factories import PASSWORD
+from tests.support.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
 

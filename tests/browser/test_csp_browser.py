@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.browser.conftest import log_in
-from tests.sitter_data import make_visit
+from tests.support.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.services.care_notes import save_care_note
+from app.services.people.care_notes import save_care_note
 from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser

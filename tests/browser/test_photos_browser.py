@@ -8,8 +8,8 @@ import pytest
 
 from tests.browser.conftest import ARTIFACTS, log_in
 from tests.browser.test_sitter_browser import _fits_the_screen, phone  # noqa: F401 - fixture
-from tests.media_stand_in import photo_bytes
-from tests.sitter_data import make_visit
+from tests.support.media_stand_in import photo_bytes
+from tests.support.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
 

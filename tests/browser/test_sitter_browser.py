@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, log_in  # chromium and live_server come from there too
-from tests.sitter_data import make_visit
+from tests.support.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
 

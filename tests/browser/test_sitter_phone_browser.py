@@ -10,7 +10,7 @@ import pytest
 from app.extensions import db
 from tests.browser.a11y import assert_no_serious_violations
 from tests.browser.conftest import ARTIFACTS, log_in
-from tests.sitter_data import make_visit
+from tests.support.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
 

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from app.extensions import db
 from app.models import Message, OutboxEntry
-from tests.factories import Factories
+from tests.support.factories import Factories
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = float(os.environ.get("PAWLINE_FAULTS_WAIT", "90"))

@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, select
 
 from app.extensions import db
 from app.models import AutomationRun, Booking, Client, Message, OutboxEntry
-from app.services.automations import enqueue_run, run_job_id
+from app.services.automations.runs import enqueue_run, run_job_id
 from tests.faults.conftest import sends_per_message, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres_only]
@@ -57,7 +57,7 @@ def _seed(make, now) -> tuple[list[int], list[int], list[int]]:
 def test_three_workers_send_each_text_and_run_once(redis_app, live_make, live_clock, start_worker):
     from rq.registry import ScheduledJobRegistry
 
-    from app.queue import get_queue
+    from app.jobs.queue import get_queue
 
     texts, due, later = _seed(live_make, live_clock.now)
     scheduled = ScheduledJobRegistry(queue=get_queue().queue("automations"))

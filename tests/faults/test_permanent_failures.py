@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.jobs.queue import get_queue
 from app.models import Alert, AutomationRun, AutomationTemplate, EventLog, Message
-from app.queue import get_queue
-from app.services.booking_confirmed import on_booking_confirmed
-from app.services.reconcile import reconcile
+from app.services.bookings.confirmed import on_booking_confirmed
+from app.services.ops.reconcile import reconcile
 
 pytestmark = pytest.mark.faults
 

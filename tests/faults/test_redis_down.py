@@ -18,14 +18,14 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AutomationRun, Booking, Client, Message, StatusCallback, StripeEvent
-from app.services.booking_confirmed import on_booking_confirmed
-from app.services.payments import STRIPE_HTTP_CLIENT_KEY
-from tests import stripe_payloads as sp
-from tests.factories import CONFIRMED  # the confirm step's yes
+from app.services.bookings.confirmed import on_booking_confirmed
+from app.services.payments.checkout import STRIPE_HTTP_CLIENT_KEY
 from tests.faults.conftest import sends_per_message, wait_for
-from tests.messaging_builders import booking_thread
-from tests.stripe_stand_in import StripeStandIn
-from tests.twilio_stand_in import fixture_fields, post_signed
+from tests.support import stripe_payloads as sp
+from tests.support.factories import CONFIRMED  # the confirm step's yes
+from tests.support.messaging_builders import booking_thread
+from tests.support.stripe_stand_in import StripeStandIn
+from tests.support.twilio_stand_in import fixture_fields, post_signed
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres_only]
 

@@ -9,11 +9,11 @@ import pytest
 from redis import Redis
 
 from app.extensions import db
+from app.jobs.queue import QUEUE_NAMES, enqueue
+from app.jobs.worker import PERIODIC_TASK_SECONDS, SCHEDULER_RETRY_SECONDS
 from app.models.messaging import send_job_id
-from app.queue import QUEUE_NAMES, enqueue
-from app.worker import PERIODIC_TASK_SECONDS, SCHEDULER_RETRY_SECONDS
 from tests.faults.conftest import sends_per_message, wait_for
-from tests.messaging_builders import booking_thread, outbound_message
+from tests.support.messaging_builders import booking_thread, outbound_message
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres_only]
 

@@ -9,12 +9,12 @@ from redis import Redis
 from sqlalchemy import text
 
 from app.extensions import db
-from app.queue import QUEUE_NAMES, get_queue
-from app.services.outbound import queue_outbound_message
-from app.services.reconcile import reconcile
-from app.worker import build_worker
+from app.jobs.queue import QUEUE_NAMES, get_queue
+from app.jobs.worker import build_worker
+from app.services.messaging.outbound import queue_outbound_message
+from app.services.ops.reconcile import reconcile
 from tests.faults.conftest import backends_waiting_on_lock, sends_per_message, statuses, wait_for
-from tests.messaging_builders import booking_thread
+from tests.support.messaging_builders import booking_thread
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres_only]
 

@@ -20,9 +20,9 @@ from sqlalchemy import select
 from app import clock as app_clock
 from app.extensions import db as _db
 from tests.conftest import _empty_all_tables, build_app, close_app
-from tests.factories import PASSWORD, Factories
 from tests.fuzz.forms import crawl_forms
-from tests.sitter_data import make_visit
+from tests.support.factories import PASSWORD, Factories
+from tests.support.sitter_data import make_visit
 
 _COMMON = dict(deadline=None, database=None, print_blob=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tests.fuzz.conftest import FUZZ_SETTINGS, SENT_SID
 from tests.fuzz.hostile import changed_tables, hostile_text, snapshot
-from tests.twilio_stand_in import fixture_fields, post_signed
+from tests.support.twilio_stand_in import fixture_fields, post_signed
 
 ENDPOINTS = {"inbound-sms": "/webhooks/twilio/sms", "inbound-stop": "/webhooks/twilio/sms",
              "status-callback": "/webhooks/twilio/status"}

@@ -3,7 +3,7 @@
 A business runs: a paid booking's confirmation is sent, its reminder and follow-up wait in
 Redis. The machine is lost: `pg_dump` of the database is restored into a fresh one, with an
 empty Redis. The app and a worker start on the restored database; the reconcile step
-(app.services.reconcile, what every worker runs at start) re-enqueues exactly the
+(app.services.ops.reconcile, what every worker runs at start) re-enqueues exactly the
 work Redis lost, and nothing already sent is sent again.
 """
 
@@ -19,10 +19,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
+from app.jobs.queue import get_queue
 from app.models import AutomationRun, OutboxEntry
-from app.queue import get_queue
 from tests.conftest import empty_pg_database
-from tests.services.test_automations import _fire_due_rq_jobs, _redis_booking
+from tests.services.automations.test_runs import _fire_due_rq_jobs, _redis_booking
 
 pytestmark = pytest.mark.postgres_only
 
@@ -52,8 +52,8 @@ def _outbox_count() -> int:
 
 def test_restore_from_pg_dump_then_reconcile_loses_nothing_and_sends_nothing_twice(
         fresh_database, redis_app, app_factory, clock, tmp_path):  # fresh_database first: dropped last
-    from app.services.reconcile import reconcile
-    from app.worker import build_worker
+    from app.jobs.worker import build_worker
+    from app.services.ops.reconcile import reconcile
 
     # Before the loss: the confirmation went out, two runs wait in Redis.
     booking = _redis_booking(clock)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import url_for
 
-from app.static_files import build_static, hashed_name
+from app.web.static_files import build_static, hashed_name
 
 STATIC = Path(__file__).resolve().parents[2] / "app" / "static"
 

@@ -7,14 +7,14 @@ from flask import request
 from app.blueprints.admin import bp
 from app.blueprints.admin.common import org, owner_or_staff, page_arg, sitter_choices
 from app.blueprints.admin.forms import AuditFilterForm
-from app.services.admin_queries import (
+from app.services.audit.sentences import describe_events
+from app.services.queries.admin import (
     AuditFilters,
     choices_for_booking_form,
     event_kinds,
     list_events,
 )
-from app.services.audit_log import describe_events
-from app.templating import render_page_or_partial
+from app.web.templating import render_page_or_partial
 
 
 @bp.route("/audit")

@@ -17,12 +17,12 @@ from app.blueprints.admin.common import (
 from app.blueprints.admin.forms import ConfirmForm, TemplateForm, options
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import AUTOMATION_KINDS, AutomationRun
-from app.scoping import get_in_org_or_404
-from app.services.action_previews import preview_automation_off, preview_retry_run, preview_template_reset
-from app.services.admin_queries import automation_overview, recent_bookings_for_preview
-from app.services.automation_settings import retry_failed_run, save_template_text, set_kind_enabled
-from app.services.automation_templates import TEMPLATE_VARIABLES, preview_template, reset_template, template_for
-from app.templating import is_htmx_request
+from app.services.automations.settings import retry_failed_run, save_template_text, set_kind_enabled
+from app.services.automations.templates import TEMPLATE_VARIABLES, preview_template, reset_template, template_for
+from app.services.queries.action_previews import preview_automation_off, preview_retry_run, preview_template_reset
+from app.services.queries.admin import automation_overview, recent_bookings_for_preview
+from app.web.scoping import get_in_org_or_404
+from app.web.templating import is_htmx_request
 
 
 @bp.route("/automations")

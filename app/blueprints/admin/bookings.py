@@ -33,20 +33,20 @@ from app.blueprints.admin.forms import (
 )
 from app.extensions import db
 from app.models import Booking
-from app.scoping import get_in_org_or_404
-from app.services import booking_editing
-from app.services.action_previews import preview_cancel, preview_change_sitter, preview_confirm, text_outcome
-from app.services.admin_queries import (
+from app.services.audit.sentences import describe_events
+from app.services.bookings import editing as booking_editing
+from app.services.bookings.confirmed import on_booking_confirmed
+from app.services.bookings.lifecycle import cancel_booking, change_sitter, reschedule_booking
+from app.services.payments.checkout import stripe_is_configured
+from app.services.queries.action_previews import preview_cancel, preview_change_sitter, preview_confirm, text_outcome
+from app.services.queries.admin import (
     BookingFilters,
     booking_details,
     choices_for_booking_form,
     list_bookings,
 )
-from app.services.audit_log import describe_events
-from app.services.booking_confirmed import on_booking_confirmed
-from app.services.booking_lifecycle import cancel_booking, change_sitter, reschedule_booking
-from app.services.payments import stripe_is_configured
-from app.templating import render_page_or_partial
+from app.web.scoping import get_in_org_or_404
+from app.web.templating import render_page_or_partial
 
 
 @bp.route("/bookings")

@@ -8,8 +8,8 @@ from flask import abort, request
 
 from app.blueprints.admin import bp
 from app.blueprints.admin.common import org, owner_or_staff
-from app.services.schedule import calendar as build_calendar
-from app.templating import render_page_or_partial
+from app.services.queries.schedule import calendar as build_calendar
+from app.web.templating import render_page_or_partial
 
 
 def _day_arg() -> date | None:

@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from app.blueprints.admin.forms import apply_domain_error, options
 from app.blueprints.auth.routes import role_required
 from app.errors import DomainError, InvalidInput
-from app.input_guard import bounded_int_arg
+from app.web.input_guard import bounded_int_arg
 
 owner_or_staff = role_required("owner", "staff")
 owner_only = role_required("owner")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from app.blueprints.admin.common import org
 from app.blueprints.admin.forms import OfficeTextForm
 from app.models import Message, Thread
-from app.services.names import sender_labels
-from app.services.office_texts import quiet_hours
+from app.services.messaging.office_texts import quiet_hours
+from app.services.people.labels import sender_labels
 
 
 def conversation_context(thread: Thread | None, messages: list[Message]) -> dict:

@@ -24,10 +24,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.errors import InvalidInput
-from app.input_guard import id_range
 from app.models import AUTOMATION_KINDS, BOOKING_STATUSES
 from app.models.messaging import NUMBER_KINDS
 from app.models.orgs import POLICY_MODES
+from app.web.input_guard import id_range
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 NO_SITTER = 0

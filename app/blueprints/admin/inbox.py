@@ -11,12 +11,12 @@ from app.blueprints.admin.conversation import compose_context, conversation_cont
 from app.blueprints.admin.forms import ConfirmForm, OfficeTextForm, ReplyForm, options
 from app.blueprints.media.routes import uploaded_photos
 from app.models import Message, Thread
-from app.scoping import get_in_org_or_404
-from app.services.admin_queries import list_owner_inbox, list_threads, thread_messages
-from app.services.office_texts import quiet_hours, text_thread_client
-from app.services.owner_inbox import reply_numbers, reply_to_inbox_message, set_handled
-from app.services.phones import national_format
-from app.templating import render_page_or_partial
+from app.services.messaging.office_texts import quiet_hours, text_thread_client
+from app.services.messaging.owner_inbox import reply_numbers, reply_to_inbox_message, set_handled
+from app.services.people.phones import national_format
+from app.services.queries.admin import list_owner_inbox, list_threads, thread_messages
+from app.web.scoping import get_in_org_or_404
+from app.web.templating import render_page_or_partial
 
 
 @bp.route("/inbox")

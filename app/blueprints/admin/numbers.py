@@ -19,16 +19,16 @@ from app.blueprints.admin.common import (
 from app.blueprints.admin.forms import ConfirmForm, NumberForm
 from app.errors import Conflict
 from app.models import MessageNumber
-from app.scoping import get_in_org_or_404
-from app.services.action_previews import preview_move_threads, preview_retire_number
-from app.services.admin_queries import (
+from app.services.numbers.admin import add_number, retire_number
+from app.services.numbers.moves import move_open_threads
+from app.services.people.phones import national_format
+from app.services.queries.action_previews import preview_move_threads, preview_retire_number
+from app.services.queries.admin import (
     choices_for_booking_form,
     list_numbers,
     open_threads_on_number,
 )
-from app.services.number_moves import move_open_threads
-from app.services.numbers_admin import add_number, retire_number
-from app.services.phones import national_format
+from app.web.scoping import get_in_org_or_404
 
 
 def _number_form() -> NumberForm:

@@ -13,9 +13,9 @@ from app.blueprints.admin.forms import ConfirmForm
 from app.blueprints.auth.routes import role_required
 from app.errors import DomainError
 from app.models import Booking
-from app.scoping import get_in_org_or_404
-from app.services.action_previews import preview_paid_in_person, preview_payment_link, text_outcome
-from app.services.payments import create_payment_link, mark_paid_in_person
+from app.services.payments.checkout import create_payment_link, mark_paid_in_person
+from app.services.queries.action_previews import preview_paid_in_person, preview_payment_link, text_outcome
+from app.web.scoping import get_in_org_or_404
 
 
 @bp.route("/bookings/<int:booking_id>/payment-link", methods=["POST"])

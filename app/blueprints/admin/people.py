@@ -27,19 +27,19 @@ from app.blueprints.admin.forms import (
     options,
 )
 from app.models import CareNote, Client, Pet, Sitter
-from app.scoping import get_in_org_or_404
-from app.services import care_notes
-from app.services import clients as client_service
-from app.services import sitters as sitter_service
-from app.services.action_previews import preview_remove_pet
-from app.services.admin_queries import (
+from app.services.people import care_notes
+from app.services.people import clients as client_service
+from app.services.people import sitters as sitter_service
+from app.services.queries.action_previews import preview_remove_pet
+from app.services.queries.admin import (
     BookingFilters,
     list_bookings,
     list_clients,
     list_sitters,
     numbers_for_sitter,
 )
-from app.templating import render_page_or_partial
+from app.web.scoping import get_in_org_or_404
+from app.web.templating import render_page_or_partial
 
 
 @bp.route("/clients")

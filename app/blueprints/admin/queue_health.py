@@ -9,10 +9,10 @@ from app.blueprints.admin.common import actor, org, owner_or_staff
 from app.blueprints.admin.forms import ConfirmForm
 from app.errors import Conflict
 from app.models import Message
-from app.scoping import get_in_org_or_404
-from app.services.outbound import retry_message
-from app.services.queue_health import queue_health
-from app.templating import render_page_or_partial
+from app.services.messaging.outbound import retry_message
+from app.services.queries.queue_health import queue_health
+from app.web.scoping import get_in_org_or_404
+from app.web.templating import render_page_or_partial
 
 
 @bp.route("/queue")

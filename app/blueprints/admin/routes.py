@@ -9,12 +9,12 @@ from app.blueprints.admin import bp
 from app.blueprints.admin.common import org, owner_only, owner_or_staff
 from app.blueprints.admin.forms import ConfirmForm
 from app.models import Alert
-from app.scoping import get_in_org_or_404
-from app.services.admin_queries import home_summary
-from app.services.inbound import ROUTING_REASON_LABELS
-from app.services.owner_inbox import resolve_alert
-from app.services.simulation import simulation_allowed
-from app.templating import render_page_or_partial
+from app.services.messaging.inbound import ROUTING_REASON_LABELS
+from app.services.messaging.owner_inbox import resolve_alert
+from app.services.messaging.simulation import simulation_allowed
+from app.services.queries.admin import home_summary
+from app.web.scoping import get_in_org_or_404
+from app.web.templating import render_page_or_partial
 
 
 @bp.context_processor

@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from app.blueprints.admin import bp
 from app.blueprints.admin.common import actor, form_status, org, owner_only, run_form
 from app.blueprints.admin.forms import SettingsForm
-from app.services.org_settings import update_org_settings
+from app.services.orgs.settings import update_org_settings
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -11,8 +11,8 @@ from app.blueprints.admin.common import form_status, org, owner_only, run_form
 from app.blueprints.admin.forms import SimulateTextForm, options
 from app.extensions import db
 from app.models import Client, MessageNumber, Thread
-from app.services.phones import national_format
-from app.services.simulation import simulate_client_text, simulation_allowed
+from app.services.messaging.simulation import simulate_client_text, simulation_allowed
+from app.services.people.phones import national_format
 
 
 def _form() -> SimulateTextForm:

@@ -19,11 +19,11 @@ from app.blueprints.admin.common import (
 from app.blueprints.admin.forms import ConfirmForm, UserForm
 from app.errors import Conflict
 from app.models import User
-from app.scoping import get_in_org_or_404
-from app.services.accounts import issue_reset_link, log_out_everywhere
-from app.services.action_previews import preview_deactivate_user
-from app.services.admin_queries import list_users
-from app.services.users import add_user, set_user_active
+from app.services.accounts.passwords import issue_reset_link, log_out_everywhere
+from app.services.accounts.users import add_user, set_user_active
+from app.services.queries.action_previews import preview_deactivate_user
+from app.services.queries.admin import list_users
+from app.web.scoping import get_in_org_or_404
 
 
 @bp.route("/users", methods=["GET", "POST"])

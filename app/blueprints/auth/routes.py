@@ -17,15 +17,16 @@ from app.blueprints.auth.forms import (
 )
 from app.errors import DomainError, InvalidInput
 from app.extensions import login_manager
-from app.input_guard import safe_redirect_target
 from app.models import User
-from app.services import accounts, sessions
-from app.services.login_throttle import (
+from app.services.accounts import passwords as accounts
+from app.services.accounts import sessions
+from app.services.accounts.throttle import (
     code_request_refusal,
     login_refusal,
     record_lockout,
     record_login_failure,
 )
+from app.web.input_guard import safe_redirect_target
 
 BAD_LOGIN = "That email and password do not match an account."
 # Our own remember cookie (Flask-Login's `remember_token` is user_id|HMAC, the same on every

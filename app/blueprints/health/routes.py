@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from app.blueprints.health import bp
 from app.extensions import db
-from app.queue import get_queue
+from app.jobs.queue import get_queue
 
 
 def _database_health() -> dict:

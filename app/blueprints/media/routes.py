@@ -1,4 +1,4 @@
-"""Thin views over app.services.media_access, and the upload helpers the compose forms share."""
+"""Thin views over app.services.media.access, and the upload helpers the compose forms share."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.blueprints.media import bp
 from app.errors import InvalidInput, NotFound
-from app.services.media_access import describe_media, media_for_messages, read_media, read_signed_media
-from app.services.media_outbound import KEPT, Upload
-from app.services.media_processing import MMS_MAX_FILES
-from app.services.sitter_messages import visit_report_due
+from app.services.media.access import describe_media, media_for_messages, read_media, read_signed_media
+from app.services.media.outbound import KEPT, Upload
+from app.services.media.processing import MMS_MAX_FILES
+from app.services.messaging.sitter_messages import visit_report_due
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database: anything larger is simply not there
 # The forms that carry photos. Every other request keeps the small MAX_CONTENT_LENGTH.
@@ -52,7 +52,7 @@ def thumb(media_id: int):
 def _read(media_id: int, variant: str) -> Response:
     if media_id > MAX_ID:
         raise NotFound("We could not find that attachment.")
-    # Personal data: never stored by a cache (app.headers makes every logged-in answer no-store).
+    # Personal data: never stored by a cache (app.web.headers makes every logged-in answer no-store).
     return _file_response(read_media(current_user.id, media_id, variant), cache="no-store")
 
 

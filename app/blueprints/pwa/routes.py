@@ -1,4 +1,4 @@
-"""Thin views over app.services.notifications, plus the static-ish files an installable app needs."""
+"""Thin views over app.services.notifications.notify, plus the static-ish files an installable app needs."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from flask_login import current_user, login_required
 
 from app.blueprints.pwa import bp
 from app.errors import InvalidInput
-from app.input_guard import takes_structured_json
-from app.services import notifications
+from app.services.notifications import notify as notifications
+from app.web.input_guard import takes_structured_json
 
 STATIC_JS = Path(__file__).resolve().parents[2] / "static" / "js"
 # The service worker controls the sitter pages only: admin pages stay plain pages.

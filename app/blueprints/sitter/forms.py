@@ -3,7 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
-from app.services.sitter_messages import MAX_BODY
+from app.services.messaging.sitter_messages import MAX_BODY
 
 
 class ComposeForm(FlaskForm):

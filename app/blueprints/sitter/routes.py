@@ -1,4 +1,4 @@
-"""Sitter pages: thin views over app.services.sitter_dashboard and sitter_messages."""
+"""Sitter pages: thin views over app.services.queries.sitter_dashboard and sitter_messages."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from app.blueprints.sitter import bp
 from app.blueprints.sitter.forms import ComposeForm
 from app.errors import InvalidInput
 from app.privacy import redact_for_sitter
-from app.services import sitter_dashboard
-from app.services.media_outbound import MediaUnavailable
-from app.services.sitter_messages import MessagingClosed, mark_thread_read, send_sitter_message
-from app.templating import is_htmx_request, render_page_or_partial
+from app.services.media.outbound import MediaUnavailable
+from app.services.messaging.sitter_messages import MessagingClosed, mark_thread_read, send_sitter_message
+from app.services.queries import sitter_dashboard
+from app.web.templating import is_htmx_request, render_page_or_partial
 
 
 @bp.before_request

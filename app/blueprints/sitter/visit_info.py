@@ -7,9 +7,9 @@ from flask_login import current_user
 
 from app.blueprints.auth.routes import role_required
 from app.blueprints.sitter import bp
-from app.services.care_notes import sitter_care_notes
-from app.services.schedule import sitter_upcoming
-from app.templating import render_page_or_partial
+from app.services.people.care_notes import sitter_care_notes
+from app.services.queries.schedule import sitter_upcoming
+from app.web.templating import render_page_or_partial
 
 
 @bp.route("/threads/<int:thread_id>/care-notes")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, render_template, request
 
 from app.blueprints.webhooks import bp
-from app.services.stripe_events import receive_stripe_event
+from app.services.payments.stripe_events import receive_stripe_event
 
 
 @bp.route("/stripe", methods=["POST"])

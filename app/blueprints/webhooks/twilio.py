@@ -18,9 +18,9 @@ from flask import Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
 from app.blueprints.webhooks import bp
-from app.input_guard import has_control_characters
-from app.services.delivery_status import apply_status_callback
-from app.services.inbound import route_inbound_sms
+from app.services.messaging.delivery_status import apply_status_callback
+from app.services.messaging.inbound import route_inbound_sms
+from app.web.input_guard import has_control_characters
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from tests.factories import CONFIRMED
+from tests.support.factories import CONFIRMED
 
 
 def test_the_audit_log_reads_as_sentences_with_names_and_local_times(client, login_as, make, db):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import AutomationRun, AutomationTemplate
-from tests.factories import CONFIRMED
+from tests.support.factories import CONFIRMED
 
 
 def test_template_with_an_unknown_variable_is_refused_at_the_field(client, login_as, org_rows, db):

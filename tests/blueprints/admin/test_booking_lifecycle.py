@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.models import AssignmentWindow, Booking, OutboxEntry
-from tests.factories import CONFIRMED
+from tests.support.factories import CONFIRMED
 
 
 def confirmed_booking(client, make, db, **kw):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import Alert, Booking, Message, Thread
-from tests.factories import CONFIRMED
-from tests.login import log_in
+from tests.support.factories import CONFIRMED
+from tests.support.login import log_in
 
 
 def test_confirm_by_hand_gives_a_thread_number_and_confirmation_text(client, login_as, make, db):

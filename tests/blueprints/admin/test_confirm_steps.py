@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AutomationRun, Booking, MessageNumber, Pet, User
-from app.services.booking_confirmed import on_booking_confirmed
-from tests.factories import CONFIRMED
+from app.services.bookings.confirmed import on_booking_confirmed
+from tests.support.factories import CONFIRMED
 
 
 @pytest.fixture

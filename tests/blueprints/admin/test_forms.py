@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from app.models import Booking, Client, MessageNumber, Org, Pet, Sitter, User
-from tests.factories import CONFIRMED
+from tests.support.factories import CONFIRMED
 
 
 def count(db, model) -> int:

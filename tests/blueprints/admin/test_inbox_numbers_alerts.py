@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.models import Message, OutboxEntry
-from app.services.phones import national_format
-from tests.factories import CONFIRMED
+from app.services.people.phones import national_format
+from tests.support.factories import CONFIRMED
 
 
 def test_owner_replies_from_the_threads_number_and_the_message_is_handled(client, login_as, org_rows, db):

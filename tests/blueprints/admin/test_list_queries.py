@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import insert
 
 from app.models import User
-from app.services import admin_queries
+from app.services.queries import admin as admin_queries
 
 
 def cheap_sitter(make):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.models import Sitter
-from app.services import admin_queries
+from app.services.queries import admin as admin_queries
 
 
 def rows(client, url: str) -> str:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.models import EventLog, Message, OutboxEntry
-from app.services.booking_confirmed import on_booking_confirmed
+from app.services.bookings.confirmed import on_booking_confirmed
 
 
 def confirmed_booking(make, **client_kw):

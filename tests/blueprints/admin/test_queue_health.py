@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import EventLog, Message, OutboxEntry
-from tests.messaging_builders import booking_thread, outbound_message
+from tests.support.messaging_builders import booking_thread, outbound_message
 
 
 def test_owner_sees_counts_oldest_ages_and_problem_texts(client, login_as, make, clock):

@@ -12,8 +12,8 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from app.models import AssignmentWindow, Booking, Client, Org, Sitter, User
-from app.services.automation_templates import template_for
-from tests.html_forms import form_with_field
+from app.services.automations.templates import template_for
+from tests.support.html_forms import form_with_field
 
 
 def _snapshot(db, *rows) -> list[dict]:
@@ -104,7 +104,7 @@ def test_settings_round_trip(client, owner, make, db):
 
 @pytest.mark.parametrize("kind", ["booking_confirmation", "night_before_reminder"])
 def test_automation_template_round_trips(client, owner, make, db, kind):
-    from app.services.automation_settings import save_template_text
+    from app.services.automations.settings import save_template_text
 
     org_id = make.default_org.id
     if kind == "night_before_reminder":

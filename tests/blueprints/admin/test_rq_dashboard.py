@@ -6,8 +6,8 @@ import pytest
 from werkzeug.routing import BuildError
 
 from app.models import Operator
-from app.services.accounts import create_operator
-from tests.login import log_in
+from app.services.accounts.passwords import create_operator
+from tests.support.login import log_in
 
 OPERATOR_PASSWORD = "operator-at-2am-42"
 

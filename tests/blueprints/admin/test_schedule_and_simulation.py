@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.models import EventLog, Message
-from app.services.booking_confirmed import on_booking_confirmed
-from tests.login import log_in
+from app.services.bookings.confirmed import on_booking_confirmed
+from tests.support.login import log_in
 
 
 def test_day_and_week_by_sitter_with_unassigned_and_pending_flagged(client, login_as, make, clock):
@@ -67,7 +67,7 @@ def test_simulated_text_is_routed_like_the_webhook(client, login_as, make, db, c
 
 
 def test_simulation_is_for_owners_on_the_embedded_default_only(client, login_as, make, app_factory):
-    from app.services.simulation import simulation_allowed
+    from app.services.messaging.simulation import simulation_allowed
 
     assert not simulation_allowed({"SMS_PROVIDER": "outbox", "APP_ENV": "production"})
     login_as(make.user("staff"))

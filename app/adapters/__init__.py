@@ -1,0 +1,1 @@
+"""Providers and transports: SMS (Twilio, outbox), Web Push, media storage, Twilio media."""

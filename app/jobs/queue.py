@@ -1,0 +1,462 @@
+"""One door for background work: RQ when REDIS_URL is set, an in-process runner when not.
+
+Jobs are named by dotted path ("app.jobs.send_message") and take JSON-able ids,
+so the same call works with RQ's JSON serializer and inline. Jobs enqueued
+inside a database transaction are handed over only after it commits: a worker
+must never pick up a job for a row it cannot see yet, and an inline job must
+not run inside its caller's transaction.
+"""
+
+from __future__ import annotations
+
+import calendar
+import heapq
+import importlib
+import itertools
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.clock import utcnow
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAMES = ("default", "automations", "stripe")  # stripe: stored webhook events to apply
+JOB_TIMEOUT = 60  # seconds; a provider call that hangs longer is a failed attempt
+RESULT_TTL = 3600
+FAILURE_TTL = 7 * 24 * 3600
+EXTENSION_KEY = "pawline_queue"
+# A job Redis says is `started` counts as held only this long after it started: past its
+# timeout its worker is dead (SIGKILL, lost machine) and RQ has not cleaned it up yet.
+STARTED_GRACE = 30
+WAITING_JOB_STATUSES = frozenset({"queued", "scheduled", "deferred"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a job that raises is retried: `max` more attempts after these waits."""
+
+    max: int = 0
+    intervals: tuple[int, ...] = ()
+
+    def wait_for(self, attempt: int) -> int:
+        if not self.intervals:
+            return 0
+        return self.intervals[min(attempt, len(self.intervals) - 1)]
+
+
+NO_RETRY = RetryPolicy()
+# The bound on the tries of every row-backed job (texts, automation runs, Stripe events: see
+# app.jobs.tries); the queue's own retries use them up, reconcile's re-enqueues count too.
+MAX_TRIES = 6
+SEND_RETRY = RetryPolicy(max=MAX_TRIES - 1, intervals=(10, 30, 60, 180, 600))
+
+
+@dataclass(order=True)
+class _Pending:
+    at: datetime
+    seq: int
+    job_id: str = field(compare=False)
+    func: str = field(compare=False)
+    args: tuple = field(compare=False)
+    queue: str = field(compare=False)
+    retry: RetryPolicy = field(compare=False)
+    attempt: int = field(compare=False, default=0)
+
+
+def resolve(func_path: str):
+    module, _, name = func_path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+class InProcessQueue:
+    """The embedded default: immediate jobs run inline, later ones from a heap.
+
+    The heap is fired by `run_due()`: from a daemon thread while the dev server
+    runs (EMBEDDED_SCHEDULER), or by tests with a frozen clock.
+    """
+
+    kind = "in-process"
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._heap: list[_Pending] = []
+        self._by_id: dict[str, _Pending] = {}
+        self._seq = itertools.count()
+        self._lock = threading.RLock()
+        self._thread: threading.Thread | None = None
+
+    def enqueue(self, func: str, args: tuple, *, queue: str, job_id: str | None,
+                at: datetime | None, retry: RetryPolicy) -> str:
+        job_id = job_id or f"inline-{next(self._seq)}"
+        if at is not None and at > utcnow():
+            self._schedule(_Pending(at, next(self._seq), job_id, func, args, queue, retry))
+        else:
+            self._run(_Pending(utcnow(), next(self._seq), job_id, func, args, queue, retry))
+        return job_id
+
+    def enqueue_all(self, calls: list[tuple[str, tuple, dict]]) -> None:
+        _enqueue_each(self, calls)  # inline jobs run one after another anyway
+
+    def _schedule(self, item: _Pending) -> None:
+        with self._lock:
+            old = self._by_id.pop(item.job_id, None)
+            if old is not None:
+                self._heap.remove(old)
+                heapq.heapify(self._heap)
+            self._by_id[item.job_id] = item
+            heapq.heappush(self._heap, item)
+
+    def _run(self, item: _Pending) -> None:
+        log.info("job %s start %s%r", item.job_id, item.func, item.args)
+        try:
+            with self.app.app_context():
+                resolve(item.func)(*item.args)
+        except Exception:
+            if item.attempt < item.retry.max:
+                wait = item.retry.wait_for(item.attempt)
+                log.warning("job %s failed; retry %d in %ss", item.job_id, item.attempt + 1,
+                            wait, exc_info=True)
+                item.attempt += 1
+                item.at = utcnow() + timedelta(seconds=wait)
+                item.seq = next(self._seq)
+                self._schedule(item)
+            else:
+                log.exception("job %s failed for good", item.job_id)
+        else:
+            log.info("job %s done", item.job_id)
+
+    def run_due(self, now: datetime | None = None) -> int:
+        """Run every scheduled job whose time has come; returns how many ran."""
+        ran = 0
+        while True:
+            with self._lock:
+                if not self._heap or self._heap[0].at > (now or utcnow()):
+                    return ran
+                item = heapq.heappop(self._heap)
+                self._by_id.pop(item.job_id, None)
+            self._run(item)
+            ran += 1
+
+    def holds(self, job_id: str) -> bool:
+        with self._lock:
+            return job_id in self._by_id
+
+    def missing(self, job_ids: list[str]) -> set[str]:
+        """The ids among `job_ids` this queue does not hold."""
+        with self._lock:
+            return {job_id for job_id in job_ids if job_id not in self._by_id}
+
+    def try_lock(self, name: str, seconds: int) -> str | None:
+        """One process only: nothing else can hold the lock (its token, as RQQueue's)."""
+        return "in-process"
+
+    def unlock(self, name: str, token: str) -> bool:
+        """Nothing to release (see try_lock)."""
+        return True
+
+    def cancel(self, job_id: str) -> None:
+        with self._lock:
+            item = self._by_id.pop(job_id, None)
+            if item is not None:
+                self._heap.remove(item)
+                heapq.heapify(self._heap)
+
+    def scheduled(self) -> list[tuple[datetime, str, str]]:
+        with self._lock:
+            return sorted((p.at, p.job_id, p.func) for p in self._heap)
+
+    def health(self) -> dict:
+        return {"ok": True, "backend": self.kind, "scheduled": len(self._heap)}
+
+    def close(self) -> None:
+        """Nothing to release: the heap dies with the process."""
+
+    def start_scheduler_thread(self, tick_seconds: float = 1.0, periodic=None,
+                               periodic_seconds: float = 300) -> None:
+        """Fire due jobs every tick; call `periodic()` soon after start and every periodic_seconds."""
+        if self._thread is not None:
+            return
+
+        def loop() -> None:
+            stop = threading.Event()
+            # Not at once: `flask db upgrade` and other short commands build the app
+            # too; the periodic work belongs to the long-running server.
+            next_periodic = time.monotonic() + min(periodic_seconds, 15)
+            while not stop.wait(tick_seconds):
+                if periodic is not None and time.monotonic() >= next_periodic:
+                    next_periodic = time.monotonic() + periodic_seconds
+                    periodic()
+                try:
+                    self.run_due()
+                except Exception:  # the loop must outlive one bad job
+                    log.exception("embedded scheduler tick failed")
+
+        self._thread = threading.Thread(target=loop, name="pawline-scheduler", daemon=True)
+        self._thread.start()
+
+
+# Compare-and-delete in one step on the server: GET then DEL from here could delete a lock
+# another process took in between.
+_RELEASE_IF_OWNED = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('del', KEYS[1])
+end
+return 0
+"""
+
+
+class RQQueue:
+    """Production: RQ on Redis, JSON serializer, ids and job defaults set here once."""
+
+    kind = "rq"
+
+    def __init__(self, app: Flask, redis_url: str):
+        self.app = app
+        self.redis_url = redis_url
+        self._redis = None
+        self._queues: dict = {}
+
+    @property
+    def redis(self):
+        if self._redis is None:  # connect lazily: never at import or app build time
+            from redis import Redis
+
+            self._redis = Redis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=3)
+        return self._redis
+
+    def queue(self, name: str):
+        from rq import Queue
+        from rq.serializers import JSONSerializer
+
+        if name not in self._queues:
+            self._queues[name] = Queue(name, connection=self.redis, serializer=JSONSerializer,
+                                       default_timeout=JOB_TIMEOUT)
+        return self._queues[name]
+
+    def enqueue(self, func: str, args: tuple, *, queue: str, job_id: str | None,
+                at: datetime | None, retry: RetryPolicy) -> str:
+        options = _rq_options(func, args, job_id, retry)
+        q = self.queue(queue)
+        if at is not None and at > utcnow():
+            job = q.enqueue_at(at, func, *args, **options)
+        else:
+            job = q.enqueue(func, *args, **options)
+        return job.id
+
+    def enqueue_all(self, calls: list[tuple[str, tuple, dict]]) -> None:
+        """The jobs of one transaction in one Redis pipeline: one MULTI/EXEC round trip (instead
+        of two per job), and every job with its queue or registry entry at once."""
+        if len(calls) == 1:
+            func, args, options = calls[0]
+            self.enqueue(func, args, **options)
+            return
+        with self.redis.pipeline() as pipe:
+            pipe.multi()  # before any command: RQ's enqueue calls multi() on a pipeline not in one
+            try:
+                for func, args, options in calls:
+                    self._enqueue_into(pipe, func, args, **options)
+            except Exception:
+                built = False  # a job that cannot be built: drop the batch unsent (below)
+            else:
+                built = True
+                pipe.execute()
+        if not built:  # one by one, so only the broken job is lost (and logged), as before
+            _enqueue_each(self, calls)
+
+    def _enqueue_into(self, pipe, func: str, args: tuple, *, queue: str, job_id: str | None,
+                      at: datetime | None, retry: RetryPolicy) -> None:
+        """`enqueue`, its writes queued on `pipe`."""
+        options = _rq_options(func, args, job_id, retry)
+        q = self.queue(queue)
+        if at is None or at <= utcnow():
+            q.enqueue(func, *args, pipeline=pipe, **options)
+            return
+        # RQ's enqueue_at(..., pipeline=pipe) would write the scheduled registry entry at once,
+        # outside the pipeline (a round trip more, and for a moment the registry would name a
+        # job not saved yet): its steps here, all on the pipeline. A test holds the result to
+        # what enqueue_at makes.
+        from rq.job import JobStatus
+
+        job = q.create_job(func, args=args, status=JobStatus.SCHEDULED, **options)
+        pipe.sadd(q.redis_queues_keys, q.key)
+        job.set_status(JobStatus.SCHEDULED, pipeline=pipe)
+        job.save(pipeline=pipe)
+        job.cleanup(ttl=job.ttl, pipeline=pipe)
+        pipe.zadd(q.scheduled_job_registry.key, {job.id: calendar.timegm(at.utctimetuple())})
+
+    def fetch(self, job_id: str):
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job
+        from rq.serializers import JSONSerializer
+
+        try:
+            return Job.fetch(job_id, connection=self.redis, serializer=JSONSerializer)
+        except NoSuchJobError:
+            return None
+
+    def holds(self, job_id: str) -> bool:
+        """True when Redis still has the job waiting (queued, scheduled, deferred) or running."""
+        return not self.missing([job_id])
+
+    def missing(self, job_ids: list[str]) -> set[str]:
+        """The ids among `job_ids` Redis does not hold: one pipelined round trip for them all.
+
+        A `started` job is held while it may still be running (its timeout plus a grace);
+        after that its worker died without RQ noticing yet, and the job is as good as lost.
+        """
+        from rq.job import Job
+        from rq.utils import utcparse
+
+        if not job_ids:
+            return set()
+        with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.hmget(Job.key_for(job_id), "status", "started_at")
+            answers = pipe.execute()
+        lost = set()
+        started_since = utcnow() - timedelta(seconds=JOB_TIMEOUT + STARTED_GRACE)
+        for job_id, (status, started_at) in zip(job_ids, answers, strict=True):
+            status = status.decode() if status else None
+            if status in WAITING_JOB_STATUSES:
+                continue
+            if status == "started" and started_at and utcparse(started_at.decode()) > started_since:
+                continue
+            lost.add(job_id)
+        return lost
+
+    def try_lock(self, name: str, seconds: int) -> str | None:
+        """A lock shared by every process on this Redis (expires by itself after `seconds`).
+
+        Returns this holder's token (for `unlock`), or None when another holds it."""
+        token = uuid.uuid4().hex
+        return token if self.redis.set(f"pawline:lock:{name}", token, nx=True, ex=seconds) else None
+
+    def unlock(self, name: str, token: str) -> bool:
+        """Release the lock only if it is still ours: one that expired while we ran and was
+        taken by another process is left to that process. True when it was released."""
+        return bool(self.redis.eval(_RELEASE_IF_OWNED, 1, f"pawline:lock:{name}", token))
+
+    def cancel(self, job_id: str) -> None:
+        """Tidy only, best effort: the job re-checks its row anyway, and Redis being away must
+        never fail the database work (cancel, reschedule) that asked for it."""
+        try:
+            job = self.fetch(job_id)
+            if job is not None:
+                job.delete()
+        except Exception as exc:  # Redis down or flaky: the stale job finds its row changed
+            log.warning("could not cancel job %s (%s); it will find its row changed", job_id,
+                        type(exc).__name__)
+
+    def run_due(self, now: datetime | None = None) -> int:
+        return 0  # RQ's scheduler (worker.py) fires scheduled jobs
+
+    def close(self) -> None:
+        if self._redis is not None:
+            self._redis.close()
+            self._redis, self._queues = None, {}
+
+    def health(self) -> dict:
+        try:
+            self.redis.ping()
+        except Exception as exc:  # any connection failure means "down"
+            return {"ok": False, "backend": self.kind, "error": type(exc).__name__}
+        return {"ok": True, "backend": self.kind,
+                "queued": {name: len(self.queue(name)) for name in QUEUE_NAMES}}
+
+
+def init_queue(app: Flask) -> None:
+    backend = RQQueue(app, app.config["REDIS_URL"]) if app.config["REDIS_URL"] else InProcessQueue(app)
+    app.extensions[EXTENSION_KEY] = backend
+
+
+def get_queue() -> InProcessQueue | RQQueue:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def enqueue(func: str, *args, queue: str = "default", job_id: str | None = None,
+            at: datetime | None = None, retry: RetryPolicy = NO_RETRY) -> None:
+    """Hand a job over once the current transaction commits (at once if none is open)."""
+    backend = get_queue()
+    call = (backend, func, args, {"queue": queue, "job_id": job_id, "at": at, "retry": retry})
+    session = db.session()
+    if has_uncommitted_writes(session):
+        session.info.setdefault("pending_jobs", []).append(call)
+    else:
+        _dispatch([call])
+
+
+def note_write(session: Session | None = None) -> None:
+    """Say this transaction wrote: Core statements (INSERT … ON CONFLICT, UPDATE) skip the
+    ORM flush that normally tells `enqueue` to hold jobs until commit."""
+    (session or db.session()).info["wrote"] = True
+
+
+def has_uncommitted_writes(session: Session) -> bool:
+    # A read-only transaction may simply be closed later: only writes defer a job.
+    return bool(session.info.get("wrote") or session.new or session.dirty or session.deleted)
+
+
+def _dispatch(calls: list) -> None:
+    """Hand jobs over, all of one backend at once (RQ: one Redis round trip)."""
+    by_backend: dict[int, tuple] = {}
+    for backend, func, args, options in calls:
+        by_backend.setdefault(id(backend), (backend, []))[1].append((func, args, options))
+    for backend, jobs in by_backend.values():
+        try:
+            backend.enqueue_all(jobs)
+        except Exception:
+            # The database row is the truth; reconcile re-enqueues what is lost here.
+            log.exception("could not enqueue %s", ", ".join(f"{func}{args!r}" for func, args, _ in jobs))
+
+
+def _rq_options(func: str, args: tuple, job_id: str | None, retry: RetryPolicy) -> dict:
+    from rq import Retry
+
+    options = {
+        "job_id": job_id,
+        "result_ttl": RESULT_TTL,
+        "failure_ttl": FAILURE_TTL,
+        "description": f"{func}{args!r}",
+    }
+    if retry.max:
+        options["retry"] = Retry(max=retry.max, interval=list(retry.intervals) or 0)
+    return options
+
+
+def _enqueue_each(backend, jobs: list[tuple[str, tuple, dict]]) -> None:
+    for func, args, options in jobs:
+        try:
+            backend.enqueue(func, args, **options)
+        except Exception:
+            log.exception("could not enqueue %s%r", func, args)
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_written(session: Session, flush_context) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session: Session) -> None:
+    session.info.pop("wrote", None)
+    calls = session.info.pop("pending_jobs", None)
+    if calls:
+        _dispatch(calls)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # only the outermost rollback drops jobs
+        session.info.pop("wrote", None)
+        dropped = session.info.pop("pending_jobs", None)
+        if dropped:
+            log.info("dropped %d job(s) of a rolled-back transaction", len(dropped))

@@ -1,0 +1,1 @@
+"""Database plumbing below the domain: locks, SQLite setup, connection pings."""

@@ -1,0 +1,177 @@
+"""Row and advisory locks that serialise writers on PostgreSQL and on SQLite alike.
+
+PostgreSQL: `SELECT … FOR UPDATE` on a row that exists, `pg_advisory_xact_lock`
+on a key for something that has no row yet; both are released at commit or
+rollback. SQLite has one writer at a time: app/sqlite.py opens a deferred
+transaction, so the first statement of a serialised unit of work must be a
+write (it takes the database write lock, and later readers of the same rows
+wait on the busy timeout instead of working from a stale snapshot). There an
+advisory lock is a no-op because the whole database is already locked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import BigInteger, bindparam, case, func, select, text
+from sqlalchemy.orm import contains_eager, lazyload
+
+from app.extensions import db
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+# Statements built once per shape and executed with bound values: building one and
+# computing its cache key cost about as much as its round trip to PostgreSQL.
+_STATEMENTS: dict[tuple, object] = {}
+
+
+def prebuilt(key: tuple, build):
+    """The statement `build()` makes, built on the first call for `key` only. Its
+    values must be bound parameters (or plain parameters of an INSERT)."""
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _STATEMENTS[key] = build()
+    return statement
+
+
+def is_postgresql() -> bool:
+    return dialect_name() == "postgresql"
+
+
+def dialect_name() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def lock_row(model, row_id: int, *, with_org: bool = False):
+    """Load one row for update (fresh from the database), or None when it does not exist.
+
+    On SQLite the write lock is taken first with a no-op UPDATE of that row (a
+    read-only transaction in progress is ended first), so call this before
+    writing anything else in the transaction.
+
+    with_org: the same statement also loads the row's `org` relationship (joined; only
+    the row itself is locked: FOR … UPDATE OF its table).
+    """
+    if not is_postgresql():
+        from app.jobs.queue import has_uncommitted_writes
+
+        session = db.session()
+        if session.in_transaction() and not has_uncommitted_writes(session):
+            # A read-only transaction (a view loaded the booking first) would make
+            # the write below fail at once with SQLITE_BUSY if another writer
+            # committed since its snapshot; end it so the write starts fresh.
+            session.commit()
+        # Raw SQL: an ORM update would also bump `updated_at` (onupdate).
+        touch = prebuilt(("touch", model), lambda: text(f"UPDATE {model.__table__.name} SET id = id WHERE id = :id"))
+        db.session.execute(touch, {"id": row_id})
+    return db.session.scalar(prebuilt(("lock_row", model, with_org), lambda: _locking_select(model, with_org)),
+                             {"row_id": row_id})
+
+
+def _locking_select(model, with_org: bool):
+    # FOR NO KEY UPDATE: serialises writers of this row, yet lets other
+    # transactions insert rows that reference it (their foreign-key checks take
+    # KEY SHARE, which plain FOR UPDATE would block into a deadlock).
+    # lazyload("*"): only the row's own columns. Its relationships load when used (a
+    # many-to-one already in the session costs nothing), not eagerly with every lock
+    # (a booking's joined client would also selectin-load the client's pets).
+    query = (select(model).where(model.id == bindparam("row_id")).with_for_update(of=model, key_share=True)
+             .options(lazyload("*")).execution_options(populate_existing=True))
+    if with_org:
+        query = query.join(model.org).options(contains_eager(model.org))
+    return query
+
+
+def advisory_key(*parts) -> int:
+    """A signed 64-bit key for pg_advisory_xact_lock from readable parts."""
+    digest = hashlib.blake2b(":".join(str(p) for p in parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def advisory_lock(*parts) -> None:
+    """Serialise work on something that has no row yet, until this transaction ends."""
+    if is_postgresql():
+        db.session.execute(_ADVISORY_LOCK, {"key": advisory_key(*parts)})
+
+
+def with_advisory_locks(query, *locks):
+    """`query`, also taking advisory locks in the same round trip on PostgreSQL (SQLite needs
+    none). Each lock is (the name its `advisory_key` is bound as, a SQL condition or None);
+    one with a condition is taken only when the condition holds (CASE evaluates lazily, and
+    the lock function is volatile: never folded at planning). Taken in the order given.
+
+    Only for reads these locks do not guard: the statement's snapshot is taken before a lock
+    is granted, so it may miss what the previous holder committed. What a lock guards is
+    read by a later statement.
+    """
+    if not is_postgresql():
+        return query
+    for key_name, condition in locks:
+        lock = func.pg_advisory_xact_lock(bindparam(key_name, type_=BigInteger))
+        query = query.add_columns(lock if condition is None else case((condition, lock)))
+    return query
+
+
+def _insert(model):
+    if is_postgresql():
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model.__table__)
+
+
+def insert_all_if_absent(model, conflict_columns: tuple[str, ...], rows: list[dict], *returning: str) -> list:
+    """`insert_if_absent` for several rows in one statement: the `returning` columns of the
+    rows this call created (in no particular order); rows that existed are left alone."""
+    from app.jobs.queue import note_write
+
+    table = model.__table__
+    # executemany + RETURNING: SQLAlchemy's insertmanyvalues sends one multi-row INSERT, and
+    # (unlike .values([...])) the statement is compiled once and cached.
+    statement = prebuilt(
+        ("insert_all_if_absent", dialect_name(), model, conflict_columns, returning),
+        lambda: (_insert(model).on_conflict_do_nothing(index_elements=list(conflict_columns))
+                 .returning(*(table.c[name] for name in returning))))
+    note_write()
+    return list(db.session.execute(statement, rows))
+
+
+def claim_row(model, conflict_columns: tuple[str, ...], *, touch: str = "status", **values):
+    """Insert the row unless it exists, and hold its row lock until this transaction ends: the
+    row as an ORM object (fresh from the database), in one round trip.
+
+    INSERT … ON CONFLICT DO UPDATE SET <touch> = <touch> RETURNING *: a conflict updates the
+    existing row to itself, which locks it (FOR NO KEY UPDATE strength, as lock_row, when
+    `touch` is not a key column) and waits for a concurrent inserter to commit first, as
+    "insert if absent, then SELECT … FOR UPDATE" does in two.
+    """
+    from app.jobs.queue import note_write
+
+    def build():
+        table = model.__table__
+        statement = (_insert(model).on_conflict_do_update(index_elements=list(conflict_columns),
+                                                          set_={touch: table.c[touch]})
+                     .returning(*table.c))
+        return (select(model).from_statement(statement)
+                .execution_options(populate_existing=True))
+
+    # The INSERT's columns are the keys of `values` (one compiled form per set of keys).
+    statement = prebuilt(("claim_row", dialect_name(), model, conflict_columns, touch), build)
+    note_write()
+    return db.session.scalars(statement, values).one()
+
+
+def insert_if_absent(model, conflict_columns: tuple[str, ...], **values) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new id, or None when the row existed.
+
+    The unique constraint decides, so two writers racing past a "does it exist?"
+    check can never both create the row.
+    """
+    from app.jobs.queue import note_write
+
+    statement = prebuilt(
+        ("insert_if_absent", dialect_name(), model, conflict_columns),
+        lambda: (_insert(model).on_conflict_do_nothing(index_elements=list(conflict_columns))
+                 .returning(model.__table__.c.id)))
+    note_write()
+    return db.session.execute(statement, values).scalar()

@@ -1,0 +1,1 @@
+"""Logins, passwords, sessions and login throttling."""

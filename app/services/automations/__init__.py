@@ -1,0 +1,1 @@
+"""Automated texts: runs, templates, settings, and the thread they leave from."""

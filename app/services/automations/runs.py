@@ -1,0 +1,273 @@
+"""Automated texts as AutomationRun rows: the database is the truth, the queue the transport.
+
+Each (booking, kind) has one run. Planning writes the row (INSERT … ON CONFLICT
+DO NOTHING) and enqueues job `app.jobs.run_automation` with a job id derived
+from the row, after commit. The job re-reads the row and the booking under a
+row lock before sending, so a lost, duplicated, early or stale job never sends
+twice or sends something no longer true. app.services.ops.reconcile re-enqueues
+every scheduled run the queue does not hold (a Redis restart loses nothing).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from app.clock import utcnow
+from app.extensions import db
+from app.jobs.queue import enqueue, get_queue, note_write
+from app.jobs.tries import count_try_statement, counted_try
+from app.models import AutomationRun, Booking, Org
+from app.persistence.locking import insert_all_if_absent, insert_if_absent, lock_row
+from app.services.audit.events import raise_alert, record_event
+from app.services.automations.templates import TemplateRenderError, template_for
+
+log = logging.getLogger(__name__)
+
+AUTOMATIONS_QUEUE = "automations"
+REMINDER_LOCAL_TIME = time(18, 0)
+EARLY_TOLERANCE = timedelta(seconds=1)
+REASON_BOOKED_LATE = "booked_after_reminder_time"
+
+
+def _zone(org: Org) -> ZoneInfo:
+    return ZoneInfo(org.timezone)
+
+
+def in_quiet_hours(when: datetime, org: Org) -> bool:
+    """No automation reaches a client between quiet_start_hour and quiet_end_hour, local time."""
+    start, end = org.quiet_start_hour, org.quiet_end_hour
+    if start == end:
+        return False
+    hour = when.astimezone(_zone(org)).hour
+    return (hour >= start or hour < end) if start > end else (start <= hour < end)
+
+
+def after_quiet_hours(when: datetime, org: Org) -> datetime:
+    """`when`, or the end of the quiet period it falls in (local quiet_end_hour:00)."""
+    if not in_quiet_hours(when, org):
+        return when
+    zone = _zone(org)
+    local = when.astimezone(zone)
+    day = local.date() if local.hour < org.quiet_end_hour else local.date() + timedelta(days=1)
+    return datetime.combine(day, time(org.quiet_end_hour), tzinfo=zone).astimezone(when.tzinfo)
+
+
+def night_before_reminder_at(booking: Booking, org: Org) -> datetime:
+    """18:00 org time on the day before the visit starts (DST-correct wall-clock time)."""
+    zone = _zone(org)
+    day_before = booking.start_at.astimezone(zone).date() - timedelta(days=1)
+    return datetime.combine(day_before, REMINDER_LOCAL_TIME, tzinfo=zone).astimezone(booking.start_at.tzinfo)
+
+
+def enqueue_run(run_id: int, job_id: str, at: datetime) -> None:
+    """Hand the run to the queue (after the caller commits)."""
+    enqueue("app.jobs.run_automation", run_id, queue=AUTOMATIONS_QUEUE, job_id=job_id, at=at)
+
+
+def run_job_id(run_id: int) -> str:
+    return AutomationRun(id=run_id).job_id
+
+
+def create_run(booking: Booking, kind: str, due: datetime, *, status: str = "scheduled",
+               reason: str | None = None) -> int | None:
+    """Add the (booking, kind) run unless it exists; enqueue it when scheduled. New id or None."""
+    run_id = insert_if_absent(AutomationRun, ("booking_id", "kind"), org_id=booking.org_id,
+                              booking_id=booking.id, kind=kind, status=status, scheduled_for=due,
+                              reason=reason, attempts=0)
+    if run_id is not None and status == "scheduled":
+        enqueue_run(run_id, run_job_id(run_id), due)
+    return run_id
+
+
+def plan_confirmed_booking(booking: Booking, org: Org, window_ends_at: datetime) -> list[str]:
+    """The runs a confirmed booking gets; returns the kinds created by this call."""
+    now = utcnow()
+    created = []
+    plan = []
+    if booking.end_at <= now:
+        plan.append(("booking_confirmation", now, "skipped", "booking_already_over"))
+    else:
+        plan.append(("booking_confirmation", after_quiet_hours(now, org), "scheduled", None))
+    reminder_at = night_before_reminder_at(booking, org)
+    if reminder_at <= now:
+        plan.append(("night_before_reminder", reminder_at, "skipped", REASON_BOOKED_LATE))
+    else:
+        plan.append(("night_before_reminder", after_quiet_hours(reminder_at, org), "scheduled", None))
+    if not org.visit_followup_enabled:
+        plan.append(("visit_followup", window_ends_at, "skipped", "followup_disabled"))
+    elif window_ends_at <= now:
+        plan.append(("visit_followup", window_ends_at, "skipped", "window_already_ended"))
+    else:
+        plan.append(("visit_followup", after_quiet_hours(window_ends_at, org), "scheduled", None))
+    # One multi-row INSERT … ON CONFLICT DO NOTHING for the three runs (same rows as create_run).
+    rows = [dict(org_id=booking.org_id, booking_id=booking.id, kind=kind, status=status, scheduled_for=due,
+                 reason=reason, attempts=0) for kind, due, status, reason in plan]
+    new_ids = {row.kind: row.id for row in
+               insert_all_if_absent(AutomationRun, ("booking_id", "kind"), rows, "id", "kind")}
+    for kind, due, status, _reason in plan:
+        if kind in new_ids:
+            created.append(kind)
+            if status == "scheduled":
+                enqueue_run(new_ids[kind], run_job_id(new_ids[kind]), due)
+    return created
+
+
+def queue_run_now(booking: Booking, org: Org, kind: str) -> None:
+    """Send `kind` as soon as quiet hours allow (cancellation, sitter change).
+
+    One row per (booking, kind): a second sitter change re-arms the same row.
+    """
+    due = after_quiet_hours(utcnow(), org)
+    run_id = create_run(booking, kind, due)
+    if run_id is not None:
+        return
+    run = db.session.scalar(select(AutomationRun).where(AutomationRun.booking_id == booking.id,
+                                                        AutomationRun.kind == kind))
+    if run.status == "scheduled" and run.scheduled_for <= due:
+        return  # already on its way
+    rearm_run(run, due)
+    run.message_id = None
+    db.session.flush()
+    enqueue_run(run.id, run.job_id, due)
+
+
+def rearm_run(run: AutomationRun, due: datetime) -> None:
+    """Schedule a run again for `due`, with a fresh count of tries (app.jobs.tries)."""
+    run.status, run.scheduled_for, run.reason, run.attempts = "scheduled", due, None, 0
+
+
+def cancel_pending_runs(booking_id: int, reason: str) -> list[str]:
+    """Cancel every scheduled run of the booking; returns their kinds."""
+    runs = db.session.scalars(select(AutomationRun).where(AutomationRun.booking_id == booking_id,
+                                                          AutomationRun.status == "scheduled")).all()
+    queue = get_queue()
+    for run in runs:
+        run.status, run.reason = "cancelled", reason
+        queue.cancel(run.job_id)  # tidy only: the job re-checks the row anyway
+    return [run.kind for run in runs]
+
+
+def confirmation_was_sent(booking_id: int) -> bool:
+    return db.session.scalar(
+        select(AutomationRun.id).where(AutomationRun.booking_id == booking_id,
+                                       AutomationRun.kind == "booking_confirmation",
+                                       AutomationRun.status == "sent")
+    ) is not None
+
+
+def move_runs_for_new_times(booking: Booking, org: Org, window_ends_at: datetime) -> None:
+    """After a reschedule: the reminder and follow-up follow the booking's new times."""
+    now = utcnow()
+    runs = {run.kind: run for run in db.session.scalars(
+        select(AutomationRun).where(AutomationRun.booking_id == booking.id,
+                                    AutomationRun.kind.in_(("night_before_reminder", "visit_followup"))))}
+    reminder = runs.get("night_before_reminder")
+    if reminder is not None and (reminder.status == "scheduled" or reminder.reason == REASON_BOOKED_LATE):
+        at = night_before_reminder_at(booking, org)
+        if at <= now:
+            reminder.status, reminder.reason, reminder.scheduled_for = "skipped", REASON_BOOKED_LATE, at
+        else:
+            rearm_run(reminder, after_quiet_hours(at, org))
+    followup = runs.get("visit_followup")
+    if followup is not None and followup.status == "scheduled":
+        followup.scheduled_for = after_quiet_hours(max(window_ends_at, now), org)
+    db.session.flush()
+    for run in runs.values():
+        if run.status == "scheduled":
+            get_queue().cancel(run.job_id)
+            enqueue_run(run.id, run.job_id, run.scheduled_for)
+
+
+def _finish(run: AutomationRun, status: str, reason: str | None = None) -> str:
+    run.status, run.reason = status, reason
+    db.session.commit()
+    return status
+
+
+_COUNT_TRY = count_try_statement(AutomationRun.__table__, "attempts", ("scheduled",))
+
+
+def run_automation(run_id: int) -> str:
+    """The job body: send one run if it is still due and still true; returns the run's status.
+
+    Each try is counted first (app.jobs.tries): a run whose job keeps failing (a database
+    bug, a worker killed mid-run) ends `failed` with an owner alert after MAX_TRIES."""
+    status = counted_try(_COUNT_TRY, run_id, lambda: _run(run_id), lambda reason: _give_up(run_id, reason),
+                         label=f"automation run {run_id}")
+    if status is None:  # sent, cancelled, skipped or failed already: never again
+        status = db.session.scalar(select(AutomationRun.status).where(AutomationRun.id == run_id)) or "missing"
+        db.session.commit()
+    return status
+
+
+def _wait(run: AutomationRun) -> str:
+    """The run waits for its time: enqueued again, and this was no try (its count undone)."""
+    note_write()  # hold the job until this transaction ends
+    run.attempts -= 1
+    enqueue_run(run.id, run.job_id, run.scheduled_for)
+    db.session.commit()
+    return "waiting"
+
+
+def _fail_run(run: AutomationRun, reason: str) -> str:
+    """`failed` for good: an audit event and an owner alert."""
+    reason = reason[:300]
+    record_event(run.org_id, "automation.failed", booking_id=run.booking_id, automation=run.kind, reason=reason)
+    raise_alert(run.org_id, "automation.failed",
+                f"The {run.kind.replace('_', ' ')} text for booking #{run.booking_id} was not sent: {reason}",
+                booking_id=run.booking_id)
+    return _finish(run, "failed", reason)
+
+
+def _give_up(run_id: int, reason: str) -> str:
+    run = lock_row(AutomationRun, run_id)
+    if run is None or run.status != "scheduled":
+        db.session.commit()
+        return run.status if run is not None else "missing"
+    log.error("automation run %s failed for good: %s", run_id, reason)
+    return _fail_run(run, f"Not sent: {reason}")
+
+
+def _run(run_id: int) -> str:
+    from app.services.automations.send import NoSendingNumber, send_automation_message_via_thread
+
+    run = lock_row(AutomationRun, run_id)
+    if run is None:
+        db.session.commit()
+        return "missing"
+    if run.status != "scheduled":
+        db.session.commit()
+        return run.status  # sent, cancelled, skipped or failed already: never again
+    booking = db.session.get(Booking, run.booking_id, populate_existing=True)
+    org = db.session.get(Org, run.org_id)
+    now = utcnow()
+    if run.scheduled_for > now + EARLY_TOLERANCE:
+        return _wait(run)  # a stale job (the run was moved later): wait for the row's time
+    if run.kind == "booking_cancelled":
+        if booking.status != "cancelled":
+            return _finish(run, "cancelled", "booking_not_cancelled")
+    elif booking.status == "cancelled":
+        return _finish(run, "cancelled", "booking_cancelled")
+    elif booking.status == "pending":
+        return _finish(run, "skipped", "booking_not_confirmed")
+    if booking.client.opted_out:
+        return _finish(run, "skipped", "opted_out")
+    if run.kind == "night_before_reminder" and booking.start_at <= now:
+        return _finish(run, "skipped", "visit_already_started")
+    if in_quiet_hours(now, org):
+        run.scheduled_for = after_quiet_hours(now, org)
+        return _wait(run)
+    _body, enabled = template_for(run.org_id, run.kind)
+    if not enabled:
+        return _finish(run, "skipped", "template_disabled")
+
+    try:
+        message = send_automation_message_via_thread(booking.id, run.kind)
+    except (TemplateRenderError, NoSendingNumber) as exc:
+        return _fail_run(run, str(exc))
+    run.message_id = message.id
+    return _finish(run, "sent")

@@ -1,0 +1,281 @@
+"""Automation texts: default templates, per-org overrides, sandboxed rendering.
+
+Variables a template may use (all plain strings, times in the org's timezone):
+
+    client_first_name   "Alex"
+    pet_names           "Mochi and Tofu"
+    sitter_first_name   "Sasha" ("your sitter" when none is assigned yet)
+    service             "Drop-in visit"
+    start_date          "Thu, Nov 26"
+    start_time          "9:00 AM"
+    end_date            "Thu, Nov 26"
+    end_time            "10:00 AM"
+    business_name       the org's name
+
+A template is text plus those variables, a few filters (ALLOWED_FILTERS) and simple
+`{% if %}` / `{% elif %}` / `{% else %}`. It is checked when saved by walking Jinja's
+parsed tree: no loops, include, import, extends, macros, call blocks, `set`, function
+or method calls, attribute access or arithmetic, so rendering one takes time in
+proportion to its own length and can never hold a web worker (the preview included).
+A trial render with SAMPLE_CONTEXT must fit MAX_TEXT; every send checks the real text
+against MAX_TEXT again.
+
+Rendering uses Jinja's SandboxedEnvironment with StrictUndefined as a second wall: a
+template cannot reach Python internals, and an unknown variable is an error rather
+than an empty gap in a text a client receives.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import select
+
+from app.errors import DomainError, InvalidInput, NotFound
+from app.extensions import db
+from app.models import AUTOMATION_KINDS, AutomationTemplate, Booking, Org
+from app.services.audit.events import record_event
+
+TEMPLATE_VARIABLES = {
+    "client_first_name": "The client's first name",
+    "pet_names": "The client's pets, e.g. \"Mochi and Tofu\"",
+    "sitter_first_name": "The assigned sitter's first name (\"your sitter\" if none yet)",
+    "service": "The booked service, e.g. \"Drop-in visit\"",
+    "start_date": "Start date in the business's timezone, e.g. \"Thu, Nov 26\"",
+    "start_time": "Start time in the business's timezone, e.g. \"9:00 AM\"",
+    "end_date": "End date in the business's timezone",
+    "end_time": "End time in the business's timezone",
+    "business_name": "The business's name",
+}
+
+DEFAULT_TEMPLATES = {
+    "booking_confirmation": (
+        "Hi {{ client_first_name }}! Your {{ service }} for {{ pet_names }} with {{ sitter_first_name }} "
+        "is confirmed for {{ start_date }} at {{ start_time }}. Reply to this number any time. "
+        "- {{ business_name }}"
+    ),
+    "night_before_reminder": (
+        "Reminder from {{ business_name }}: {{ sitter_first_name }} will see {{ pet_names }} tomorrow, "
+        "{{ start_date }}, {{ start_time }}-{{ end_time }}."
+    ),
+    "booking_cancelled": (
+        "Hi {{ client_first_name }}, your {{ service }} for {{ pet_names }} on {{ start_date }} at "
+        "{{ start_time }} has been cancelled. Questions? Just reply. - {{ business_name }}"
+    ),
+    "visit_followup": (
+        "Thanks for choosing {{ business_name }}, {{ client_first_name }}! We hope {{ pet_names }} "
+        "enjoyed the visit. Reply any time with feedback."
+    ),
+    "sitter_changed": (
+        "Hi {{ client_first_name }}, {{ sitter_first_name }} will now look after {{ pet_names }} on "
+        "{{ start_date }} at {{ start_time }}. Please text this number from now on. - {{ business_name }}"
+    ),
+}
+MAX_BODY = 1000  # characters of template source
+MAX_TEXT = 1600  # characters of a rendered text: Twilio's limit for one message
+
+# Filters that only reshape a short string (none grows it by more than its arguments).
+ALLOWED_FILTERS = frozenset({"upper", "lower", "title", "capitalize", "trim", "default", "d", "truncate"})
+ALLOWED_TESTS = frozenset({"defined", "undefined", "none", "string", "eq", "ne"})
+
+# Plausible, generous values for the trial render at save time.
+SAMPLE_CONTEXT = {
+    "client_first_name": "Alexandra",
+    "pet_names": "Mochi, Tofu and Biscuit",
+    "sitter_first_name": "Sasha",
+    "service": "Overnight stay with evening walk",
+    "start_date": "Wed, Nov 25",
+    "start_time": "10:30 AM",
+    "end_date": "Thu, Nov 26",
+    "end_time": "10:30 AM",
+    "business_name": "Happy Tails Pet Sitting",
+}
+
+# What a text template needs from the parsed tree; anything else is refused by name.
+_ALLOWED_NODES = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.Const, nodes.Filter,
+                  nodes.Test, nodes.If, nodes.Compare, nodes.Operand, nodes.Not, nodes.And, nodes.Or,
+                  nodes.CondExpr, nodes.Concat, nodes.Keyword)
+_REFUSED_NAMES = [
+    (nodes.For, "loops ({% for %})"),
+    (nodes.Include, "{% include %}"),
+    ((nodes.Import, nodes.FromImport), "{% import %}"),
+    (nodes.Extends, "{% extends %}"),
+    (nodes.Macro, "macros ({% macro %})"),
+    (nodes.CallBlock, "call blocks ({% call %})"),
+    ((nodes.Assign, nodes.AssignBlock), "{% set %}"),
+    (nodes.Block, "{% block %}"),
+    (nodes.Call, "function calls such as range() or .format()"),
+    ((nodes.Getattr, nodes.Getitem, nodes.Slice), "attribute or item access (a.b, a[0])"),
+    ((nodes.BinExpr, nodes.UnaryExpr), "arithmetic"),
+]
+
+_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+class TemplateRenderError(DomainError):
+    """A template could not produce a text; the run fails visibly and nothing is sent."""
+
+
+def _refused_construct(node: nodes.Node) -> str:
+    for types, name in _REFUSED_NAMES:
+        if isinstance(node, types):
+            return name
+    return f"{type(node).__name__} expressions"
+
+
+def _tree_problems(tree: nodes.Template) -> list[str]:
+    """Everything in the parsed template that a text template may not use."""
+    problems: list[str] = []
+    unknown: set[str] = set()
+
+    def walk(node: nodes.Node) -> None:
+        if not isinstance(node, _ALLOWED_NODES):
+            problems.append(f"Not allowed in a text template: {_refused_construct(node)}.")
+            return
+        if isinstance(node, nodes.Name) and node.name not in TEMPLATE_VARIABLES:
+            unknown.add(node.name)
+        if isinstance(node, nodes.Filter) and node.name not in ALLOWED_FILTERS:
+            problems.append(f"Filter not allowed: {node.name} (allowed: {', '.join(sorted(ALLOWED_FILTERS))}).")
+        if isinstance(node, nodes.Test) and node.name not in ALLOWED_TESTS:
+            problems.append(f"Test not allowed: {node.name}.")
+        if isinstance(node, (nodes.Filter, nodes.Test)) and (node.dyn_args or node.dyn_kwargs):
+            problems.append(f"Not allowed in a text template: *args or **kwargs on {node.name}.")
+        for child in node.iter_child_nodes():
+            walk(child)
+
+    walk(tree)
+    problems += [f"Unknown variable: {name} (known: {', '.join(TEMPLATE_VARIABLES)})" for name in sorted(unknown)]
+    return list(dict.fromkeys(problems))  # one line per kind of problem, in order
+
+
+def validate_template(body: str) -> list[str]:
+    """Problems that stop this template from being saved or sent; an empty list means it is usable.
+
+    Parses and walks the template (never runs it), then renders it once with SAMPLE_CONTEXT
+    to check the length of the text it makes.
+    """
+    if not body or not body.strip():
+        return ["The text is empty."]
+    if len(body) > MAX_BODY:
+        # Nothing more is parsed: the length alone decides, and a huge text costs nothing more.
+        return [f"The text is too long ({len(body)} characters; at most {MAX_BODY})."]
+    try:
+        tree = _env.parse(body)
+    except TemplateSyntaxError as exc:
+        return [f"Syntax error on line {exc.lineno}: {exc.message}"]
+    problems = _tree_problems(tree)
+    if problems:
+        return problems
+    try:
+        sample = _env.from_string(tree).render(**SAMPLE_CONTEXT).strip()
+    except TemplateError as exc:
+        return [f"Template failed to render: {exc}"]
+    if len(sample) > MAX_TEXT:
+        return [f"The text it makes is too long ({len(sample)} characters with sample details; "
+                f"at most {MAX_TEXT})."]
+    return []
+
+
+def template_for(org_id: int, kind: str) -> tuple[str, bool]:
+    """(body, enabled) for one kind: the org's override, else the default."""
+    if kind not in AUTOMATION_KINDS:
+        raise InvalidInput(f"Unknown automation kind {kind!r}", field="kind")
+    row = db.session.execute(
+        select(AutomationTemplate.body, AutomationTemplate.enabled)
+        .where(AutomationTemplate.org_id == org_id, AutomationTemplate.kind == kind)
+    ).first()
+    if row is None:
+        return DEFAULT_TEMPLATES[kind], True
+    return row.body, row.enabled
+
+
+def _date(local: datetime) -> str:
+    return f"{local:%a}, {local:%b} {local.day}"
+
+
+def _time(local: datetime) -> str:
+    return f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+
+
+def template_context(booking: Booking, org: Org) -> dict[str, str]:
+    zone = ZoneInfo(org.timezone)
+    start, end = booking.start_at.astimezone(zone), booking.end_at.astimezone(zone)
+    return {
+        "client_first_name": booking.client.first_name,
+        "pet_names": booking.client.pet_names or "your pets",
+        "sitter_first_name": booking.sitter.first_name if booking.sitter else "your sitter",
+        "service": booking.service,
+        "start_date": _date(start),
+        "start_time": _time(start),
+        "end_date": _date(end),
+        "end_time": _time(end),
+        "business_name": org.name,
+    }
+
+
+def render_template_body(body: str, context: dict[str, str]) -> str:
+    """Render one template; any failure is a TemplateRenderError saying why."""
+    errors = validate_template(body)
+    if errors:
+        raise TemplateRenderError("; ".join(errors))
+    try:
+        text = _env.from_string(body).render(**context).strip()
+    except TemplateError as exc:
+        raise TemplateRenderError(f"Template failed to render: {exc}") from exc
+    if not text:
+        raise TemplateRenderError("Template rendered an empty text")
+    if len(text) > MAX_TEXT:
+        raise TemplateRenderError(f"The text is {len(text)} characters; at most {MAX_TEXT} can be sent")
+    return text
+
+
+def render_for_booking(booking: Booking, kind: str) -> str:
+    org = db.session.get(Org, booking.org_id)
+    body, _enabled = template_for(booking.org_id, kind)
+    return render_template_body(body, template_context(booking, org))
+
+
+def preview_template(org_id: int, kind: str, body: str, booking_id: int) -> str:
+    """What `body` would send for this booking; InvalidInput lists the problems."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.org_id != org_id:
+        raise NotFound("Booking not found")
+    if kind not in AUTOMATION_KINDS:
+        raise InvalidInput(f"Unknown automation kind {kind!r}", field="kind")
+    errors = validate_template(body)
+    if errors:
+        raise InvalidInput(" ".join(errors), field="body")
+    try:
+        return render_template_body(body, template_context(booking, db.session.get(Org, org_id)))
+    except TemplateRenderError as exc:
+        raise InvalidInput(str(exc), field="body") from exc
+
+
+def save_template(org_id: int, kind: str, body: str, enabled: bool = True, actor: str = "system") -> None:
+    """Store the org's text for one kind (validated first); InvalidInput lists the problems."""
+    if kind not in AUTOMATION_KINDS:
+        raise InvalidInput(f"Unknown automation kind {kind!r}", field="kind")
+    errors = validate_template(body)
+    if errors:
+        raise InvalidInput(" ".join(errors), field="body")
+    row = db.session.scalar(select(AutomationTemplate).where(AutomationTemplate.org_id == org_id,
+                                                             AutomationTemplate.kind == kind))
+    if row is None:
+        row = AutomationTemplate(org_id=org_id, kind=kind)
+        db.session.add(row)
+    row.body, row.enabled = body.strip(), enabled
+    record_event(org_id, "automation.template_saved", actor=actor, automation=kind, enabled=enabled)
+    db.session.commit()
+
+
+def reset_template(org_id: int, kind: str, actor: str = "system") -> None:
+    """Back to the shipped default text (and enabled)."""
+    row = db.session.scalar(select(AutomationTemplate).where(AutomationTemplate.org_id == org_id,
+                                                             AutomationTemplate.kind == kind))
+    if row is not None:
+        db.session.delete(row)
+        record_event(org_id, "automation.template_reset", actor=actor, automation=kind)
+    db.session.commit()

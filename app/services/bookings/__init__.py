@@ -1,0 +1,1 @@
+"""Bookings: confirmation, editing, lifecycle, their threads and windows."""

@@ -1,0 +1,1 @@
+"""Photos: who may see them, inbound MMS, outbound photos, processing."""

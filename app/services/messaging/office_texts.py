@@ -1,0 +1,81 @@
+"""The office texting a client: from any thread's number, through the one outbound pipeline.
+
+Owners and staff write from the thread page, the booking page and the inbox. Every such
+text is a `queued` Message sent by its job (app.services.messaging.outbound); an opted-out client
+gets nothing (the row is kept `blocked`), and quiet hours are the owner's call: they are
+warned, not stopped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.clock import utcnow
+from app.errors import Conflict, InvalidInput
+from app.extensions import db
+from app.localtime import format_time
+from app.models import Message, MessageNumber, Org, Thread
+from app.services.audit.events import record_event
+from app.services.automations.runs import after_quiet_hours, in_quiet_hours
+from app.services.messaging.outbound import queue_outbound_message
+from app.services.people.phones import national_format
+
+MAX_BODY = 1600
+
+
+def checked_text(value: str | None, *, limit: int, empty: str | None, field: str = "body") -> str:
+    """Typed text, trimmed; InvalidInput at `field` when empty (unless `empty` is None) or longer than `limit`."""
+    value = (value or "").strip()
+    if not value and empty is not None:
+        raise InvalidInput(empty, field=field)
+    if len(value) > limit:
+        raise InvalidInput(f"Keep it under {limit} characters.", field=field)
+    return value
+
+
+def checked_body(body: str | None, *, photos: bool = False) -> str:
+    """The text as it will be sent; InvalidInput when over one SMS chain, or empty with no photos."""
+    return checked_text(body, limit=MAX_BODY, empty=None if photos else "Write a message first.")
+
+
+def queue_office_text(*, org_id: int, thread_id: int | None, from_number_id: int, to_e164: str, body: str,
+                      user_id: int, photos: bool = False) -> Message:
+    """Queue an owner's or staff member's text (in the caller's transaction) and touch its thread."""
+    message = queue_outbound_message(org_id=org_id, thread_id=thread_id, from_number_id=from_number_id,
+                                     to_e164=to_e164, body=checked_body(body, photos=photos), sender_kind="owner",
+                                     sender_user_id=user_id)
+    if thread_id is not None:
+        db.session.get(Thread, thread_id).last_message_at = utcnow()
+    return message
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Whether it is quiet hours for the org now, and when they end (for the warning)."""
+
+    now: bool
+    ends_at_text: str
+    span_text: str
+
+
+def quiet_hours(org: Org) -> QuietHours:
+    now = utcnow()
+    span = f"{org.quiet_start_hour:02d}:00–{org.quiet_end_hour:02d}:00"
+    return QuietHours(in_quiet_hours(now, org), format_time(after_quiet_hours(now, org), org.timezone), span)
+
+
+def text_thread_client(thread_id: int, body: str, user_id: int) -> Message:
+    """Text the thread's client from the thread's own number. Returns the message (queued, or
+    blocked when the client replied STOP). Commits."""
+    thread = db.session.get(Thread, thread_id)
+    number = db.session.get(MessageNumber, thread.message_number_id)
+    if not number.active:
+        raise Conflict(f"This conversation's number {national_format(number.e164)} is retired: move the "
+                       "conversation to a new number first (Numbers page).")
+    message = queue_office_text(org_id=thread.org_id, thread_id=thread.id, from_number_id=number.id,
+                                to_e164=thread.client.phone_e164, body=body, user_id=user_id)
+    record_event(thread.org_id, "office.texted", booking_id=thread.booking_id, thread_id=thread.id,
+                 actor=f"user:{user_id}", message_id=message.id, number_id=number.id,
+                 client_id=thread.client_id, status=message.status)
+    db.session.commit()
+    return message

@@ -1,0 +1,380 @@
+"""Outbound texts: a Message row first (queued), then one job that sends it once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, bindparam, literal_column, select, update
+
+from app.adapters.sms import (
+    PermanentSendError,
+    SendError,
+    SentLookup,
+    TransientSendError,
+)
+from app.adapters.sms_choice import get_provider
+from app.adapters.twilio_sms import OPTED_OUT
+from app.clock import utcnow
+from app.extensions import db
+from app.jobs.queue import JOB_TIMEOUT, SEND_RETRY, STARTED_GRACE, enqueue
+from app.jobs.tries import count_try_statement, counted_try
+from app.models import Client, Message, MessageMedia, MessageNumber
+from app.models.messaging import send_job_id
+from app.services.audit.events import raise_alert, record_event
+from app.services.media.outbound import outbound_media_urls
+from app.services.messaging.delivery_status import advance_status, alert_failed_message
+from app.services.messaging.opt_out import mark_opted_out_by_phone
+
+log = logging.getLogger(__name__)
+
+# A claimed (`sending`) text untouched this long belongs to a job that died: its job's timeout
+# plus the grace RQ gives a `started` job (app.jobs.queue.STARTED_GRACE).
+SENDING_STUCK_AFTER = timedelta(seconds=JOB_TIMEOUT + STARTED_GRACE)
+
+
+def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id: int, to_e164: str,
+                           body: str, sender_kind: str, sender_user_id: int | None = None) -> Message:
+    """Add a `queued` message to the session and send it after the caller commits.
+
+    A client who has opted out gets nothing: the row is kept as `blocked`
+    (reason `opted_out`) so owners can see what was not sent.
+    """
+    from_e164 = db.session.scalar(select(MessageNumber.e164).where(MessageNumber.id == from_number_id))
+    message = Message(org_id=org_id, thread_id=thread_id, direction="outbound", sender_kind=sender_kind,
+                      sender_user_id=sender_user_id, body=body, message_number_id=from_number_id,
+                      from_e164=from_e164, to_e164=to_e164, status="queued")
+    if _client_opted_out(org_id, to_e164):
+        _block_opted_out(message)
+    db.session.add(message)
+    db.session.flush()
+    if message.status == "queued":
+        enqueue_send(message.id)
+    return message
+
+
+def enqueue_send(message_id: int) -> None:
+    """Hand the message's send job to the queue (after the caller commits)."""
+    func, message_id, options = send_job_call(message_id)
+    enqueue(func, message_id, **options)
+
+
+def send_job_call(message_id: int) -> tuple:
+    """(func, id, options) of a message's send job: one definition for queueing and reconcile."""
+    return "app.jobs.send_message", message_id, {"retry": SEND_RETRY, "job_id": send_job_id(message_id)}
+
+
+def _is_recipient(org_id, to_e164):
+    """SQL: the client a text to `to_e164` from this org goes to (values or columns)."""
+    return and_(Client.org_id == org_id, Client.phone_e164 == to_e164)
+
+
+def _client_opted_out(org_id: int, to_e164: str | None) -> bool:
+    return bool(db.session.scalar(select(Client.opted_out).where(_is_recipient(org_id, to_e164))))
+
+
+def _block_opted_out(message: Message) -> None:
+    message.status, message.error_code = "blocked", "opted_out"
+    message.error_message = "The client replied STOP; texts resume when they reply START."
+
+
+def _status_callback_url() -> str | None:
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    return f"{base}/webhooks/twilio/status" if base else None
+
+
+def _lock_message(message_id: int) -> tuple[Message | None, bool]:
+    """The message, locked, and whether its recipient has opted out (one statement)."""
+    query = (
+        select(Message, Client.opted_out)
+        .outerjoin(Client, _is_recipient(Message.org_id, Message.to_e164))
+        .where(Message.id == message_id)
+        .with_for_update(of=Message)
+    )
+    row = db.session.execute(query).first()
+    return (row[0], bool(row[1])) if row else (None, False)
+
+
+_messages = Message.__table__
+
+# The send job's two statements, built once: each job differs only in the parameters.
+# The claim: a `queued` message whose recipient has not opted out becomes `sending`, and
+# returns what the provider call needs (updated_at: the column's onupdate, as in the ORM).
+_CLAIM_QUEUED = (
+    update(_messages)
+    .where(
+        _messages.c.id == bindparam("message_id"),
+        _messages.c.status == "queued",
+        ~select(Client.id).where(_is_recipient(_messages.c.org_id, _messages.c.to_e164), Client.opted_out).exists(),
+    )
+    .values(status="sending", attempts=_messages.c.attempts + 1, error_code=None, error_message=None)
+    .returning(_messages.c.id, _messages.c.org_id, _messages.c.from_e164, _messages.c.to_e164,
+               _messages.c.body,
+               # Photos are looked up (and signed) only for a message that has some. RETURNING
+               # renders the updated table's columns unqualified, where `id` would mean
+               # message_media.id inside the subquery: name messages.id in full.
+               select(MessageMedia.id).where(MessageMedia.message_id == literal_column("messages.id"))
+               .exists().label("has_media"))
+)
+_SAVE_SENT = (
+    update(_messages)
+    .where(_messages.c.id == bindparam("message_id"))
+    .values(provider_sid=bindparam("sid"), status=bindparam("new_status"), sent_at=bindparam("now"),
+            error_code=None, error_message=None)
+)
+
+
+def _outgoing(row) -> dict:
+    """What the provider call needs, from a claimed row or a locked message (which may have photos)."""
+    return {"message_id": row.id, "org_id": row.org_id, "from_e164": row.from_e164,
+            "to_e164": row.to_e164, "body": row.body, "has_media": getattr(row, "has_media", True)}
+
+
+def _claim_queued(message_id: int) -> dict | None:
+    """The common case in one statement: a `queued` message whose recipient has not opted out
+    becomes `sending` (one more attempt), committed before the provider call.
+
+    None when it is anything else (missing, final, `sending` after a crash, opted out), and
+    nothing was written: `_claim_after_checks` then decides. On PostgreSQL the UPDATE takes
+    the row lock, so a concurrent job for the same message waits, and then finds it no
+    longer `queued`.
+    """
+    row = db.session.execute(_CLAIM_QUEUED, {"message_id": message_id}).first()
+    if row is None:
+        # The transaction goes on: the careful path locks the row and looks (on SQLite this
+        # UPDATE already holds the write lock, so no other writer can come in between).
+        return None
+    db.session.commit()
+    return _outgoing(row)
+
+
+_COUNT_TRY = count_try_statement(_messages, "tries", ("queued", "sending"))
+TOO_MANY_TRIES = "too_many_tries"
+
+
+def deliver_message(message_id: int) -> str:
+    """The send job: one counted try (app.jobs.tries) of `_send_once`.
+
+    A send whose job keeps failing for a reason that is neither the provider nor the template
+    (a database bug, a worker killed mid-send) ends `failed` with an owner alert after
+    MAX_TRIES tries, instead of being re-enqueued by reconcile for ever."""
+    status = counted_try(_COUNT_TRY, message_id, lambda: _send_once(message_id),
+                         lambda reason: _give_up(message_id, reason), label=f"message {message_id}")
+    if status is None:  # sent, failed or blocked already: never send twice
+        status = db.session.scalar(select(Message.status).where(Message.id == message_id)) or "missing"
+        db.session.commit()
+    return status
+
+
+def _give_up(message_id: int, reason: str) -> str:
+    """After MAX_TRIES: a `queued` message fails (audited, owners alerted). A `sending` one may
+    have reached the provider, so it is never failed blind: reconcile's settle step asks the
+    provider (sent, `unknown` with an alert, or queued again and then failed here)."""
+    message, _opted_out = _lock_message(message_id)
+    if message is None or message.status != "queued":
+        db.session.commit()
+        return "missing" if message is None else message.status
+    message.status, message.error_code = "failed", TOO_MANY_TRIES
+    message.error_message = f"Not sent: {reason}"[:500]
+    alert_failed_message(message, TOO_MANY_TRIES, message.error_message)
+    db.session.commit()
+    log.error("message %s failed for good: %s", message_id, reason)
+    return message.status
+
+
+def _send_once(message_id: int) -> str:
+    """Send one queued message exactly once; returns the message's status afterwards.
+
+    `sending` is committed before the provider call. A job that finds the
+    message already `sending` (a crash between the call and the save) asks
+    the provider whether it went out before sending again. A transient error
+    raises so the queue retries with backoff (SEND_RETRY): the message goes
+    back to `queued` when the provider surely did not take it (429), and stays
+    `sending` when it might have (timeout, 5xx), so the retry asks first. The
+    attempt that uses up the last retry fails the message instead.
+    """
+    provider = get_provider()
+    outgoing = _claim_queued(message_id)
+    if outgoing is None:
+        claimed = _claim_after_checks(provider, message_id)
+        if isinstance(claimed, str):
+            return claimed
+        outgoing = claimed
+    media_urls = outbound_media_urls(message_id) if outgoing.pop("has_media") else []
+    photos = {"media_urls": media_urls} if media_urls else {}  # providers without photos stay as they are
+    try:
+        result = provider.send(**outgoing, **photos, status_callback=_status_callback_url())
+    except (PermanentSendError, TransientSendError) as exc:
+        # Rare: the ORM from here on. The claim's commit released the row, as before.
+        return _send_failed(db.session.get(Message, message_id), exc, send_attempted=True)
+    status = result.status if result.status in ("sent", "delivered") else "sent"
+    db.session.execute(_SAVE_SENT, {"message_id": message_id, "sid": result.sid, "new_status": status,
+                                    "now": utcnow()})
+    db.session.commit()
+    return status
+
+
+def _claim_after_checks(provider, message_id: int) -> dict | str:
+    """The message locked and checked: what to send, or its status when nothing is sent."""
+    message, opted_out = _lock_message(message_id)
+    if message is None:
+        return "missing"
+    if message.status not in ("queued", "sending"):
+        db.session.commit()
+        return message.status  # already sent, failed or blocked: never send twice
+    if message.status == "sending" and message.error_code is None:
+        # Claimed by a job that is still sending it, or that died mid-send (a duplicate job:
+        # reconcile racing an enqueue, RQ retrying an abandoned job). Never a second send here:
+        # left alone while it may be in flight, settled like reconcile does once it is stuck.
+        if message.updated_at > utcnow() - SENDING_STUCK_AFTER:
+            db.session.commit()
+            return message.status
+        return _settle_with_provider(provider, message)
+    if message.status == "sending":
+        # A transient error that may have reached the provider (timeout, 5xx) left it here on
+        # purpose (with its code): this retry asks the provider, then sends if it was not.
+        try:
+            if _recover_sent(provider, message):
+                return message.status
+        except (PermanentSendError, TransientSendError) as exc:
+            return _send_failed(message, exc, send_attempted=False)
+    if opted_out:
+        # They replied STOP after this was queued (or between retries): never send it.
+        _block_opted_out(message)
+        db.session.commit()
+        return message.status
+    message.status = "sending"
+    message.attempts += 1
+    message.error_code = message.error_message = None  # in flight (see the `sending` case above)
+    outgoing = _outgoing(message)  # read before the commit expires the row: no second SELECT
+    db.session.commit()
+    return outgoing
+
+
+def _send_failed(message: Message, exc: SendError, *, send_attempted: bool) -> str:
+    """A permanent error fails the message; a transient one is saved and re-raised so the queue
+    retries, unless this was the last attempt. `send_attempted`: the provider call itself failed
+    (not the question whether an earlier attempt went out)."""
+    if isinstance(exc, PermanentSendError):
+        _fail(message, exc)
+        return message.status
+    if not send_attempted:
+        message.attempts += 1  # asking the provider failed: that counts as an attempt too
+    if message.attempts >= SEND_RETRY.max + 1:
+        _fail(message, exc, final_note=f" (gave up after {message.attempts} attempts)")
+        return message.status
+    if send_attempted and not exc.maybe_sent:
+        message.status = "queued"
+    message.error_code, message.error_message = exc.code, str(exc)[:500]
+    db.session.commit()
+    log.warning("message %s: attempt %d failed (%s); the queue will retry", message.id,
+                message.attempts, exc.code)
+    raise exc  # the queue retries with backoff
+
+
+def _recover_sent(provider, message: Message) -> bool:
+    """After a crash mid-send: adopt the provider's record of the text if it exists."""
+    sid = provider.find_sent(message_id=message.id, from_e164=message.from_e164,
+                             to_e164=message.to_e164, body=message.body, since=message.created_at)
+    if sid is None:
+        return False
+    log.info("message %s was already accepted as %s before a crash; not sending again", message.id, sid)
+    message.provider_sid, message.status = sid, "sent"
+    message.sent_at = message.sent_at or utcnow()
+    db.session.commit()
+    return True
+
+
+def _fail(message: Message, exc: SendError, final_note: str = "") -> None:
+    """A send that cannot succeed: `failed` with the code, audited, owners (and its sitter) alerted."""
+    message.status, message.error_code = "failed", exc.code
+    message.error_message = (str(exc) + final_note)[:500]
+    if exc.code == OPTED_OUT:
+        mark_opted_out_by_phone(message.org_id, message.to_e164, source="send_error")
+    alert_failed_message(message, exc.code, message.error_message)
+    db.session.commit()
+    log.warning("message %s failed for good (%s)", message.id, exc.code)
+
+
+def retry_message(message_id: int, actor: str = "system") -> Message:
+    """Queue a failed, undelivered or unconfirmed text again (an owner's decision: for an
+    `unknown` one the client may get it twice). The send job re-checks opt-out as always."""
+    from app.errors import Conflict
+    from app.services.queries.queue_health import RETRYABLE_MESSAGE_STATES
+
+    message, _opted_out = _lock_message(message_id)
+    if message is None or message.direction != "outbound" or message.status not in RETRYABLE_MESSAGE_STATES:
+        db.session.rollback()
+        raise Conflict("Only a failed, undelivered or unconfirmed text can be sent again.")
+    previous = message.status
+    message.status, message.attempts, message.tries = "queued", 0, 0
+    # A fresh send gets a fresh sid; late callbacks for the old one no longer match.
+    message.error_code = message.error_message = message.provider_sid = None
+    thread = message.thread
+    record_event(message.org_id, "message.retried", booking_id=thread.booking_id if thread else None,
+                 thread_id=message.thread_id, actor=actor, message_id=message.id, previous_status=previous)
+    enqueue_send(message.id)
+    db.session.commit()
+    return message
+
+
+UNKNOWN_REASON = ("The send was interrupted and the SMS provider could not confirm whether the text "
+                  "went out. It will not be sent again by itself: check with the client, then retry "
+                  "it from Queue health if needed.")
+
+
+def settle_interrupted_send(message_id: int, stale_before: datetime) -> str:
+    """A message left `sending` by a job that died (its worker killed, its machine lost).
+
+    Asks the provider; a text it took becomes `sent` (with its sid); one it surely never took
+    goes back to `queued` and is sent by a fresh job; otherwise the message becomes `unknown`
+    with an audit event and an owner alert. Never sends twice. Returns the status afterwards.
+    """
+    message, _opted_out = _lock_message(message_id)
+    if message is None or message.status != "sending" or message.updated_at >= stale_before:
+        db.session.commit()  # finished, or touched again since reconcile looked: not stuck
+        return "missing" if message is None else message.status
+    return _settle_with_provider(get_provider(), message)
+
+
+def _settle_with_provider(provider, message: Message) -> str:
+    """Settle a stuck `sending` message (locked by the caller) from what the provider knows."""
+    try:
+        found = provider.look_up(message_id=message.id, provider_sid=message.provider_sid,
+                                 from_e164=message.from_e164, to_e164=message.to_e164,
+                                 body=message.body, since=message.created_at)
+    except SendError as exc:  # the provider cannot answer now: decide on the next pass
+        db.session.rollback()
+        log.warning("message %s: could not ask the provider about an interrupted send (%s)", message.id,
+                    exc.code)
+        return "sending"
+    _settle(message, found)
+    db.session.commit()
+    return message.status
+
+
+def _settle(message: Message, found: SentLookup) -> None:
+    if found.sid is not None:
+        log.info("message %s: the provider took it (%s) before the interruption", message.id, found.sid)
+        message.provider_sid = found.sid
+        message.status = "sent"
+        message.sent_at = message.sent_at or utcnow()
+        if found.status and advance_status(message, found.status) and message.status in ("failed", "undelivered"):
+            message.error_message = f"The provider reported {message.status}"
+            alert_failed_message(message, None, message.error_message)
+        return
+    if found.certain:
+        log.info("message %s: the interrupted send never reached the provider; sending it", message.id)
+        message.status = "queued"
+        enqueue_send(message.id)
+        return
+    message.status, message.error_code, message.error_message = "unknown", "interrupted", UNKNOWN_REASON
+    thread = message.thread
+    booking_id = thread.booking_id if thread is not None else None
+    record_event(message.org_id, "message.unknown", booking_id=booking_id, thread_id=message.thread_id,
+                 message_id=message.id, reason="interrupted send not confirmed by the provider")
+    raise_alert(message.org_id, "message.unknown",
+                f"A text may or may not have reached the client (message #{message.id}): {UNKNOWN_REASON}",
+                booking_id=booking_id, thread_id=message.thread_id, message_id=message.id)
+    log.warning("message %s: interrupted send not confirmed; marked unknown", message.id)

@@ -1,0 +1,255 @@
+"""The server-side gate for a sitter's text: assignment, window, content policy, then the queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.clock import utcnow
+from app.errors import Conflict, InvalidInput, NotFound
+from app.extensions import db
+from app.models import AssignmentWindow, Message, Org, Sitter, Thread, ThreadRead
+from app.services.audit.events import raise_alert, record_event
+from app.services.bookings.windows import compose_state, sitter_may_send
+from app.services.media.outbound import Upload, attach_photos, media_digests, prepare_uploads, stored_photos
+from app.services.messaging.content_policy import check_sitter_message
+from app.services.messaging.outbound import queue_outbound_message
+
+MAX_BODY = 1600  # ten SMS segments: Twilio's own ceiling for one message
+# A resend of the same text this soon is the same tap arriving twice (a retried
+# form on a weak connection), not a new message.
+RESEND_WINDOW = timedelta(minutes=2)
+
+
+class MessagingClosed(Conflict):
+    """The window is not open for this sitter now; the text says why and when."""
+
+
+class PolicyBlocked(InvalidInput):
+    """The text carries contact or payment details and the org blocks them."""
+
+    def __init__(self, message: str):
+        super().__init__(message, field="body")
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    message_id: int
+    status: str  # queued, sent, blocked (opted out), …
+    flagged: bool
+    notice: str
+
+
+@dataclass(frozen=True)
+class AssignedThread:
+    sitter: Sitter
+    thread: Thread
+    window: AssignmentWindow
+    org: Org
+
+
+def sitter_for_user(user_id: int) -> Sitter:
+    sitter = db.session.scalar(select(Sitter).where(Sitter.user_id == user_id))
+    if sitter is None:
+        raise NotFound("No sitter profile for this login.")
+    return sitter
+
+
+def assignment_conditions(thread_id: int, sitter_id, org_id) -> tuple:
+    """SQL: the thread's window is this sitter's (values, or Sitter columns in a join)."""
+    return (
+        Thread.id == thread_id,
+        Thread.booking_id == AssignmentWindow.booking_id,
+        AssignmentWindow.sitter_id == sitter_id,
+        AssignmentWindow.org_id == org_id,
+    )
+
+
+def assigned_thread(sitter_user_id: int, thread_id: int, *, lock: bool = False) -> AssignedThread:
+    """The thread and window if this sitter is the window's sitter; NotFound otherwise.
+
+    Another sitter's thread, another org's thread and a missing thread all look
+    the same from outside: 404.
+    """
+    sitter = sitter_for_user(sitter_user_id)
+    query = (
+        select(AssignmentWindow)
+        .join(Thread, Thread.id == AssignmentWindow.thread_id)
+        .where(*assignment_conditions(thread_id, sitter.id, sitter.org_id))
+    )
+    if lock:  # serialise with a concurrent cancel or sitter change of the same window
+        query = query.with_for_update(of=AssignmentWindow)
+    window = db.session.scalar(query)
+    if window is None:
+        raise NotFound("We could not find that conversation.")
+    return AssignedThread(sitter=sitter, thread=window.thread, window=window, org=db.session.get(Org, sitter.org_id))
+
+
+VISIT_REPORT_PREFIX = "Visit report: "
+# The compose box offers "Visit report" (a note and photos in one step) once the window
+# closes within this long: the end of the visit plus the org's grace period.
+VISIT_REPORT_LEAD = timedelta(minutes=90)
+
+
+def visit_report_due(compose, now=None) -> bool:
+    """Whether the sitter's compose box should offer a visit report now (window closing soon)."""
+    now = now or utcnow()
+    return bool(compose.is_open and compose.closes_at is not None and compose.closes_at - now <= VISIT_REPORT_LEAD)
+
+
+def _validated_body(body: str | None, *, has_photos: bool = False, visit_report: bool = False) -> str:
+    text = (body or "").strip()
+    if visit_report:
+        if not text and not has_photos:
+            raise InvalidInput("Write a short note or attach photos for the visit report.", field="body")
+        text = VISIT_REPORT_PREFIX + text if text else VISIT_REPORT_PREFIX.rstrip(": ")
+    if not text and not has_photos:
+        raise InvalidInput("Type a message or attach a photo first.", field="body")
+    if len(text) > MAX_BODY:
+        raise InvalidInput(f"That message is {len(text)} characters; the limit is {MAX_BODY}.", field="body")
+    return text
+
+
+def _record_for_sitter(
+    found: AssignedThread, kind: str, alert_text: str, message_id: int | None = None, **payload
+) -> None:
+    """An EventLog row for owners and an Alert for the sitter, both about this thread."""
+    booking = found.window.booking
+    ids = {"booking_id": booking.id, "thread_id": found.thread.id, "sitter_id": found.sitter.id}
+    actor = f"user:{found.sitter.user_id}"
+    record_event(found.org.id, kind, actor=actor, message_id=message_id, **ids, **payload)
+    raise_alert(found.org.id, kind, alert_text, message_id=message_id, **ids)
+
+
+def _refuse_outside_window(found: AssignedThread, body: str, now) -> None:
+    booking = found.window.booking
+    state = compose_state(found.window, booking, found.org, now, sitter_id=found.sitter.id)
+    _record_for_sitter(
+        found,
+        "message.blocked_outside_window",
+        f"Not sent to {booking.client.first_name}: {state.text}.",
+        reason=state.reason,
+        body=body,
+    )
+    db.session.commit()
+    raise MessagingClosed(f"Not sent. {state.text}. Your text is still in the box.")
+
+
+def _record_policy_violation(found: AssignedThread, check, body: str, message_id: int | None) -> None:
+    outcome = "was not sent" if check.blocked else "was sent and flagged for the office"
+    _record_for_sitter(
+        found,
+        "policy.violation",
+        f"Your message to {found.window.booking.client.first_name} {outcome}: it included {check.found_text}.",
+        message_id=message_id,
+        mode=check.mode,
+        kinds=list(check.kinds),
+        services=list(check.services),
+        body=body,
+    )
+
+
+def _same_text_just_sent(found: AssignedThread, sitter_user_id: int, text: str, now,
+                         digests: list[str] | None = None) -> Message | None:
+    """The same sitter's identical text (and photos) to this thread in the last moments, if any.
+
+    Runs under the window's row lock (PostgreSQL), so two copies of one form
+    post arriving together still send once.
+    """
+    repeat = db.session.scalar(
+        select(Message)
+        .where(
+            Message.thread_id == found.thread.id,
+            Message.sender_user_id == sitter_user_id,
+            Message.sender_kind == "sitter",
+            Message.body == text,
+            Message.created_at > now - RESEND_WINDOW,
+            Message.status.not_in(("failed", "undelivered")),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    if repeat is not None and media_digests(repeat.id) != (digests or []):
+        return None  # same caption, other photos (or none): a new message
+    return repeat
+
+
+def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None,
+                        photos: list[Upload] | None = None, visit_report: bool = False) -> SendOutcome:
+    """Send a sitter's text (and photos, MMS) to the thread's client from the thread's masking number.
+
+    Photos are checked, stripped and sized before anything else (a bad one refuses the
+    whole message). Refusals (outside the window, policy block) are recorded and alerted
+    before the DomainError is raised, so the audit trail survives the refusal.
+    """
+    prepared = prepare_uploads(photos or [])  # CPU work before the window's row lock is taken
+    found = assigned_thread(sitter_user_id, thread_id, lock=True)
+    text = _validated_body(body, has_photos=bool(prepared), visit_report=visit_report)
+    now = utcnow()
+    if not sitter_may_send(found.window, found.window.booking, found.sitter.id, now):
+        _refuse_outside_window(found, text, now)
+
+    repeat = _same_text_just_sent(found, sitter_user_id, text, now, [p.digest for p in prepared])
+    if repeat is not None:
+        db.session.commit()  # release the window lock
+        notice = _notice(repeat.status, False, found.thread.client.first_name)
+        if repeat.status != "blocked":
+            notice = "Already sent a moment ago; it was not sent twice."
+        return SendOutcome(message_id=repeat.id, status=repeat.status, flagged=False, notice=notice)
+
+    check = check_sitter_message(found.org, text)
+    if check.blocked:
+        _record_policy_violation(found, check, text, message_id=None)
+        db.session.commit()
+        raise PolicyBlocked(
+            f"Not sent: your message includes {check.found_text}. Keep contact "
+            "and payment details out of texts; edit it and send again."
+        )
+
+    thread = found.thread
+    with stored_photos(found.org.id, prepared) as stored:
+        message = queue_outbound_message(
+            org_id=found.org.id,
+            thread_id=thread.id,
+            from_number_id=thread.message_number_id,
+            to_e164=thread.client.phone_e164,
+            body=text,
+            sender_kind="sitter",
+            sender_user_id=sitter_user_id,
+        )
+        attach_photos(found.org.id, message.id, stored)
+        thread.last_message_at = now
+        if check.flagged:
+            _record_policy_violation(found, check, text, message_id=message.id)
+        if visit_report:
+            record_event(found.org.id, "visit.report_sent", actor=f"user:{sitter_user_id}", thread_id=thread.id,
+                         booking_id=found.window.booking_id, message_id=message.id, photos=len(stored))
+        status = message.status
+        db.session.commit()
+
+    notice = _notice(status, check.flagged, thread.client.first_name, check.found_text)
+    return SendOutcome(message_id=message.id, status=status, flagged=check.flagged, notice=notice)
+
+
+def _notice(status: str, flagged: bool, first_name: str, found_text: str = "") -> str:
+    if status == "blocked":
+        return f"Not delivered: {first_name} has opted out of texts (replied STOP)."
+    # The row is only `queued` here (its job sends it after this commit): never say "Sent."
+    # The message list shows each text's real status as it moves on.
+    if flagged:
+        return f"Queued to send, but flagged for the office: it included {found_text}."
+    return "Queued to send."
+
+
+def mark_thread_read(user_id: int, thread_id: int, org_id: int) -> None:
+    """Everything in the thread up to now counts as read for this user (an upsert)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    statement = insert(ThreadRead).values(user_id=user_id, thread_id=thread_id, org_id=org_id, read_at=now)
+    statement = statement.on_conflict_do_update(index_elements=["user_id", "thread_id"], set_={"read_at": now})
+    db.session.execute(statement)
+    db.session.commit()

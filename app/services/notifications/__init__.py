@@ -1,0 +1,1 @@
+"""Telling people without a page open: Web Push and SMS pings."""

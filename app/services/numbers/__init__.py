@@ -1,0 +1,1 @@
+"""Masking numbers: choosing one, managing them, moving conversations off one."""

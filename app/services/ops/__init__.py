@@ -1,0 +1,1 @@
+"""Operating the deployment: reconcile, demo data, the end-to-end proof."""

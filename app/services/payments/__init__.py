@@ -1,0 +1,1 @@
+"""Getting paid: checkout links and Stripe events."""

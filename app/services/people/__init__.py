@@ -1,0 +1,1 @@
+"""Clients, sitters, pets, care notes, phone numbers and how people are named."""

@@ -1,0 +1,1 @@
+"""Read models behind pages: lists, dashboards, calendars, queue health, confirm-step words."""

@@ -1,0 +1,1 @@
+"""Web plumbing shared by blueprints: headers, input guard, org scoping, static files, templating."""

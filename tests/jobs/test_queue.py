@@ -1,0 +1,201 @@
+"""The queue: inline without Redis (scheduled jobs fire on time), RQ with it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.jobs.queue import RetryPolicy, enqueue, get_queue
+from app.models import EventLog
+
+CALLS: list = []
+
+
+def record_event(org_id: int, kind: str) -> None:
+    """A job for these tests: writes an audit row so the effect is in the database."""
+    db.session.add(EventLog(org_id=org_id, kind=kind, payload={}))
+    db.session.commit()
+
+
+def flaky_job(key: str) -> None:
+    CALLS.append(key)
+    if CALLS.count(key) < 3:
+        raise RuntimeError("provider hiccup")
+
+
+def _count(kind):
+    db.session.rollback()  # end our read snapshot: the job wrote from its own session
+    return db.session.scalar(select(func.count()).select_from(EventLog).where(EventLog.kind == kind))
+
+
+def test_inline_job_runs_only_after_the_transaction_commits(app, make):
+    org = make.default_org
+    db.session.add(EventLog(org_id=org.id, kind="pending.write", payload={}))
+    enqueue("tests.jobs.test_queue.record_event", org.id, "job.ran")
+    with db.engine.connect() as other:  # look from outside the open transaction
+        seen = other.scalar(select(func.count()).select_from(EventLog).where(EventLog.kind == "job.ran"))
+    assert seen == 0  # not yet: the caller has not committed
+    db.session.commit()
+    assert _count("job.ran") == 1
+
+
+def test_inline_job_is_dropped_when_the_transaction_rolls_back(app, make):
+    org = make.default_org
+    db.session.add(EventLog(org_id=org.id, kind="pending.write", payload={}))
+    enqueue("tests.jobs.test_queue.record_event", org.id, "job.ran")
+    db.session.rollback()
+    db.session.commit()
+    assert _count("job.ran") == 0
+
+
+def test_scheduled_inline_job_fires_when_its_time_comes(app, make, clock):
+    org = make.default_org
+    enqueue("tests.jobs.test_queue.record_event", org.id, "later", at=clock.now + timedelta(hours=1),
+            job_id="later-1")
+    queue = get_queue()
+    assert queue.holds("later-1")
+    assert queue.run_due() == 0
+    clock.advance(minutes=59)
+    assert queue.run_due() == 0 and _count("later") == 0
+    clock.advance(minutes=1)
+    assert queue.run_due() == 1
+    assert _count("later") == 1
+    assert not queue.holds("later-1")
+
+
+def test_rescheduling_the_same_job_id_keeps_one_job(app, make, clock):
+    org = make.default_org
+    for hours in (1, 2):
+        enqueue("tests.jobs.test_queue.record_event", org.id, "once", at=clock.now + timedelta(hours=hours),
+                job_id="same-id")
+    clock.advance(hours=3)
+    assert get_queue().run_due() == 1
+    assert _count("once") == 1
+
+
+def test_inline_retry_uses_backoff(app, clock):
+    CALLS.clear()
+    enqueue("tests.jobs.test_queue.flaky_job", "k", retry=RetryPolicy(max=3, intervals=(10, 30)))
+    assert CALLS == ["k"]
+    queue = get_queue()
+    clock.advance(seconds=9)
+    assert queue.run_due() == 0
+    clock.advance(seconds=1)
+    assert queue.run_due() == 1 and CALLS == ["k", "k"]
+    clock.advance(seconds=30)
+    assert queue.run_due() == 1 and CALLS == ["k", "k", "k"]
+    clock.advance(seconds=300)
+    assert queue.run_due() == 0  # succeeded on the third try: nothing left
+
+
+def test_rq_job_runs_in_a_worker_with_the_json_serializer(redis_app):
+    from app.jobs.worker import build_worker
+    from app.models import Org
+
+    org = Org(name="Q")
+    db.session.add(org)
+    db.session.commit()
+    enqueue("tests.jobs.test_queue.record_event", org.id, "rq.ran", job_id="rq-test-1")
+    backend = get_queue()
+    assert backend.holds("rq-test-1")
+    assert _count("rq.ran") == 0
+    build_worker(redis_app, forking=False).work(burst=True)
+    db.session.expire_all()
+    assert _count("rq.ran") == 1
+    assert backend.fetch("rq-test-1").get_status() == "finished"
+
+
+def test_rq_scheduled_job_is_held_in_the_scheduled_registry(redis_app, clock):
+    from datetime import UTC, datetime
+
+    from app.models import Org
+
+    org = Org(name="Q")
+    db.session.add(org)
+    db.session.commit()
+    clock.set(datetime.now(UTC))
+    enqueue("tests.jobs.test_queue.record_event", org.id, "rq.later", job_id="rq-later-1",
+            at=clock.now + timedelta(hours=5), queue="automations")
+    job = get_queue().fetch("rq-later-1")
+    assert job.get_status() == "scheduled"
+    assert get_queue().holds("rq-later-1")
+    get_queue().cancel("rq-later-1")
+    assert not get_queue().holds("rq-later-1")
+
+
+def test_rq_jobs_of_one_transaction_go_over_together_and_unchanged(redis_app, clock, caplog):
+    """After commit, the transaction's jobs reach Redis in one pipeline: each as a single
+    enqueue makes it (id, status, retry, TTLs), immediate and scheduled alike."""
+    from datetime import UTC, datetime
+
+    from app.jobs.queue import FAILURE_TTL, RESULT_TTL, SEND_RETRY
+    from app.models import Org
+
+    org = Org(name="Q")
+    db.session.add(org)
+    db.session.flush()  # a write: the jobs below wait for the commit
+    clock.set(datetime.now(UTC))
+    enqueue("tests.jobs.test_queue.record_event", org.id, "now", job_id="batch-now", retry=SEND_RETRY)
+    enqueue("tests.jobs.test_queue.record_event", org.id, "later", job_id="batch-later",
+            at=clock.now + timedelta(hours=5), queue="automations")
+    enqueue("tests.jobs.test_queue.record_event", org.id, "later2", job_id="batch-later-2",
+            at=clock.now + timedelta(hours=6), queue="automations")
+    backend = get_queue()
+    assert not backend.holds("batch-now")  # nothing before the commit
+    db.session.commit()
+    now_job, later_job = backend.fetch("batch-now"), backend.fetch("batch-later")
+    assert now_job.get_status() == "queued" and now_job.origin == "default"
+    assert now_job.retries_left == SEND_RETRY.max
+    assert now_job.retry_intervals == list(SEND_RETRY.intervals)
+    assert (now_job.result_ttl, now_job.failure_ttl) == (RESULT_TTL, FAILURE_TTL)
+    assert later_job.get_status() == "scheduled" and later_job.origin == "automations"
+    assert backend.queue("default").job_ids == ["batch-now"]
+    registry = backend.queue("automations").scheduled_job_registry
+    assert sorted(registry.get_job_ids()) == ["batch-later", "batch-later-2"]
+    assert int(registry.get_scheduled_time("batch-later").timestamp()) == int(
+        (clock.now + timedelta(hours=5)).timestamp())
+    assert "could not enqueue" not in caplog.text
+
+
+def test_rq_a_job_that_cannot_be_built_loses_only_itself(redis_app, caplog):
+    from app.models import Org
+
+    org = Org(name="Q")
+    db.session.add(org)
+    db.session.flush()
+    enqueue("tests.jobs.test_queue.record_event", org.id, "ok", job_id="good-1")
+    enqueue("tests.jobs.test_queue.record_event", object(), "broken", job_id="bad-1")  # not JSON
+    db.session.commit()
+    backend = get_queue()
+    assert backend.holds("good-1")
+    assert not backend.holds("bad-1")
+    assert "could not enqueue tests.jobs.test_queue.record_event" in caplog.text
+
+
+def test_rq_a_batched_scheduled_job_is_what_enqueue_at_makes(redis_app, clock):
+    """The batch writes a scheduled job's steps itself (RQ would write its registry entry outside
+    the pipeline): the job, its TTL and its registry entry must be enqueue_at's."""
+    from datetime import UTC, datetime
+
+    from app.jobs.queue import NO_RETRY, SEND_RETRY
+
+    clock.set(datetime.now(UTC))
+    backend, at = get_queue(), clock.now + timedelta(hours=5)
+    same = dict(queue="automations", at=at, retry=SEND_RETRY)
+    backend.enqueue("tests.jobs.test_queue.record_event", (1, "x"), job_id="single", **same)
+    backend.enqueue_all([
+        ("tests.jobs.test_queue.record_event", (1, "x"), dict(job_id="batched", **same)),
+        ("tests.jobs.test_queue.record_event", (1, "y"), dict(queue="default", job_id="now", at=None, retry=NO_RETRY)),
+    ])
+    redis = backend.redis
+    single, batched = redis.hgetall("rq:job:single"), redis.hgetall("rq:job:batched")
+    assert single.pop(b"created_at") and batched.pop(b"created_at")  # the moment each was made
+    assert batched == single
+    assert redis.ttl("rq:job:batched") == redis.ttl("rq:job:single")
+    registry = backend.queue("automations").scheduled_job_registry
+    assert registry.get_scheduled_time("batched") == registry.get_scheduled_time("single")
+    assert backend.fetch("batched").get_status() == "scheduled"
+    assert set(redis.smembers("rq:queues")) == {b"rq:queue:automations", b"rq:queue:default"}
+    assert backend.queue("default").job_ids == ["now"]
