@@ -11,7 +11,7 @@ from pathlib import Path
 
 import stripe
 
-FIXTURES = Path(__file__).parent / "fixtures" / "stripe"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stripe"
 WEBHOOK_SECRET = "whsec_test_secret"  # tests/conftest.py build_app
 
 

@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator
 
 from app import clock
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "twilio"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "twilio"
 TOKEN = "twilio-test-token"  # tests/conftest.py build_app
 BASE_URL = "https://pawline.test"
 
