@@ -224,7 +224,7 @@ def booking_cancel(booking_id: int):
     def done(result) -> str:
         if not result.changed:
             return f"Booking #{booking.id} was already {result.status}; nothing changed."
-        told = (text_outcome(booking.id, "booking_cancelled") if "cancellation text queued" in result.notes
+        told = (text_outcome(booking.id, "booking_cancelled") if result.cancellation_text_queued
                 else f"{booking.client.first_name} was not texted (they never got a confirmation)")
         return f"Booking #{booking.id} cancelled; {told}."
 
@@ -243,7 +243,7 @@ def booking_change_sitter(booking_id: int):
             return f"Booking #{booking.id} already has that sitter; nothing changed."
         db.session.expire_all()
         sitter = get_in_org_or_404(Booking, booking.id).sitter
-        told = (text_outcome(booking.id, "sitter_changed") if "client told" in result.notes
+        told = (text_outcome(booking.id, "sitter_changed") if result.sitter_change_text_queued
                 else f"{booking.client.first_name} was not texted (no conversation yet)")
         return f"Booking #{booking.id} now has {sitter.name if sitter else 'no sitter'}; {told}."
 
