@@ -21,7 +21,7 @@ from app.services.automations.templates import TEMPLATE_VARIABLES, preview_templ
 from app.services.queries.action_previews import preview_automation_off, preview_retry_run, preview_template_reset
 from app.services.queries.admin import automation_overview, recent_bookings_for_preview
 from app.web.scoping import get_in_org_or_404
-from app.web.templating import is_htmx_request
+from app.web.templating import wants_fragment
 
 
 @bp.route("/automations")
@@ -89,7 +89,7 @@ def automation_preview():
     """The live preview: the template form posts here as the owner types (htmx)."""
     kind = _kind_arg()
     form = _template_form(kind)  # CSRFProtect has checked the token; a preview saves nothing
-    if not is_htmx_request():
+    if not wants_fragment():
         return _template_page(form, kind)
     preview, preview_error = _preview(form, kind)
     return render_template("admin/partials/template_preview.html", preview=preview,
