@@ -5,11 +5,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, request, url_for
-from flask_login import current_user
 
 from app.blueprints.admin import bp
-from app.blueprints.admin.common import confirm_step
-from app.blueprints.auth.routes import role_required
+from app.blueprints.admin.common import actor, confirm_step, owner_or_staff
 from app.errors import DomainError
 from app.models import Booking
 from app.services.payments.checkout import create_payment_link, mark_paid_in_person
@@ -18,13 +16,13 @@ from app.web.scoping import get_in_org_or_404
 
 
 @bp.route("/bookings/<int:booking_id>/payment-link", methods=["POST"])
-@role_required("owner", "staff")
+@owner_or_staff
 def send_payment_link(booking_id: int):
     get_in_org_or_404(Booking, booking_id)
 
     def send():
         try:
-            link = create_payment_link(booking_id, actor=_actor())
+            link = create_payment_link(booking_id, actor=actor())
         except DomainError as exc:
             flash(str(exc), "error")
         else:
@@ -37,13 +35,13 @@ def send_payment_link(booking_id: int):
 
 
 @bp.route("/bookings/<int:booking_id>/paid-in-person", methods=["POST"])
-@role_required("owner", "staff")
+@owner_or_staff
 def paid_in_person(booking_id: int):
     get_in_org_or_404(Booking, booking_id)
 
     def record():
         try:
-            mark_paid_in_person(booking_id, actor=_actor())
+            mark_paid_in_person(booking_id, actor=actor())
         except DomainError as exc:
             flash(str(exc), "error")
         else:
@@ -52,10 +50,6 @@ def paid_in_person(booking_id: int):
         return redirect(_back())
 
     return confirm_step(lambda: preview_paid_in_person(booking_id), _back(), record)
-
-
-def _actor() -> str:
-    return f"user:{current_user.id}"
 
 
 def _back() -> str:
