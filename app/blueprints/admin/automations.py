@@ -7,9 +7,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from app.blueprints.admin import bp
 from app.blueprints.admin.common import (
     actor,
-    confirm_page,
+    confirm_step,
     form_status,
-    is_confirmed,
     org,
     owner_or_staff,
     run_form,
@@ -22,7 +21,7 @@ from app.services.automations.templates import TEMPLATE_VARIABLES, preview_templ
 from app.services.queries.action_previews import preview_automation_off, preview_retry_run, preview_template_reset
 from app.services.queries.admin import automation_overview, recent_bookings_for_preview
 from app.web.scoping import get_in_org_or_404
-from app.web.templating import is_htmx_request
+from app.web.templating import wants_fragment
 
 
 @bp.route("/automations")
@@ -90,7 +89,7 @@ def automation_preview():
     """The live preview: the template form posts here as the owner types (htmx)."""
     kind = _kind_arg()
     form = _template_form(kind)  # CSRFProtect has checked the token; a preview saves nothing
-    if not is_htmx_request():
+    if not wants_fragment():
         return _template_page(form, kind)
     preview, preview_error = _preview(form, kind)
     return render_template("admin/partials/template_preview.html", preview=preview,
@@ -101,39 +100,43 @@ def automation_preview():
 @owner_or_staff
 def automation_enabled():
     kind = _kind_arg()
-    if ConfirmForm().validate_on_submit():
-        enabled = request.form.get("enabled") == "1"
-        if not enabled and not is_confirmed():
-            return confirm_page(preview_automation_off(org().id, kind), url_for("admin.automations"))
+    enabled = request.form.get("enabled") == "1"
+
+    def switch():
         set_kind_enabled(org().id, kind, enabled, actor=actor())
         words = kind.replace("_", " ").capitalize()
         flash(f"{words} texts are on: the ones that come due from now are sent." if enabled else
               f"{words} texts are off: none is sent until you turn them back on.", "info")
-    return redirect(url_for("admin.automations"))
+        return redirect(url_for("admin.automations"))
+
+    # Turning texts back on is not final and texts no one early: nothing to confirm.
+    return confirm_step(lambda: None if enabled else preview_automation_off(org().id, kind),
+                        url_for("admin.automations"), switch)
 
 
 @bp.route("/automations/reset", methods=["POST"])
 @owner_or_staff
 def automation_reset():
     kind = _kind_arg()
-    if ConfirmForm().validate_on_submit():
-        if not is_confirmed():
-            return confirm_page(preview_template_reset(org().id, kind),
-                                url_for("admin.automation_template", kind=kind))
+    back = url_for("admin.automation_template", kind=kind)
+
+    def reset():
         reset_template(org().id, kind, actor=actor())
         flash(f"The {kind.replace('_', ' ')} text is back to the default.", "info")
-    return redirect(url_for("admin.automation_template", kind=kind))
+        return redirect(back)
+
+    return confirm_step(lambda: preview_template_reset(org().id, kind), back, reset)
 
 
 @bp.route("/automations/runs/<int:run_id>/retry", methods=["POST"])
 @owner_or_staff
 def automation_run_retry(run_id: int):
     run = get_in_org_or_404(AutomationRun, run_id)
-    # The queue health page retries runs through here too, and goes back there.
+    # The queue health page retries runs through here too, and goes back there (`back` rides
+    # along to the yes as a posted field).
     back = url_for("admin.queue" if request.form.get("back") == "queue" else "admin.automations")
-    if ConfirmForm().validate_on_submit():
-        if not is_confirmed():
-            return confirm_page(preview_retry_run(run.id), back)  # `back` rides along to the yes
+
+    def retry():
         try:
             retry_failed_run(run.id, actor=actor())
         except Conflict as exc:
@@ -141,4 +144,6 @@ def automation_run_retry(run_id: int):
         else:
             flash(f"The {run.kind.replace('_', ' ')} text for booking #{run.booking_id} is scheduled again.",
                   "info")
-    return redirect(back)
+        return redirect(back)
+
+    return confirm_step(lambda: preview_retry_run(run.id), back, retry)

@@ -7,9 +7,8 @@ from flask import flash, redirect, render_template, request, url_for
 from app.blueprints.admin import bp
 from app.blueprints.admin.common import (
     actor,
-    confirm_page,
+    confirm_step,
     form_status,
-    is_confirmed,
     org,
     owner_or_staff,
     page_arg,
@@ -179,20 +178,20 @@ def booking_confirm(booking_id: int):
     """Confirm by hand (or finish a confirmed booking's setup): the handler a payment calls."""
     booking = get_in_org_or_404(Booking, booking_id)
     back = url_for("admin.booking_detail", booking_id=booking.id)
-    if not ConfirmForm().validate_on_submit():
+
+    def confirm():
+        if booking.status not in ("pending", "confirmed"):
+            flash(f"Booking #{booking.id} is {booking.status}; it cannot be confirmed.", "error")
+            return redirect(back)
+        result = on_booking_confirmed(booking.id, actor=actor())
+        if result.no_number:
+            flash(f"Booking #{booking.id} is confirmed, but there is no number to give it a conversation, so "
+                  f"{booking.client.first_name} was not texted: add a number, then confirm again.", "error")
+        else:
+            flash(f"Booking #{booking.id} confirmed; {text_outcome(booking.id, 'booking_confirmation')}.", "info")
         return redirect(back)
-    if not is_confirmed():
-        return confirm_page(preview_confirm(booking.id), back)
-    if booking.status not in ("pending", "confirmed"):
-        flash(f"Booking #{booking.id} is {booking.status}; it cannot be confirmed.", "error")
-        return redirect(back)
-    result = on_booking_confirmed(booking.id, actor=actor())
-    if result.no_number:
-        flash(f"Booking #{booking.id} is confirmed, but there is no number to give it a conversation, so "
-              f"{booking.client.first_name} was not texted: add a number, then confirm again.", "error")
-    else:
-        flash(f"Booking #{booking.id} confirmed; {text_outcome(booking.id, 'booking_confirmation')}.", "info")
-    return redirect(back)
+
+    return confirm_step(lambda: preview_confirm(booking.id), back, confirm)
 
 
 def _booking_form_action(booking: Booking, form_name: str, call, preview=None, done=None):
@@ -203,18 +202,20 @@ def _booking_form_action(booking: Booking, form_name: str, call, preview=None, d
     """
     forms = _action_forms(booking, posted=form_name)
     form = forms[form_name]
-    if preview is not None and form.validate_on_submit() and not is_confirmed():
-        step = preview(form)  # None: nothing would text anyone or be final
-        if step is not None:
-            return confirm_page(step, url_for("admin.booking_detail", booking_id=booking.id))
-    outcome = run_form(form, lambda: call(form))
-    if outcome.ok:
-        if done is not None:
-            flash(done(outcome.result), "info")
-        else:
-            flash(f"Booking #{booking.id} saved.", "info")
-        return redirect(url_for("admin.booking_detail", booking_id=booking.id))
-    return _booking_page(booking, status=422, forms=forms)
+    back = url_for("admin.booking_detail", booking_id=booking.id)
+
+    def refill():
+        return _booking_page(booking, status=422, forms=forms)
+
+    def act():
+        outcome = run_form(form, lambda: call(form))
+        if not outcome.ok:
+            return refill()
+        flash(done(outcome.result) if done is not None else f"Booking #{booking.id} saved.", "info")
+        return redirect(back)
+
+    return confirm_step(lambda: preview(form) if preview is not None else None, back, act, form=form,
+                        refill=refill)
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
@@ -224,7 +225,7 @@ def booking_cancel(booking_id: int):
     def done(result) -> str:
         if not result.changed:
             return f"Booking #{booking.id} was already {result.status}; nothing changed."
-        told = (text_outcome(booking.id, "booking_cancelled") if "cancellation text queued" in result.notes
+        told = (text_outcome(booking.id, "booking_cancelled") if result.cancellation_text_queued
                 else f"{booking.client.first_name} was not texted (they never got a confirmation)")
         return f"Booking #{booking.id} cancelled; {told}."
 
@@ -243,7 +244,7 @@ def booking_change_sitter(booking_id: int):
             return f"Booking #{booking.id} already has that sitter; nothing changed."
         db.session.expire_all()
         sitter = get_in_org_or_404(Booking, booking.id).sitter
-        told = (text_outcome(booking.id, "sitter_changed") if "client told" in result.notes
+        told = (text_outcome(booking.id, "sitter_changed") if result.sitter_change_text_queued
                 else f"{booking.client.first_name} was not texted (no conversation yet)")
         return f"Booking #{booking.id} now has {sitter.name if sitter else 'no sitter'}; {told}."
 

@@ -1,4 +1,5 @@
-"""What every admin view shares: who may see it, the acting user, paging args, form handling."""
+"""What every admin view shares: who may see it, the acting user, paging args, form handling,
+and the confirm step of every action that texts a client or cannot be undone."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import render_template, request
+from flask import redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from app.blueprints.admin.forms import apply_domain_error, options
+from app.blueprints.admin.forms import ConfirmForm, apply_domain_error, options
 from app.blueprints.auth.routes import role_required
 from app.errors import DomainError, InvalidInput
+from app.services.queries.action_previews import ActionPreview
 from app.web.input_guard import bounded_int_arg
 
 owner_or_staff = role_required("owner", "staff")
@@ -61,16 +64,38 @@ def form_status(form: FlaskForm) -> int:
     return 422 if form.is_submitted() else 200
 
 
-def is_confirmed() -> bool:
+def confirm_step(preview: Callable[[], ActionPreview | None], back: str, act: Callable[[], ResponseReturnValue],
+                 form: FlaskForm | None = None,
+                 refill: Callable[[], ResponseReturnValue] | None = None) -> ResponseReturnValue:
+    """Every confirm step, one way: check the form, show what will happen, and act only on the yes.
+
+    - The form (a bare ConfirmForm: the CSRF token) does not check out: `refill()`, the page again
+      with its errors, or else straight back to `back`.
+    - The first POST renders `preview()` with admin/confirm.html; a preview of None means there is
+      nothing to confirm (texts turned back on, the same sitter), so the action runs at once.
+    - The confirmed POST (the same fields plus confirmed=1) runs `act()`: it calls the service and
+      answers, from the result's typed fields (a flash and a redirect, mostly).
+    """
+    form = form if form is not None else ConfirmForm()
+    if not form.validate_on_submit():
+        return refill() if refill is not None else redirect(back)
+    if not _is_confirmed():
+        step = preview()
+        if step is not None:
+            return _confirm_page(step, back)
+    return act()
+
+
+def _is_confirmed() -> bool:
     """The person has seen the confirm step and said yes (its form carries confirmed=1)."""
     return request.form.get("confirmed") == "1"
 
 
-def confirm_page(preview, back: str):
-    """The confirm step: what will happen, in words, and the same POST again with confirmed=1.
+def _confirm_page(preview: ActionPreview, back: str):
+    """What will happen, in words, and the same POST again with confirmed=1.
 
     Server-rendered (no JavaScript confirm()): the posted fields ride along as hidden inputs.
-    A refused preview shows why, with no button.
+    A refused preview shows why, with no button (409).
     """
     fields = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirmed")]
     return render_template("admin/confirm.html", preview=preview, action=request.path, fields=fields,

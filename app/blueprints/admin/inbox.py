@@ -16,7 +16,7 @@ from app.services.messaging.owner_inbox import reply_numbers, reply_to_inbox_mes
 from app.services.people.phones import national_format
 from app.services.queries.admin import list_owner_inbox, list_threads, thread_messages
 from app.web.scoping import get_in_org_or_404
-from app.web.templating import render_page_or_partial
+from app.web.templating import render_page_or_partial, wants_fragment
 
 
 @bp.route("/inbox")
@@ -66,7 +66,7 @@ def inbox_handled(message_id: int):
         abort(404)
     if ConfirmForm().validate_on_submit():
         set_handled(message.id, request.form.get("handled", "1") == "1", current_user.id)
-    if request.headers.get("HX-Request") == "true":
+    if wants_fragment():
         page = list_owner_inbox(org().id, False, 1)
         return render_template("admin/partials/inbox_rows.html", listing=page, show_handled=False,
                                confirm=ConfirmForm())

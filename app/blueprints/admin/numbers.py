@@ -7,9 +7,8 @@ from flask import flash, redirect, render_template, url_for
 from app.blueprints.admin import bp
 from app.blueprints.admin.common import (
     actor,
-    confirm_page,
+    confirm_step,
     form_status,
-    is_confirmed,
     org,
     owner_or_staff,
     page_arg,
@@ -64,19 +63,19 @@ def number_detail(number_id: int):
 def number_retire(number_id: int):
     number = get_in_org_or_404(MessageNumber, number_id)
     back = url_for("admin.number_detail", number_id=number.id)
-    if not ConfirmForm().validate_on_submit():
+
+    def retire():
+        try:
+            retire_number(number.id, actor=actor())
+        except Conflict as exc:
+            flash(str(exc), "error")
+            return render_template("admin/number_detail.html", number=number,
+                                   open_threads=open_threads_on_number(number.id), confirm=ConfirmForm(),
+                                   retire_error=str(exc)), 409
+        flash(f"Number {national_format(number.e164)} retired: no booking gets it from now on.", "info")
         return redirect(back)
-    if not is_confirmed():
-        return confirm_page(preview_retire_number(number.id), back)
-    try:
-        retire_number(number.id, actor=actor())
-    except Conflict as exc:
-        flash(str(exc), "error")
-        return render_template("admin/number_detail.html", number=number,
-                               open_threads=open_threads_on_number(number.id), confirm=ConfirmForm(),
-                               retire_error=str(exc)), 409
-    flash(f"Number {national_format(number.e164)} retired: no booking gets it from now on.", "info")
-    return redirect(back)
+
+    return confirm_step(lambda: preview_retire_number(number.id), back, retire)
 
 
 @bp.route("/numbers/<int:number_id>/move-threads", methods=["POST"])
@@ -85,19 +84,19 @@ def number_move_threads(number_id: int):
     """Move every open conversation off this number (each client told from their new number)."""
     number = get_in_org_or_404(MessageNumber, number_id)
     back = url_for("admin.number_detail", number_id=number.id)
-    if not ConfirmForm().validate_on_submit():
+
+    def move():
+        result = move_open_threads(number.id, actor=actor())
+        moved = len(result.moved)
+        text = (f"{moved} conversation(s) moved to new numbers; {result.told} client(s) will be told by text "
+                "from the new number.")
+        if moved - result.told:
+            text += f" {moved - result.told} replied STOP and were not texted."
+        if result.stuck:
+            flash(f"{text} {len(result.stuck)} could not move: there is no other number free. Add one and "
+                  "move again.", "error")
+        else:
+            flash(text + " The number can now be retired.", "info")
         return redirect(back)
-    if not is_confirmed():
-        return confirm_page(preview_move_threads(number.id), back)
-    result = move_open_threads(number.id, actor=actor())
-    moved = len(result.moved)
-    text = (f"{moved} conversation(s) moved to new numbers; {result.told} client(s) will be told by text from "
-            "the new number.")
-    if moved - result.told:
-        text += f" {moved - result.told} replied STOP and were not texted."
-    if result.stuck:
-        flash(f"{text} {len(result.stuck)} could not move: there is no other number free. Add one and move again.",
-              "error")
-    else:
-        flash(text + " The number can now be retired.", "info")
-    return redirect(back)
+
+    return confirm_step(lambda: preview_move_threads(number.id), back, move)

@@ -5,12 +5,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, request, url_for
-from flask_login import current_user
 
 from app.blueprints.admin import bp
-from app.blueprints.admin.common import confirm_page, is_confirmed
-from app.blueprints.admin.forms import ConfirmForm
-from app.blueprints.auth.routes import role_required
+from app.blueprints.admin.common import actor, confirm_step, owner_or_staff
 from app.errors import DomainError
 from app.models import Booking
 from app.services.payments.checkout import create_payment_link, mark_paid_in_person
@@ -19,44 +16,40 @@ from app.web.scoping import get_in_org_or_404
 
 
 @bp.route("/bookings/<int:booking_id>/payment-link", methods=["POST"])
-@role_required("owner", "staff")
+@owner_or_staff
 def send_payment_link(booking_id: int):
     get_in_org_or_404(Booking, booking_id)
-    if not ConfirmForm().validate_on_submit():
+
+    def send():
+        try:
+            link = create_payment_link(booking_id, actor=actor())
+        except DomainError as exc:
+            flash(str(exc), "error")
+        else:
+            sent = "texted to the client from the front-desk number" if link.texted else \
+                "not texted (no active front-desk number, or the client opted out); share it yourself"
+            flash(f"Payment link created and {sent}: {link.url}", "success")
         return redirect(_back())
-    if not is_confirmed():
-        return confirm_page(preview_payment_link(booking_id), _back())
-    try:
-        link = create_payment_link(booking_id, actor=_actor())
-    except DomainError as exc:
-        flash(str(exc), "error")
-    else:
-        sent = "texted to the client from the front-desk number" if link.texted else \
-            "not texted (no active front-desk number, or the client opted out); share it yourself"
-        flash(f"Payment link created and {sent}: {link.url}", "success")
-    return redirect(_back())
+
+    return confirm_step(lambda: preview_payment_link(booking_id), _back(), send)
 
 
 @bp.route("/bookings/<int:booking_id>/paid-in-person", methods=["POST"])
-@role_required("owner", "staff")
+@owner_or_staff
 def paid_in_person(booking_id: int):
     get_in_org_or_404(Booking, booking_id)
-    if not ConfirmForm().validate_on_submit():
+
+    def record():
+        try:
+            mark_paid_in_person(booking_id, actor=actor())
+        except DomainError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Booking #{booking_id} is recorded as paid in person and confirmed; "
+                  f"{text_outcome(booking_id, 'booking_confirmation')}.", "success")
         return redirect(_back())
-    if not is_confirmed():
-        return confirm_page(preview_paid_in_person(booking_id), _back())
-    try:
-        mark_paid_in_person(booking_id, actor=_actor())
-    except DomainError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(f"Booking #{booking_id} is recorded as paid in person and confirmed; "
-              f"{text_outcome(booking_id, 'booking_confirmation')}.", "success")
-    return redirect(_back())
 
-
-def _actor() -> str:
-    return f"user:{current_user.id}"
+    return confirm_step(lambda: preview_paid_in_person(booking_id), _back(), record)
 
 
 def _back() -> str:

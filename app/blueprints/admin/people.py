@@ -8,9 +8,8 @@ from flask_login import current_user
 from app.blueprints.admin import bp
 from app.blueprints.admin.common import (
     actor,
-    confirm_page,
+    confirm_step,
     form_status,
-    is_confirmed,
     org,
     owner_only,
     owner_or_staff,
@@ -119,12 +118,14 @@ def _client_and_its_own(model, client_id: int, row_id: int):
 @owner_or_staff
 def pet_remove(client_id: int, pet_id: int):
     client, pet = _client_and_its_own(Pet, client_id, pet_id)
-    if ConfirmForm().validate_on_submit():
-        if not is_confirmed():
-            return confirm_page(preview_remove_pet(pet.id), url_for("admin.client_detail", client_id=client.id))
+    back = url_for("admin.client_detail", client_id=client.id)
+
+    def remove():
         client_service.remove_pet(pet.id, actor=actor())
         flash(f"{pet.name} removed.", "info")
-    return redirect(url_for("admin.client_detail", client_id=client.id))
+        return redirect(back)
+
+    return confirm_step(lambda: preview_remove_pet(pet.id), back, remove)
 
 
 @bp.route("/sitters")

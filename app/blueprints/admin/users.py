@@ -8,9 +8,8 @@ from flask_login import current_user
 from app.blueprints.admin import bp
 from app.blueprints.admin.common import (
     actor,
-    confirm_page,
+    confirm_step,
     form_status,
-    is_confirmed,
     org,
     owner_only,
     page_arg,
@@ -43,10 +42,9 @@ def users():
 @owner_only
 def user_set_active(user_id: int):
     user = get_in_org_or_404(User, user_id)
-    if ConfirmForm().validate_on_submit():
-        active = request.form.get("active") == "1"
-        if not active and not is_confirmed():
-            return confirm_page(preview_deactivate_user(user.id), url_for("admin.users"))
+    active = request.form.get("active") == "1"
+
+    def switch():
         try:
             set_user_active(user.id, active, acting_user_id=current_user.id, actor=actor())
         except Conflict as exc:
@@ -54,7 +52,11 @@ def user_set_active(user_id: int):
         else:
             flash(f"{user.name} ({user.email}) can log in again." if active else
                   f"{user.name} ({user.email}) can no longer log in; their sessions have ended.", "info")
-    return redirect(url_for("admin.users"))
+        return redirect(url_for("admin.users"))
+
+    # Reactivating lets someone back in and can be undone: nothing to confirm.
+    return confirm_step(lambda: None if active else preview_deactivate_user(user.id), url_for("admin.users"),
+                        switch)
 
 
 @bp.route("/users/<int:user_id>/sessions/end", methods=["POST"])

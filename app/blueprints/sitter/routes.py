@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import flask_htmx
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -14,16 +15,14 @@ from app.privacy import redact_for_sitter
 from app.services.media.outbound import MediaUnavailable
 from app.services.messaging.sitter_messages import MessagingClosed, mark_thread_read, send_sitter_message
 from app.services.queries import sitter_dashboard
-from app.web.templating import is_htmx_request, render_page_or_partial
+from app.web.templating import render_page_or_partial, wants_fragment
 
 
 @bp.before_request
 def _send_expired_htmx_polls_to_login():
     """A poll from a page whose session ended must not swap the login form into a card."""
-    if is_htmx_request() and not current_user.is_authenticated:
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = url_for("auth.login", next=request.path)
-        return response
+    if wants_fragment() and not current_user.is_authenticated:
+        return flask_htmx.make_response("", 200, redirect=url_for("auth.login", next=request.path))
     return None
 
 
@@ -46,7 +45,7 @@ def dashboard():
 @role_required("sitter")
 def visits():
     """Active now and Today, polled together (and on returning to the tab) so they agree."""
-    if is_htmx_request():
+    if wants_fragment():
         org = _org()
         context = {"visits": sitter_dashboard.visits(current_user.id, org), "tz": org.timezone}
     else:
@@ -58,7 +57,7 @@ def visits():
 @role_required("sitter")
 def active():
     """Polled by the dashboard; a plain visit gets the whole dashboard."""
-    if is_htmx_request():
+    if wants_fragment():
         context = {"active": sitter_dashboard.active_now(current_user.id), "tz": _org().timezone}
     else:
         context = _dashboard_context()
@@ -80,7 +79,7 @@ def alerts():
 @role_required("sitter")
 def dismiss_alert(alert_id: int):
     sitter_dashboard.dismiss_alert(current_user.id, alert_id)
-    if is_htmx_request():
+    if wants_fragment():
         return render_template(
             "sitter/partials/alerts.html",
             alerts=sitter_dashboard.alerts(current_user.id),
@@ -157,7 +156,7 @@ def send(thread_id: int):
         # and alerted by the service): show why and keep the typed text for editing.
         return _refused(thread_id, form, redact_for_sitter(str(exc)), exc.status_code)
     notice = redact_for_sitter(outcome.notice)  # it names the client
-    if is_htmx_request():
+    if wants_fragment():
         context = _thread_context(thread_id, notice=notice, flagged=outcome.flagged)
         return render_template("sitter/partials/compose_sent.html", **context)
     flash(notice, "warning" if outcome.flagged or outcome.status == "blocked" else "info")
@@ -166,7 +165,7 @@ def send(thread_id: int):
 
 def _refused(thread_id: int, form: ComposeForm, error: str, status: int):
     context = _thread_context(thread_id, form=form, error=error)
-    if is_htmx_request():
+    if wants_fragment():
         # htmx swaps only 2xx answers by default; the refusal is in the fragment itself.
         return render_template("sitter/partials/compose.html", **context)
     return render_template("sitter/thread.html", **context), status

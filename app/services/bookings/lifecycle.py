@@ -29,8 +29,11 @@ from app.services.numbers.moves import move_thread_off_number
 class LifecycleResult:
     booking_id: int
     status: str
-    changed: bool = False
-    notes: list[str] = field(default_factory=list)  # what happened, for the admin's flash
+    changed: bool = False  # False: already cancelled/completed, the same sitter, the same times
+    runs_cancelled: list[str] = field(default_factory=list)  # kinds of the scheduled texts cancelled
+    cancellation_text_queued: bool = False  # the client is told the booking is cancelled
+    sitter_change_text_queued: bool = False  # the client is told their sitter changed
+    thread_moved: bool = False  # off the previous sitter's own number, to a newly chosen one
 
 
 def _locked_booking(booking_id: int) -> Booking:
@@ -57,7 +60,6 @@ def cancel_booking(booking_id: int, reason: str, actor: str = "system") -> Lifec
         record_event(booking.org_id, "booking.cancel_ignored", booking_id=booking.id, actor=actor,
                      status=booking.status, reason=reason)
         db.session.commit()
-        result.notes.append(f"already {booking.status}")
         return result
     now = utcnow()
     org = db.session.get(Org, booking.org_id)
@@ -71,12 +73,10 @@ def cancel_booking(booking_id: int, reason: str, actor: str = "system") -> Lifec
         queue_visit_notification(booking.id, "cancelled", window.sitter_id)
         record_event(booking.org_id, "window.closed", booking_id=booking.id, thread_id=window.thread_id,
                      actor=actor, reason="cancelled")
-    cancelled_runs = cancel_pending_runs(booking.id, "booking_cancelled")
-    if cancelled_runs:
-        result.notes.append(f"cancelled texts: {', '.join(cancelled_runs)}")
+    result.runs_cancelled = cancel_pending_runs(booking.id, "booking_cancelled")
     if confirmation_was_sent(booking.id):
         queue_run_now(booking, org, "booking_cancelled")
-        result.notes.append("cancellation text queued")
+        result.cancellation_text_queued = True
     db.session.commit()
     result.status, result.changed = "cancelled", True
     return result
@@ -115,7 +115,7 @@ def change_sitter(booking_id: int, sitter_id: int | None, actor: str = "system")
     if thread is not None and booking.status == "confirmed":
         _move_off_old_sitter_number(booking, thread, old_sitter_id, actor, result)
         queue_run_now(booking, org, "sitter_changed")
-        result.notes.append("client told")
+        result.sitter_change_text_queued = True
     db.session.commit()
     return result
 
@@ -130,7 +130,7 @@ def _move_off_old_sitter_number(booking: Booking, thread: Thread, old_sitter_id:
         stuck_text=f"Booking #{booking.id} changed sitter but its thread still uses the previous "
                    "sitter's number: add a pool or front-desk number and change the sitter again.")
     if moved is not None:
-        result.notes.append("thread moved to a new number")
+        result.thread_moved = True
 
 
 def reschedule_booking(booking_id: int, start_at: datetime, end_at: datetime,

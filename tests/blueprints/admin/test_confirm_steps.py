@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.models import AutomationRun, Booking, MessageNumber, Pet, User
+from app.models import AutomationRun, AutomationTemplate, Booking, MessageNumber, Pet, Thread, User
 from app.services.bookings.confirmed import on_booking_confirmed
 from tests.support.factories import CONFIRMED
 
@@ -77,6 +77,72 @@ def test_change_sitter_step_names_the_sitters_and_the_text(client, owner, make, 
     assert "This texts Taylor Brooks that their sitter changed from (202) 555-0121 now." in page
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).sitter_id != devon.id
+    done = client.post(f"/admin/bookings/{booking.id}/sitter", data={"sitter_id": devon.id, **CONFIRMED},
+                       follow_redirects=True).get_data(as_text=True)
+    assert f"Booking #{booking.id} now has Devon Walker; Taylor was texted." in done or \
+        f"Booking #{booking.id} now has Devon Walker; Taylor will be told by text." in done
+
+
+def test_a_sitter_change_before_the_conversation_says_nobody_was_texted(client, owner, make, db):
+    booking = make.booking(client=make.client(name="Taylor Brooks"), sitter=make.sitter(name="Sasha Lee"))
+    devon = make.sitter(name="Devon Walker")
+    step = client.post(f"/admin/bookings/{booking.id}/sitter", data={"sitter_id": devon.id}).get_data(as_text=True)
+    assert "No text is sent: the booking has no conversation yet." in step
+    done = client.post(f"/admin/bookings/{booking.id}/sitter", data={"sitter_id": devon.id, **CONFIRMED},
+                       follow_redirects=True).get_data(as_text=True)
+    assert f"Booking #{booking.id} now has Devon Walker; Taylor was not texted (no conversation yet)." in done
+
+
+def test_moving_conversations_off_a_number_waits_for_the_yes(client, owner, make, db):
+    old = make.number("pool", e164="+12025550133")
+    booking = make.booking(client=make.client(name="Jamie Fox"), sitter=None)
+    on_booking_confirmed(booking.id)
+    new = make.number("pool", e164="+12025550144")
+    url = f"/admin/numbers/{old.id}/move-threads"
+    step = client.post(url)
+    page = step.get_data(as_text=True)
+    assert step.status_code == 200 and f"Jamie Fox (booking #{booking.id})" in page
+    assert 'name="confirmed" value="1"' in page
+    db.session.expire_all()
+    assert db.session.scalar(select(Thread.message_number_id).where(Thread.booking_id == booking.id)) == old.id
+    done = client.post(url, data=CONFIRMED, follow_redirects=True).get_data(as_text=True)
+    assert "1 conversation(s) moved to new numbers; 1 client(s) will be told by text" in done
+    db.session.expire_all()
+    assert db.session.scalar(select(Thread.message_number_id).where(Thread.booking_id == booking.id)) == new.id
+    refused = client.post(url)  # nothing left on it: the step says so, with no button
+    assert refused.status_code == 409 and "No open conversation uses this number." in refused.get_data(as_text=True)
+    assert 'name="confirmed"' not in refused.get_data(as_text=True)
+
+
+def test_a_payment_link_says_how_the_client_gets_it_before_it_is_made(client, owner, make, db):
+    booking = make.booking(client=make.client(name="Jamie Fox"))
+    step = client.post(f"/admin/bookings/{booking.id}/payment-link")
+    page = step.get_data(as_text=True)
+    assert step.status_code == 200 and "This creates a Stripe payment link for 35.00 USD." in page
+    assert "There is no front-desk number, so the link is not texted; share it yourself." in page
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).checkout_url is None
+
+
+@pytest.mark.parametrize("action", ["texts_back_on", "reactivate_user", "same_sitter"])
+def test_what_is_neither_final_nor_a_text_needs_no_step(client, owner, make, db, action):
+    staff = make.user("staff", name="Sam Staff", active=False)
+    booking = make.booking()
+    url, data, said, done = {
+        "texts_back_on": ("/admin/automations/enabled", {"kind": "visit_followup", "enabled": "1"},
+                          "Visit followup texts are on",
+                          lambda: db.session.scalar(select(AutomationTemplate.enabled).where(
+                              AutomationTemplate.kind == "visit_followup")) in (None, True)),
+        "reactivate_user": (f"/admin/users/{staff.id}/active", {"active": "1"}, "can log in again.",
+                            lambda: db.session.get(User, staff.id).active),
+        "same_sitter": (f"/admin/bookings/{booking.id}/sitter", {"sitter_id": booking.sitter_id},
+                        f"Booking #{booking.id} already has that sitter; nothing changed.", lambda: True),
+    }[action]
+    response = client.post(url, data=data)
+    assert response.status_code == 302  # done at once: no confirm step
+    assert said in client.get(response.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert done()
 
 
 @pytest.mark.parametrize("action", ["automation_off", "template_reset", "remove_pet", "deactivate_user",

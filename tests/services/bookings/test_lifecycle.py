@@ -63,7 +63,7 @@ def confirmed(make, clock):
 def test_changing_the_sitter_moves_the_window_at_once(make, confirmed):
     new = make.sitter(name="Riley Paws", with_login=False)
     result = change_sitter(confirmed.id, new.id, actor="user:1")
-    assert result.changed
+    assert result.changed and result.sitter_change_text_queued and not result.thread_moved
     window = fresh(AssignmentWindow, booking_id=confirmed.id)
     assert window.sitter_id == new.id
     assert kinds(confirmed.id)[-2:] == ["booking.sitter_changed", "window.updated"]
@@ -81,8 +81,9 @@ def test_thread_on_the_old_sitters_own_number_moves_and_the_client_hears_from_th
     assert on_booking_confirmed(booking.id).number_reason == "sitter_dedicated"
     new = make.sitter(with_login=False)
 
-    change_sitter(booking.id, new.id)
+    result = change_sitter(booking.id, new.id)
 
+    assert result.thread_moved and result.sitter_change_text_queued
     thread = fresh(Thread, booking_id=booking.id)
     assert (thread.message_number_id, thread.number_reason) == (pool.id, "pool_lru")
     assert "thread.number_changed" in kinds(booking.id)
@@ -112,7 +113,8 @@ def test_sitter_change_checks_its_input(make, confirmed):
 def test_cancel_closes_the_window_now_cancels_texts_and_tells_the_client(confirmed, clock):
     clock.advance(hours=1)
     result = cancel_booking(confirmed.id, "client asked", actor="user:1")
-    assert result.changed and result.status == "cancelled"
+    assert result.changed and result.status == "cancelled" and result.cancellation_text_queued
+    assert sorted(result.runs_cancelled) == ["night_before_reminder", "visit_followup"]
     window = fresh(AssignmentWindow, booking_id=confirmed.id)
     assert window.ends_at == clock.now and window.starts_at == clock.now
     assert window.closed_reason == "cancelled"
@@ -141,7 +143,8 @@ def test_cancelling_before_the_confirmation_went_out_sends_no_cancellation(make,
     make.number("pool")
     booking = make.booking(start=ny(2026, 11, 22, 9, 0), sitter=None)
     on_booking_confirmed(booking.id)
-    cancel_booking(booking.id, "changed mind")
+    result = cancel_booking(booking.id, "changed mind")
+    assert not result.cancellation_text_queued and "booking_confirmation" in result.runs_cancelled
     clock.set(ny(2026, 11, 21, 9, 0))
     get_queue().run_due()
     assert outbox() == []
@@ -151,7 +154,8 @@ def test_cancelling_before_the_confirmation_went_out_sends_no_cancellation(make,
 
 def test_cancelling_a_pending_booking_sends_nothing(make):
     booking = make.booking(sitter=None)
-    assert cancel_booking(booking.id, "no payment").status == "cancelled"
+    result = cancel_booking(booking.id, "no payment")
+    assert result.status == "cancelled" and not result.cancellation_text_queued and result.runs_cancelled == []
     assert outbox() == [] and run_state(booking.id) == {}
 
 
@@ -223,7 +227,7 @@ def test_sitter_change_with_no_other_number_keeps_the_thread_and_alerts_owners(m
     booking = make.booking(start=ny(2026, 11, 22, 9, 0), sitter=make.sitter(with_login=False))
     old_line = make.number("sitter", sitter_id=booking.sitter_id)
     on_booking_confirmed(booking.id)
-    change_sitter(booking.id, make.sitter(with_login=False).id)
+    assert not change_sitter(booking.id, make.sitter(with_login=False).id).thread_moved
     assert fresh(Thread, booking_id=booking.id).message_number_id == old_line.id
     alert = db.session.scalar(select(Alert))
     assert (alert.audience, alert.kind, alert.booking_id) == ("owner", "booking.no_number", booking.id)
