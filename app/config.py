@@ -9,7 +9,7 @@ an empty variable counts as unset), adds the fixed settings, then runs `CROSS_CH
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,7 +197,7 @@ CROSS_CHECKS: tuple[tuple[Callable[[dict], bool], str], ...] = (
 )
 
 
-def read_settings(environ: dict, overrides: dict, instance_path: str) -> dict:
+def read_settings(environ: Mapping[str, str], overrides: dict, instance_path: str) -> dict:
     """Every row of SETTINGS, from overrides first, then the environment, then its default."""
     cfg: dict = {}
     for setting in SETTINGS:
