@@ -1,9 +1,18 @@
-"""Settings read from the environment, validated once when the app is built."""
+"""Settings read from the environment, validated once when the app is built.
+
+`SETTINGS` is the one table of what the environment may set: each row names the variable,
+how its text is read, its default and whether production refuses to start without it.
+`build_config` resolves every row (a key passed to `create_app` wins over the environment;
+an empty variable counts as unset), adds the fixed settings, then runs `CROSS_CHECKS`.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 APP_NAME = "Pawline"  # the working product name lives here and nowhere else
 
@@ -16,45 +25,131 @@ class ConfigError(RuntimeError):
     """A setting is missing or invalid; the message names the setting."""
 
 
-def _instance_sqlite_url(instance_path: str) -> str:
+# Readers: take the variable's text (or a value passed to create_app) and return the setting's
+# value, or raise ValueError saying what was expected; the caller names the setting.
+
+
+def as_is(value: Any) -> Any:
+    return value
+
+
+def one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def read(value: Any) -> str:
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    return read
+
+
+def whole_number(low: int, high: int | None = None, unit: str = "") -> Callable[[Any], int]:
+    def read(value: Any) -> int:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"must be a whole number{unit}, got {value!r}") from None
+        if number < low or (high is not None and number > high):
+            raise ValueError(f"must be between {low} and {high}, got {number}" if high is not None
+                             else f"must be at least {low}, got {number}")
+        return number
+
+    return read
+
+
+def origin(value: Any) -> Any:
+    # Signature URLs are built as PUBLIC_BASE_URL + path: a trailing slash would double it.
+    return (value.rstrip("/") or None) if isinstance(value, str) else value
+
+
+def database_url(value: Any) -> Any:
+    # Heroku-style URLs and bare postgresql:// should use psycopg 3.
+    if not isinstance(value, str):
+        return value
+    if value.startswith("postgres://"):
+        value = "postgresql://" + value[len("postgres://") :]
+    if value.startswith("postgresql://"):
+        value = "postgresql+psycopg://" + value[len("postgresql://") :]
+    return value
+
+
+# Defaults that depend on where the instance folder is, or on settings read before them.
+Default = Callable[[dict, str], Any]
+
+
+def under_instance(name: str) -> Default:
+    return lambda _cfg, instance_path: str(Path(instance_path) / name)
+
+
+def instance_sqlite(_cfg: dict, instance_path: str) -> str:
     Path(instance_path).mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{Path(instance_path) / 'pawline.sqlite3'}"
 
 
-def _normalise_database_url(url: str) -> str:
-    # Heroku-style URLs and bare postgresql:// should use psycopg 3.
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://") :]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return url
+def twilio_when_configured(cfg: dict, _instance_path: str) -> str:
+    return "twilio" if cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"] else "outbox"
 
 
-def build_config(instance_path: str, overrides: dict | None = None) -> dict:
-    """Return the Flask config mapping: environment first, then explicit overrides."""
-    env = os.environ
-    overrides = dict(overrides or {})
-    app_env = overrides.get("APP_ENV", env.get("APP_ENV", "development"))
-    if app_env not in ENVIRONMENTS:
-        raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {app_env!r}")
+@dataclass(frozen=True)
+class Setting:
+    """One setting the environment may give: read into app.config[key]."""
 
-    twilio_sid = env.get("TWILIO_ACCOUNT_SID") or None
-    twilio_token = env.get("TWILIO_AUTH_TOKEN") or None
+    key: str
+    read: Callable[[Any], Any] = as_is
+    default: Any = None  # a value, or a Default computed when the setting is unset
+    required_in_production: bool = False  # production refuses to start without it
+    hint: str = ""  # what to set, added to the message when it is missing
+    env: str | None = None  # the variable's name when it is not the config key
+
+    @property
+    def variable(self) -> str:
+        return self.env or self.key
+
+
+# Rows are resolved in order: a default may look at the rows above it.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("APP_ENV", one_of(ENVIRONMENTS), "development"),
+    Setting("SECRET_KEY", default="dev-only-not-secret", required_in_production=True, hint="a long random string"),
+    Setting("SQLALCHEMY_DATABASE_URI", database_url, instance_sqlite, env="DATABASE_URL"),
+    Setting("REDIS_URL"),  # unset: the embedded in-process queue
+    Setting("STRIPE_SECRET_KEY"),
+    Setting("STRIPE_WEBHOOK_SECRET"),
+    Setting("TWILIO_ACCOUNT_SID"),
+    Setting("TWILIO_AUTH_TOKEN"),
+    # During a token rotation only: the token Twilio still signs webhooks with until the new
+    # one is promoted (docs/operations.md). Webhooks only; API calls use TWILIO_AUTH_TOKEN.
+    Setting("TWILIO_AUTH_TOKEN_PREVIOUS"),
+    Setting("SMS_PROVIDER", one_of(SMS_PROVIDERS), twilio_when_configured),
+    Setting("PUBLIC_BASE_URL", origin),
+    Setting("METRICS_TOKEN"),
+    Setting("SENTRY_DSN"),
+    # Web Push (VAPID, RFC 8292): `flask --app app vapid-keys` prints a pair. Unset: no push
+    # button is offered and notifications fall back to the SMS ping or the open page.
+    Setting("VAPID_PUBLIC_KEY"),
+    Setting("VAPID_PRIVATE_KEY"),
+    Setting("VAPID_SUBJECT"),
+    # How many reverse proxies (TLS terminators, load balancers) stand in front of the
+    # app and set X-Forwarded-For/-Proto/-Host/-Port. 0: none, the headers are ignored.
+    Setting("PROXY_COUNT", whole_number(0, 5, " of proxies"), 0),
+    # Content-hashed, compressed copies of app/static served by WhiteNoise.
+    Setting("STATIC_BUILD_DIR", default=under_instance("static-build")),
+    # Photo uploads (sitter compose, owner replies) may be larger: up to ten phone photos
+    # before they are resized. Applied per request by the upload views only.
+    Setting("MEDIA_UPLOAD_MAX_BYTES", whole_number(1, unit=" of bytes"), 60 * 1024 * 1024),
+    # Media store: files under instance/media by default, S3-compatible storage in production.
+    Setting("MEDIA_STORAGE", one_of(MEDIA_STORAGES), "filesystem"),
+    Setting("MEDIA_ROOT", default=under_instance("media")),
+    Setting("MEDIA_S3_BUCKET"),
+    Setting("MEDIA_S3_ENDPOINT_URL"),
+    Setting("MEDIA_S3_REGION"),
+    Setting("MEDIA_S3_ACCESS_KEY_ID"),
+    Setting("MEDIA_S3_SECRET_ACCESS_KEY"),
+)
+
+
+def fixed_settings(app_env: str) -> dict:
+    """Settings the environment does not give (a key passed to create_app still wins)."""
     cfg: dict = {
-        "APP_ENV": app_env,
         "APP_NAME": APP_NAME,
-        "SECRET_KEY": env.get("SECRET_KEY") or None,
-        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or None,
-        "REDIS_URL": env.get("REDIS_URL") or None,
-        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
-        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
-        "TWILIO_ACCOUNT_SID": twilio_sid,
-        "TWILIO_AUTH_TOKEN": twilio_token,
-        # During a token rotation only: the token Twilio still signs webhooks with until the new
-        # one is promoted (docs/operations.md). Webhooks only; API calls use TWILIO_AUTH_TOKEN.
-        "TWILIO_AUTH_TOKEN_PREVIOUS": env.get("TWILIO_AUTH_TOKEN_PREVIOUS") or None,
-        "SMS_PROVIDER": env.get("SMS_PROVIDER") or None,
-        "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         # Sessions: a sitter's phone changes IP all day; "strong" would log it out.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -68,32 +163,11 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Embedded queue: fire scheduled jobs from a thread inside the server.
         "EMBEDDED_SCHEDULER": app_env == "development",
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # webhooks and forms; a 2 MB body is refused
-        # Web Push (VAPID, RFC 8292): `flask --app app vapid-keys` prints a pair. Unset: no push
-        # button is offered and notifications fall back to the SMS ping or the open page.
-        "VAPID_PUBLIC_KEY": env.get("VAPID_PUBLIC_KEY") or None,
-        "VAPID_PRIVATE_KEY": env.get("VAPID_PRIVATE_KEY") or None,
-        "VAPID_SUBJECT": env.get("VAPID_SUBJECT") or None,
         "PUSH_TIMEOUT_SECONDS": 10,
         # Push endpoints are URLs a browser hands us: only public https ones are called,
         # so a subscription cannot make the server post to its own network. Tests that run
         # a push-service stand-in on loopback switch this on.
         "PUSH_ALLOW_LOOPBACK": False,
-        # How many reverse proxies (TLS terminators, load balancers) stand in front of the
-        # app and set X-Forwarded-For/-Proto/-Host/-Port. 0: none, the headers are ignored.
-        "PROXY_COUNT": env.get("PROXY_COUNT", "0"),
-        # Content-hashed, compressed copies of app/static served by WhiteNoise.
-        "STATIC_BUILD_DIR": env.get("STATIC_BUILD_DIR") or str(Path(instance_path) / "static-build"),
-        # Photo uploads (sitter compose, owner replies) may be larger: up to ten phone photos
-        # before they are resized. Applied per request by the upload views only.
-        "MEDIA_UPLOAD_MAX_BYTES": int(env.get("MEDIA_UPLOAD_MAX_BYTES") or 60 * 1024 * 1024),
-        # Media store: files under instance/media by default, S3-compatible storage in production.
-        "MEDIA_STORAGE": env.get("MEDIA_STORAGE") or "filesystem",
-        "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(Path(instance_path) / "media"),
-        "MEDIA_S3_BUCKET": env.get("MEDIA_S3_BUCKET") or None,
-        "MEDIA_S3_ENDPOINT_URL": env.get("MEDIA_S3_ENDPOINT_URL") or None,
-        "MEDIA_S3_REGION": env.get("MEDIA_S3_REGION") or None,
-        "MEDIA_S3_ACCESS_KEY_ID": env.get("MEDIA_S3_ACCESS_KEY_ID") or None,
-        "MEDIA_S3_SECRET_ACCESS_KEY": env.get("MEDIA_S3_SECRET_ACCESS_KEY") or None,
         # Inbound media are fetched from this origin only (no server-side request forgery).
         "TWILIO_MEDIA_ORIGIN": "https://api.twilio.com",
         # How long the signed URL handed to Twilio for an outbound photo stays valid.
@@ -102,46 +176,53 @@ def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     if app_env == "production":
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["REMEMBER_COOKIE_SECURE"] = True
-    if app_env == "test":
-        cfg["EMBEDDED_SCHEDULER"] = False
+    return cfg
 
-    cfg.update(overrides)
 
-    if not cfg["SQLALCHEMY_DATABASE_URI"]:
-        cfg["SQLALCHEMY_DATABASE_URI"] = _instance_sqlite_url(instance_path)
-    cfg["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(cfg["SQLALCHEMY_DATABASE_URI"])
+def _twilio_without_credentials(cfg: dict) -> bool:
+    return cfg["SMS_PROVIDER"] == "twilio" and not (cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"])
 
+
+# Settings that only make sense together: (refuses to start when, the message naming them).
+CROSS_CHECKS: tuple[tuple[Callable[[dict], bool], str], ...] = (
+    (_twilio_without_credentials, "SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"),
+    (lambda cfg: cfg["MEDIA_STORAGE"] == "s3" and not cfg["MEDIA_S3_BUCKET"],
+     "MEDIA_STORAGE=s3 needs MEDIA_S3_BUCKET (and MEDIA_S3_ENDPOINT_URL for non-AWS storage)"),
+    (lambda cfg: bool(cfg["VAPID_PUBLIC_KEY"]) != bool(cfg["VAPID_PRIVATE_KEY"]),
+     "VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together (flask vapid-keys)"),
+    (lambda cfg: bool(cfg["VAPID_PRIVATE_KEY"]) and not cfg["VAPID_SUBJECT"],
+     "VAPID_SUBJECT must be set with the VAPID keys (mailto:you@example.com or an https URL)"),
+    (lambda cfg: cfg["APP_ENV"] == "production" and cfg["SMS_PROVIDER"] == "twilio" and not cfg["PUBLIC_BASE_URL"],
+     "PUBLIC_BASE_URL must be set in production to validate Twilio signatures"),
+)
+
+
+def read_settings(environ: Mapping[str, str], overrides: dict, instance_path: str) -> dict:
+    """Every row of SETTINGS, from overrides first, then the environment, then its default."""
+    cfg: dict = {}
+    for setting in SETTINGS:
+        value = overrides[setting.key] if setting.key in overrides else environ.get(setting.variable)
+        if value is not None and value != "":
+            try:
+                value = setting.read(value)
+            except ValueError as exc:
+                raise ConfigError(f"{setting.variable} {exc}") from None
+        if value is None or value == "":
+            if setting.required_in_production and cfg.get("APP_ENV") == "production":
+                raise ConfigError(f"{setting.variable} must be set in production ({setting.hint})")
+            value = setting.default(cfg, instance_path) if callable(setting.default) else setting.default
+        cfg[setting.key] = value
+    return cfg
+
+
+def build_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Return the Flask config mapping: environment first, then explicit overrides."""
+    overrides = dict(overrides or {})
+    settings = read_settings(os.environ, overrides, instance_path)
+    cfg = {**fixed_settings(settings["APP_ENV"]), **overrides, **settings}
     # Bound values (clients' numbers, message bodies) stay out of exception messages and logs.
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {**cfg["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True}
-
-    try:
-        cfg["PROXY_COUNT"] = int(cfg["PROXY_COUNT"])
-    except (TypeError, ValueError):
-        raise ConfigError(f"PROXY_COUNT must be a whole number of proxies, got {cfg['PROXY_COUNT']!r}") from None
-    if not 0 <= cfg["PROXY_COUNT"] <= 5:
-        raise ConfigError(f"PROXY_COUNT must be between 0 and 5, got {cfg['PROXY_COUNT']}")
-
-    if not cfg["SECRET_KEY"]:
-        if cfg["APP_ENV"] == "production":
-            raise ConfigError("SECRET_KEY must be set in production (a long random string)")
-        cfg["SECRET_KEY"] = "dev-only-not-secret"
-
-    provider = cfg["SMS_PROVIDER"] or (
-        "twilio" if cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"] else "outbox"
-    )
-    if provider not in SMS_PROVIDERS:
-        raise ConfigError(f"SMS_PROVIDER must be one of {', '.join(SMS_PROVIDERS)}, got {provider!r}")
-    if provider == "twilio" and not (cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"]):
-        raise ConfigError("SMS_PROVIDER=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
-    cfg["SMS_PROVIDER"] = provider
-    if cfg["MEDIA_STORAGE"] not in MEDIA_STORAGES:
-        raise ConfigError(f"MEDIA_STORAGE must be one of {', '.join(MEDIA_STORAGES)}, got {cfg['MEDIA_STORAGE']!r}")
-    if cfg["MEDIA_STORAGE"] == "s3" and not cfg["MEDIA_S3_BUCKET"]:
-        raise ConfigError("MEDIA_STORAGE=s3 needs MEDIA_S3_BUCKET (and MEDIA_S3_ENDPOINT_URL for non-AWS storage)")
-    if bool(cfg["VAPID_PUBLIC_KEY"]) != bool(cfg["VAPID_PRIVATE_KEY"]):
-        raise ConfigError("VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY must be set together (flask vapid-keys)")
-    if cfg["VAPID_PRIVATE_KEY"] and not cfg["VAPID_SUBJECT"]:
-        raise ConfigError("VAPID_SUBJECT must be set with the VAPID keys (mailto:you@example.com or an https URL)")
-    if cfg["APP_ENV"] == "production" and provider == "twilio" and not cfg["PUBLIC_BASE_URL"]:
-        raise ConfigError("PUBLIC_BASE_URL must be set in production to validate Twilio signatures")
+    for refuses, message in CROSS_CHECKS:
+        if refuses(cfg):
+            raise ConfigError(message)
     return cfg

@@ -12,6 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -36,6 +37,15 @@ if os.environ.get("PAWLINE_FUZZ_EXAMPLES"):
                               max_examples=int(os.environ["PAWLINE_FUZZ_EXAMPLES"]))
     _profile = f"{_profile}-sized"
 FUZZ_SETTINGS = settings.get_profile(_profile)
+FUZZ_DIR = Path(__file__).parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items):
+    """Every test under tests/fuzz carries the `fuzz` marker: `-m "not fuzz"` leaves them out."""
+    for item in items:
+        if item.path.is_relative_to(FUZZ_DIR):
+            item.add_marker(pytest.mark.fuzz)
 
 START = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # 10:00 in New York: a window is open
 ROLES = ("anonymous", "sitter", "staff", "owner")
