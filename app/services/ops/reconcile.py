@@ -23,8 +23,8 @@ from app.clock import utcnow
 from app.extensions import db
 from app.jobs.queue import get_queue
 from app.jobs.requeue import after_id, batches, requeue_lost, status_is
+from app.jobs.specs import JOBS
 from app.models import AutomationRun, Message, MessageMedia, StatusCallback
-from app.models.messaging import send_job_id, status_callback_job_id
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +48,7 @@ _QUEUED_MESSAGES = (
 
 
 def requeue_queued_messages(batch_size: int = BATCH_SIZE) -> int:
-    from app.services.messaging.outbound import send_job_call
-
-    def job_call(row):
-        func, message_id, options = send_job_call(row.id)
-        return options.pop("job_id"), func, (message_id,), options
-
-    return requeue_lost(_QUEUED_MESSAGES, job_call, batch_size)
+    return requeue_lost(_QUEUED_MESSAGES, JOBS.send_message, batch_size)
 
 
 _SENDING_MESSAGES = (
@@ -72,7 +66,7 @@ def settle_stuck_sends(batch_size: int = BATCH_SIZE) -> int:
     queue = get_queue()
     settled = 0
     for rows in batches(_SENDING_MESSAGES, batch_size, stale_before=stale_before):
-        jobs = {send_job_id(row.id): row.id for row in rows}
+        jobs = {JOBS.send_message.id_for(row.id): row.id for row in rows}
         # A job still held (a retry waiting its turn after a timeout) will ask the provider itself.
         for job_id in queue.missing(list(jobs)):
             if settle_interrupted_send(jobs[job_id], stale_before) != "sending":
@@ -88,13 +82,7 @@ _SCHEDULED_RUNS = (
 
 
 def requeue_scheduled_runs(batch_size: int = BATCH_SIZE) -> int:
-    from app.services.automations.runs import AUTOMATIONS_QUEUE, run_job_id
-
-    def job_call(row):
-        return (run_job_id(row.id), "app.jobs.run_automation", (row.id,),
-                {"queue": AUTOMATIONS_QUEUE, "at": row.scheduled_for})
-
-    return requeue_lost(_SCHEDULED_RUNS, job_call, batch_size)
+    return requeue_lost(_SCHEDULED_RUNS, JOBS.run_automation, batch_size, at=lambda row: row.scheduled_for)
 
 
 _PENDING_CALLBACKS = (
@@ -104,13 +92,7 @@ _PENDING_CALLBACKS = (
 
 
 def requeue_status_callbacks(batch_size: int = BATCH_SIZE) -> int:
-    from app.services.messaging.delivery_status import UNKNOWN_SID_RECHECK
-
-    def job_call(row):
-        return (status_callback_job_id(row.id), "app.jobs.apply_status_callback", (row.id,),
-                {"retry": UNKNOWN_SID_RECHECK})
-
-    return requeue_lost(_PENDING_CALLBACKS, job_call, batch_size)
+    return requeue_lost(_PENDING_CALLBACKS, JOBS.apply_status_callback, batch_size)
 
 
 def requeue_stripe_events(batch_size: int = BATCH_SIZE) -> int:
@@ -128,12 +110,7 @@ _PENDING_MEDIA = (
 
 def requeue_media_fetches(batch_size: int = BATCH_SIZE) -> int:
     """Inbound MMS media not fetched yet whose job is gone (app.services.media.inbound)."""
-    from app.services.media.inbound import FETCH_RETRY, fetch_job_id
-
-    def job_call(row):
-        return fetch_job_id(row.id), "app.jobs.fetch_inbound_media", (row.id,), {"retry": FETCH_RETRY}
-
-    return requeue_lost(_PENDING_MEDIA, job_call, batch_size)
+    return requeue_lost(_PENDING_MEDIA, JOBS.fetch_inbound_media, batch_size)
 
 
 RECONCILERS: list[Reconciler] = [
@@ -196,3 +173,4 @@ def reconcile(*, batch_size: int = BATCH_SIZE, shared_lock: bool = False,
     if acted:
         log.info("reconcile: %s", ", ".join(f"{name} {n}" for name, n in acted.items()))
     return report
+
