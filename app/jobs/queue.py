@@ -17,7 +17,6 @@ import itertools
 import logging
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -67,6 +66,19 @@ class _Pending:
 def resolve(func_path: str):
     module, _, name = func_path.rpartition(".")
     return getattr(importlib.import_module(module), name)
+
+
+class InProcessLock:
+    """RQQueue.lock's stand-in for the in-process queue: always free, always its holder's."""
+
+    def acquire(self) -> bool:
+        return True
+
+    def reacquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        """Nothing to release."""
 
 
 class InProcessQueue:
@@ -147,13 +159,9 @@ class InProcessQueue:
         with self._lock:
             return {job_id for job_id in job_ids if job_id not in self._by_id}
 
-    def try_lock(self, name: str, seconds: int) -> str | None:
-        """One process only: nothing else can hold the lock (its token, as RQQueue's)."""
-        return "in-process"
-
-    def unlock(self, name: str, token: str) -> bool:
-        """Nothing to release (see try_lock)."""
-        return True
+    def lock(self, name: str, seconds: int) -> InProcessLock:
+        """One process only: nothing else can hold the lock (the shape of redis-py's Lock)."""
+        return InProcessLock()
 
     def cancel(self, job_id: str) -> None:
         with self._lock:
@@ -194,16 +202,6 @@ class InProcessQueue:
 
         self._thread = threading.Thread(target=loop, name="pawline-scheduler", daemon=True)
         self._thread.start()
-
-
-# Compare-and-delete in one step on the server: GET then DEL from here could delete a lock
-# another process took in between.
-_RELEASE_IF_OWNED = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-    return redis.call('del', KEYS[1])
-end
-return 0
-"""
 
 
 class RQQueue:
@@ -325,17 +323,10 @@ class RQQueue:
             lost.add(job_id)
         return lost
 
-    def try_lock(self, name: str, seconds: int) -> str | None:
-        """A lock shared by every process on this Redis (expires by itself after `seconds`).
-
-        Returns this holder's token (for `unlock`), or None when another holds it."""
-        token = uuid.uuid4().hex
-        return token if self.redis.set(f"pawline:lock:{name}", token, nx=True, ex=seconds) else None
-
-    def unlock(self, name: str, token: str) -> bool:
-        """Release the lock only if it is still ours: one that expired while we ran and was
-        taken by another process is left to that process. True when it was released."""
-        return bool(self.redis.eval(_RELEASE_IF_OWNED, 1, f"pawline:lock:{name}", token))
+    def lock(self, name: str, seconds: int):
+        """A lock shared by every process on this Redis (redis-py's Lock: released only by its
+        holder, expires by itself after `seconds`); its `acquire()` does not wait."""
+        return self.redis.lock(f"pawline:lock:{name}", timeout=seconds, blocking=False)
 
     def cancel(self, job_id: str) -> None:
         """Tidy only, best effort: the job re-checks its row anyway, and Redis being away must

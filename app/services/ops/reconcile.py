@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 SHARED_LOCK = "reconcile"
-SHARED_LOCK_SECONDS = 600  # expires by itself if the reconciling process dies
+# Expires by itself if the reconciling process dies; renewed after each reconciler, so only one
+# reconciler running longer than this lets another process start a pass.
+SHARED_LOCK_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -141,12 +143,11 @@ def reconcile(*, batch_size: int = BATCH_SIZE, shared_lock: bool = False,
     shared_lock: skip when another process is reconciling (N workers starting at once need
     one pass, not N); the lock lives in Redis and expires by itself.
     """
-    queue = get_queue()
-    token = None
+    lock = None
     if shared_lock:
         try:
-            token = queue.try_lock(SHARED_LOCK, SHARED_LOCK_SECONDS)
-            if token is None:
+            lock = get_queue().lock(SHARED_LOCK, SHARED_LOCK_SECONDS)
+            if not lock.acquire():
                 log.info("reconcile: another process is reconciling; skipped")
                 return ReconcileReport({}, {}, skipped=True)
         except Exception as exc:  # Redis away: nothing to re-enqueue into anyway
@@ -161,16 +162,27 @@ def reconcile(*, batch_size: int = BATCH_SIZE, shared_lock: bool = False,
                 db.session.rollback()
                 log.exception("reconcile: %s failed", reconciler.name)
                 report.errors[reconciler.name] = f"{type(exc).__name__}: {exc}"[:300]
+            if lock is not None and not _renewed(lock):
+                lock = None  # another process holds it now: left to that process
     finally:
-        if token is not None:
+        if lock is not None:
             try:
-                if not queue.unlock(SHARED_LOCK, token):
-                    log.warning("reconcile: the shared lock expired during the pass (another "
-                                "process holds it now); left to that process")
-            except Exception:  # it expires by itself
-                log.warning("reconcile: could not release the shared lock")
+                lock.release()  # redis-py releases only its own token
+            except Exception:  # expired and taken meanwhile, or Redis away: it expires by itself
+                log.warning("reconcile: could not release the shared lock; it expires by itself")
     acted = {name: n for name, n in report.counts.items() if n}
     if acted:
         log.info("reconcile: %s", ", ".join(f"{name} {n}" for name, n in acted.items()))
     return report
 
+
+def _renewed(lock) -> bool:
+    """Give the shared lock its full time again; False when it is no longer ours (it expired
+    during the last reconciler and another process took it)."""
+    try:
+        lock.reacquire()
+    except Exception as exc:  # redis-py's LockNotOwnedError, or Redis away
+        log.warning("reconcile: the shared lock expired during the pass (%s); left to whoever "
+                    "holds it now", type(exc).__name__)
+        return False
+    return True
