@@ -270,13 +270,15 @@ def applies_vs_noop(env: dict, bookings: list[PendingBooking], rounds: int, per_
     from rq.serializers import JSONSerializer
 
     from app.jobs.queue import FAILURE_TTL, RESULT_TTL
+    from app.jobs.specs import JOBS
     from app.models import StripeEvent
-    from app.services.payments.stripe_events import APPLY_RETRY, STRIPE_QUEUE, stripe_job_id
+
+    spec = JOBS.apply_stripe_event
 
     settle_stripe_backlog(env)
     engine = create_engine(env["DATABASE_URL"])
     redis = Redis.from_url(env["REDIS_URL"])
-    queue = Queue(STRIPE_QUEUE, connection=redis, serializer=JSONSerializer)
+    queue = Queue(spec.queue, connection=redis, serializer=JSONSerializer)
     fresh = iter(bookings)
     applied_ids = []
 
@@ -295,16 +297,16 @@ def applies_vs_noop(env: dict, bookings: list[PendingBooking], rounds: int, per_
             applied_ids.extend(e["id"] for e in events)
         for i in range(per_run):
             event_id = events[i]["id"] if events else f"evt_noop_{i}"
-            queue.enqueue(func_name, event_id, job_id=stripe_job_id(event_id) if events else None,
+            queue.enqueue(func_name, event_id, job_id=spec.id_for(event_id) if events else None,
                           result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
-                          retry=Retry(max=APPLY_RETRY.max, interval=list(APPLY_RETRY.intervals)))
+                          retry=Retry(max=spec.retry.max, interval=list(spec.retry.intervals)))
 
     pair = Pair("stripe applies")
     for r in range(rounds):
         order = (("a", "app.jobs.apply_stripe_event"), ("b", "bench.jobs.noop"))
         for side, func_name in order if r % 2 == 0 else order[::-1]:
             enqueue(func_name)
-            result = drain_queues(env, "simple", (STRIPE_QUEUE,))
+            result = drain_queues(env, "simple", (spec.queue,))
             if result["processed"] != per_run or result["failed"]:
                 raise RuntimeError(f"{pair.name} {func_name}: {result}")
             result["jobs_per_second"] = (per_run - 1) / result["job_span_seconds"]
@@ -330,8 +332,11 @@ def enqueue_sends(engine, queue, tenant: WebhookTenant, func_name: str, count: i
     (same job id and options as app.jobs.queue); `func_name` runs for each."""
     from rq import Retry
 
-    from app.jobs.queue import FAILURE_TTL, RESULT_TTL, SEND_RETRY
+    from app.jobs.queue import FAILURE_TTL, RESULT_TTL
+    from app.jobs.specs import JOBS
     from app.models import Message
+
+    spec = JOBS.send_message
 
     route = tenant.routes[0]
     now = datetime.now(UTC)
@@ -364,10 +369,10 @@ def enqueue_sends(engine, queue, tenant: WebhookTenant, func_name: str, count: i
         queue.enqueue(
             func_name,
             message_id,
-            job_id=f"send-message-{message_id}",
+            job_id=spec.id_for(message_id),
             result_ttl=RESULT_TTL,
             failure_ttl=FAILURE_TTL,
-            retry=Retry(max=SEND_RETRY.max, interval=list(SEND_RETRY.intervals)),
+            retry=Retry(max=spec.retry.max, interval=list(spec.retry.intervals)),
         )
 
 

@@ -1,10 +1,11 @@
 """One door for background work: RQ when REDIS_URL is set, an in-process runner when not.
 
-Jobs are named by dotted path ("app.jobs.send_message") and take JSON-able ids,
-so the same call works with RQ's JSON serializer and inline. Jobs enqueued
-inside a database transaction are handed over only after it commits: a worker
-must never pick up a job for a row it cannot see yet, and an inline job must
-not run inside its caller's transaction.
+A job is enqueued by its row of the job table (`enqueue(JOBS.send_message, message_id)`,
+app.jobs.specs), which gives its dotted path, queue, id, retries and timeout; it takes
+JSON-able ids, so the same call works with RQ's JSON serializer and inline. Jobs enqueued
+inside a database transaction that wrote (app.persistence.writes) are handed over only
+after it commits: a worker must never pick up a job for a row it cannot see yet, and an
+inline job must not run inside its caller's transaction.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import itertools
 import logging
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask import Flask, current_app
 from sqlalchemy import event
@@ -26,38 +27,30 @@ from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.extensions import db
+from app.jobs.specs import JOB_TIMEOUT, QUEUE_NAMES, JobSpec
+from app.persistence.writes import has_uncommitted_writes
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAMES = ("default", "automations", "stripe")  # stripe: stored webhook events to apply
-JOB_TIMEOUT = 60  # seconds; a provider call that hangs longer is a failed attempt
 RESULT_TTL = 3600
 FAILURE_TTL = 7 * 24 * 3600
 EXTENSION_KEY = "pawline_queue"
-# A job Redis says is `started` counts as held only this long after it started: past its
-# timeout its worker is dead (SIGKILL, lost machine) and RQ has not cleaned it up yet.
+# A job Redis says is `started` counts as held only this long after its timeout: past it its
+# worker is dead (SIGKILL, lost machine) and RQ has not cleaned it up yet.
 STARTED_GRACE = 30
 WAITING_JOB_STATUSES = frozenset({"queued", "scheduled", "deferred"})
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How a job that raises is retried: `max` more attempts after these waits."""
+class JobCall(NamedTuple):
+    """One job to hand over: its row of the job table, its arguments, when (None: now)."""
 
-    max: int = 0
-    intervals: tuple[int, ...] = ()
+    spec: JobSpec
+    args: tuple
+    at: datetime | None = None
 
-    def wait_for(self, attempt: int) -> int:
-        if not self.intervals:
-            return 0
-        return self.intervals[min(attempt, len(self.intervals) - 1)]
-
-
-NO_RETRY = RetryPolicy()
-# The bound on the tries of every row-backed job (texts, automation runs, Stripe events: see
-# app.jobs.tries); the queue's own retries use them up, reconcile's re-enqueues count too.
-MAX_TRIES = 6
-SEND_RETRY = RetryPolicy(max=MAX_TRIES - 1, intervals=(10, 30, 60, 180, 600))
+    @property
+    def job_id(self) -> str | None:
+        return self.spec.id_for(*self.args)
 
 
 @dataclass(order=True)
@@ -65,16 +58,27 @@ class _Pending:
     at: datetime
     seq: int
     job_id: str = field(compare=False)
-    func: str = field(compare=False)
+    spec: JobSpec = field(compare=False)
     args: tuple = field(compare=False)
-    queue: str = field(compare=False)
-    retry: RetryPolicy = field(compare=False)
     attempt: int = field(compare=False, default=0)
 
 
 def resolve(func_path: str):
     module, _, name = func_path.rpartition(".")
     return getattr(importlib.import_module(module), name)
+
+
+class InProcessLock:
+    """RQQueue.lock's stand-in for the in-process queue: always free, always its holder's."""
+
+    def acquire(self) -> bool:
+        return True
+
+    def reacquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        """Nothing to release."""
 
 
 class InProcessQueue:
@@ -94,16 +98,15 @@ class InProcessQueue:
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
 
-    def enqueue(self, func: str, args: tuple, *, queue: str, job_id: str | None,
-                at: datetime | None, retry: RetryPolicy) -> str:
-        job_id = job_id or f"inline-{next(self._seq)}"
-        if at is not None and at > utcnow():
-            self._schedule(_Pending(at, next(self._seq), job_id, func, args, queue, retry))
+    def enqueue(self, call: JobCall) -> str:
+        job_id = call.job_id or f"inline-{next(self._seq)}"
+        if call.at is not None and call.at > utcnow():
+            self._schedule(_Pending(call.at, next(self._seq), job_id, call.spec, call.args))
         else:
-            self._run(_Pending(utcnow(), next(self._seq), job_id, func, args, queue, retry))
+            self._run(_Pending(utcnow(), next(self._seq), job_id, call.spec, call.args))
         return job_id
 
-    def enqueue_all(self, calls: list[tuple[str, tuple, dict]]) -> None:
+    def enqueue_all(self, calls: list[JobCall]) -> None:
         _enqueue_each(self, calls)  # inline jobs run one after another anyway
 
     def _schedule(self, item: _Pending) -> None:
@@ -116,13 +119,14 @@ class InProcessQueue:
             heapq.heappush(self._heap, item)
 
     def _run(self, item: _Pending) -> None:
-        log.info("job %s start %s%r", item.job_id, item.func, item.args)
+        log.info("job %s start %s%r", item.job_id, item.spec.path, item.args)
         try:
             with self.app.app_context():
-                resolve(item.func)(*item.args)
+                resolve(item.spec.path)(*item.args)
         except Exception:
-            if item.attempt < item.retry.max:
-                wait = item.retry.wait_for(item.attempt)
+            retry = item.spec.retry
+            if item.attempt < retry.max:
+                wait = retry.wait_for(item.attempt)
                 log.warning("job %s failed; retry %d in %ss", item.job_id, item.attempt + 1,
                             wait, exc_info=True)
                 item.attempt += 1
@@ -155,13 +159,9 @@ class InProcessQueue:
         with self._lock:
             return {job_id for job_id in job_ids if job_id not in self._by_id}
 
-    def try_lock(self, name: str, seconds: int) -> str | None:
-        """One process only: nothing else can hold the lock (its token, as RQQueue's)."""
-        return "in-process"
-
-    def unlock(self, name: str, token: str) -> bool:
-        """Nothing to release (see try_lock)."""
-        return True
+    def lock(self, name: str, seconds: int) -> InProcessLock:
+        """One process only: nothing else can hold the lock (the shape of redis-py's Lock)."""
+        return InProcessLock()
 
     def cancel(self, job_id: str) -> None:
         with self._lock:
@@ -172,7 +172,7 @@ class InProcessQueue:
 
     def scheduled(self) -> list[tuple[datetime, str, str]]:
         with self._lock:
-            return sorted((p.at, p.job_id, p.func) for p in self._heap)
+            return sorted((p.at, p.job_id, p.spec.path) for p in self._heap)
 
     def health(self) -> dict:
         return {"ok": True, "backend": self.kind, "scheduled": len(self._heap)}
@@ -204,16 +204,6 @@ class InProcessQueue:
         self._thread.start()
 
 
-# Compare-and-delete in one step on the server: GET then DEL from here could delete a lock
-# another process took in between.
-_RELEASE_IF_OWNED = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-    return redis.call('del', KEYS[1])
-end
-return 0
-"""
-
-
 class RQQueue:
     """Production: RQ on Redis, JSON serializer, ids and job defaults set here once."""
 
@@ -242,28 +232,27 @@ class RQQueue:
                                        default_timeout=JOB_TIMEOUT)
         return self._queues[name]
 
-    def enqueue(self, func: str, args: tuple, *, queue: str, job_id: str | None,
-                at: datetime | None, retry: RetryPolicy) -> str:
-        options = _rq_options(func, args, job_id, retry)
-        q = self.queue(queue)
+    def enqueue(self, call: JobCall) -> str:
+        spec, args, at = call
+        options = _rq_options(call)
+        q = self.queue(spec.queue)
         if at is not None and at > utcnow():
-            job = q.enqueue_at(at, func, *args, **options)
+            job = q.enqueue_at(at, spec.path, *args, **options)
         else:
-            job = q.enqueue(func, *args, **options)
+            job = q.enqueue(spec.path, *args, **options)
         return job.id
 
-    def enqueue_all(self, calls: list[tuple[str, tuple, dict]]) -> None:
+    def enqueue_all(self, calls: list[JobCall]) -> None:
         """The jobs of one transaction in one Redis pipeline: one MULTI/EXEC round trip (instead
         of two per job), and every job with its queue or registry entry at once."""
         if len(calls) == 1:
-            func, args, options = calls[0]
-            self.enqueue(func, args, **options)
+            self.enqueue(calls[0])
             return
         with self.redis.pipeline() as pipe:
             pipe.multi()  # before any command: RQ's enqueue calls multi() on a pipeline not in one
             try:
-                for func, args, options in calls:
-                    self._enqueue_into(pipe, func, args, **options)
+                for call in calls:
+                    self._enqueue_into(pipe, call)
             except Exception:
                 built = False  # a job that cannot be built: drop the batch unsent (below)
             else:
@@ -272,13 +261,13 @@ class RQQueue:
         if not built:  # one by one, so only the broken job is lost (and logged), as before
             _enqueue_each(self, calls)
 
-    def _enqueue_into(self, pipe, func: str, args: tuple, *, queue: str, job_id: str | None,
-                      at: datetime | None, retry: RetryPolicy) -> None:
+    def _enqueue_into(self, pipe, call: JobCall) -> None:
         """`enqueue`, its writes queued on `pipe`."""
-        options = _rq_options(func, args, job_id, retry)
-        q = self.queue(queue)
+        spec, args, at = call
+        options = _rq_options(call)
+        q = self.queue(spec.queue)
         if at is None or at <= utcnow():
-            q.enqueue(func, *args, pipeline=pipe, **options)
+            q.enqueue(spec.path, *args, pipeline=pipe, **options)
             return
         # RQ's enqueue_at(..., pipeline=pipe) would write the scheduled registry entry at once,
         # outside the pipeline (a round trip more, and for a moment the registry would name a
@@ -286,7 +275,7 @@ class RQQueue:
         # what enqueue_at makes.
         from rq.job import JobStatus
 
-        job = q.create_job(func, args=args, status=JobStatus.SCHEDULED, **options)
+        job = q.create_job(spec.path, args=args, status=JobStatus.SCHEDULED, **options)
         pipe.sadd(q.redis_queues_keys, q.key)
         job.set_status(JobStatus.SCHEDULED, pipeline=pipe)
         job.save(pipeline=pipe)
@@ -320,30 +309,24 @@ class RQQueue:
             return set()
         with self.redis.pipeline(transaction=False) as pipe:
             for job_id in job_ids:
-                pipe.hmget(Job.key_for(job_id), "status", "started_at")
+                pipe.hmget(Job.key_for(job_id), "status", "started_at", "timeout")
             answers = pipe.execute()
         lost = set()
-        started_since = utcnow() - timedelta(seconds=JOB_TIMEOUT + STARTED_GRACE)
-        for job_id, (status, started_at) in zip(job_ids, answers, strict=True):
+        now = utcnow()
+        for job_id, (status, started_at, timeout) in zip(job_ids, answers, strict=True):
             status = status.decode() if status else None
             if status in WAITING_JOB_STATUSES:
                 continue
-            if status == "started" and started_at and utcparse(started_at.decode()) > started_since:
+            if status == "started" and started_at and utcparse(started_at.decode()) > now - timedelta(
+                    seconds=int(timeout or JOB_TIMEOUT) + STARTED_GRACE):
                 continue
             lost.add(job_id)
         return lost
 
-    def try_lock(self, name: str, seconds: int) -> str | None:
-        """A lock shared by every process on this Redis (expires by itself after `seconds`).
-
-        Returns this holder's token (for `unlock`), or None when another holds it."""
-        token = uuid.uuid4().hex
-        return token if self.redis.set(f"pawline:lock:{name}", token, nx=True, ex=seconds) else None
-
-    def unlock(self, name: str, token: str) -> bool:
-        """Release the lock only if it is still ours: one that expired while we ran and was
-        taken by another process is left to that process. True when it was released."""
-        return bool(self.redis.eval(_RELEASE_IF_OWNED, 1, f"pawline:lock:{name}", token))
+    def lock(self, name: str, seconds: int):
+        """A lock shared by every process on this Redis (redis-py's Lock: released only by its
+        holder, expires by itself after `seconds`); its `acquire()` does not wait."""
+        return self.redis.lock(f"pawline:lock:{name}", timeout=seconds, blocking=False)
 
     def cancel(self, job_id: str) -> None:
         """Tidy only, best effort: the job re-checks its row anyway, and Redis being away must
@@ -382,11 +365,11 @@ def get_queue() -> InProcessQueue | RQQueue:
     return current_app.extensions[EXTENSION_KEY]
 
 
-def enqueue(func: str, *args, queue: str = "default", job_id: str | None = None,
-            at: datetime | None = None, retry: RetryPolicy = NO_RETRY) -> None:
-    """Hand a job over once the current transaction commits (at once if none is open)."""
+def enqueue(spec: JobSpec, *args, at: datetime | None = None) -> None:
+    """Hand the job of `spec` with these arguments over once the current transaction commits (at
+    once if it has not written); `at`: not before then."""
     backend = get_queue()
-    call = (backend, func, args, {"queue": queue, "job_id": job_id, "at": at, "retry": retry})
+    call = (backend, JobCall(spec, args, at))
     session = db.session()
     if has_uncommitted_writes(session):
         session.info.setdefault("pending_jobs", []).append(call)
@@ -394,60 +377,49 @@ def enqueue(func: str, *args, queue: str = "default", job_id: str | None = None,
         _dispatch([call])
 
 
-def note_write(session: Session | None = None) -> None:
-    """Say this transaction wrote: Core statements (INSERT … ON CONFLICT, UPDATE) skip the
-    ORM flush that normally tells `enqueue` to hold jobs until commit."""
-    (session or db.session()).info["wrote"] = True
-
-
-def has_uncommitted_writes(session: Session) -> bool:
-    # A read-only transaction may simply be closed later: only writes defer a job.
-    return bool(session.info.get("wrote") or session.new or session.dirty or session.deleted)
-
-
 def _dispatch(calls: list) -> None:
     """Hand jobs over, all of one backend at once (RQ: one Redis round trip)."""
     by_backend: dict[int, tuple] = {}
-    for backend, func, args, options in calls:
-        by_backend.setdefault(id(backend), (backend, []))[1].append((func, args, options))
+    for backend, call in calls:
+        by_backend.setdefault(id(backend), (backend, []))[1].append(call)
     for backend, jobs in by_backend.values():
         try:
             backend.enqueue_all(jobs)
         except Exception:
             # The database row is the truth; reconcile re-enqueues what is lost here.
-            log.exception("could not enqueue %s", ", ".join(f"{func}{args!r}" for func, args, _ in jobs))
+            log.exception("could not enqueue %s", ", ".join(_described(call) for call in jobs))
 
 
-def _rq_options(func: str, args: tuple, job_id: str | None, retry: RetryPolicy) -> dict:
+def _described(call: JobCall) -> str:
+    return f"{call.spec.path}{call.args!r}"
+
+
+def _rq_options(call: JobCall) -> dict:
     from rq import Retry
 
+    spec = call.spec
     options = {
-        "job_id": job_id,
+        "job_id": call.job_id,
+        "job_timeout": spec.timeout,
         "result_ttl": RESULT_TTL,
         "failure_ttl": FAILURE_TTL,
-        "description": f"{func}{args!r}",
+        "description": _described(call),
     }
-    if retry.max:
-        options["retry"] = Retry(max=retry.max, interval=list(retry.intervals) or 0)
+    if spec.retry.max:
+        options["retry"] = Retry(max=spec.retry.max, interval=list(spec.retry.intervals) or 0)
     return options
 
 
-def _enqueue_each(backend, jobs: list[tuple[str, tuple, dict]]) -> None:
-    for func, args, options in jobs:
+def _enqueue_each(backend, calls: list[JobCall]) -> None:
+    for call in calls:
         try:
-            backend.enqueue(func, args, **options)
+            backend.enqueue(call)
         except Exception:
-            log.exception("could not enqueue %s%r", func, args)
-
-
-@event.listens_for(Session, "after_flush")
-def _mark_written(session: Session, flush_context) -> None:
-    session.info["wrote"] = True
+            log.exception("could not enqueue %s", _described(call))
 
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session: Session) -> None:
-    session.info.pop("wrote", None)
     calls = session.info.pop("pending_jobs", None)
     if calls:
         _dispatch(calls)
@@ -456,7 +428,6 @@ def _dispatch_after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_after_rollback(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:  # only the outermost rollback drops jobs
-        session.info.pop("wrote", None)
         dropped = session.info.pop("pending_jobs", None)
         if dropped:
             log.info("dropped %d job(s) of a rolled-back transaction", len(dropped))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from sqlalchemy import bindparam, literal_column
 
 from app.extensions import db
-from app.jobs.queue import NO_RETRY, get_queue
+from app.jobs.queue import JobCall, get_queue
+from app.jobs.specs import JobSpec
 
 
 def after_id(column):
@@ -33,20 +37,21 @@ def batches(statement, batch_size: int, *, start=0, **params):
         after_id = rows[-1][0]
 
 
-def requeue_lost(statement, job_call, batch_size: int, *, start=0) -> int:
-    """Re-enqueue the job of each row of `statement` that the queue does not hold.
+def requeue_lost(statement, spec: JobSpec, batch_size: int, *, start=0,
+                 at: Callable[[object], datetime | None] | None = None) -> int:
+    """Re-enqueue the `spec` job of each row of `statement` that the queue does not hold.
 
-    `job_call(row)` gives (job_id, func, args, options); the lost ones of a batch go to the
-    queue in one call (RQ: one pipeline). Returns how many were re-enqueued.
+    The job's argument is the row's id (its first column); `at(row)` says when it is due (None:
+    now). The lost ones of a batch go to the queue in one call (RQ: one pipeline). Returns how
+    many were re-enqueued.
     """
     queue = get_queue()
     restored = 0
     for rows in batches(statement, batch_size, start=start):
         calls = {}
         for row in rows:
-            job_id, func, args, options = job_call(row)
-            calls[job_id] = (func, args, {"job_id": job_id, "queue": "default", "at": None, "retry": NO_RETRY,
-                                          **options})
+            call = JobCall(spec, (row[0],), at(row) if at is not None else None)
+            calls[call.job_id] = call
         lost = queue.missing(list(calls))
         if lost:
             queue.enqueue_all([call for job_id, call in calls.items() if job_id in lost])

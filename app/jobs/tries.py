@@ -18,7 +18,7 @@ from typing import TypeVar
 from sqlalchemy import Table, Update, bindparam, update
 
 from app.extensions import db
-from app.jobs.queue import MAX_TRIES
+from app.jobs.specs import MAX_TRIES
 
 log = logging.getLogger(__name__)
 

@@ -16,22 +16,18 @@ from rq.scheduler import run as run_scheduler
 from rq.serializers import JSONSerializer
 
 from app.extensions import db
-from app.jobs.queue import QUEUE_NAMES, get_queue
+from app.jobs.queue import get_queue
+from app.jobs.specs import ALL_JOBS, QUEUE_NAMES
 
 log = logging.getLogger(__name__)
 
-# Run each time a worker starts: re-enqueue every row-backed job Redis may have lost
-# (texts, automation runs, stored status callbacks and Stripe events: app.services.ops.reconcile).
-WORKER_START_TASKS = ("app.jobs.reconcile",)
-# Run every PERIODIC_TASK_SECONDS from each worker's loop (RQ maintenance) and from the
-# embedded scheduler thread: reconcile again (a Redis flush while workers run) and
-# complete bookings whose window has ended. Both are idempotent, and reconcile takes a
-# shared lock in Redis, so N workers doing it cost one pass; the worker loop needs no
-# Redis-held schedule that could itself be lost.
-# Notifications: windows opening within ten minutes (their scheduled job may be lost) and
-# notification rows whose delivery job was lost.
-PERIODIC_TASKS = ("app.jobs.reconcile", "app.jobs.complete_due_bookings",
-                  "app.jobs.notify_windows_opening_soon", "app.jobs.reconcile_notifications")
+# Run each time a worker starts, and every PERIODIC_TASK_SECONDS from each worker's loop (RQ
+# maintenance) and from the embedded scheduler thread: the rows of the job table so marked
+# (app.jobs.specs: reconcile at start and periodically, completing bookings, notifications).
+# All are idempotent, and reconcile takes a shared lock in Redis, so N workers doing it cost
+# one pass; the worker loop needs no Redis-held schedule that could itself be lost.
+WORKER_START_TASKS = tuple(spec.path for spec in ALL_JOBS if spec.at_worker_start)
+PERIODIC_TASKS = tuple(spec.path for spec in ALL_JOBS if spec.periodic)
 PERIODIC_TASK_SECONDS = 300
 # A worker without the scheduler tries to take RQ's scheduler locks this often (RQ itself
 # tries only at each maintenance step, PERIODIC_TASK_SECONDS), so when the worker holding

@@ -44,11 +44,6 @@ class AutomationRun(OrgScoped, Timestamped, db.Model):
 
     booking = db.relationship("Booking", lazy="joined", innerjoin=True)
 
-    @property
-    def job_id(self) -> str:
-        """RQ job id derived from the row (only [A-Za-z0-9_-] allowed)."""
-        return f"automation-run-{self.id}"
-
 
 class AutomationTemplate(OrgScoped, Timestamped, db.Model):
     __tablename__ = "automation_templates"

@@ -151,7 +151,7 @@ class Message(OrgScoped, db.Model):
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error_code: Mapped[str | None] = mapped_column(String(16))
     error_message: Mapped[str | None] = mapped_column(String(500))
-    attempts: Mapped[int] = mapped_column(default=0)  # provider attempts (SEND_RETRY)
+    attempts: Mapped[int] = mapped_column(default=0)  # provider attempts (JOBS.send_message.retry, app.jobs.specs)
     tries: Mapped[int] = mapped_column(default=0, server_default="0")  # send-job tries (app.jobs.tries)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -197,16 +197,3 @@ class StatusCallback(db.Model):
     error_code: Mapped[str | None] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(10), default="pending")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    @property
-    def job_id(self) -> str:
-        return status_callback_job_id(self.id)
-
-
-def status_callback_job_id(callback_id: int) -> str:
-    return f"status-callback-{callback_id}"
-
-
-def send_job_id(message_id: int) -> str:
-    """The RQ job id of a message's send job, derived from the row."""
-    return f"send-message-{message_id}"

@@ -12,26 +12,19 @@ advisory lock is a no-op because the whole database is already locked.
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 
 from sqlalchemy import BigInteger, bindparam, case, func, select, text
 from sqlalchemy.orm import contains_eager, lazyload
 
 from app.extensions import db
+from app.persistence.writes import has_uncommitted_writes
 
+# Statements: fixed ones are module constants; one whose shape varies (the model, the
+# dialect, the conflict columns) comes from a `functools.cache`d builder, built once per
+# shape and executed with bound values: building one and computing its cache key cost about
+# as much as its round trip to PostgreSQL.
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
-
-# Statements built once per shape and executed with bound values: building one and
-# computing its cache key cost about as much as its round trip to PostgreSQL.
-_STATEMENTS: dict[tuple, object] = {}
-
-
-def prebuilt(key: tuple, build):
-    """The statement `build()` makes, built on the first call for `key` only. Its
-    values must be bound parameters (or plain parameters of an INSERT)."""
-    statement = _STATEMENTS.get(key)
-    if statement is None:
-        statement = _STATEMENTS[key] = build()
-    return statement
 
 
 def is_postgresql() -> bool:
@@ -53,21 +46,23 @@ def lock_row(model, row_id: int, *, with_org: bool = False):
     the row itself is locked: FOR … UPDATE OF its table).
     """
     if not is_postgresql():
-        from app.jobs.queue import has_uncommitted_writes
-
         session = db.session()
         if session.in_transaction() and not has_uncommitted_writes(session):
             # A read-only transaction (a view loaded the booking first) would make
             # the write below fail at once with SQLITE_BUSY if another writer
             # committed since its snapshot; end it so the write starts fresh.
             session.commit()
-        # Raw SQL: an ORM update would also bump `updated_at` (onupdate).
-        touch = prebuilt(("touch", model), lambda: text(f"UPDATE {model.__table__.name} SET id = id WHERE id = :id"))
-        db.session.execute(touch, {"id": row_id})
-    return db.session.scalar(prebuilt(("lock_row", model, with_org), lambda: _locking_select(model, with_org)),
-                             {"row_id": row_id})
+        db.session.execute(_touch_statement(model), {"id": row_id})
+    return db.session.scalar(_locking_select(model, with_org), {"row_id": row_id})
 
 
+@cache
+def _touch_statement(model):
+    # Raw SQL: an ORM update would also bump `updated_at` (onupdate).
+    return text(f"UPDATE {model.__table__.name} SET id = id WHERE id = :id")
+
+
+@cache
 def _locking_select(model, with_org: bool):
     # FOR NO KEY UPDATE: serialises writers of this row, yet lets other
     # transactions insert rows that reference it (their foreign-key checks take
@@ -112,27 +107,42 @@ def with_advisory_locks(query, *locks):
     return query
 
 
-def _insert(model):
-    if is_postgresql():
+def _insert(dialect: str, model):
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(model.__table__)
 
 
+@cache
+def _insert_all_if_absent(dialect: str, model, conflict_columns: tuple[str, ...], returning: tuple[str, ...]):
+    # executemany + RETURNING: SQLAlchemy's insertmanyvalues sends one multi-row INSERT, and
+    # (unlike .values([...])) the statement is compiled once and cached.
+    return (_insert(dialect, model).on_conflict_do_nothing(index_elements=list(conflict_columns))
+            .returning(*(model.__table__.c[name] for name in returning)))
+
+
+@cache
+def _claim_row(dialect: str, model, conflict_columns: tuple[str, ...], touch: str):
+    # The INSERT's columns are the keys of the values it runs with (one compiled form per set).
+    table = model.__table__
+    statement = (_insert(dialect, model).on_conflict_do_update(index_elements=list(conflict_columns),
+                                                               set_={touch: table.c[touch]})
+                 .returning(*table.c))
+    return select(model).from_statement(statement).execution_options(populate_existing=True)
+
+
+@cache
+def _insert_if_absent(dialect: str, model, conflict_columns: tuple[str, ...]):
+    return (_insert(dialect, model).on_conflict_do_nothing(index_elements=list(conflict_columns))
+            .returning(model.__table__.c.id))
+
+
 def insert_all_if_absent(model, conflict_columns: tuple[str, ...], rows: list[dict], *returning: str) -> list:
     """`insert_if_absent` for several rows in one statement: the `returning` columns of the
     rows this call created (in no particular order); rows that existed are left alone."""
-    from app.jobs.queue import note_write
-
-    table = model.__table__
-    # executemany + RETURNING: SQLAlchemy's insertmanyvalues sends one multi-row INSERT, and
-    # (unlike .values([...])) the statement is compiled once and cached.
-    statement = prebuilt(
-        ("insert_all_if_absent", dialect_name(), model, conflict_columns, returning),
-        lambda: (_insert(model).on_conflict_do_nothing(index_elements=list(conflict_columns))
-                 .returning(*(table.c[name] for name in returning))))
-    note_write()
+    statement = _insert_all_if_absent(dialect_name(), model, conflict_columns, returning)
     return list(db.session.execute(statement, rows))
 
 
@@ -145,20 +155,7 @@ def claim_row(model, conflict_columns: tuple[str, ...], *, touch: str = "status"
     `touch` is not a key column) and waits for a concurrent inserter to commit first, as
     "insert if absent, then SELECT … FOR UPDATE" does in two.
     """
-    from app.jobs.queue import note_write
-
-    def build():
-        table = model.__table__
-        statement = (_insert(model).on_conflict_do_update(index_elements=list(conflict_columns),
-                                                          set_={touch: table.c[touch]})
-                     .returning(*table.c))
-        return (select(model).from_statement(statement)
-                .execution_options(populate_existing=True))
-
-    # The INSERT's columns are the keys of `values` (one compiled form per set of keys).
-    statement = prebuilt(("claim_row", dialect_name(), model, conflict_columns, touch), build)
-    note_write()
-    return db.session.scalars(statement, values).one()
+    return db.session.scalars(_claim_row(dialect_name(), model, conflict_columns, touch), values).one()
 
 
 def insert_if_absent(model, conflict_columns: tuple[str, ...], **values) -> int | None:
@@ -167,11 +164,4 @@ def insert_if_absent(model, conflict_columns: tuple[str, ...], **values) -> int 
     The unique constraint decides, so two writers racing past a "does it exist?"
     check can never both create the row.
     """
-    from app.jobs.queue import note_write
-
-    statement = prebuilt(
-        ("insert_if_absent", dialect_name(), model, conflict_columns),
-        lambda: (_insert(model).on_conflict_do_nothing(index_elements=list(conflict_columns))
-                 .returning(model.__table__.c.id)))
-    note_write()
-    return db.session.execute(statement, values).scalar()
+    return db.session.execute(_insert_if_absent(dialect_name(), model, conflict_columns), values).scalar()

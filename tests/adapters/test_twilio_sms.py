@@ -9,7 +9,8 @@ from sqlalchemy import select
 from app.adapters.sms import PermanentSendError, TransientSendError
 from app.adapters.twilio_sms import TwilioProvider, classify_twilio_error
 from app.extensions import db
-from app.jobs.queue import SEND_RETRY, get_queue
+from app.jobs.queue import get_queue
+from app.jobs.specs import JOBS
 from app.models import Alert, Message
 from app.services.messaging.outbound import deliver_message, queue_outbound_message
 from tests.support.messaging_builders import booking_thread, outbound_message
@@ -50,7 +51,7 @@ def test_a_5xx_is_retried_with_backoff_and_sent_once(make, twilio, clock):
     # A 5xx may hide an accepted text: the message stays `sending` so the retry asks Twilio first.
     assert message.status == "sending" and message.error_code == "20503"
     assert twilio.created == [] and get_queue().holds(_job_id(message))
-    clock.advance(seconds=SEND_RETRY.intervals[0] - 1)
+    clock.advance(seconds=JOBS.send_message.retry.intervals[0] - 1)
     assert get_queue().run_due() == 0  # backoff: not yet
     clock.advance(seconds=1)
     assert get_queue().run_due() == 1
@@ -94,16 +95,16 @@ def test_sitter_message_failing_alerts_the_sitter_and_the_owners(make, twilio):
 
 def test_retries_exhausted_ends_failed_with_an_owner_alert(make, twilio, clock):
     thread = booking_thread(make)
-    for _ in range(SEND_RETRY.max + 1):
+    for _ in range(JOBS.send_message.retry.max + 1):
         twilio.fail_next(500, 20500)
     message = _queue(thread)
-    for wait in SEND_RETRY.intervals:
+    for wait in JOBS.send_message.retry.intervals:
         clock.advance(seconds=wait)
         get_queue().run_due()
     db.session.rollback()
     message = db.session.get(Message, message.id)
-    assert message.status == "failed" and message.attempts == SEND_RETRY.max + 1
-    assert len(twilio.posts) == SEND_RETRY.max + 1 and not get_queue().holds(_job_id(message))
+    assert message.status == "failed" and message.attempts == JOBS.send_message.retry.max + 1
+    assert len(twilio.posts) == JOBS.send_message.retry.max + 1 and not get_queue().holds(_job_id(message))
     assert [a.kind for a in db.session.scalars(select(Alert))] == ["message.failed"]
 
 
@@ -113,12 +114,12 @@ def test_network_error_and_rate_limit_are_transient(make, twilio, clock):
     twilio.fail_next(429, 20429)
     message = _queue(thread)
     assert (message.status, message.error_code) == ("sending", "network")
-    clock.advance(seconds=SEND_RETRY.intervals[0])
+    clock.advance(seconds=JOBS.send_message.retry.intervals[0])
     get_queue().run_due()
     db.session.rollback()
     # A 429 is a refusal: nothing was accepted, the next attempt just sends.
     assert (db.session.get(Message, message.id).status, message.error_code) == ("queued", "20429")
-    clock.advance(seconds=SEND_RETRY.intervals[1])
+    clock.advance(seconds=JOBS.send_message.retry.intervals[1])
     get_queue().run_due()
     db.session.rollback()
     assert db.session.get(Message, message.id).status == "sent" and len(twilio.created) == 1
@@ -203,7 +204,7 @@ def test_rq_retries_a_5xx_with_retry_and_not_a_21610(redis_app, clock):
         return message, get_queue().fetch(_job_id(message))
 
     retried, job = queue_and_work("one")
-    assert job.get_status(refresh=True) == "scheduled" and job.retries_left == SEND_RETRY.max - 1
+    assert job.get_status(refresh=True) == "scheduled" and job.retries_left == JOBS.send_message.retry.max - 1
     refused, job = queue_and_work("two")
     assert job.get_status(refresh=True) == "finished"
     db.session.rollback()
@@ -218,7 +219,7 @@ def test_client_who_replies_stop_between_retries_is_not_texted(make, twilio, clo
     message = _queue(thread)
     thread.client.opted_out = True  # STOP arrives before the retry
     db.session.commit()
-    clock.advance(seconds=SEND_RETRY.intervals[0])
+    clock.advance(seconds=JOBS.send_message.retry.intervals[0])
     get_queue().run_due()
     db.session.rollback()
     message = db.session.get(Message, message.id)
@@ -231,7 +232,7 @@ def test_timeout_after_twilio_accepted_is_not_sent_twice(make, twilio, clock):
     twilio.fail_next(raises=requests.ReadTimeout("read timed out"), after_accepting=True)
     message = _queue(thread)
     assert message.status == "sending" and len(twilio.created) == 1
-    clock.advance(seconds=SEND_RETRY.intervals[0])
+    clock.advance(seconds=JOBS.send_message.retry.intervals[0])
     get_queue().run_due()
     db.session.rollback()
     message = db.session.get(Message, message.id)

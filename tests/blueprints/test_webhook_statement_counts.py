@@ -67,11 +67,11 @@ def test_paid_checkout_statement_count(client, make, monkeypatch):
         response = sp.deliver(client, evt)
     assert response.status_code == 200 and response.get_json()["status"] == "received"
     assert len(seen) <= STRIPE_REQUEST_MAX[_backend()], len(seen)
-    [(_, func, args, options)] = held_jobs(monkeypatch)
-    assert (func, args, options["queue"]) == ("app.jobs.apply_stripe_event", (evt["id"],), "stripe")
+    [(_, call)] = held_jobs(monkeypatch)
+    assert (call.spec.path, call.args, call.spec.queue) == ("app.jobs.apply_stripe_event", (evt["id"],), "stripe")
 
     with request_statements(monkeypatch) as seen:
-        resolve(func)(*args)
+        resolve(call.spec.path)(*call.args)
     db.session.rollback()
     # It still did all of its work.
     assert db.session.scalar(select(func_.count()).select_from(Payment)) == 1

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from app.extensions import db
+from app.jobs.specs import JOBS
 from app.models import AutomationRun, Booking, Client, Message, OutboxEntry
-from app.services.automations.runs import enqueue_run, run_job_id
+from app.services.automations.runs import enqueue_run
 from tests.faults.conftest import sends_per_message, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres_only]
@@ -49,7 +50,7 @@ def _seed(make, now) -> tuple[list[int], list[int], list[int]]:
          "body": f"Reminder {n}", "message_number_id": desk.id, "from_e164": desk.e164,
          "to_e164": f"+1202{4000000 + n % DUE_RUNS:07d}", "created_at": now} for n in range(TEXTS)]).all()
     for run_id in later:
-        enqueue_run(run_id, run_job_id(run_id), now + timedelta(seconds=8))
+        enqueue_run(run_id, now + timedelta(seconds=8))
     db.session.commit()
     return texts, due, later
 
@@ -61,7 +62,7 @@ def test_three_workers_send_each_text_and_run_once(redis_app, live_make, live_cl
 
     texts, due, later = _seed(live_make, live_clock.now)
     scheduled = ScheduledJobRegistry(queue=get_queue().queue("automations"))
-    assert sorted(scheduled.get_job_ids()) == sorted(run_job_id(r) for r in later)
+    assert sorted(scheduled.get_job_ids()) == sorted(JOBS.run_automation.id_for(r) for r in later)
     workers = [start_worker() for _ in range(WORKERS)]
 
     total = TEXTS + DUE_RUNS + LATER_RUNS

@@ -9,9 +9,9 @@ import pytest
 from redis import Redis
 
 from app.extensions import db
-from app.jobs.queue import QUEUE_NAMES, enqueue
+from app.jobs.queue import enqueue
+from app.jobs.specs import JOBS, QUEUE_NAMES
 from app.jobs.worker import PERIODIC_TASK_SECONDS, SCHEDULER_RETRY_SECONDS
-from app.models.messaging import send_job_id
 from tests.faults.conftest import sends_per_message, wait_for
 from tests.support.messaging_builders import booking_thread, outbound_message
 
@@ -39,7 +39,7 @@ def test_a_surviving_worker_fires_scheduled_jobs_soon_after_the_scheduler_holder
 
     message = outbound_message(live_make, booking_thread(live_make, started_hours_ago=1), status="queued")
     due = datetime.now(UTC) + timedelta(seconds=3)
-    enqueue("app.jobs.send_message", message.id, job_id=send_job_id(message.id), at=due)
+    enqueue(JOBS.send_message, message.id, at=due)
     db.session.commit()
 
     wait_for(lambda: message.id in sends_per_message(), "the surviving worker to send the scheduled text",

@@ -9,7 +9,8 @@ from redis import Redis
 from sqlalchemy import text
 
 from app.extensions import db
-from app.jobs.queue import QUEUE_NAMES, get_queue
+from app.jobs.queue import get_queue
+from app.jobs.specs import QUEUE_NAMES
 from app.jobs.worker import build_worker
 from app.services.messaging.outbound import queue_outbound_message
 from app.services.ops.reconcile import reconcile

@@ -7,10 +7,15 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.jobs.queue import RetryPolicy, enqueue, get_queue
+from app.jobs.queue import JobCall, enqueue, get_queue
+from app.jobs.specs import JOBS, JobSpec, RetryPolicy
 from app.models import EventLog
 
 CALLS: list = []
+
+
+RECORD_EVENT = JobSpec("tests.jobs.test_queue.record_event")
+SEND_RETRY = JOBS.send_message.retry
 
 
 def record_event(org_id: int, kind: str) -> None:
@@ -25,6 +30,11 @@ def flaky_job(key: str) -> None:
         raise RuntimeError("provider hiccup")
 
 
+def _record_as(job_id: str, **spec) -> JobSpec:
+    """record_event's row in a test's own job table: a fixed id, on `queue`, with `retry`."""
+    return JobSpec("tests.jobs.test_queue.record_event", job_id=job_id, **spec)
+
+
 def _count(kind):
     db.session.rollback()  # end our read snapshot: the job wrote from its own session
     return db.session.scalar(select(func.count()).select_from(EventLog).where(EventLog.kind == kind))
@@ -33,7 +43,7 @@ def _count(kind):
 def test_inline_job_runs_only_after_the_transaction_commits(app, make):
     org = make.default_org
     db.session.add(EventLog(org_id=org.id, kind="pending.write", payload={}))
-    enqueue("tests.jobs.test_queue.record_event", org.id, "job.ran")
+    enqueue(RECORD_EVENT, org.id, "job.ran")
     with db.engine.connect() as other:  # look from outside the open transaction
         seen = other.scalar(select(func.count()).select_from(EventLog).where(EventLog.kind == "job.ran"))
     assert seen == 0  # not yet: the caller has not committed
@@ -44,7 +54,7 @@ def test_inline_job_runs_only_after_the_transaction_commits(app, make):
 def test_inline_job_is_dropped_when_the_transaction_rolls_back(app, make):
     org = make.default_org
     db.session.add(EventLog(org_id=org.id, kind="pending.write", payload={}))
-    enqueue("tests.jobs.test_queue.record_event", org.id, "job.ran")
+    enqueue(RECORD_EVENT, org.id, "job.ran")
     db.session.rollback()
     db.session.commit()
     assert _count("job.ran") == 0
@@ -52,8 +62,7 @@ def test_inline_job_is_dropped_when_the_transaction_rolls_back(app, make):
 
 def test_scheduled_inline_job_fires_when_its_time_comes(app, make, clock):
     org = make.default_org
-    enqueue("tests.jobs.test_queue.record_event", org.id, "later", at=clock.now + timedelta(hours=1),
-            job_id="later-1")
+    enqueue(_record_as("later-1"), org.id, "later", at=clock.now + timedelta(hours=1))
     queue = get_queue()
     assert queue.holds("later-1")
     assert queue.run_due() == 0
@@ -68,8 +77,7 @@ def test_scheduled_inline_job_fires_when_its_time_comes(app, make, clock):
 def test_rescheduling_the_same_job_id_keeps_one_job(app, make, clock):
     org = make.default_org
     for hours in (1, 2):
-        enqueue("tests.jobs.test_queue.record_event", org.id, "once", at=clock.now + timedelta(hours=hours),
-                job_id="same-id")
+        enqueue(_record_as("same-id"), org.id, "once", at=clock.now + timedelta(hours=hours))
     clock.advance(hours=3)
     assert get_queue().run_due() == 1
     assert _count("once") == 1
@@ -77,7 +85,7 @@ def test_rescheduling_the_same_job_id_keeps_one_job(app, make, clock):
 
 def test_inline_retry_uses_backoff(app, clock):
     CALLS.clear()
-    enqueue("tests.jobs.test_queue.flaky_job", "k", retry=RetryPolicy(max=3, intervals=(10, 30)))
+    enqueue(JobSpec("tests.jobs.test_queue.flaky_job", retry=RetryPolicy(max=3, intervals=(10, 30))), "k")
     assert CALLS == ["k"]
     queue = get_queue()
     clock.advance(seconds=9)
@@ -97,7 +105,7 @@ def test_rq_job_runs_in_a_worker_with_the_json_serializer(redis_app):
     org = Org(name="Q")
     db.session.add(org)
     db.session.commit()
-    enqueue("tests.jobs.test_queue.record_event", org.id, "rq.ran", job_id="rq-test-1")
+    enqueue(_record_as("rq-test-1"), org.id, "rq.ran")
     backend = get_queue()
     assert backend.holds("rq-test-1")
     assert _count("rq.ran") == 0
@@ -116,8 +124,7 @@ def test_rq_scheduled_job_is_held_in_the_scheduled_registry(redis_app, clock):
     db.session.add(org)
     db.session.commit()
     clock.set(datetime.now(UTC))
-    enqueue("tests.jobs.test_queue.record_event", org.id, "rq.later", job_id="rq-later-1",
-            at=clock.now + timedelta(hours=5), queue="automations")
+    enqueue(_record_as("rq-later-1", queue="automations"), org.id, "rq.later", at=clock.now + timedelta(hours=5))
     job = get_queue().fetch("rq-later-1")
     assert job.get_status() == "scheduled"
     assert get_queue().holds("rq-later-1")
@@ -130,18 +137,16 @@ def test_rq_jobs_of_one_transaction_go_over_together_and_unchanged(redis_app, cl
     enqueue makes it (id, status, retry, TTLs), immediate and scheduled alike."""
     from datetime import UTC, datetime
 
-    from app.jobs.queue import FAILURE_TTL, RESULT_TTL, SEND_RETRY
+    from app.jobs.queue import FAILURE_TTL, RESULT_TTL
     from app.models import Org
 
     org = Org(name="Q")
     db.session.add(org)
     db.session.flush()  # a write: the jobs below wait for the commit
     clock.set(datetime.now(UTC))
-    enqueue("tests.jobs.test_queue.record_event", org.id, "now", job_id="batch-now", retry=SEND_RETRY)
-    enqueue("tests.jobs.test_queue.record_event", org.id, "later", job_id="batch-later",
-            at=clock.now + timedelta(hours=5), queue="automations")
-    enqueue("tests.jobs.test_queue.record_event", org.id, "later2", job_id="batch-later-2",
-            at=clock.now + timedelta(hours=6), queue="automations")
+    enqueue(_record_as("batch-now", retry=SEND_RETRY), org.id, "now")
+    enqueue(_record_as("batch-later", queue="automations"), org.id, "later", at=clock.now + timedelta(hours=5))
+    enqueue(_record_as("batch-later-2", queue="automations"), org.id, "later2", at=clock.now + timedelta(hours=6))
     backend = get_queue()
     assert not backend.holds("batch-now")  # nothing before the commit
     db.session.commit()
@@ -149,7 +154,7 @@ def test_rq_jobs_of_one_transaction_go_over_together_and_unchanged(redis_app, cl
     assert now_job.get_status() == "queued" and now_job.origin == "default"
     assert now_job.retries_left == SEND_RETRY.max
     assert now_job.retry_intervals == list(SEND_RETRY.intervals)
-    assert (now_job.result_ttl, now_job.failure_ttl) == (RESULT_TTL, FAILURE_TTL)
+    assert (now_job.result_ttl, now_job.failure_ttl, now_job.timeout) == (RESULT_TTL, FAILURE_TTL, 60)
     assert later_job.get_status() == "scheduled" and later_job.origin == "automations"
     assert backend.queue("default").job_ids == ["batch-now"]
     registry = backend.queue("automations").scheduled_job_registry
@@ -165,8 +170,8 @@ def test_rq_a_job_that_cannot_be_built_loses_only_itself(redis_app, caplog):
     org = Org(name="Q")
     db.session.add(org)
     db.session.flush()
-    enqueue("tests.jobs.test_queue.record_event", org.id, "ok", job_id="good-1")
-    enqueue("tests.jobs.test_queue.record_event", object(), "broken", job_id="bad-1")  # not JSON
+    enqueue(_record_as("good-1"), org.id, "ok")
+    enqueue(_record_as("bad-1"), object(), "broken")  # not JSON
     db.session.commit()
     backend = get_queue()
     assert backend.holds("good-1")
@@ -179,15 +184,13 @@ def test_rq_a_batched_scheduled_job_is_what_enqueue_at_makes(redis_app, clock):
     the pipeline): the job, its TTL and its registry entry must be enqueue_at's."""
     from datetime import UTC, datetime
 
-    from app.jobs.queue import NO_RETRY, SEND_RETRY
-
     clock.set(datetime.now(UTC))
     backend, at = get_queue(), clock.now + timedelta(hours=5)
-    same = dict(queue="automations", at=at, retry=SEND_RETRY)
-    backend.enqueue("tests.jobs.test_queue.record_event", (1, "x"), job_id="single", **same)
+    same = dict(queue="automations", retry=SEND_RETRY)
+    backend.enqueue(JobCall(_record_as("single", **same), (1, "x"), at))
     backend.enqueue_all([
-        ("tests.jobs.test_queue.record_event", (1, "x"), dict(job_id="batched", **same)),
-        ("tests.jobs.test_queue.record_event", (1, "y"), dict(queue="default", job_id="now", at=None, retry=NO_RETRY)),
+        JobCall(_record_as("batched", **same), (1, "x"), at),
+        JobCall(_record_as("now"), (1, "y")),
     ])
     redis = backend.redis
     single, batched = redis.hgetall("rq:job:single"), redis.hgetall("rq:job:batched")

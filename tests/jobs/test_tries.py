@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.jobs.queue import MAX_TRIES
+from app.jobs.specs import MAX_TRIES
 from app.models import Alert, AutomationRun, EventLog, Message, OutboxEntry
 from app.services.automations import send as thread_sender
 from app.services.automations.runs import run_automation

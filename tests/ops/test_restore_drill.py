@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from app.extensions import db
 from app.jobs.queue import get_queue
+from app.jobs.specs import JOBS
 from app.models import AutomationRun, OutboxEntry
 from tests.conftest import empty_pg_database
 from tests.services.automations.test_runs import _fire_due_rq_jobs, _redis_booking
@@ -93,7 +94,7 @@ def test_restore_from_pg_dump_then_reconcile_loses_nothing_and_sends_nothing_twi
         build_worker(restored, forking=False).work(burst=True)
         assert _sent_kinds() == ["booking_confirmation", "night_before_reminder"]
         assert _outbox_count() == 2
-        assert get_queue().holds(runs["visit_followup"].job_id)
+        assert get_queue().holds(JOBS.run_automation.id_for(runs["visit_followup"].id))
         assert sum(reconcile().counts.values()) == 0
     db.session.remove()
     with restored.app_context():

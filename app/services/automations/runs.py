@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from app.clock import utcnow
 from app.extensions import db
-from app.jobs.queue import enqueue, get_queue, note_write
+from app.jobs.queue import enqueue, get_queue
+from app.jobs.specs import JOBS
 from app.jobs.tries import count_try_statement, counted_try
 from app.models import AutomationRun, Booking, Org
 from app.persistence.locking import insert_all_if_absent, insert_if_absent, lock_row
@@ -27,7 +28,6 @@ from app.services.automations.templates import TemplateRenderError, template_for
 
 log = logging.getLogger(__name__)
 
-AUTOMATIONS_QUEUE = "automations"
 REMINDER_LOCAL_TIME = time(18, 0)
 EARLY_TOLERANCE = timedelta(seconds=1)
 REASON_BOOKED_LATE = "booked_after_reminder_time"
@@ -63,13 +63,14 @@ def night_before_reminder_at(booking: Booking, org: Org) -> datetime:
     return datetime.combine(day_before, REMINDER_LOCAL_TIME, tzinfo=zone).astimezone(booking.start_at.tzinfo)
 
 
-def enqueue_run(run_id: int, job_id: str, at: datetime) -> None:
+def enqueue_run(run_id: int, at: datetime) -> None:
     """Hand the run to the queue (after the caller commits)."""
-    enqueue("app.jobs.run_automation", run_id, queue=AUTOMATIONS_QUEUE, job_id=job_id, at=at)
+    enqueue(JOBS.run_automation, run_id, at=at)
 
 
-def run_job_id(run_id: int) -> str:
-    return AutomationRun(id=run_id).job_id
+def cancel_run_job(run_id: int) -> None:
+    """Take the run's job off the queue (tidy only: the job re-checks the row anyway)."""
+    get_queue().cancel(JOBS.run_automation.id_for(run_id))
 
 
 def create_run(booking: Booking, kind: str, due: datetime, *, status: str = "scheduled",
@@ -79,7 +80,7 @@ def create_run(booking: Booking, kind: str, due: datetime, *, status: str = "sch
                               booking_id=booking.id, kind=kind, status=status, scheduled_for=due,
                               reason=reason, attempts=0)
     if run_id is not None and status == "scheduled":
-        enqueue_run(run_id, run_job_id(run_id), due)
+        enqueue_run(run_id, due)
     return run_id
 
 
@@ -112,7 +113,7 @@ def plan_confirmed_booking(booking: Booking, org: Org, window_ends_at: datetime)
         if kind in new_ids:
             created.append(kind)
             if status == "scheduled":
-                enqueue_run(new_ids[kind], run_job_id(new_ids[kind]), due)
+                enqueue_run(new_ids[kind], due)
     return created
 
 
@@ -132,7 +133,7 @@ def queue_run_now(booking: Booking, org: Org, kind: str) -> None:
     rearm_run(run, due)
     run.message_id = None
     db.session.flush()
-    enqueue_run(run.id, run.job_id, due)
+    enqueue_run(run.id, due)
 
 
 def rearm_run(run: AutomationRun, due: datetime) -> None:
@@ -144,10 +145,9 @@ def cancel_pending_runs(booking_id: int, reason: str) -> list[str]:
     """Cancel every scheduled run of the booking; returns their kinds."""
     runs = db.session.scalars(select(AutomationRun).where(AutomationRun.booking_id == booking_id,
                                                           AutomationRun.status == "scheduled")).all()
-    queue = get_queue()
     for run in runs:
         run.status, run.reason = "cancelled", reason
-        queue.cancel(run.job_id)  # tidy only: the job re-checks the row anyway
+        cancel_run_job(run.id)
     return [run.kind for run in runs]
 
 
@@ -178,8 +178,8 @@ def move_runs_for_new_times(booking: Booking, org: Org, window_ends_at: datetime
     db.session.flush()
     for run in runs.values():
         if run.status == "scheduled":
-            get_queue().cancel(run.job_id)
-            enqueue_run(run.id, run.job_id, run.scheduled_for)
+            cancel_run_job(run.id)
+            enqueue_run(run.id, run.scheduled_for)
 
 
 def _finish(run: AutomationRun, status: str, reason: str | None = None) -> str:
@@ -206,9 +206,8 @@ def run_automation(run_id: int) -> str:
 
 def _wait(run: AutomationRun) -> str:
     """The run waits for its time: enqueued again, and this was no try (its count undone)."""
-    note_write()  # hold the job until this transaction ends
-    run.attempts -= 1
-    enqueue_run(run.id, run.job_id, run.scheduled_for)
+    run.attempts -= 1  # a write: the job waits for this transaction's commit
+    enqueue_run(run.id, run.scheduled_for)
     db.session.commit()
     return "waiting"
 

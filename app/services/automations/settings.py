@@ -37,6 +37,6 @@ def retry_failed_run(run_id: int, actor: str = "system") -> AutomationRun:
     record_event(run.org_id, "automation.retried", booking_id=run.booking_id, actor=actor, automation=run.kind,
                  run_id=run.id)
     db.session.flush()
-    enqueue_run(run.id, run.job_id, due)
+    enqueue_run(run.id, due)
     db.session.commit()
     return run

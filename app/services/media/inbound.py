@@ -22,14 +22,14 @@ from app.adapters.media_store import MediaStoreError, delete_quietly, get_media_
 from app.adapters.twilio_media import MediaFetchError, fetch_twilio_media
 from app.clock import utcnow
 from app.extensions import db
-from app.jobs.queue import RetryPolicy, enqueue, note_write
+from app.jobs.queue import enqueue
+from app.jobs.specs import JOBS
 from app.models import Message, MessageMedia
 from app.services.audit.events import raise_alert, record_event
 from app.services.media.processing import MMS_MAX_FILES, ImageRejected, prepare_for_storage
 
 log = logging.getLogger(__name__)
 
-FETCH_RETRY = RetryPolicy(max=4, intervals=(10, 60, 300, 900))
 MAX_FETCH_BYTES = 20 * 1024 * 1024
 
 
@@ -71,7 +71,6 @@ def record_inbound_media(org_id: int, message_id: int, refs: list[InboundMediaRe
     one fetch job each (handed to the queue when the caller commits)."""
     now = utcnow()
     ids = []
-    note_write()  # Core INSERTs: the fetch jobs must wait for this transaction's commit
     for position, ref in enumerate(refs):
         media_id = db.session.execute(_INSERT_MEDIA, dict(
             org_id=org_id, message_id=message_id, position=position, status="pending",
@@ -83,11 +82,7 @@ def record_inbound_media(org_id: int, message_id: int, refs: list[InboundMediaRe
 
 
 def enqueue_fetch(media_id: int) -> None:
-    enqueue("app.jobs.fetch_inbound_media", media_id, retry=FETCH_RETRY, job_id=fetch_job_id(media_id))
-
-
-def fetch_job_id(media_id: int) -> str:
-    return f"fetch-media-{media_id}"
+    enqueue(JOBS.fetch_inbound_media, media_id)  # after the INSERT's transaction commits
 
 
 def fetch_inbound_media(media_id: int, session=None) -> str:
@@ -101,7 +96,7 @@ def fetch_inbound_media(media_id: int, session=None) -> str:
     if media.status != "pending":
         db.session.commit()
         return media.status
-    if media.attempts > FETCH_RETRY.max:  # re-enqueued by reconcile after every try was used
+    if media.attempts > JOBS.fetch_inbound_media.retry.max:  # re-enqueued by reconcile after every try was used
         db.session.commit()
         return _fail(media_id, f"Could not fetch the attachment from Twilio after {media.attempts} attempts.")
     media.attempts += 1
@@ -117,7 +112,7 @@ def fetch_inbound_media(media_id: int, session=None) -> str:
                                      auth_token=config.get("TWILIO_AUTH_TOKEN") or "",
                                      max_bytes=MAX_FETCH_BYTES, session=session)
     except MediaFetchError as exc:
-        if exc.transient and attempts <= FETCH_RETRY.max:
+        if exc.transient and attempts <= JOBS.fetch_inbound_media.retry.max:
             _note_error(media_id, str(exc))
             log.warning("media %s: fetch attempt %d failed (%s); the queue will retry", media_id, attempts, exc)
             raise

@@ -16,7 +16,8 @@ from app.adapters.twilio_sms import OPTED_OUT, TWILIO_STATUSES
 from app.clock import utcnow
 from app.errors import InvalidInput
 from app.extensions import db
-from app.jobs.queue import RetryPolicy, enqueue
+from app.jobs.queue import enqueue
+from app.jobs.specs import JOBS
 from app.models import Message, Sitter, StatusCallback
 from app.persistence.locking import lock_row
 from app.services.audit.events import raise_alert, record_event
@@ -27,8 +28,8 @@ log = logging.getLogger(__name__)
 STATUS_RANK = {"queued": 0, "sending": 1, "unknown": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
 FINAL_STATUSES = frozenset({"delivered", "undelivered", "failed"})
 FAILED_STATUSES = frozenset({"undelivered", "failed"})
-# A callback can beat the send job's commit of the sid: look again a little later.
-UNKNOWN_SID_RECHECK = RetryPolicy(max=3, intervals=(30, 120, 600))
+# A callback can beat the send job's commit of the sid: look again a little later (and then
+# as the job's retries say: app.jobs.specs).
 UNKNOWN_SID_FIRST_WAIT = timedelta(seconds=15)
 # Past this a stored callback whose sid no message took is set aside (after its rechecks).
 UNMATCHED_AFTER = timedelta(minutes=30)
@@ -89,8 +90,7 @@ def apply_status_callback(fields: dict) -> str:
         stored = StatusCallback(provider_sid=sid[:64], status=new_status, error_code=code and code[:16])
         db.session.add(stored)
         db.session.flush()
-        enqueue("app.jobs.apply_status_callback", stored.id, job_id=stored.job_id,
-                at=utcnow() + UNKNOWN_SID_FIRST_WAIT, retry=UNKNOWN_SID_RECHECK)
+        enqueue(JOBS.apply_status_callback, stored.id, at=utcnow() + UNKNOWN_SID_FIRST_WAIT)
         log.info("status callback for unknown sid %s (%s): stored as #%s, checking again later", sid,
                  raw_status, stored.id)
         db.session.commit()

@@ -33,6 +33,7 @@ from app.clock import utcnow
 from app.errors import InvalidInput
 from app.extensions import db
 from app.jobs.queue import enqueue
+from app.jobs.specs import JOBS
 from app.models import AssignmentWindow, Booking, Client, Message, MessageNumber, Org, Thread
 from app.privacy import mask_phone
 from app.services.audit.events import record_event
@@ -132,7 +133,7 @@ def route_inbound_sms(fields: Mapping[str, str]) -> int | None:
     if action == "help" and not _field(fields, "OptOutType"):
         _answer_help(number, sender, route.thread)
     db.session.commit()
-    enqueue("app.jobs.notify_client_text", message_id)  # the sitter's push or ping, owners' inbox push
+    enqueue(JOBS.notify_client_text, message_id)  # the sitter's push or ping, owners' inbox push
     log.info("inbound %s from %s to %s: message %s routed %s (thread %s, %d chars, %d media)", sid,
              mask_phone(from_raw), mask_phone(to_e164), message_id, route.reason, thread_id,
              len(body), len(media))

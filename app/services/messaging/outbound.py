@@ -18,10 +18,10 @@ from app.adapters.sms_choice import get_provider
 from app.adapters.twilio_sms import OPTED_OUT
 from app.clock import utcnow
 from app.extensions import db
-from app.jobs.queue import JOB_TIMEOUT, SEND_RETRY, STARTED_GRACE, enqueue
+from app.jobs.queue import STARTED_GRACE, enqueue
+from app.jobs.specs import JOBS
 from app.jobs.tries import count_try_statement, counted_try
 from app.models import Client, Message, MessageMedia, MessageNumber
-from app.models.messaging import send_job_id
 from app.services.audit.events import raise_alert, record_event
 from app.services.media.outbound import outbound_media_urls
 from app.services.messaging.delivery_status import advance_status, alert_failed_message
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 # A claimed (`sending`) text untouched this long belongs to a job that died: its job's timeout
 # plus the grace RQ gives a `started` job (app.jobs.queue.STARTED_GRACE).
-SENDING_STUCK_AFTER = timedelta(seconds=JOB_TIMEOUT + STARTED_GRACE)
+SENDING_STUCK_AFTER = timedelta(seconds=JOBS.send_message.timeout + STARTED_GRACE)
 
 
 def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id: int, to_e164: str,
@@ -56,13 +56,7 @@ def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id
 
 def enqueue_send(message_id: int) -> None:
     """Hand the message's send job to the queue (after the caller commits)."""
-    func, message_id, options = send_job_call(message_id)
-    enqueue(func, message_id, **options)
-
-
-def send_job_call(message_id: int) -> tuple:
-    """(func, id, options) of a message's send job: one definition for queueing and reconcile."""
-    return "app.jobs.send_message", message_id, {"retry": SEND_RETRY, "job_id": send_job_id(message_id)}
+    enqueue(JOBS.send_message, message_id)
 
 
 def _is_recipient(org_id, to_e164):
@@ -189,7 +183,7 @@ def _send_once(message_id: int) -> str:
     `sending` is committed before the provider call. A job that finds the
     message already `sending` (a crash between the call and the save) asks
     the provider whether it went out before sending again. A transient error
-    raises so the queue retries with backoff (SEND_RETRY): the message goes
+    raises so the queue retries with backoff (JOBS.send_message.retry): the message goes
     back to `queued` when the provider surely did not take it (429), and stays
     `sending` when it might have (timeout, 5xx), so the retry asks first. The
     attempt that uses up the last retry fails the message instead.
@@ -261,7 +255,7 @@ def _send_failed(message: Message, exc: SendError, *, send_attempted: bool) -> s
         return message.status
     if not send_attempted:
         message.attempts += 1  # asking the provider failed: that counts as an attempt too
-    if message.attempts >= SEND_RETRY.max + 1:
+    if message.attempts >= JOBS.send_message.retry.max + 1:
         _fail(message, exc, final_note=f" (gave up after {message.attempts} attempts)")
         return message.status
     if send_attempted and not exc.maybe_sent:

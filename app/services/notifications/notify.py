@@ -27,6 +27,7 @@ from app.clock import utcnow
 from app.errors import InvalidInput
 from app.extensions import db
 from app.jobs.queue import enqueue
+from app.jobs.specs import JOBS
 from app.localtime import format_datetime, format_time
 from app.models import (
     AssignmentWindow,
@@ -233,7 +234,7 @@ def _plan_inbox_item(message: Message, thread: Thread | None) -> list[int | None
 def queue_visit_notification(booking_id: int, change: str, sitter_id: int | None) -> None:
     """Called inside a booking service's transaction: the job runs after it commits."""
     if sitter_id is not None:
-        enqueue("app.jobs.notify_visit_change", booking_id, change, sitter_id)
+        enqueue(JOBS.notify_visit_change, booking_id, change, sitter_id)
 
 
 def queue_window_notifications(booking_id: int, previous_sitter_id: int | None, sitter_id: int | None, *,
@@ -284,7 +285,7 @@ def notify_visit_change(booking_id: int, change: str, sitter_id: int) -> int:
 def _schedule_opening(window: AssignmentWindow, now: datetime) -> None:
     at = window.starts_at - OPENING_LEAD
     if at > now:
-        enqueue("app.jobs.notify_window_opening", window.id, job_id=f"window-opening-{window.id}", at=at)
+        enqueue(JOBS.notify_window_opening, window.id, at=at)
 
 
 def notify_window_opening(window_id: int) -> int:

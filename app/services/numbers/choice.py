@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import bindparam, or_, select, update
 
 from app.clock import utcnow
 from app.extensions import db
-from app.jobs.queue import note_write
 from app.models import AssignmentWindow, Booking, MessageNumber, Thread
-from app.persistence.locking import advisory_key, advisory_lock, dialect_name, prebuilt, with_advisory_locks
+from app.persistence.locking import advisory_key, advisory_lock, dialect_name, with_advisory_locks
 from app.services.bookings.threads import booking_thread_key
 
 SITTER_DEDICATED = "sitter_dedicated"
@@ -48,7 +48,8 @@ def open_thread_of_client_on(number_id_col, client_id, except_booking_id=None, n
     return query.exists()
 
 
-def _first_read(keep_existing: bool):
+@cache
+def _first_read(dialect: str, keep_existing: bool):  # dialect: with_advisory_locks differs by it
     """Reads the booking thread's number and reason and the sitter's active dedicated number;
     takes the client's lock, and the pool's lock too when the number will come from the pool
     (no number kept, no sitter number)."""
@@ -82,6 +83,16 @@ def _mark_assigned_statement(which):
                 assignment_count=n.assignment_count + 1)
         .returning(n.id)
     )
+
+
+@cache
+def _assign_pool_statement(avoiding: bool):
+    """Mark the pool's pick assigned: UPDATE … WHERE id = (the pick) RETURNING id."""
+    return _mark_assigned_statement(_pool_pick(avoiding))
+
+
+# Mark one given number assigned (the sitter's, the front desk's).
+_MARK_ASSIGNED = _mark_assigned_statement(bindparam("number_id"))
 
 
 def _pool_pick(avoiding: bool):
@@ -119,10 +130,7 @@ def _assign_pool_number(booking: Booking, avoid: tuple[int, ...], pool_locked: b
               "pick_booking_id": booking.id, "pick_now": now, "assigned_at": now}
     if avoid:
         params["pick_avoid"] = list(avoid)
-    statement = prebuilt(("numbers.assign_pool", bool(avoid)),
-                         lambda: _mark_assigned_statement(_pool_pick(bool(avoid))))
-    note_write()
-    return db.session.scalar(statement, params)
+    return db.session.scalar(_assign_pool_statement(bool(avoid)), params)
 
 
 def front_desk_number_id(org_id: int) -> int | None:
@@ -136,9 +144,7 @@ def front_desk_number_id(org_id: int) -> int | None:
 
 
 def _mark_assigned(number_id: int) -> None:
-    statement = prebuilt(("numbers.mark_assigned",), lambda: _mark_assigned_statement(bindparam("number_id")))
-    note_write()
-    db.session.execute(statement, {"number_id": number_id, "assigned_at": utcnow()})
+    db.session.execute(_MARK_ASSIGNED, {"number_id": number_id, "assigned_at": utcnow()})
 
 
 def choose_masking_number(booking: Booking, *, keep_existing: bool = True,
@@ -159,7 +165,7 @@ def choose_masking_number(booking: Booking, *, keep_existing: bool = True,
     pool pick, which they guard, comes later.
     """
     first = db.session.execute(
-        prebuilt(("numbers.first_read", dialect_name(), keep_existing), lambda: _first_read(keep_existing)),
+        _first_read(dialect_name(), keep_existing),
         {"org_id": booking.org_id, "client_id": booking.client_id, "booking_id": booking.id,
          "sitter_id": booking.sitter_id,
          "client_lock_key": advisory_key("client", booking.org_id, booking.client_id),

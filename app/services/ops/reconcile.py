@@ -23,14 +23,16 @@ from app.clock import utcnow
 from app.extensions import db
 from app.jobs.queue import get_queue
 from app.jobs.requeue import after_id, batches, requeue_lost, status_is
+from app.jobs.specs import JOBS
 from app.models import AutomationRun, Message, MessageMedia, StatusCallback
-from app.models.messaging import send_job_id, status_callback_job_id
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 SHARED_LOCK = "reconcile"
-SHARED_LOCK_SECONDS = 600  # expires by itself if the reconciling process dies
+# Expires by itself if the reconciling process dies; renewed after each reconciler, so only one
+# reconciler running longer than this lets another process start a pass.
+SHARED_LOCK_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,7 @@ _QUEUED_MESSAGES = (
 
 
 def requeue_queued_messages(batch_size: int = BATCH_SIZE) -> int:
-    from app.services.messaging.outbound import send_job_call
-
-    def job_call(row):
-        func, message_id, options = send_job_call(row.id)
-        return options.pop("job_id"), func, (message_id,), options
-
-    return requeue_lost(_QUEUED_MESSAGES, job_call, batch_size)
+    return requeue_lost(_QUEUED_MESSAGES, JOBS.send_message, batch_size)
 
 
 _SENDING_MESSAGES = (
@@ -72,7 +68,7 @@ def settle_stuck_sends(batch_size: int = BATCH_SIZE) -> int:
     queue = get_queue()
     settled = 0
     for rows in batches(_SENDING_MESSAGES, batch_size, stale_before=stale_before):
-        jobs = {send_job_id(row.id): row.id for row in rows}
+        jobs = {JOBS.send_message.id_for(row.id): row.id for row in rows}
         # A job still held (a retry waiting its turn after a timeout) will ask the provider itself.
         for job_id in queue.missing(list(jobs)):
             if settle_interrupted_send(jobs[job_id], stale_before) != "sending":
@@ -88,13 +84,7 @@ _SCHEDULED_RUNS = (
 
 
 def requeue_scheduled_runs(batch_size: int = BATCH_SIZE) -> int:
-    from app.services.automations.runs import AUTOMATIONS_QUEUE, run_job_id
-
-    def job_call(row):
-        return (run_job_id(row.id), "app.jobs.run_automation", (row.id,),
-                {"queue": AUTOMATIONS_QUEUE, "at": row.scheduled_for})
-
-    return requeue_lost(_SCHEDULED_RUNS, job_call, batch_size)
+    return requeue_lost(_SCHEDULED_RUNS, JOBS.run_automation, batch_size, at=lambda row: row.scheduled_for)
 
 
 _PENDING_CALLBACKS = (
@@ -104,13 +94,7 @@ _PENDING_CALLBACKS = (
 
 
 def requeue_status_callbacks(batch_size: int = BATCH_SIZE) -> int:
-    from app.services.messaging.delivery_status import UNKNOWN_SID_RECHECK
-
-    def job_call(row):
-        return (status_callback_job_id(row.id), "app.jobs.apply_status_callback", (row.id,),
-                {"retry": UNKNOWN_SID_RECHECK})
-
-    return requeue_lost(_PENDING_CALLBACKS, job_call, batch_size)
+    return requeue_lost(_PENDING_CALLBACKS, JOBS.apply_status_callback, batch_size)
 
 
 def requeue_stripe_events(batch_size: int = BATCH_SIZE) -> int:
@@ -128,12 +112,7 @@ _PENDING_MEDIA = (
 
 def requeue_media_fetches(batch_size: int = BATCH_SIZE) -> int:
     """Inbound MMS media not fetched yet whose job is gone (app.services.media.inbound)."""
-    from app.services.media.inbound import FETCH_RETRY, fetch_job_id
-
-    def job_call(row):
-        return fetch_job_id(row.id), "app.jobs.fetch_inbound_media", (row.id,), {"retry": FETCH_RETRY}
-
-    return requeue_lost(_PENDING_MEDIA, job_call, batch_size)
+    return requeue_lost(_PENDING_MEDIA, JOBS.fetch_inbound_media, batch_size)
 
 
 RECONCILERS: list[Reconciler] = [
@@ -164,12 +143,11 @@ def reconcile(*, batch_size: int = BATCH_SIZE, shared_lock: bool = False,
     shared_lock: skip when another process is reconciling (N workers starting at once need
     one pass, not N); the lock lives in Redis and expires by itself.
     """
-    queue = get_queue()
-    token = None
+    lock = None
     if shared_lock:
         try:
-            token = queue.try_lock(SHARED_LOCK, SHARED_LOCK_SECONDS)
-            if token is None:
+            lock = get_queue().lock(SHARED_LOCK, SHARED_LOCK_SECONDS)
+            if not lock.acquire():
                 log.info("reconcile: another process is reconciling; skipped")
                 return ReconcileReport({}, {}, skipped=True)
         except Exception as exc:  # Redis away: nothing to re-enqueue into anyway
@@ -184,15 +162,27 @@ def reconcile(*, batch_size: int = BATCH_SIZE, shared_lock: bool = False,
                 db.session.rollback()
                 log.exception("reconcile: %s failed", reconciler.name)
                 report.errors[reconciler.name] = f"{type(exc).__name__}: {exc}"[:300]
+            if lock is not None and not _renewed(lock):
+                lock = None  # another process holds it now: left to that process
     finally:
-        if token is not None:
+        if lock is not None:
             try:
-                if not queue.unlock(SHARED_LOCK, token):
-                    log.warning("reconcile: the shared lock expired during the pass (another "
-                                "process holds it now); left to that process")
-            except Exception:  # it expires by itself
-                log.warning("reconcile: could not release the shared lock")
+                lock.release()  # redis-py releases only its own token
+            except Exception:  # expired and taken meanwhile, or Redis away: it expires by itself
+                log.warning("reconcile: could not release the shared lock; it expires by itself")
     acted = {name: n for name, n in report.counts.items() if n}
     if acted:
         log.info("reconcile: %s", ", ".join(f"{name} {n}" for name, n in acted.items()))
     return report
+
+
+def _renewed(lock) -> bool:
+    """Give the shared lock its full time again; False when it is no longer ours (it expired
+    during the last reconciler and another process took it)."""
+    try:
+        lock.reacquire()
+    except Exception as exc:  # redis-py's LockNotOwnedError, or Redis away
+        log.warning("reconcile: the shared lock expired during the pass (%s); left to whoever "
+                    "holds it now", type(exc).__name__)
+        return False
+    return True

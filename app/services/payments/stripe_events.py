@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from hashlib import sha256
 
 import stripe
 from flask import current_app
@@ -30,8 +28,9 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from app.clock import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from app.jobs.queue import MAX_TRIES, RetryPolicy, enqueue, note_write
+from app.jobs.queue import enqueue
 from app.jobs.requeue import after_id, requeue_lost, status_is
+from app.jobs.specs import JOBS, MAX_TRIES
 from app.jobs.tries import count_try_statement, counted_try
 from app.models import Booking, Payment, StripeEvent
 from app.persistence.locking import advisory_lock, insert_if_absent, lock_row
@@ -40,8 +39,6 @@ from app.services.audit.events import raise_alert, record_event
 log = logging.getLogger(__name__)
 
 ACTOR = "stripe"
-STRIPE_QUEUE = "stripe"  # listed in app.jobs.queue.QUEUE_NAMES
-APPLY_JOB = "app.jobs.apply_stripe_event"
 PAYMENT_EVENT_TYPES = {
     "checkout.session.completed": "checkout",
     "checkout.session.async_payment_succeeded": "checkout",
@@ -50,12 +47,9 @@ PAYMENT_EVENT_TYPES = {
 REFUND_EVENT_TYPE = "charge.refunded"
 USED_EVENT_TYPES = frozenset(PAYMENT_EVENT_TYPES) | {REFUND_EVENT_TYPE}
 MAX_ATTEMPTS = MAX_TRIES  # the bound every row-backed job shares (app.jobs.tries)
-# The queue retries a failed try after these waits; the attempts column bounds it either way.
-APPLY_RETRY = RetryPolicy(max=MAX_ATTEMPTS - 1, intervals=(10, 60, 300, 900, 1800))
 MAX_JSON_DEPTH = 64  # Stripe's own objects nest about 8 deep
 MAX_ROW_ID = 2**31 - 1  # bookings.id is a 32-bit integer on PostgreSQL
 RECONCILE_BATCH = 500
-_JOB_ID_SAFE = re.compile(r"[A-Za-z0-9_-]{1,100}")
 _INSERT_PAYMENT = insert(Payment.__table__)
 _COUNT_ATTEMPT = count_try_statement(StripeEvent.__table__, "attempts", ("received",))
 _SETTLE_EVENT = (
@@ -186,21 +180,8 @@ def _payment_intent_of(event_type: str, obj: dict) -> str | None:
     return intent if isinstance(intent, str) and 0 < len(intent) <= 255 else None
 
 
-def stripe_job_id(event_id: str) -> str:
-    """RQ job ids allow [A-Za-z0-9_-]: Stripe's evt_… ids as they are, anything else hashed."""
-    if _JOB_ID_SAFE.fullmatch(event_id):
-        return f"stripe-event-{event_id}"
-    return f"stripe-event-h{sha256(event_id.encode()).hexdigest()[:32]}"
-
-
 def enqueue_apply(event_id: str) -> None:
-    func, event_id, options = apply_job_call(event_id)
-    enqueue(func, event_id, **options)
-
-
-def apply_job_call(event_id: str) -> tuple:
-    """(func, id, options) of an event's apply job: one definition for queueing and reconcile."""
-    return APPLY_JOB, event_id, {"queue": STRIPE_QUEUE, "job_id": stripe_job_id(event_id), "retry": APPLY_RETRY}
+    enqueue(JOBS.apply_stripe_event, event_id)
 
 
 # -- the job ----------------------------------------------------------------------------
@@ -236,7 +217,6 @@ def _apply(event_id: str) -> str:
     if decision.booking is not None:
         settled.update(booking_id=decision.booking.id, org_id=decision.booking.org_id)
     # Core, not the ORM object: the row is locked (above) and written once more.
-    note_write()
     with db.session.no_autoflush:  # the booking's changes flush once, with its confirmation
         db.session.execute(_SETTLE_EVENT, settled)
     if decision.follow_up is not None:
@@ -301,12 +281,7 @@ def reconcile_stripe_events(batch_size: int = RECONCILE_BATCH) -> int:
     """Enqueue every stored event not applied yet whose job the queue does not hold (Redis lost it,
     or was down when the event arrived), batch after batch to the end (app.services.ops.reconcile).
     Any order serves: applying copes with events out of order. Returns how many were enqueued."""
-
-    def job_call(row):
-        func, event_id, options = apply_job_call(row.id)
-        return options.pop("job_id"), func, (event_id,), options
-
-    enqueued = requeue_lost(_RECEIVED_EVENTS, job_call, batch_size, start="")
+    enqueued = requeue_lost(_RECEIVED_EVENTS, JOBS.apply_stripe_event, batch_size, start="")
     if enqueued:
         log.warning("reconcile: %d stored stripe event(s) had no job; enqueued again", enqueued)
     return enqueued
@@ -389,7 +364,6 @@ def _record_payment(event: dict, obj: dict, kind: str, booking: Booking) -> None
     payment = dict(org_id=booking.org_id, booking_id=booking.id, kind=kind, amount_cents=_as_cents(amount),
                    currency=_currency(obj, booking), reference=_clip(reference, 255),
                    stripe_event_id=event["id"], created_at=utcnow())
-    note_write()
     db.session.execute(_INSERT_PAYMENT, payment)  # a row written once: no ORM object to flush
     booking.paid_at = utcnow()
     record_event(booking.org_id, "payment.received", booking_id=booking.id, actor=ACTOR,

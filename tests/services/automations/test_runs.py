@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.jobs.queue import QUEUE_NAMES, get_queue
+from app.jobs.queue import get_queue
+from app.jobs.specs import JOBS, QUEUE_NAMES
 from app.models import Alert, AutomationRun, AutomationTemplate, EventLog, Message, OutboxEntry, Thread
 from app.services.automations.runs import run_automation
 from app.services.automations.send import send_automation_message_via_thread
@@ -294,9 +295,9 @@ def test_redis_flush_after_scheduling_then_reconcile_still_sends_each_run_once(r
     assert {r.status for r in runs(booking.id).values()} == {"scheduled"}
 
     Redis.from_url(redis_app.config["REDIS_URL"]).flushdb()
-    assert not any(get_queue().holds(r.job_id) for r in runs(booking.id).values())
+    assert not any(get_queue().holds(JOBS.run_automation.id_for(r.id)) for r in runs(booking.id).values())
     assert requeue_scheduled_runs() == 3
-    assert all(get_queue().holds(r.job_id) for r in runs(booking.id).values())
+    assert all(get_queue().holds(JOBS.run_automation.id_for(r.id)) for r in runs(booking.id).values())
 
     worker = build_worker(redis_app, forking=False)
     worker.work(burst=True)
@@ -328,7 +329,7 @@ def test_worker_start_reconciles_what_redis_lost(redis_app, clock):
     booking = _redis_booking(clock)
     Redis.from_url(redis_app.config["REDIS_URL"]).flushdb()
     on_worker_start(redis_app)
-    assert all(get_queue().holds(r.job_id) for r in runs(booking.id).values())
+    assert all(get_queue().holds(JOBS.run_automation.id_for(r.id)) for r in runs(booking.id).values())
 
 
 def test_worker_loop_reconciles_too_so_a_flush_while_it_runs_loses_nothing(redis_app, clock):
@@ -342,4 +343,4 @@ def test_worker_loop_reconciles_too_so_a_flush_while_it_runs_loses_nothing(redis
     assert worker.maintenance_interval == 300
     worker.work(burst=True)  # its maintenance step re-enqueues, then it works the queue
     assert sent_kinds() == ["booking_confirmation"]
-    assert get_queue().holds(runs(booking.id)["night_before_reminder"].job_id)
+    assert get_queue().holds(JOBS.run_automation.id_for(runs(booking.id)["night_before_reminder"].id))

@@ -138,3 +138,25 @@ def test_the_shared_lock_is_released_only_by_its_holder(redis_app):
     assert reconcile(shared_lock=True, reconcilers=[]).ok
     assert queue.redis.get(key) is None
     assert not reconcile(shared_lock=True, reconcilers=[]).skipped
+
+
+def test_a_long_pass_renews_the_shared_lock_between_reconcilers(redis_app):
+    from app.services.ops.reconcile import SHARED_LOCK, SHARED_LOCK_SECONDS
+
+    queue = get_queue()
+    key = f"pawline:lock:{SHARED_LOCK}"
+    seen = []
+
+    def slow(batch_size):
+        queue.redis.pexpire(key, 2000)  # this reconciler used up nearly all of the lock's time
+        return 0
+
+    def next_one(batch_size):
+        seen.append(queue.redis.ttl(key))
+        seen.append(reconcile(shared_lock=True, reconcilers=[]).skipped)  # a second process waits
+        return 0
+
+    report = reconcile(shared_lock=True, reconcilers=[Reconciler("slow", slow), Reconciler("next", next_one)])
+    assert report.ok and not report.skipped
+    assert seen[0] > SHARED_LOCK_SECONDS - 5 and seen[1] is True  # renewed, still held by the pass
+    assert queue.redis.get(key) is None  # and released at its end

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.jobs.queue import QUEUE_NAMES, get_queue
+from app.jobs.queue import get_queue
+from app.jobs.specs import JOBS, QUEUE_NAMES
 from app.models import Alert, Booking, EventLog, OutboxEntry, Payment, StripeEvent, Thread
 from app.services.ops.reconcile import RECONCILERS, reconcile
 from app.services.payments import stripe_events
@@ -52,7 +53,7 @@ def test_the_stripe_queue_is_registered_and_reconciled_by_every_worker():
     from app.jobs.worker import PERIODIC_TASKS, WORKER_START_TASKS
     from app.services.ops.reconcile import RECONCILERS
 
-    assert stripe_events.STRIPE_QUEUE in QUEUE_NAMES
+    assert JOBS.apply_stripe_event.queue == "stripe" and "stripe" in QUEUE_NAMES
     assert "stripe_events" in {r.name for r in RECONCILERS}  # the one reconcile every worker runs
     assert "app.jobs.reconcile" in WORKER_START_TASKS
     assert "app.jobs.reconcile" in PERIODIC_TASKS
