@@ -5,6 +5,7 @@ from app.models.audit import Alert, EventLog
 from app.models.automations import AUTOMATION_KINDS, AutomationRun, AutomationTemplate
 from app.models.base import OrgScoped
 from app.models.bookings import BOOKING_STATUSES, Booking, Payment
+from app.models.calls import Call, OutOfWindowReply
 from app.models.care import CARE_NOTE_KINDS, CareNote
 from app.models.media import MessageMedia
 from app.models.messaging import (
@@ -31,6 +32,7 @@ __all__ = [
     "AutomationRun",
     "AutomationTemplate",
     "Booking",
+    "Call",
     "CareNote",
     "Client",
     "EventLog",
@@ -43,6 +45,7 @@ __all__ = [
     "Operator",
     "Org",
     "OrgScoped",
+    "OutOfWindowReply",
     "OutboxEntry",
     "PasswordReset",
     "Payment",

@@ -79,14 +79,16 @@ class Thread(OrgScoped, Timestamped, db.Model):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
     scope: Mapped[str] = mapped_column(String(16))
-    message_number_id: Mapped[int] = mapped_column(ForeignKey("message_numbers.id"))
-    # Why this number was chosen: sitter_dedicated, pool_lru, front_desk.
+    # NULL: the thread waits for a number (every number would give the client a second open
+    # thread on it; DESIGN "One number, one conversation").
+    message_number_id: Mapped[int | None] = mapped_column(ForeignKey("message_numbers.id"))
+    # Why this number was chosen: sitter_dedicated, pool_lru, front_desk (waiting: none yet).
     number_reason: Mapped[str | None] = mapped_column(String(32))
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     client = db.relationship("Client", lazy="joined", innerjoin=True)
     booking = db.relationship("Booking", lazy="select")
-    message_number = db.relationship("MessageNumber", lazy="joined", innerjoin=True)
+    message_number = db.relationship("MessageNumber", lazy="joined")  # None while waiting for one
     window = db.relationship("AssignmentWindow", uselist=False, back_populates="thread")
 
 

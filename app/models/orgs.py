@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String, text
+from sqlalchemy import CheckConstraint, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -22,6 +22,7 @@ class Org(Timestamped, db.Model):
         CheckConstraint("quiet_start_hour BETWEEN 0 AND 23", name="quiet_start_hour"),
         CheckConstraint("quiet_end_hour BETWEEN 0 AND 23", name="quiet_end_hour"),
         CheckConstraint("care_notes_lead_minutes BETWEEN 0 AND 1440", name="care_notes_lead_minutes"),
+        CheckConstraint("number_cooloff_days BETWEEN 0 AND 90", name="number_cooloff_days"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,6 +36,12 @@ class Org(Timestamped, db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="usd")
     # How long before a visit's window the assigned sitter may read the client's care notes.
     care_notes_lead_minutes: Mapped[int] = mapped_column(default=60, server_default=text("60"))
+    # Calls outside every window (and unanswered ones) go here; None: a spoken "text us instead".
+    office_phone_e164: Mapped[str | None] = mapped_column(String(20))
+    # One automatic "the office has your message" a day to a client texting outside every window.
+    out_of_window_reply_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Days a pool number stays away from a client after carrying their visit with another sitter.
+    number_cooloff_days: Mapped[int] = mapped_column(default=7, server_default=text("7"))
 
     def __repr__(self) -> str:
         return f"<Org {self.id} {self.name!r}>"

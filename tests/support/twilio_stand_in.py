@@ -36,7 +36,8 @@ def post_signed(client, path: str, params: dict, *, sign_url: str | None = None,
 
 
 class TwilioStandIn(HttpClient):
-    """Answers the Messages API like Twilio: create (201) and list; scripted failures first.
+    """Answers the Messages API like Twilio: create (201) and list, and the Calls API's create;
+    scripted failures first.
 
     `fail_next(...)` queues an error answer (HTTP status, Twilio code) or an
     exception for the next create calls; every request is kept in `.requests`.
@@ -46,6 +47,7 @@ class TwilioStandIn(HttpClient):
         super().__init__(logger=logging.getLogger("twilio-stand-in"), is_async=False)
         self.requests: list[dict] = []
         self.created: list[dict] = []
+        self.calls: list[dict] = []  # calls placed through the Calls API (click-to-call)
         self._failures: list = []
 
     def fail_next(self, status: int | None = None, code: int | None = None, *, raises: Exception | None = None,
@@ -65,6 +67,8 @@ class TwilioStandIn(HttpClient):
         sid = uri.rsplit("/Messages/", 1)[1].removesuffix(".json") if "/Messages/" in uri else None
         if sid is not None and method == "GET":
             return self._fetch(sid)
+        if uri.endswith("/Calls.json") and method == "POST":
+            return self._create_call(data or {})
         if not uri.endswith("/Messages.json"):
             return Response(404, json.dumps({"code": 20404, "message": "Not found", "status": 404}))
         if method == "POST":
@@ -82,6 +86,20 @@ class TwilioStandIn(HttpClient):
             return Response(status, json.dumps({"code": code, "message": f"error {code}", "status": status,
                                                 "more_info": f"https://www.twilio.com/docs/errors/{code}"}))
         return Response(201, json.dumps(self._store(data)))
+
+    def _create_call(self, data: dict) -> Response:
+        """POST /Calls.json: Twilio queues the call and answers 201 (scripted failures first)."""
+        if self._failures:
+            first, second = self._failures.pop(0)
+            if isinstance(first, Exception):
+                raise first
+            return Response(first, json.dumps({"code": second, "message": f"error {second}", "status": first,
+                                               "more_info": f"https://www.twilio.com/docs/errors/{second}"}))
+        call = {"sid": f"CA{len(self.calls) + 1:032x}", "status": "queued", "to": data["To"], "from": data["From"],
+                "direction": "outbound-api", "account_sid": "AC" + "0" * 32,
+                "date_created": format_datetime(clock.utcnow(), usegmt=True)}
+        self.calls.append(call)
+        return Response(201, json.dumps(call))
 
     def _store(self, data: dict) -> dict:
         message = {"sid": f"SM{len(self.created) + 1:032x}", "status": "queued", "to": data["To"],

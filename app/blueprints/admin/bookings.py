@@ -185,8 +185,9 @@ def booking_confirm(booking_id: int):
             return redirect(back)
         result = on_booking_confirmed(booking.id, actor=actor())
         if result.no_number:
-            flash(f"Booking #{booking.id} is confirmed, but there is no number to give it a conversation, so "
-                  f"{booking.client.first_name} was not texted: add a number, then confirm again.", "error")
+            flash(f"Booking #{booking.id} is confirmed, but there is no number to give it a conversation without "
+                  f"sharing one, so {booking.client.first_name} was not texted yet: add a number and the conversation "
+                  "gets it (the confirmation goes out then).", "error")
         else:
             flash(f"Booking #{booking.id} confirmed; {text_outcome(booking.id, 'booking_confirmation')}.", "info")
         return redirect(back)

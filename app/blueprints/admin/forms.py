@@ -204,6 +204,12 @@ class SettingsForm(FlaskForm):
                                            default=60,
                                            validators=[Optional(),
                                                        NumberRange(0, 1440, message="Use 0 to 1440 minutes.")])
+    office_phone_e164 = StringField("Office phone for calls", validators=[Optional(), Length(max=32)])
+    out_of_window_reply_enabled = BooleanField(
+        "Tell a client who texts outside every visit window that the office has the message (once a day)")
+    number_cooloff_days = IntegerField("Keep a pool number away from a client this many days after another "
+                                       "sitter's visit on it", default=7,
+                                       validators=[Optional(), NumberRange(0, 90, message="Use 0 to 90 days.")])
 
 
 class UserForm(FlaskForm):

@@ -121,7 +121,8 @@ def thread_text(thread_id: int):
 
 def _sent_flash(thread: Thread, message: Message) -> tuple[str, str]:
     """What happened, truthfully: queued (not yet "sent"), or not sent and why."""
-    who, number = thread.client.name, national_format(thread.message_number.e164)
+    who = thread.client.name
+    number = national_format(thread.message_number.e164) if thread.message_number else "no number yet"
     if message.status == "blocked":
         return (f"Not sent: {who} replied STOP, so texts to them are paused until they reply START. "
                 "The text is kept in the conversation.", "error")

@@ -20,6 +20,7 @@ from app.errors import Conflict
 from app.models import MessageNumber
 from app.services.numbers.admin import add_number, retire_number
 from app.services.numbers.moves import move_open_threads
+from app.services.numbers.pressure import SIZING_RULE, pool_pressure, waiting_threads
 from app.services.people.phones import national_format
 from app.services.queries.action_previews import preview_move_threads, preview_retire_number
 from app.services.queries.admin import (
@@ -47,7 +48,8 @@ def numbers():
         flash(f"Number {national_format(outcome.result.e164)} added.", "info")
         return redirect(url_for("admin.numbers"))
     return render_template("admin/numbers.html", listing=list_numbers(org().id, page_arg()), form=form,
-                           confirm=ConfirmForm()), form_status(form)
+                           confirm=ConfirmForm(), pressure=pool_pressure(org().id), waiting=waiting_threads(org().id),
+                           sizing_rule=SIZING_RULE), form_status(form)
 
 
 @bp.route("/numbers/<int:number_id>")

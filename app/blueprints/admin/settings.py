@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from app.blueprints.admin import bp
 from app.blueprints.admin.common import actor, form_status, org, owner_only, run_form
 from app.blueprints.admin.forms import SettingsForm
+from app.services.orgs.line_settings import apply_line_settings
 from app.services.orgs.settings import update_org_settings
 
 
@@ -14,7 +15,10 @@ from app.services.orgs.settings import update_org_settings
 @owner_only
 def settings():
     form = SettingsForm(obj=org()) if request.method == "GET" else SettingsForm()
-    if run_form(form, lambda: update_org_settings(
+    if run_form(form, lambda: apply_line_settings(
+            org().id, office_phone=form.office_phone_e164.data,
+            out_of_window_reply_enabled=form.out_of_window_reply_enabled.data,
+            number_cooloff_days=form.number_cooloff_days.data, actor=actor()) and update_org_settings(
             org().id, name=form.name.data, timezone=form.timezone.data, grace_minutes=form.grace_minutes.data,
             quiet_start_hour=form.quiet_start_hour.data, quiet_end_hour=form.quiet_end_hour.data,
             policy_mode=form.policy_mode.data, visit_followup_enabled=form.visit_followup_enabled.data,

@@ -50,6 +50,9 @@ def send_automation_message_via_thread(booking_id: int, kind: str) -> Message:
     thread = db.session.execute(
         select(Thread.id, Thread.message_number_id).where(is_booking_thread(booking))
     ).first()
+    if thread is not None and thread.message_number_id is None:
+        # One number, one conversation: the thread waits for a number; nothing goes out from another.
+        raise NoSendingNumber("The conversation waits for a number (every number would be shared)")
     if thread is not None:
         thread_id, number_id = thread.id, thread.message_number_id
     else:

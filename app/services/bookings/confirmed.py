@@ -23,6 +23,7 @@ from app.services.automations.runs import plan_confirmed_booking
 from app.services.bookings.threads import is_booking_thread
 from app.services.notifications.notify import queue_visit_notification, queue_window_notifications
 from app.services.numbers.choice import choose_masking_number
+from app.services.numbers.pressure import WAITING, alert_pool_short_once_a_week, no_number_advice
 
 
 @dataclass
@@ -39,7 +40,7 @@ class ConfirmResult:
     window_created: bool = False
     window_updated: bool = False
     runs_created: list[str] = field(default_factory=list)
-    no_number: bool = False  # confirmed, but no number to give a thread yet
+    no_number: bool = False  # confirmed, but its thread waits for a number (nothing shared)
     ignored: str | None = None  # why nothing was done (cancelled, completed)
 
     @property
@@ -83,7 +84,12 @@ def confirm_locked_booking(booking: Booking, actor: str = "system") -> ConfirmRe
 
     choice = choose_masking_number(booking)  # takes the client's advisory lock
     if choice is None:
-        _record_no_number(booking, actor)
+        # One number, one conversation: nothing is shared silently. The thread waits without a
+        # number (no window, no texts yet); owners are told what to add; adding or freeing a
+        # number (app.services.numbers.waiting) calls this handler again, which finishes below.
+        result.thread_id, result.thread_created = _waiting_thread(booking, actor)
+        if result.thread_created:  # told once, when the wait begins (reconcile retries it quietly)
+            _record_no_number(booking, org, actor, result.thread_id)
         db.session.commit()
         result.no_number = True
         return result
@@ -95,10 +101,17 @@ def confirm_locked_booking(booking: Booking, actor: str = "system") -> ConfirmRe
                                      client_id=booking.client_id, booking_id=booking.id,
                                      scope="client_booking", message_number_id=choice.number_id,
                                      number_reason=choice.reason)
+        if thread_id is not None:
+            result.thread_created = True
+            record_event(booking.org_id, "thread.created", booking_id=booking.id, thread_id=thread_id,
+                         actor=actor)
+        else:  # the thread waited without a number: it gets this one now
+            thread_id = db.session.scalar(
+                update(Thread).where(is_booking_thread(booking), Thread.message_number_id.is_(None))
+                .values(message_number_id=choice.number_id, number_reason=choice.reason)
+                .returning(Thread.id).execution_options(synchronize_session=False))
     if thread_id is not None:
-        result.thread_created = result.number_assigned = True
-        record_event(booking.org_id, "thread.created", booking_id=booking.id, thread_id=thread_id,
-                     actor=actor)
+        result.number_assigned = True
         record_event(booking.org_id, "number.assigned", booking_id=booking.id, thread_id=thread_id,
                      actor=actor, number_id=choice.number_id, reason=choice.reason)
         if not result.confirmed_now:
@@ -147,18 +160,29 @@ def sync_window(window: AssignmentWindow, booking: Booking, org: Org, actor: str
     return bool(changes)
 
 
-def _record_no_number(booking: Booking, actor: str) -> None:
-    record_event(booking.org_id, "booking.no_number", booking_id=booking.id, actor=actor,
-                 reason="no active sitter, pool or front-desk number")
+def _waiting_thread(booking: Booking, actor: str) -> tuple[int, bool]:
+    """The booking's thread without a number (created once); (its id, created now)."""
+    thread_id = insert_if_absent(Thread, ("org_id", "client_id", "booking_id"), org_id=booking.org_id,
+                                 client_id=booking.client_id, booking_id=booking.id, scope="client_booking",
+                                 message_number_id=None, number_reason=WAITING)
+    if thread_id is not None:
+        record_event(booking.org_id, "thread.created", booking_id=booking.id, thread_id=thread_id,
+                     actor=actor, waiting_for_number=True)
+        return thread_id, True
+    return db.session.scalar(select(Thread.id).where(is_booking_thread(booking))), False
+
+
+def _record_no_number(booking: Booking, org: Org, actor: str, thread_id: int | None) -> None:
     already_told = db.session.scalar(
         select(Alert.id).where(Alert.org_id == booking.org_id, Alert.booking_id == booking.id,
                                Alert.kind == "booking.no_number", Alert.resolved_at.is_(None))
     )
     if already_told is None:
-        raise_alert(booking.org_id, "booking.no_number",
-                    f"Booking #{booking.id} is confirmed but has no number to text the client from. "
-                    "Add a front-desk or pool number, then confirm the booking again to finish setup.",
-                    booking_id=booking.id)
+        record_event(booking.org_id, "booking.no_number", booking_id=booking.id, thread_id=thread_id,
+                     actor=actor, reason="every number would be shared or none is active")
+        raise_alert(booking.org_id, "booking.no_number", no_number_advice(booking, org),
+                    booking_id=booking.id, thread_id=thread_id)
+        alert_pool_short_once_a_week(booking, org)
 
 
 def _resolve_no_number_alerts(booking: Booking) -> None:

@@ -19,10 +19,11 @@ from app.services.automations.runs import (
     move_runs_for_new_times,
     queue_run_now,
 )
-from app.services.bookings.confirmed import sync_window, window_times
+from app.services.bookings.confirmed import on_booking_confirmed, sync_window, window_times
 from app.services.bookings.threads import is_booking_thread
 from app.services.notifications.notify import queue_visit_notification
 from app.services.numbers.moves import move_thread_off_number
+from app.services.numbers.waiting import assign_waiting_threads
 
 
 @dataclass
@@ -77,8 +78,11 @@ def cancel_booking(booking_id: int, reason: str, actor: str = "system") -> Lifec
     if confirmation_was_sent(booking.id):
         queue_run_now(booking, org, "booking_cancelled")
         result.cancellation_text_queued = True
+    freed = _thread(booking)
     db.session.commit()
     result.status, result.changed = "cancelled", True
+    if freed is not None and freed.message_number_id is not None:
+        assign_waiting_threads(booking.org_id, actor=actor)  # its number may be what another visit waits for
     return result
 
 
@@ -112,6 +116,10 @@ def change_sitter(booking_id: int, sitter_id: int | None, actor: str = "system")
     if window is not None:
         sync_window(window, booking, org, actor)
     thread = _thread(booking)
+    if thread is not None and thread.message_number_id is None:
+        db.session.commit()  # it waits for a number: the new sitter's own number may end the wait
+        on_booking_confirmed(booking.id, actor=actor)
+        return result
     if thread is not None and booking.status == "confirmed":
         _move_off_old_sitter_number(booking, thread, old_sitter_id, actor, result)
         queue_run_now(booking, org, "sitter_changed")
@@ -122,6 +130,8 @@ def change_sitter(booking_id: int, sitter_id: int | None, actor: str = "system")
 
 def _move_off_old_sitter_number(booking: Booking, thread: Thread, old_sitter_id: int | None, actor: str,
                                 result: LifecycleResult) -> None:
+    if thread.message_number_id is None:
+        return  # it waits for a number: the new sitter's own number may end the wait (change_sitter)
     number = db.session.get(MessageNumber, thread.message_number_id)
     if old_sitter_id is None or number.kind != "sitter" or number.sitter_id != old_sitter_id:
         return

@@ -8,10 +8,15 @@
 | From missing or not E.164                   | none                        | yes         | invalid_sender          |
 | pool/sitter number, unknown sender          | none                        | yes         | unknown_sender          |
 | pool/sitter number, client, no thread on it | none                        | yes         | no_thread_on_number     |
-| client's thread on it with an open window   | that thread (latest start)  | no          | active_window           |
+| client's thread on it with an open window   | that thread                 | no          | active_window           |
+| two or more open threads of the client on it| none (front desk: theirs)   | yes         | ambiguous_threads       |
 | client's threads on it, none open           | the most recent one         | yes         | recent_thread_no_window |
 | front desk, known client                    | their front-desk thread     | yes         | front_desk_client       |
 | front desk, unknown sender                  | none                        | yes         | front_desk_unknown      |
+
+One number, one conversation: when the sender has two or more open threads on the number
+(legacy data, or after a move) nothing guesses: the text goes to the owner inbox, an owner
+alert names the candidate visits, and no sitter sees it.
 
 Pool leakage safety: a text reaches a booking thread (and so a sitter) only
 when the sender is that thread's client on that very number. STOP / START /
@@ -22,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from sqlalchemy import and_, bindparam, false, insert, select, text, update
@@ -39,6 +44,7 @@ from app.privacy import mask_phone
 from app.services.audit.events import record_event
 from app.services.media.inbound import parse_inbound_media, record_inbound_media
 from app.services.messaging.opt_out import keyword_action, set_client_opt_out
+from app.services.messaging.out_of_window import name_candidate_visits, reply_out_of_window
 from app.services.messaging.outbound import queue_outbound_message
 from app.services.people.phones import is_e164
 
@@ -57,6 +63,7 @@ ROUTING_REASON_LABELS = {
     "opt_out": "Client replied STOP: texts to them are paused",
     "opt_in": "Client replied START: texts resume",
     "help": "Client asked for HELP: the business name was sent",
+    "ambiguous_threads": "Client has several open visits on this number: shown to no sitter (the alert names them)",
 }
 
 
@@ -65,6 +72,7 @@ class Route:
     thread: Thread | None
     owner_inbox: bool
     reason: str
+    candidates: list[Booking] = field(default_factory=list)  # ambiguous_threads: the open visits
 
 
 def _field(fields: Mapping[str, str], name: str) -> str:
@@ -127,6 +135,10 @@ def route_inbound_sms(fields: Mapping[str, str]) -> int | None:
         log.info("inbound %s recorded concurrently; duplicate dropped", sid)
         return _message_id_by_sid(sid)
     media = parse_inbound_media(fields)
+    if route.reason == "ambiguous_threads":
+        name_candidate_visits(number, client, message_id, route.candidates)
+    if route.reason == "recent_thread_no_window" and action is None:
+        reply_out_of_window(number, client, route.thread, message_id)
     if media:  # MMS: the media belong to this message; each is fetched by its own job
         record_inbound_media(number.org_id, message_id, media)
     # Twilio's Advanced Opt-Out has already answered HELP when it sends OptOutType=HELP.
@@ -208,6 +220,13 @@ def choose_route(number: MessageNumber, client: Client | None, threads: list[tup
     if client is None:
         return Route(None, True, "front_desk_unknown" if number.kind == "front_desk" else "unknown_sender")
     now = utcnow()
+    still_open = [(t, w, b) for t, w, b in threads
+                  if b.status in ("pending", "confirmed") and (w is None or w.ends_at > now)]
+    if len(still_open) >= 2:
+        # One number, one conversation: never guess which visit (and sitter) it is about.
+        thread = front_desk_thread(number, client) if number.kind == "front_desk" else None
+        return Route(thread, True, "ambiguous_threads",
+                     candidates=sorted((b for _, _, b in still_open), key=lambda b: (b.start_at, b.id)))
     open_ones = [(w.starts_at, t.id, t) for t, w, b in threads
                  if w is not None and w.is_open_at(now) and b.status != "cancelled"]
     if open_ones:

@@ -68,6 +68,8 @@ def text_thread_client(thread_id: int, body: str, user_id: int) -> Message:
     """Text the thread's client from the thread's own number. Returns the message (queued, or
     blocked when the client replied STOP). Commits."""
     thread = db.session.get(Thread, thread_id)
+    if thread.message_number_id is None:
+        raise Conflict("This conversation waits for a number: add a pool number (Numbers page) first.")
     number = db.session.get(MessageNumber, thread.message_number_id)
     if not number.active:
         raise Conflict(f"This conversation's number {national_format(number.e164)} is retired: move the "

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import MessageNumber, Sitter
 from app.models.messaging import NUMBER_KINDS
 from app.services.audit.events import record_event
+from app.services.numbers.waiting import assign_waiting_threads
 from app.services.people.phones import to_e164
 from app.services.queries.admin import open_threads_on_number
 
@@ -36,7 +37,9 @@ def add_number(org_id: int, *, e164: str, kind: str, sitter_id: int | None = Non
     db.session.flush()
     record_event(org_id, "number.added", sitter_id=sitter_id, actor=actor, number_id=row.id, number_kind=kind)
     db.session.commit()
-    return row
+    # Conversations that wait for a number get one now (and their held confirmation texts).
+    assign_waiting_threads(org_id, actor=actor)
+    return db.session.get(MessageNumber, row.id)
 
 
 def retire_number(number_id: int, actor: str = "system") -> MessageNumber:

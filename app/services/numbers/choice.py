@@ -1,21 +1,32 @@
-"""Choosing the masking number a booking's thread texts the client from."""
+"""Choosing the masking number a booking's thread texts the client from.
+
+One number, one conversation (DESIGN): a (client phone, masking number) pair belongs to
+at most one open thread. Each candidate (the sitter's own number, the pool, the front
+desk) is skipped when it already carries another open thread of the same client; with
+none left the caller gets None and the thread waits without a number. In the pool, a
+number that carried the client's thread with another sitter within the org's cool-off
+days comes last (a late reply about that visit must not reach this sitter), and one that
+carried the client's thread with this same sitter comes first (sticky), then LRU.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 
 from app.clock import utcnow
 from app.extensions import db
-from app.models import AssignmentWindow, Booking, MessageNumber, Thread
+from app.models import AssignmentWindow, Booking, MessageNumber, Org, Thread
 from app.persistence.locking import advisory_key, advisory_lock, dialect_name, with_advisory_locks
 from app.services.bookings.threads import booking_thread_key
 
 SITTER_DEDICATED = "sitter_dedicated"
 POOL_LRU = "pool_lru"
 FRONT_DESK = "front_desk"
+DEFAULT_COOLOFF_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -65,10 +76,12 @@ def _first_read(dialect: str, keep_existing: bool):  # dialect: with_advisory_lo
     from_pool = sitter_number.is_(None)
     if keep_existing:
         from_pool = kept.is_(None) & from_pool
+    cooloff = select(Org.__table__.c.number_cooloff_days).where(Org.__table__.c.id == bindparam("org_id"))
     return with_advisory_locks(
         select(kept.label("kept_number_id"),
                select(t.number_reason).where(booking_thread).scalar_subquery().label("kept_reason"),
-               sitter_number.label("sitter_number_id")),
+               sitter_number.label("sitter_number_id"),
+               cooloff.scalar_subquery().label("cooloff_days")),
         ("client_lock_key", None), ("pool_lock_key", from_pool),
     )
 
@@ -95,17 +108,37 @@ def _assign_pool_statement(avoiding: bool):
 _MARK_ASSIGNED = _mark_assigned_statement(bindparam("number_id"))
 
 
+def _client_thread_on(pool_number_id, *conditions):
+    """SQL: a booking thread of the pick's client on this pool number (with its window), matching
+    `conditions`."""
+    t2, w2 = _THREADS.alias("past_thread"), _WINDOWS.alias("past_window")
+    return (
+        select(t2.c.id)
+        .select_from(t2.join(w2, w2.c.thread_id == t2.c.id))
+        .where(t2.c.message_number_id == pool_number_id, t2.c.client_id == bindparam("pick_client_id"),
+               t2.c.booking_id != bindparam("pick_booking_id"), *(c(t2.c, w2.c) for c in conditions))
+        .exists()
+    )
+
+
 def _pool_pick(avoiding: bool):
     pool = _NUMBERS.alias("pool")  # the pick's own FROM, not correlated to the UPDATE's table
     p = pool.c
+    # Cooled off: it carried this client's thread with another sitter lately (a late reply about
+    # that visit would reach this booking's sitter); used only when nothing else is free.
+    cooled = _client_thread_on(p.id, lambda t, w: w.ends_at > bindparam("pick_cool_since"),
+                               lambda t, w: w.sitter_id.is_distinct_from(bindparam("pick_sitter_id")))
+    # Sticky: it carried this client's thread with this very sitter: the client keeps "their" number.
+    sticky = _client_thread_on(p.id, lambda t, w: w.sitter_id == bindparam("pick_sitter_id"))
     pick = (
         select(p.id)
         .where(p.org_id == bindparam("pick_org_id"), p.kind == "pool", p.active.is_(True),
                ~open_thread_of_client_on(p.id, bindparam("pick_client_id"), bindparam("pick_booking_id"),
                                          now=bindparam("pick_now")))
-        # Never used first, then oldest use; a tie (same instant) goes to the
-        # number used fewer times, then the lowest id.
-        .order_by(p.last_assigned_at.asc().nulls_first(), p.assignment_count, p.id)
+        # Cooled-off last, sticky first; then never used first, then oldest use; a tie (same
+        # instant) goes to the number used fewer times, then the lowest id.
+        .order_by(case((cooled, 1), else_=0), case((sticky, 0), else_=1),
+                  p.last_assigned_at.asc().nulls_first(), p.assignment_count, p.id)
         .limit(1)
     )
     if avoiding:
@@ -113,7 +146,8 @@ def _pool_pick(avoiding: bool):
     return pick.scalar_subquery()
 
 
-def _assign_pool_number(booking: Booking, avoid: tuple[int, ...], pool_locked: bool) -> int | None:
+def _assign_pool_number(booking: Booking, avoid: tuple[int, ...], pool_locked: bool,
+                        cooloff_days: int | None) -> int | None:
     """Pick the pool number and mark it assigned, in one statement (UPDATE … WHERE id =
     (the pick) RETURNING id); None when the pool has nothing to give."""
     # One chooser per org at a time: two transactions reading the same "least
@@ -127,7 +161,9 @@ def _assign_pool_number(booking: Booking, avoid: tuple[int, ...], pool_locked: b
     now = utcnow()
     # (Bound names other than the UPDATE's column names.)
     params = {"pick_org_id": booking.org_id, "pick_client_id": booking.client_id,
-              "pick_booking_id": booking.id, "pick_now": now, "assigned_at": now}
+              "pick_booking_id": booking.id, "pick_now": now, "assigned_at": now,
+              "pick_sitter_id": booking.sitter_id,
+              "pick_cool_since": now - timedelta(days=DEFAULT_COOLOFF_DAYS if cooloff_days is None else cooloff_days)}
     if avoid:
         params["pick_avoid"] = list(avoid)
     return db.session.scalar(_assign_pool_statement(bool(avoid)), params)
@@ -143,6 +179,11 @@ def front_desk_number_id(org_id: int) -> int | None:
     )
 
 
+def carries_open_thread_of(number_id: int, booking: Booking) -> bool:
+    """The number already carries another open thread of this booking's client."""
+    return bool(db.session.scalar(select(open_thread_of_client_on(number_id, booking.client_id, booking.id))))
+
+
 def _mark_assigned(number_id: int) -> None:
     db.session.execute(_MARK_ASSIGNED, {"number_id": number_id, "assigned_at": utcnow()})
 
@@ -151,10 +192,11 @@ def choose_masking_number(booking: Booking, *, keep_existing: bool = True,
                           avoid: tuple[int, ...] = ()) -> NumberChoice | None:
     """The number for this booking's thread; None when the org has none to give.
 
-    Order: the sitter's active dedicated number, the least recently assigned
-    active pool number that carries no other open thread of this client, the
-    front desk. A thread that already has a number keeps it (keep_existing),
-    and then nothing is bumped. A new choice is marked assigned here, in the
+    Order: the sitter's active dedicated number, the active pool number (not
+    cooled off, sticky, least recently assigned), the front desk: each skipped
+    when it carries another open thread of this client (None: none is left).
+    A thread that already has a number keeps it (keep_existing), and then
+    nothing is bumped. A new choice is marked assigned here, in the
     caller's transaction. `avoid` excludes numbers (a sitter change leaving the
     old sitter's line). The caller holds the booking's row lock.
 
@@ -174,16 +216,19 @@ def choose_masking_number(booking: Booking, *, keep_existing: bool = True,
     if keep_existing and first.kept_number_id is not None:
         return NumberChoice(first.kept_number_id, first.kept_reason or "kept", False)
 
+    # Checked after the first read took the client's lock: a concurrent booking of this client
+    # has committed its thread by now, and this statement sees it.
     number_id = first.sitter_number_id
-    if number_id is not None and number_id not in avoid:
+    if number_id is not None and number_id not in avoid and not carries_open_thread_of(number_id, booking):
         _mark_assigned(number_id)
         return NumberChoice(number_id, SITTER_DEDICATED, True)
     # No sitter number (and none kept): the first read took the pool's lock (see _first_read).
-    number_id = _assign_pool_number(booking, avoid, pool_locked=first.sitter_number_id is None)
+    number_id = _assign_pool_number(booking, avoid, pool_locked=first.sitter_number_id is None,
+                                    cooloff_days=first.cooloff_days)
     if number_id is not None:
         return NumberChoice(number_id, POOL_LRU, True)
     number_id = front_desk_number_id(booking.org_id)
-    if number_id is None or number_id in avoid:
-        return None
+    if number_id is None or number_id in avoid or carries_open_thread_of(number_id, booking):
+        return None  # nothing is shared silently: the thread waits for a number
     _mark_assigned(number_id)
     return NumberChoice(number_id, FRONT_DESK, True)

@@ -21,6 +21,7 @@ from app.services.audit.events import raise_alert, record_event
 from app.services.messaging.outbound import queue_outbound_message
 from app.services.numbers.choice import (
     NumberChoice,
+    carries_open_thread_of,
     choose_masking_number,
     front_desk_number_id,
     open_thread_of_client_on,
@@ -43,13 +44,14 @@ def predict_masking_number(booking: Booking, avoid: tuple[int, ...] = ()) -> Mes
     concurrent booking may take the pool number first: the confirmation then names the real one.
     """
     thread = db.session.scalar(select(Thread).where(Thread.booking_id == booking.id))
-    if thread is not None and not avoid:
+    if thread is not None and thread.message_number_id is not None and not avoid:
         return thread.message_number
     if booking.sitter_id:
         own = db.session.scalar(
             select(MessageNumber).where(MessageNumber.org_id == booking.org_id, MessageNumber.kind == "sitter",
                                         MessageNumber.sitter_id == booking.sitter_id,
-                                        MessageNumber.active.is_(True), MessageNumber.id.not_in(avoid or (0,)))
+                                        MessageNumber.active.is_(True), MessageNumber.id.not_in(avoid or (0,)),
+                                        ~open_thread_of_client_on(MessageNumber.id, booking.client_id, booking.id))
             .order_by(MessageNumber.id).limit(1))
         if own is not None:
             return own
@@ -64,7 +66,9 @@ def predict_masking_number(booking: Booking, avoid: tuple[int, ...] = ()) -> Mes
     if pool is not None:
         return pool
     desk = front_desk_number_id(booking.org_id)
-    return db.session.get(MessageNumber, desk) if desk and desk not in avoid else None
+    if not desk or desk in avoid or carries_open_thread_of(desk, booking):
+        return None  # the thread would wait for a number
+    return db.session.get(MessageNumber, desk)
 
 
 def move_thread_off_number(booking: Booking, thread: Thread, number: MessageNumber, actor: str, *,

@@ -115,6 +115,14 @@ def requeue_media_fetches(batch_size: int = BATCH_SIZE) -> int:
     return requeue_lost(_PENDING_MEDIA, JOBS.fetch_inbound_media, batch_size)
 
 
+def give_waiting_threads_numbers(batch_size: int = BATCH_SIZE) -> int:
+    """Threads waiting for a number whose client's other visit has ended since: they get its
+    number now, and their held confirmation (app.services.numbers.waiting)."""
+    from app.services.numbers.waiting import assign_waiting_threads
+
+    return assign_waiting_threads(limit=batch_size)
+
+
 RECONCILERS: list[Reconciler] = [
     Reconciler("messages_queued", requeue_queued_messages),
     Reconciler("messages_sending", settle_stuck_sends),
@@ -122,6 +130,7 @@ RECONCILERS: list[Reconciler] = [
     Reconciler("status_callbacks", requeue_status_callbacks),
     Reconciler("stripe_events", requeue_stripe_events),
     Reconciler("inbound_media", requeue_media_fetches),
+    Reconciler("waiting_threads", give_waiting_threads_numbers),
 ]
 
 

@@ -156,6 +156,10 @@ def preview_change_sitter(booking_id: int, sitter_id: int | None) -> ActionPrevi
     if old is not None:
         preview.lines.append(f"{old.name} can no longer read or send in the conversation, from now on.")
     number = thread.message_number
+    if number is None:
+        preview.lines.append("The conversation waits for a number: the new sitter's own number, if any, ends "
+                             "the wait, and the confirmation goes out then.")
+        return preview
     if old is not None and number.kind == "sitter" and number.sitter_id == old.id:
         number = predict_masking_number(booking, avoid=(number.id,))
         preview.lines.append(f"The conversation is on {old.name}'s own number, so it moves to "

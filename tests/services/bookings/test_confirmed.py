@@ -191,26 +191,31 @@ def test_front_desk_when_there_is_no_sitter_or_pool_number(make):
     assert outbox()[0].from_e164 == desk.e164
 
 
-def test_no_number_leaves_booking_confirmed_and_nothing_half_made_then_repairs(make):
+def test_no_number_confirms_the_booking_and_its_thread_waits_then_repairs(make):
     booking = make.booking(sitter=None)
     result = on_booking_confirmed(booking.id)
     assert result.no_number and result.status == "confirmed"
     assert db.session.get(Booking, booking.id).status == "confirmed"
-    assert count(Thread) == 0 and count(AssignmentWindow) == 0 and count(AutomationRun) == 0
+    thread = db.session.scalar(select(Thread))
+    assert (thread.booking_id, thread.message_number_id, thread.number_reason) == (booking.id, None, "waiting")
+    assert count(AssignmentWindow) == 0 and count(AutomationRun) == 0  # nothing goes out yet
     assert outbox() == []
-    assert events(booking.id) == ["booking.confirmed", "booking.no_number"]
-    alerts = db.session.scalars(select(Alert)).all()
-    assert [(a.audience, a.kind, a.booking_id) for a in alerts] == [("owner", "booking.no_number", booking.id)]
+    assert events(booking.id) == ["booking.confirmed", "thread.created", "booking.no_number"]
+    alerts = db.session.scalars(select(Alert).order_by(Alert.id)).all()
+    assert [(a.audience, a.kind, a.booking_id) for a in alerts] == [
+        ("owner", "booking.no_number", booking.id), ("owner", "numbers.pool_short", booking.id)]
+    assert alerts[0].text.startswith("Add a front-desk or pool number")
 
     on_booking_confirmed(booking.id)  # still nothing: owners are not alerted twice
-    assert count(Alert) == 1 and count(Thread) == 0
+    assert count(Alert) == 2 and count(Thread) == 1
 
     desk = make.number("front_desk")
     repaired = on_booking_confirmed(booking.id)
-    assert not repaired.no_number and repaired.thread_created and repaired.window_created
+    assert not repaired.no_number and repaired.number_assigned and repaired.window_created
+    assert not repaired.thread_created and repaired.thread_id == thread.id
     assert repaired.number_id == desk.id
     db.session.rollback()
-    assert db.session.scalar(select(Alert.resolved_at)) is not None  # owners see it was dealt with
+    assert db.session.scalar(select(Alert.resolved_at).where(Alert.kind == "booking.no_number")) is not None
     assert [e.from_e164 for e in outbox()] == [desk.e164]
 
 
@@ -359,4 +364,6 @@ def test_one_client_many_bookings_at_once_never_share_a_pool_number(app_factory,
     assert errors == []
     pool_numbers = [r.number_id for r in results if r.number_reason == "pool_lru"]
     assert len(pool_numbers) == len(set(pool_numbers)) == 3
-    assert sorted(r.number_id for r in results if r.number_reason == "front_desk") == [desk.id, desk.id]
+    # One number, one conversation: the front desk takes one more, the fifth waits for a number.
+    assert [r.number_id for r in results if r.number_reason == "front_desk"] == [desk.id]
+    assert sum(r.no_number for r in results) == 1

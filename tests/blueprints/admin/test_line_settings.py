@@ -1,0 +1,41 @@
+"""The org's line settings on the settings page: office phone, out-of-window reply, cool-off days."""
+
+from __future__ import annotations
+
+from app.extensions import db
+from app.models import Org
+
+
+def settings_form(org: Org, **changes) -> dict:
+    form = {"name": org.name, "timezone": org.timezone, "grace_minutes": "60", "quiet_start_hour": "21",
+            "quiet_end_hour": "8", "policy_mode": "block", "visit_followup_enabled": "y",
+            "care_notes_lead_minutes": "60", "number_cooloff_days": "7"}
+    form.update(changes)
+    return form
+
+
+def test_owner_sets_the_office_phone_reply_and_cool_off(client, login_as, make):
+    owner = make.user("owner")
+    login_as(owner)
+    org = db.session.get(Org, owner.org_id)
+    page = client.get("/admin/settings").get_data(as_text=True)
+    assert "Office phone for calls" in page and 'name="out_of_window_reply_enabled"' in page
+    response = client.post("/admin/settings", data=settings_form(
+        org, office_phone_e164="(202) 555-0199", out_of_window_reply_enabled="y", number_cooloff_days="3"),
+        follow_redirects=True)
+    assert "Settings saved." in response.get_data(as_text=True)
+    db.session.expire_all()
+    org = db.session.get(Org, owner.org_id)
+    assert (org.office_phone_e164, org.out_of_window_reply_enabled, org.number_cooloff_days) == (
+        "+12025550199", True, 3)
+
+
+def test_a_bad_office_phone_is_refused_at_its_field_and_nothing_is_saved(client, login_as, make):
+    owner = make.user("owner")
+    login_as(owner)
+    org = db.session.get(Org, owner.org_id)
+    response = client.post("/admin/settings", data=settings_form(org, office_phone_e164="call me maybe",
+                                                                   number_cooloff_days="3"))
+    assert response.status_code == 422 and "is not a phone number" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Org, owner.org_id).number_cooloff_days == 7
