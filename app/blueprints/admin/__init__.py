@@ -15,6 +15,7 @@ from app.blueprints.admin import (  # noqa: E402,F401 - routes attach to bp
     people,
     queue_health,
     routes,
+    series,
     settings,
     simulate,
     users,

@@ -17,6 +17,7 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -33,6 +34,7 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 NO_SITTER = 0
 MAX_PRICE = Decimal("100000.00")  # in cents it stays inside the database's integer column
 TOO_DEAR = f"The price can be at most {MAX_PRICE:,}."
+REPEAT_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -126,6 +128,14 @@ class BookingForm(FlaskForm):
                                      NumberRange(min=0, message="The price cannot be negative."),
                                      NumberRange(max=MAX_PRICE, message=TOO_DEAR)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+    # A repeat rule (new bookings only): app.services.bookings.series checks it.
+    repeat_days = SelectMultipleField("Repeat on", choices=options((d, d.capitalize()) for d in REPEAT_WEEKDAYS),
+                                      validators=[Optional()])
+    repeat_every = IntegerField("Every … weeks", default=1, validators=[
+        Optional(), NumberRange(min=1, max=12, message="Repeat every 1 to 12 weeks.")])
+    repeat_until = DateField("Until (inclusive)", validators=[Optional()])
+    repeat_count = IntegerField("Or for … visits", validators=[
+        Optional(), NumberRange(min=1, max=120, message="A series has 1 to 120 visits.")])
 
 
 class BookingDetailsForm(FlaskForm):

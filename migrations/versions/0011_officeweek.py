@@ -1,0 +1,27 @@
+"""booking series: bookings.series_id ties the occurrences of one repeat rule together
+
+Revision ID: 0011_officeweek
+Revises: 0005_bounds
+Create Date: 2026-12-07 02:45:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = '0011_officeweek'
+down_revision = '0005_bounds'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('series_id', sa.String(length=32), nullable=True))
+        batch_op.create_index(batch_op.f('ix_bookings_series_id'), ['series_id'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bookings_series_id'))
+        batch_op.drop_column('series_id')
