@@ -12,6 +12,7 @@ from app.models.base import OrgScoped, Timestamped, enum_check
 
 ROLES = ("owner", "staff", "sitter")
 POLICY_MODES = ("block", "flag")
+WEEK_STARTS = ("today", "monday")  # where the owner's week calendar begins
 
 
 class Org(Timestamped, db.Model):
@@ -22,6 +23,7 @@ class Org(Timestamped, db.Model):
         CheckConstraint("quiet_start_hour BETWEEN 0 AND 23", name="quiet_start_hour"),
         CheckConstraint("quiet_end_hour BETWEEN 0 AND 23", name="quiet_end_hour"),
         CheckConstraint("care_notes_lead_minutes BETWEEN 0 AND 1440", name="care_notes_lead_minutes"),
+        CheckConstraint(enum_check("calendar_week_start", WEEK_STARTS), name="calendar_week_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,6 +37,8 @@ class Org(Timestamped, db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="usd")
     # How long before a visit's window the assigned sitter may read the client's care notes.
     care_notes_lead_minutes: Mapped[int] = mapped_column(default=60, server_default=text("60"))
+    # The week calendar starts today (the next seven days) or on the Monday of the week.
+    calendar_week_start: Mapped[str] = mapped_column(String(8), default="today", server_default="today")
 
     def __repr__(self) -> str:
         return f"<Org {self.id} {self.name!r}>"

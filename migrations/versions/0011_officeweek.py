@@ -1,4 +1,5 @@
-"""booking series: bookings.series_id ties the occurrences of one repeat rule together
+"""booking series (bookings.series_id ties the occurrences of one repeat rule together) and
+orgs.calendar_week_start (the week calendar starts today or on Monday)
 
 Revision ID: 0011_officeweek
 Revises: 0005_bounds
@@ -19,9 +20,17 @@ def upgrade():
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('series_id', sa.String(length=32), nullable=True))
         batch_op.create_index(batch_op.f('ix_bookings_series_id'), ['series_id'], unique=False)
+    with op.batch_alter_table('orgs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('calendar_week_start', sa.String(length=8), server_default='today',
+                                      nullable=False))
+        batch_op.create_check_constraint(op.f('ck_orgs_calendar_week_start'),
+                                         "calendar_week_start IN ('today', 'monday')")
 
 
 def downgrade():
+    with op.batch_alter_table('orgs', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_orgs_calendar_week_start'), type_='check')
+        batch_op.drop_column('calendar_week_start')
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bookings_series_id'))
         batch_op.drop_column('series_id')

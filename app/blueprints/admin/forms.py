@@ -214,6 +214,10 @@ class SettingsForm(FlaskForm):
                                            default=60,
                                            validators=[Optional(),
                                                        NumberRange(0, 1440, message="Use 0 to 1440 minutes.")])
+    calendar_week_start = SelectField("The week calendar starts",
+                                      choices=options((("today", "today (the next seven days)"),
+                                                       ("monday", "on Monday"))),
+                                      validate_choice=False)  # left out: unchanged (the service checks it)
 
 
 class UserForm(FlaskForm):
