@@ -13,6 +13,7 @@ from app.blueprints.admin import (  # noqa: E402,F401 - routes attach to bp
     numbers,
     payments,
     people,
+    pet_profiles,
     queue_health,
     routes,
     series,

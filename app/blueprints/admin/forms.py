@@ -254,3 +254,16 @@ class SimulateTextForm(FlaskForm):
     other_phone = StringField("Or another phone (someone who is not a client)", validators=[Optional(), Length(max=40)])
     to_number_id = SelectField("To our number", coerce=int)
     body = TextAreaField("Their text", validators=[DataRequired(message="Write the client's text."), Length(max=1600)])
+
+
+class PetProfileForm(FlaskForm):
+    """A pet's profile; app.services.people.pet_profiles checks the rules."""
+
+    species = StringField("Species", validators=[Optional(), Length(max=40)])
+    breed = StringField("Breed", validators=[Optional(), Length(max=80)])
+    age_years = IntegerField("Age (years)", validators=[Optional(), NumberRange(0, 40, message="Use 0 to 40 years.")])
+    vet_name = StringField("Vet", validators=[Optional(), Length(max=120)])
+    vet_phone = StringField("Vet's phone", validators=[Optional(), Length(max=40)])
+    emergency_contact = StringField("Emergency contact (name and phone)", validators=[Optional(), Length(max=200)])
+    medication = TextAreaField("Medication, one per line with its times", validators=[Optional(), Length(max=1000)])
+    behaviour_flags = SelectMultipleField("Behaviour", validators=[Optional()], validate_choice=False)

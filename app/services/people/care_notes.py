@@ -8,7 +8,7 @@ redact_for_sitter, the one redaction for everything a sitter is shown).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from app.privacy import redact_for_sitter
 from app.services.audit.events import record_event
 from app.services.messaging.office_texts import checked_text
 from app.services.messaging.sitter_messages import assigned_thread
+from app.services.people.pet_profiles import SitterPetProfile, sitter_pet_profiles
 
 MAX_NOTE = 2000
 KIND_LABELS = {"entry": "Entry and keys", "feeding": "Feeding", "medication": "Medication"}
@@ -91,6 +92,7 @@ class SitterCareNotes:
     visible: bool
     text: str  # why they are hidden, or since when they show
     notes: list[CareNoteItem]
+    pets: list[SitterPetProfile] = field(default_factory=list)  # pet profiles, under the same rule
 
 
 def care_notes_open(window, booking, sitter_id: int, lead_minutes: int, now: datetime) -> bool:
@@ -122,4 +124,5 @@ def sitter_care_notes(user_id: int, thread_id: int, now: datetime | None = None)
     db.session.commit()
     items = [CareNoteItem(KIND_LABELS[n.kind], sitter_text(n.pet.name) if n.pet else "", sitter_text(n.body))
              for n in notes]
-    return SitterCareNotes(True, f"Shown until {format_datetime(window.ends_at, org.timezone)}.", items)
+    return SitterCareNotes(True, f"Shown until {format_datetime(window.ends_at, org.timezone)}.", items,
+                           sitter_pet_profiles(booking.client_id))
