@@ -17,7 +17,7 @@ from app.clock import utcnow
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.localtime import format_datetime
-from app.models import CARE_NOTE_KINDS, CareNote, Client, Pet
+from app.models import CARE_NOTE_KINDS, CareNote, Client, EventLog, Pet
 from app.privacy import redact_for_sitter
 from app.services.audit.events import record_event
 from app.services.messaging.office_texts import checked_text
@@ -101,6 +101,13 @@ def care_notes_open(window, booking, sitter_id: int, lead_minutes: int, now: dat
             and window.starts_at - timedelta(minutes=lead_minutes) <= now < window.ends_at)
 
 
+def _read_recorded(org_id: int, booking_id: int, sitter_id: int) -> bool:
+    """This sitter's read of this visit's care notes is already in the audit log."""
+    return db.session.scalar(select(EventLog.id).where(
+        EventLog.org_id == org_id, EventLog.booking_id == booking_id, EventLog.kind == "care_notes.viewed",
+        EventLog.sitter_id == sitter_id).limit(1)) is not None
+
+
 def sitter_care_notes(user_id: int, thread_id: int, now: datetime | None = None) -> SitterCareNotes:
     """The care notes of the thread's client for its assigned sitter, if the visit is near or on;
     NotFound when the thread is not theirs. A read that shows notes is audited. Commits."""
@@ -119,8 +126,10 @@ def sitter_care_notes(user_id: int, thread_id: int, now: datetime | None = None)
         db.session.commit()
         return SitterCareNotes(False, why, [])
     notes = notes_for_client(booking.client_id)
-    record_event(org.id, "care_notes.viewed", booking_id=booking.id, thread_id=thread_id, sitter_id=found.sitter.id,
-                 actor=f"user:{user_id}", client_id=booking.client_id, notes=len(notes))
+    if not _read_recorded(org.id, booking.id, found.sitter.id):  # one line per visit, not per page view
+        record_event(org.id, "care_notes.viewed", booking_id=booking.id, thread_id=thread_id,
+                     sitter_id=found.sitter.id, actor=f"user:{user_id}", client_id=booking.client_id,
+                     notes=len(notes))
     db.session.commit()
     items = [CareNoteItem(KIND_LABELS[n.kind], sitter_text(n.pet.name) if n.pet else "", sitter_text(n.body))
              for n in notes]
