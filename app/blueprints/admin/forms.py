@@ -176,6 +176,7 @@ class AuditFilterForm(GetForm):
     sitter_id = SelectField("Sitter", coerce=int, default=NO_SITTER)
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
+    user_id = SelectField("Person", coerce=int, default=0)
 
 
 class ReplyForm(FlaskForm):
