@@ -202,3 +202,16 @@ def install_log_masking() -> None:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, MaskPhoneNumbersFilter) for f in handler.filters):
             handler.addFilter(MaskPhoneNumbersFilter())
+
+
+def redact_these_numbers(text: str | None, numbers: list[str], region: str = "US") -> str:
+    """Text an owner or staff member wrote for a sitter (pet profiles): the given numbers (the
+    client's own, E.164) become markers in whatever format they were typed; every other number
+    (the vet, a neighbour) is kept."""
+    if not text:
+        return text or ""
+    wanted = {n[-10:] for n in (re.sub(r"\D", "", x or "") for x in numbers) if len(n) >= 7}
+    read, origin = _as_digits(text)
+    spans = [(origin[start][0], origin[end - 1][1]) for start, end in _phone_spans(read, region)
+             if end > start and re.sub(r"\D", "", read[start:end])[-10:] in wanted]
+    return _replace_spans(text, spans, HIDDEN) if spans else text

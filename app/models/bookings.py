@@ -44,6 +44,8 @@ class Booking(OrgScoped, Timestamped, db.Model):
     checkout_url: Mapped[str | None] = mapped_column(String(1000))
     notes: Mapped[str | None] = mapped_column(String(2000))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Bookings made together from one repeat rule share this id (app.services.bookings.series).
+    series_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
     client = db.relationship("Client", lazy="joined", innerjoin=True)
     sitter = db.relationship("Sitter", lazy="joined")

@@ -12,6 +12,7 @@ from app.models.base import OrgScoped, Timestamped, enum_check
 
 ROLES = ("owner", "staff", "sitter")
 POLICY_MODES = ("block", "flag")
+WEEK_STARTS = ("today", "monday")  # where the owner's week calendar begins
 
 
 class Org(Timestamped, db.Model):
@@ -23,6 +24,7 @@ class Org(Timestamped, db.Model):
         CheckConstraint("quiet_end_hour BETWEEN 0 AND 23", name="quiet_end_hour"),
         CheckConstraint("care_notes_lead_minutes BETWEEN 0 AND 1440", name="care_notes_lead_minutes"),
         CheckConstraint("number_cooloff_days BETWEEN 0 AND 90", name="number_cooloff_days"),
+        CheckConstraint(enum_check("calendar_week_start", WEEK_STARTS), name="calendar_week_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,6 +44,8 @@ class Org(Timestamped, db.Model):
     out_of_window_reply_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Days a pool number stays away from a client after carrying their visit with another sitter.
     number_cooloff_days: Mapped[int] = mapped_column(default=7, server_default=text("7"))
+    # The week calendar starts today (the next seven days) or on the Monday of the week.
+    calendar_week_start: Mapped[str] = mapped_column(String(8), default="today", server_default="today")
 
     def __repr__(self) -> str:
         return f"<Org {self.id} {self.name!r}>"

@@ -65,5 +65,13 @@ class Pet(OrgScoped, Timestamped, db.Model):
     name: Mapped[str] = mapped_column(String(80))
     species: Mapped[str] = mapped_column(String(40), default="dog")
     notes: Mapped[str | None] = mapped_column(String(1000))
+    # The pet profile (app.services.people.pet_profiles): shown to the assigned sitter around the visit.
+    breed: Mapped[str | None] = mapped_column(String(80))
+    age_years: Mapped[int | None] = mapped_column()
+    vet_name: Mapped[str | None] = mapped_column(String(120))
+    vet_phone: Mapped[str | None] = mapped_column(String(40))
+    emergency_contact: Mapped[str | None] = mapped_column(String(200))
+    medication: Mapped[str | None] = mapped_column(String(1000))  # one per line: what, how much, at what times
+    behaviour_flags: Mapped[str | None] = mapped_column(String(300))  # comma-separated, from BEHAVIOUR_FLAGS
 
     client = db.relationship("Client", back_populates="pets")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from app.blueprints.admin import bp
+from app.blueprints.admin import bp, series
 from app.blueprints.admin.common import (
     actor,
     confirm_step,
@@ -95,6 +95,8 @@ def _booking_fields(form: BookingForm) -> dict:
 @owner_or_staff
 def booking_new():
     form = _booking_form()
+    if request.method == "POST" and form.repeat_days.raw_data:
+        return series.new_series(form, lambda: _booking_fields(form))
     outcome = run_form(form, lambda: booking_editing.create_booking(org().id, **_booking_fields(form)))
     if outcome.ok:
         flash(f"Booking #{outcome.result.id} created (pending).", "info")

@@ -17,6 +17,7 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -33,6 +34,7 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 NO_SITTER = 0
 MAX_PRICE = Decimal("100000.00")  # in cents it stays inside the database's integer column
 TOO_DEAR = f"The price can be at most {MAX_PRICE:,}."
+REPEAT_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -126,6 +128,14 @@ class BookingForm(FlaskForm):
                                      NumberRange(min=0, message="The price cannot be negative."),
                                      NumberRange(max=MAX_PRICE, message=TOO_DEAR)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+    # A repeat rule (new bookings only): app.services.bookings.series checks it.
+    repeat_days = SelectMultipleField("Repeat on", choices=options((d, d.capitalize()) for d in REPEAT_WEEKDAYS),
+                                      validators=[Optional()])
+    repeat_every = IntegerField("Every … weeks", default=1, validators=[
+        Optional(), NumberRange(min=1, max=12, message="Repeat every 1 to 12 weeks.")])
+    repeat_until = DateField("Until (inclusive)", validators=[Optional()])
+    repeat_count = IntegerField("Or for … visits", validators=[
+        Optional(), NumberRange(min=1, max=120, message="A series has 1 to 120 visits.")])
 
 
 class BookingDetailsForm(FlaskForm):
@@ -166,6 +176,7 @@ class AuditFilterForm(GetForm):
     sitter_id = SelectField("Sitter", coerce=int, default=NO_SITTER)
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
+    user_id = SelectField("Person", coerce=int, default=0)
 
 
 class ReplyForm(FlaskForm):
@@ -210,6 +221,10 @@ class SettingsForm(FlaskForm):
     number_cooloff_days = IntegerField("Keep a pool number away from a client this many days after another "
                                        "sitter's visit on it", default=7,
                                        validators=[Optional(), NumberRange(0, 90, message="Use 0 to 90 days.")])
+    calendar_week_start = SelectField("The week calendar starts",
+                                      choices=options((("today", "today (the next seven days)"),
+                                                       ("monday", "on Monday"))),
+                                      validate_choice=False)  # left out: unchanged (the service checks it)
 
 
 class UserForm(FlaskForm):
@@ -246,3 +261,16 @@ class SimulateTextForm(FlaskForm):
     other_phone = StringField("Or another phone (someone who is not a client)", validators=[Optional(), Length(max=40)])
     to_number_id = SelectField("To our number", coerce=int)
     body = TextAreaField("Their text", validators=[DataRequired(message="Write the client's text."), Length(max=1600)])
+
+
+class PetProfileForm(FlaskForm):
+    """A pet's profile; app.services.people.pet_profiles checks the rules."""
+
+    species = StringField("Species", validators=[Optional(), Length(max=40)])
+    breed = StringField("Breed", validators=[Optional(), Length(max=80)])
+    age_years = IntegerField("Age (years)", validators=[Optional(), NumberRange(0, 40, message="Use 0 to 40 years.")])
+    vet_name = StringField("Vet", validators=[Optional(), Length(max=120)])
+    vet_phone = StringField("Vet's phone", validators=[Optional(), Length(max=40)])
+    emergency_contact = StringField("Emergency contact (name and phone)", validators=[Optional(), Length(max=200)])
+    medication = TextAreaField("Medication, one per line with its times", validators=[Optional(), Length(max=1000)])
+    behaviour_flags = SelectMultipleField("Behaviour", validators=[Optional()], validate_choice=False)

@@ -8,7 +8,7 @@ redact_for_sitter, the one redaction for everything a sitter is shown).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -17,11 +17,12 @@ from app.clock import utcnow
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.localtime import format_datetime
-from app.models import CARE_NOTE_KINDS, CareNote, Client, Pet
+from app.models import CARE_NOTE_KINDS, CareNote, Client, EventLog, Pet
 from app.privacy import redact_for_sitter
 from app.services.audit.events import record_event
 from app.services.messaging.office_texts import checked_text
 from app.services.messaging.sitter_messages import assigned_thread
+from app.services.people.pet_profiles import SitterPetProfile, sitter_pet_profiles
 
 MAX_NOTE = 2000
 KIND_LABELS = {"entry": "Entry and keys", "feeding": "Feeding", "medication": "Medication"}
@@ -91,12 +92,20 @@ class SitterCareNotes:
     visible: bool
     text: str  # why they are hidden, or since when they show
     notes: list[CareNoteItem]
+    pets: list[SitterPetProfile] = field(default_factory=list)  # pet profiles, under the same rule
 
 
 def care_notes_open(window, booking, sitter_id: int, lead_minutes: int, now: datetime) -> bool:
     """The rule: this sitter's window of a confirmed booking, from `lead_minutes` before it opens until it ends."""
     return (booking.status == "confirmed" and window.sitter_id == sitter_id
             and window.starts_at - timedelta(minutes=lead_minutes) <= now < window.ends_at)
+
+
+def _read_recorded(org_id: int, booking_id: int, sitter_id: int) -> bool:
+    """This sitter's read of this visit's care notes is already in the audit log."""
+    return db.session.scalar(select(EventLog.id).where(
+        EventLog.org_id == org_id, EventLog.booking_id == booking_id, EventLog.kind == "care_notes.viewed",
+        EventLog.sitter_id == sitter_id).limit(1)) is not None
 
 
 def sitter_care_notes(user_id: int, thread_id: int, now: datetime | None = None) -> SitterCareNotes:
@@ -117,9 +126,12 @@ def sitter_care_notes(user_id: int, thread_id: int, now: datetime | None = None)
         db.session.commit()
         return SitterCareNotes(False, why, [])
     notes = notes_for_client(booking.client_id)
-    record_event(org.id, "care_notes.viewed", booking_id=booking.id, thread_id=thread_id, sitter_id=found.sitter.id,
-                 actor=f"user:{user_id}", client_id=booking.client_id, notes=len(notes))
+    if not _read_recorded(org.id, booking.id, found.sitter.id):  # one line per visit, not per page view
+        record_event(org.id, "care_notes.viewed", booking_id=booking.id, thread_id=thread_id,
+                     sitter_id=found.sitter.id, actor=f"user:{user_id}", client_id=booking.client_id,
+                     notes=len(notes))
     db.session.commit()
     items = [CareNoteItem(KIND_LABELS[n.kind], sitter_text(n.pet.name) if n.pet else "", sitter_text(n.body))
              for n in notes]
-    return SitterCareNotes(True, f"Shown until {format_datetime(window.ends_at, org.timezone)}.", items)
+    return SitterCareNotes(True, f"Shown until {format_datetime(window.ends_at, org.timezone)}.", items,
+                           sitter_pet_profiles(booking.client_id))

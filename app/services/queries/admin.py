@@ -319,6 +319,7 @@ class AuditFilters:
     sitter_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+    user_id: int | None = None  # the person who acted (an owner, staff member or sitter login)
 
 
 def list_events(org_id: int, tz: str, filters: AuditFilters, page: int = 1) -> Page:
@@ -329,11 +330,19 @@ def list_events(org_id: int, tz: str, filters: AuditFilters, page: int = 1) -> P
         query = query.where(EventLog.booking_id == filters.booking_id)
     if filters.sitter_id:
         query = query.where(EventLog.sitter_id == filters.sitter_id)
+    if filters.user_id:
+        query = query.where(EventLog.actor == f"user:{filters.user_id}")
     if filters.date_from:
         query = query.where(EventLog.created_at >= local_day_bounds(filters.date_from, tz)[0])
     if filters.date_to:
         query = query.where(EventLog.created_at < local_day_bounds(filters.date_to, tz)[1])
     return paginate(query.order_by(EventLog.created_at.desc(), EventLog.id.desc()), page)
+
+
+def audit_people(org_id: int) -> list[tuple[int, str]]:
+    """The org's logins, for the audit log's person filter."""
+    return [(u.id, f"{u.name} ({u.role})") for u in db.session.scalars(
+        select(User).where(User.org_id == org_id).order_by(User.name, User.id))]
 
 
 def event_kinds(org_id: int) -> list[str]:

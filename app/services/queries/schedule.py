@@ -29,6 +29,7 @@ class CalendarVisit:
     end_at: datetime
     status: str
     flags: tuple[str, ...]  # "unassigned", "pending"
+    sitter_id: int | None = None  # for the reassign select
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Calendar:
     rows: list[CalendarRow]
     flagged: int  # visits needing the owner: unassigned or pending
     today: date  # in the org's timezone
+    choices: list[tuple[int, str]] = field(default_factory=list)  # active sitters a visit can be given to
 
     @property
     def previous(self) -> date:
@@ -66,12 +68,13 @@ def week_start(day: date) -> date:
 
 
 def calendar(org: Org, view: str, day: date | None = None) -> Calendar:
-    """The org's visits for one local day or one Monday-to-Sunday week, one row per active sitter
+    """The org's visits for one local day or one week (seven days from the day, or from its Monday:
+    the org's calendar_week_start), one row per active sitter
     (those with visits in range too, even if inactive) plus an "Unassigned" row first."""
     today = local_date(utcnow(), org.timezone)
     day = day or today
-    if view == "week":
-        first, count = week_start(day), 7
+    if view == "week":  # the next seven days from the day shown, or its Monday-to-Sunday week
+        first, count = (day if org.calendar_week_start == "today" else week_start(day)), 7
     else:
         view, first, count = "day", day, 1
     days = [first + timedelta(days=i) for i in range(count)]
@@ -95,10 +98,11 @@ def calendar(org: Org, view: str, day: date | None = None) -> Calendar:
                                       ("pending", booking.status == "pending")) if on)
         flagged += bool(flags)
         visit = CalendarVisit(booking.id, booking.client.name, booking.client.pet_names, booking.service,
-                              booking.start_at, booking.end_at, booking.status, flags)
+                              booking.start_at, booking.end_at, booking.status, flags, booking.sitter_id)
         local_day = max(local_date(booking.start_at, org.timezone), days[0])  # began before the range: first day
         rows[booking.sitter_id or UNASSIGNED].days[local_day].append(visit)
-    return Calendar(view, first, days, list(rows.values()), flagged, today)
+    return Calendar(view, first, days, list(rows.values()), flagged, today,
+                    [(s.id, s.name) for s in sitters if s.active])
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ def test_day_and_week_by_sitter_with_unassigned_and_pending_flagged(client, logi
     assert 'data-sitter="Devon Walker"' in day  # a free sitter shows as free
     week = client.get("/admin/calendar?view=week&date=2026-11-25", headers={"HX-Request": "true"})
     text = week.get_data(as_text=True)
-    assert "<html" not in text and "Jamie Fox" in text and "Week of 23 November 2026" in text
-    assert 'hx-get="/admin/calendar?view=week&amp;date=2026-11-30"' in text  # next week, by htmx
+    # The week starts on the day asked for (the org's default; Monday is a setting: test_calendar_office).
+    assert "<html" not in text and "Jamie Fox" in text and "Week of 25 November 2026" in text
+    assert 'hx-get="/admin/calendar?view=week&amp;date=2026-12-02"' in text  # next week, by htmx
     assert client.get("/admin/calendar?date=2026-13-01").status_code == 400
     assert client.get("/admin/calendar?date=0001-01-01").status_code == 400
 

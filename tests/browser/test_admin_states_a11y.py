@@ -1,0 +1,34 @@
+"""axe serious 0 on admin page states the page-by-page check does not reach: the handled inbox,
+the week calendar with a reassign select, a series' booking page and a pet profile."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.browser.a11y import assert_no_serious_violations
+from tests.browser.conftest import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_admin_page_states_have_no_serious_violations(make, clock, live_server, chromium):
+    owner = make.user("owner", name="Olivia Owner")
+    sitter = make.sitter(name="Sasha Lee")
+    taylor = make.client(name="Taylor Brooks", pets=("Biscuit",))
+    visit = make.booking(client=taylor, sitter=sitter, start=clock.now + timedelta(hours=2), series_id="a" * 32)
+    make.message(body="Thanks, all good", owner_inbox=True, handled_at=clock.now - timedelta(minutes=5))
+    context = chromium.new_context(viewport={"width": 1366, "height": 768}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(8000)
+    try:
+        log_in(page, live_server, owner, "/admin")
+        paths = ["/admin/inbox?handled=1", "/admin/calendar?view=week", "/admin/calendar",
+                 f"/admin/clients/{taylor.id}/pets/{taylor.pets[0].id}/profile", f"/admin/bookings/{visit.id}"]
+        for path in paths:
+            assert page.goto(f"{live_server}{path}").status == 200, path
+            page.wait_for_load_state("networkidle")
+            assert_no_serious_violations(page, path)
+    finally:
+        context.close()
