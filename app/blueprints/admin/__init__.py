@@ -11,6 +11,7 @@ from app.blueprints.admin import (  # noqa: E402,F401 - routes attach to bp
     calendar,
     inbox,
     numbers,
+    office_notes,
     payments,
     people,
     queue_health,

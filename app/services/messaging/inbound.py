@@ -57,6 +57,7 @@ ROUTING_REASON_LABELS = {
     "opt_out": "Client replied STOP: texts to them are paused",
     "opt_in": "Client replied START: texts resume",
     "help": "Client asked for HELP: the business name was sent",
+    "sitter_note": "A sitter wrote to the office",
 }
 
 

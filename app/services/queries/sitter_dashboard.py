@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.clock import utcnow
@@ -209,7 +209,11 @@ _ALERT_TITLES = {
     "message.blocked_outside_window": "Not sent: outside the visit window",
     "policy.violation": "Content policy",
     "message.failed": "Not delivered",
+    "office.reply": "The office answered",
 }
+# Alerts that have done their job once the sitter has read them (a refused send: the words are
+# kept in the compose and can go to the office instead); they do not pile up.
+CLEARED_WHEN_SEEN = ("message.blocked_outside_window",)
 
 
 @dataclass(frozen=True)
@@ -462,3 +466,16 @@ def dismiss_alert(user_id: int, alert_id: int) -> None:
     if alert.resolved_at is None:
         alert.resolved_at = utcnow()
     db.session.commit()
+
+
+def mark_alerts_seen(user_id: int, items: list[AlertItem]) -> int:
+    """The sitter has just been shown these: the ones that clear when seen are resolved."""
+    ids = [item.alert_id for item in items if item.alert_id is not None and item.kind in CLEARED_WHEN_SEEN]
+    if not ids:
+        return 0
+    sitter = sitter_for_user(user_id)
+    result = db.session.execute(
+        update(Alert).where(Alert.id.in_(ids), Alert.sitter_id == sitter.id, Alert.org_id == sitter.org_id,
+                            Alert.resolved_at.is_(None)).values(resolved_at=utcnow()))
+    db.session.commit()
+    return result.rowcount
