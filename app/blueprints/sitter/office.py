@@ -21,8 +21,9 @@ def _thread_id() -> int | None:
     return int(raw)
 
 
-def _page(body: str = "", thread_id: int | None = None, error: str | None = None, sent: bool = False, status=200):
-    template = "sitter/partials/office_form.html" if wants_fragment() else "sitter/office.html"
+def _page(body: str = "", thread_id: int | None = None, error: str | None = None, sent: bool = False, status=200,
+          fragment: str = "sitter/partials/office_form.html"):
+    template = fragment if wants_fragment() else "sitter/office.html"
     return render_template(template, body=body, thread_id=thread_id, error=error, sent=sent,
                            notes=sitter_notes(current_user.id), tz=current_user.org.timezone), status
 
@@ -31,7 +32,8 @@ def _page(body: str = "", thread_id: int | None = None, error: str | None = None
 @role_required("sitter")
 def office():
     thread_id = request.args.get("thread_id", type=int)
-    return _page(thread_id=thread_id if thread_id and thread_id < 2**63 else None)
+    return _page(thread_id=thread_id if thread_id and thread_id < 2**63 else None,
+                 fragment="sitter/partials/office_body.html")
 
 
 @bp.route("/office", methods=["POST"])

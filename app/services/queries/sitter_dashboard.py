@@ -29,6 +29,7 @@ from app.privacy import redact_for_sitter
 from app.services.bookings.windows import ComposeState, compose_state, describe_time_left
 from app.services.messaging.sitter_messages import assigned_thread, assignment_conditions, sitter_for_user
 from app.services.people.phones import national_format
+from app.services.people.visit_address import sitter_address
 
 THREAD_MESSAGE_LIMIT = 200
 ALERT_LIMIT = 30
@@ -64,6 +65,7 @@ class WindowCard(SitterView):
     is_past: bool
     time_left: str
     unread: int
+    address: str = ""  # only from the lead time before the window to its end (visit_address)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class ThreadPage(SitterView):
     client_opted_out: bool
     texting_until: datetime | None = None  # the window's end
     rendered_at: datetime | None = None  # the server's now: the page counts down from it
+    address: str = ""  # only from the lead time before the window to its end (visit_address)
 
     @property
     def latest_message_id(self) -> int:
@@ -159,6 +162,7 @@ def _window_cards(
         .options(joinedload(AssignmentWindow.booking))
     ).all()
     cards = []
+    org = db.session.get(Org, sitter.org_id) if rows else None
     for window, unread_count in rows:
         booking, client = window.booking, window.booking.client
         is_open = booking.status == "confirmed" and window.starts_at <= now < window.ends_at
@@ -178,6 +182,7 @@ def _window_cards(
                 is_past=window.ends_at <= now or booking.status == "cancelled",
                 time_left=describe_time_left(window.ends_at, now) if is_open else "",
                 unread=int(unread_count),
+                address=sitter_address(window, booking, org, sitter.id, now) if org is not None else "",
             )
         )
     return cards
@@ -411,6 +416,7 @@ def thread_page(user_id: int, thread_id: int, now: datetime | None = None) -> Th
         client_opted_out=client.opted_out,
         texting_until=window.ends_at,
         rendered_at=now,
+        address=sitter_address(window, booking, found.org, found.sitter.id, now),
     )
 
 
