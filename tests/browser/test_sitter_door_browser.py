@@ -59,12 +59,13 @@ def test_window_opens_with_the_page_open_then_a_send_offline_and_online_never_lo
         context.close()
 
 
-def test_logout_clears_drafts(make, clock, live_server, chromium):
+def test_logout_clears_drafts_and_no_empty_unread_pill(make, clock, live_server, chromium):
     clock.set(START + timedelta(minutes=10))
     visit = make_visit(make, start=START, hours=1, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
     context, page = _phone(chromium)
     try:
         log_in(page, live_server, visit.user)
+        assert page.locator("[data-nav-count]").is_hidden()  # no empty pill, no "0 unread" next to Today
         page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
         page.fill("#body", "Private draft")
         page.locator("form.logout button").click()
