@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 
 import phonenumbers
 
@@ -114,11 +115,38 @@ def redact_emails(text: str | None) -> str:
     return _EMAIL_SPELLED.sub(EMAIL_HIDDEN, _EMAIL.sub(EMAIL_HIDDEN, text))
 
 
-def redact_for_sitter(text: str | None) -> str:
+def redact_for_sitter(text: str | None, *, client_numbers: Iterable[str | None] | None = None) -> str:
     """The one redaction for anything a person typed that a sitter is shown (message bodies,
     client names, area and notes, pet names, services, alerts, push payloads): phone numbers
-    and e-mail addresses become markers. E-mails go first: they can hold digits."""
-    return redact_phone_numbers(redact_emails(text))
+    and e-mail addresses become markers. E-mails go first: they can hold digits.
+
+    `client_numbers` (the client's own numbers, E.164): the text is one an owner or staff member
+    wrote for the sitter (care notes): only the client's own numbers are hidden, in any format;
+    numbers for someone else (the vet, a neighbour) stay readable."""
+    if client_numbers is None:
+        return redact_phone_numbers(redact_emails(text))
+    return _redact_own_numbers(redact_emails(text), client_numbers)
+
+
+def _national_digits(digits: str) -> str:
+    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+
+
+def _redact_own_numbers(text: str, client_numbers: Iterable[str | None], region: str = "US") -> str:
+    own = {_national_digits(re.sub(r"\D", "", n)) for n in client_numbers if n}
+    own.discard("")
+    if not text or not own:
+        return text
+    read, origin = _as_digits(text)
+    spans = []
+    for start, end in _phone_spans(read, region):
+        if end <= start:
+            continue
+        digits = _national_digits(re.sub(r"\D", "", read[start:end]))
+        # The number (alone or run together with others), or typed without its area code.
+        if any(n in digits for n in own) or (len(digits) < 10 and any(n.endswith(digits[-7:]) for n in own)):
+            spans.append((origin[start][0], origin[end - 1][1]))
+    return _replace_spans(text, spans, HIDDEN) if spans else text
 
 
 # A phone number in a log line: a run of digits with separators, not part of a longer word,

@@ -17,6 +17,7 @@ from app.models.messaging import (
     Thread,
 )
 from app.models.notifications import Notification, NotificationSettings, PushSubscription
+from app.models.office_notes import OfficeNote
 from app.models.orgs import ROLES, Org, User
 from app.models.payments import StripeEvent
 from app.models.people import Client, Pet, Sitter
@@ -42,6 +43,7 @@ __all__ = [
     "MessageNumber",
     "Notification",
     "NotificationSettings",
+    "OfficeNote",
     "Operator",
     "Org",
     "OrgScoped",

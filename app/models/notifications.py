@@ -19,6 +19,7 @@ NOTIFICATION_KINDS = (
     "visit_cancelled",
     "window_opening",  # the sitter's window opens in about ten minutes
     "inbox_item",  # owners and staff: a new owner-inbox message
+    "office_reply",  # a sitter: the office answered their note (POST /sitter/office)
 )
 NOTIFICATION_STATUSES = ("pending", "sending", "sent", "no_device", "skipped", "failed")
 NOTIFICATION_CHANNELS = ("push", "sms", "none")

@@ -146,6 +146,8 @@ def test_no_sitter_page_or_partial_shows_a_number_typed_anywhere(app, office):
     log_in(client, sitter.user)
     # The sitter writes the number too (flagged, not blocked: the org flags): alerts name the client.
     ok(client.post(f"/sitter/threads/{thread.id}/messages", data={"body": "their cell 202 555 0131?"}))
+    # …and to the office (POST /sitter/office): their notes page shows it back, redacted like the rest.
+    ok(client.post("/sitter/office", data={"body": "client says call 202 555 0131", "thread_id": str(thread.id)}))
     seen = {}
     for path in sitter_get_paths(app, thread.id):
         for headers in ({}, {"HX-Request": "true"}):

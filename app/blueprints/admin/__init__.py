@@ -13,6 +13,7 @@ from app.blueprints.admin import (  # noqa: E402,F401 - routes attach to bp
     inbox,
     inbox_office,
     numbers,
+    office_notes,
     payments,
     people,
     pet_profiles,

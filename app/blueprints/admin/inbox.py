@@ -9,8 +9,10 @@ from app.blueprints.admin import bookings, bp
 from app.blueprints.admin.common import form_status, org, owner_or_staff, page_arg, run_form
 from app.blueprints.admin.conversation import compose_context, conversation_context
 from app.blueprints.admin.forms import ConfirmForm, OfficeTextForm, ReplyForm, options
+from app.blueprints.admin.office_notes import office_note_page
 from app.blueprints.media.routes import uploaded_photos
 from app.models import Message, Thread
+from app.services.messaging.office_notes import note_for_message
 from app.services.messaging.office_texts import quiet_hours, text_thread_client
 from app.services.messaging.owner_inbox import reply_numbers, reply_to_inbox_message, set_handled
 from app.services.people.phones import national_format
@@ -41,6 +43,9 @@ def inbox_message(message_id: int):
     message = get_in_org_or_404(Message, message_id)
     if not message.owner_inbox:
         abort(404)
+    note = note_for_message(message)
+    if note is not None:
+        return office_note_page(message, note)
     form = _reply_form(message)
     outcome = run_form(form, lambda: reply_to_inbox_message(message.id, from_number_id=form.from_number_id.data,
                                                             body=form.body.data, user_id=current_user.id,

@@ -67,12 +67,11 @@ def active():
 @bp.route("/alerts")
 @role_required("sitter")
 def alerts():
-    return render_page_or_partial(
-        "sitter/alerts.html",
-        "sitter/partials/alerts.html",
-        alerts=sitter_dashboard.alerts(current_user.id),
-        tz=_org().timezone,
-    )
+    items = sitter_dashboard.alerts(current_user.id)
+    response = render_page_or_partial("sitter/alerts.html", "sitter/partials/alerts.html", alerts=items,
+                                      tz=_org().timezone)
+    sitter_dashboard.mark_alerts_seen(current_user.id, items)  # a refusal, once read, does not pile up
+    return response
 
 
 @bp.route("/alerts/<int:alert_id>/dismiss", methods=["POST"])
@@ -153,8 +152,10 @@ def send(thread_id: int):
                                       visit_report=request.form.get("visit_report") == "1")
     except (InvalidInput, MessagingClosed, MediaUnavailable) as exc:
         # Empty, too long, a policy block, a bad photo, or outside the window (already recorded
-        # and alerted by the service): show why and keep the typed text for editing.
-        return _refused(thread_id, form, redact_for_sitter(str(exc)), exc.status_code)
+        # and alerted by the service): show why and keep the typed text for editing; a text the
+        # window refused can go to the office instead (POST /sitter/office).
+        return _refused(thread_id, form, redact_for_sitter(str(exc)), exc.status_code,
+                        offer_office=isinstance(exc, MessagingClosed))
     notice = redact_for_sitter(outcome.notice)  # it names the client
     if wants_fragment():
         context = _thread_context(thread_id, notice=notice, flagged=outcome.flagged)
@@ -163,8 +164,8 @@ def send(thread_id: int):
     return redirect(url_for("sitter.thread", thread_id=thread_id, _anchor="compose"))
 
 
-def _refused(thread_id: int, form: ComposeForm, error: str, status: int):
-    context = _thread_context(thread_id, form=form, error=error)
+def _refused(thread_id: int, form: ComposeForm, error: str, status: int, offer_office: bool = False):
+    context = _thread_context(thread_id, form=form, error=error, offer_office=offer_office)
     if wants_fragment():
         # htmx swaps only 2xx answers by default; the refusal is in the fragment itself.
         return render_template("sitter/partials/compose.html", **context)

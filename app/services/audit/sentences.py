@@ -59,6 +59,8 @@ SENTENCES = {
     "inbox.handled": "{actor} marked an inbox text as handled.",
     "inbox.reopened": "{actor} marked an inbox text as not handled.",
     "office.texted": "{actor} texted {client} from {number}{booking_suffix}.",
+    "office.note": "{actor} wrote a note to the office.",
+    "office.answered": "{actor} answered a sitter's note.",
     "alert.resolved": "{actor} resolved an alert.",
     "client.created": "{actor} added the client {client}.",
     "client.updated": "{actor} edited the client {client}.",

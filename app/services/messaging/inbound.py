@@ -64,6 +64,7 @@ ROUTING_REASON_LABELS = {
     "opt_in": "Client replied START: texts resume",
     "help": "Client asked for HELP: the business name was sent",
     "ambiguous_threads": "Client has several open visits on this number: shown to no sitter (the alert names them)",
+    "sitter_note": "A sitter wrote to the office",
 }
 
 

@@ -456,3 +456,24 @@ def reconcile_notifications() -> int:
     for notification_id in due:
         deliver_notification(notification_id)
     return len(due)
+
+
+def plan_office_note(message: Message, sitter_name: str) -> list[int]:
+    """A sitter's note to the office: owners and staff whose device takes inbox items (`inbox_item`).
+
+    Planned in the caller's transaction; the caller enqueues `JOBS.deliver_notification` for each id.
+    """
+    users = db.session.scalars(
+        select(User.id).where(User.org_id == message.org_id, User.role.in_(("owner", "staff")), User.active.is_(True),
+                              select(PushSubscription.id).where(PushSubscription.user_id == User.id,
+                                                                PushSubscription.inbox_items.is_(True)).exists())
+    ).all()
+    planned = [_plan(message.org_id, user_id, "inbox_item", f"inbox:{message.id}:{user_id}", "New in the inbox",
+                     f"A note from {sitter_name}.", "/admin/inbox") for user_id in users]
+    return [i for i in planned if i is not None]
+
+
+def plan_office_reply(org_id: int, sitter_user_id: int, note_id: int, thread_id: int | None) -> int | None:
+    """The office answered a sitter's note: that sitter (`office_reply`); the text stays off the lock screen."""
+    return _plan(org_id, sitter_user_id, "office_reply", f"office-reply:{note_id}", "The office answered your note",
+                 "Tap to read it.", "/sitter/alerts", thread_id=thread_id)

@@ -28,10 +28,11 @@ MAX_NOTE = 2000
 KIND_LABELS = {"entry": "Entry and keys", "feeding": "Feeding", "medication": "Medication"}
 
 
-def sitter_text(text: str | None) -> str:
+def sitter_text(text: str | None, *, client_numbers: list[str | None] | None = None) -> str:
     """Every care-note and schedule text a sitter sees passes here: the app's one sitter
-    redaction (phone numbers and e-mail addresses)."""
-    return redact_for_sitter(text)
+    redaction (phone numbers and e-mail addresses). With `client_numbers` (a care note the office
+    wrote): only the client's own numbers are hidden; the vet's or a neighbour's stay."""
+    return redact_for_sitter(text, client_numbers=client_numbers)
 
 
 # --- owners ------------------------------------------------------------------------
@@ -117,7 +118,11 @@ def sitter_care_notes(user_id: int, thread_id: int, now: datetime | None = None)
     lead = org.care_notes_lead_minutes
     opens_at = window.starts_at - timedelta(minutes=lead)
     if not care_notes_open(window, booking, found.sitter.id, lead, now):
-        if booking.status != "confirmed":
+        if booking.status == "cancelled":
+            why = "Care notes are hidden: this visit was cancelled."
+        elif booking.status == "completed" or now >= window.ends_at:
+            why = "Care notes are hidden: this visit is over."
+        elif booking.status != "confirmed":
             why = "Care notes show once the booking is confirmed."
         elif now < opens_at:
             why = f"Care notes show from {format_datetime(opens_at, org.timezone)}, before your visit."
@@ -131,7 +136,9 @@ def sitter_care_notes(user_id: int, thread_id: int, now: datetime | None = None)
                      sitter_id=found.sitter.id, actor=f"user:{user_id}", client_id=booking.client_id,
                      notes=len(notes))
     db.session.commit()
-    items = [CareNoteItem(KIND_LABELS[n.kind], sitter_text(n.pet.name) if n.pet else "", sitter_text(n.body))
+    own = [booking.client.phone_e164]
+    items = [CareNoteItem(KIND_LABELS[n.kind], sitter_text(n.pet.name) if n.pet else "",
+                          sitter_text(n.body, client_numbers=own))
              for n in notes]
     return SitterCareNotes(True, f"Shown until {format_datetime(window.ends_at, org.timezone)}.", items,
                            sitter_pet_profiles(booking.client_id))

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from app.clock import utcnow
@@ -29,6 +29,7 @@ from app.privacy import redact_for_sitter
 from app.services.bookings.windows import ComposeState, compose_state, describe_time_left
 from app.services.messaging.sitter_messages import assigned_thread, assignment_conditions, sitter_for_user
 from app.services.people.phones import national_format
+from app.services.people.visit_address import sitter_address
 
 THREAD_MESSAGE_LIMIT = 200
 ALERT_LIMIT = 30
@@ -64,6 +65,7 @@ class WindowCard(SitterView):
     is_past: bool
     time_left: str
     unread: int
+    address: str = ""  # only from the lead time before the window to its end (visit_address)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class ThreadPage(SitterView):
     client_opted_out: bool
     texting_until: datetime | None = None  # the window's end
     rendered_at: datetime | None = None  # the server's now: the page counts down from it
+    address: str = ""  # only from the lead time before the window to its end (visit_address)
 
     @property
     def latest_message_id(self) -> int:
@@ -159,6 +162,7 @@ def _window_cards(
         .options(joinedload(AssignmentWindow.booking))
     ).all()
     cards = []
+    org = db.session.get(Org, sitter.org_id) if rows else None
     for window, unread_count in rows:
         booking, client = window.booking, window.booking.client
         is_open = booking.status == "confirmed" and window.starts_at <= now < window.ends_at
@@ -178,6 +182,7 @@ def _window_cards(
                 is_past=window.ends_at <= now or booking.status == "cancelled",
                 time_left=describe_time_left(window.ends_at, now) if is_open else "",
                 unread=int(unread_count),
+                address=sitter_address(window, booking, org, sitter.id, now) if org is not None else "",
             )
         )
     return cards
@@ -209,7 +214,11 @@ _ALERT_TITLES = {
     "message.blocked_outside_window": "Not sent: outside the visit window",
     "policy.violation": "Content policy",
     "message.failed": "Not delivered",
+    "office.reply": "The office answered",
 }
+# Alerts that have done their job once the sitter has read them (a refused send: the words are
+# kept in the compose and can go to the office instead); they do not pile up.
+CLEARED_WHEN_SEEN = ("message.blocked_outside_window",)
 
 
 @dataclass(frozen=True)
@@ -407,6 +416,7 @@ def thread_page(user_id: int, thread_id: int, now: datetime | None = None) -> Th
         client_opted_out=client.opted_out,
         texting_until=window.ends_at,
         rendered_at=now,
+        address=sitter_address(window, booking, found.org, found.sitter.id, now),
     )
 
 
@@ -462,3 +472,16 @@ def dismiss_alert(user_id: int, alert_id: int) -> None:
     if alert.resolved_at is None:
         alert.resolved_at = utcnow()
     db.session.commit()
+
+
+def mark_alerts_seen(user_id: int, items: list[AlertItem]) -> int:
+    """The sitter has just been shown these: the ones that clear when seen are resolved."""
+    ids = [item.alert_id for item in items if item.alert_id is not None and item.kind in CLEARED_WHEN_SEEN]
+    if not ids:
+        return 0
+    sitter = sitter_for_user(user_id)
+    result = db.session.execute(
+        update(Alert).where(Alert.id.in_(ids), Alert.sitter_id == sitter.id, Alert.org_id == sitter.org_id,
+                            Alert.resolved_at.is_(None)).values(resolved_at=utcnow()))
+    db.session.commit()
+    return result.rowcount

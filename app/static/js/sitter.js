@@ -93,6 +93,7 @@
         var replacement = holder.firstElementChild;
         if (replacement && replacement.outerHTML !== element.outerHTML) {
           element.replaceWith(replacement);
+          process(replacement);  // the compose that opens with the window is the same HTMX form
           wire(replacement);
         }
         return;
@@ -310,13 +311,55 @@
     }
   });
 
+  // ---------------------------------------------------------------- drafts
+  // What the sitter typed is kept on the phone, per thread, until a send is confirmed (or logout):
+  // a reload, a crash or a lost connection never loses it. Only the sitter's own words are kept.
+
+  var DRAFT_PREFIX = "pawline:draft:";
+
+  function draftKey(box) {
+    var thread = box && box.getAttribute("data-thread-id");
+    return thread ? DRAFT_PREFIX + thread : null;
+  }
+
+  function storage() {
+    try { return window.localStorage; } catch (e) { return null; }
+  }
+
+  function saveDraft(box, text) {
+    var key = draftKey(box), store = storage();
+    if (!key || !store) return;
+    try { if (text) store.setItem(key, text); else store.removeItem(key); } catch (e) { /* full or private mode */ }
+  }
+
+  function loadDraft(box) {
+    var key = draftKey(box), store = storage();
+    return key && store ? store.getItem(key) || "" : "";
+  }
+
+  function clearAllDrafts() {
+    var store = storage();
+    if (!store) return;
+    for (var i = store.length - 1; i >= 0; i -= 1) {
+      var key = store.key(i);
+      if (key && key.indexOf(DRAFT_PREFIX) === 0) store.removeItem(key);
+    }
+  }
+
+  document.addEventListener("submit", function (event) {
+    if (event.target && event.target.classList && event.target.classList.contains("logout")) clearAllDrafts();
+  }, true);
+
   function wireCompose(box) {
     if (box.__wired) return;
     box.__wired = true;
     var parts = composeParts();
     if (parts.text) {
+      if (box.querySelector("[data-notice]")) saveDraft(box, "");  // the server confirmed the send
+      else if (!parts.text.value && !parts.text.disabled) parts.text.value = loadDraft(box);
+      else if (parts.text.value) saveDraft(box, parts.text.value);
       fitTextarea(parts.text);
-      parts.text.addEventListener("input", function () { fitTextarea(parts.text); });
+      parts.text.addEventListener("input", function () { fitTextarea(parts.text); saveDraft(box, parts.text.value); });
       parts.text.addEventListener("focus", function () { box.classList.add("compose-focused"); fitTextarea(parts.text); });
       parts.text.addEventListener("blur", function () {
         // Shrink back only when empty, and after the tap that blurred it (on Send) has landed:

@@ -20,7 +20,8 @@ def visit(make, clock, db):
     owner = make.user("owner")
     make.number("pool")
     sitter = make.sitter(name="Sasha Lee")
-    client = make.client(name="Taylor Brooks", pets=("Biscuit",))
+    # "call me at 202-555-0199" below is the client's own number: hidden from the sitter.
+    client = make.client(name="Taylor Brooks", pets=("Biscuit",), phone_e164="+12025550199")
     start = clock.now + timedelta(days=1) - timedelta(hours=1)  # 14:00 UTC = 09:00 local
     booking = make.booking(client=client, sitter=sitter, start=start)
     on_booking_confirmed(booking.id)
