@@ -6,6 +6,7 @@ from app.models.automations import AUTOMATION_KINDS, AutomationRun, AutomationTe
 from app.models.base import OrgScoped
 from app.models.bookings import BOOKING_STATUSES, Booking, Payment
 from app.models.care import CARE_NOTE_KINDS, CareNote
+from app.models.consent import ConsentEvent, ProviderDeletion
 from app.models.media import MessageMedia
 from app.models.messaging import (
     AssignmentWindow,
@@ -32,6 +33,7 @@ __all__ = [
     "AutomationTemplate",
     "Booking",
     "CareNote",
+    "ConsentEvent",
     "Client",
     "EventLog",
     "LoginSession",
@@ -47,6 +49,7 @@ __all__ = [
     "PasswordReset",
     "Payment",
     "Pet",
+    "ProviderDeletion",
     "PushSubscription",
     "Sitter",
     "StatusCallback",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String, text
+from sqlalchemy import CheckConstraint, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -22,19 +22,28 @@ class Org(Timestamped, db.Model):
         CheckConstraint("quiet_start_hour BETWEEN 0 AND 23", name="quiet_start_hour"),
         CheckConstraint("quiet_end_hour BETWEEN 0 AND 23", name="quiet_end_hour"),
         CheckConstraint("care_notes_lead_minutes BETWEEN 0 AND 1440", name="care_notes_lead_minutes"),
+        CheckConstraint("retention_days >= 30", name="retention_days"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     grace_minutes: Mapped[int] = mapped_column(default=60)
-    quiet_start_hour: Mapped[int] = mapped_column(default=21)
+    # 8 p.m.: the strictest US state rule (Florida, Oklahoma); judged in the client's own zone.
+    quiet_start_hour: Mapped[int] = mapped_column(default=20)
     quiet_end_hour: Mapped[int] = mapped_column(default=8)
     policy_mode: Mapped[str] = mapped_column(String(8), default="block")
     visit_followup_enabled: Mapped[bool] = mapped_column(default=True)
     currency: Mapped[str] = mapped_column(String(3), default="usd")
     # How long before a visit's window the assigned sitter may read the client's care notes.
     care_notes_lead_minutes: Mapped[int] = mapped_column(default=60, server_default=text("60"))
+    # Consent and carrier rules (app.services.people.consent, docs/compliance.md).
+    support_contact: Mapped[str | None] = mapped_column(String(120))  # in HELP replies
+    consent_wording: Mapped[str | None] = mapped_column(Text)  # None: the default wording
+    consent_wording_version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    messaging_service_sid: Mapped[str | None] = mapped_column(String(34))  # Twilio MG…
+    # Message bodies and media of finished bookings are purged after this many days.
+    retention_days: Mapped[int] = mapped_column(default=730, server_default=text("730"))
 
     def __repr__(self) -> str:
         return f"<Org {self.id} {self.name!r}>"

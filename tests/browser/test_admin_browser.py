@@ -41,6 +41,7 @@ def test_owner_creates_a_client_and_booking_and_confirms_it_by_hand(make, clock,
     assert "is not a valid phone number" in page.locator("[data-field=phone]").inner_text()
     page.fill("#phone", "(202) 555-0144")
     page.fill("#pets", "Biscuit")
+    page.select_option("#consent_method", "booking_form")
     page.click("button:has-text('Add client')")
     page.wait_for_selector("h1:has-text('Robin Park')")
     assert "(202) 555-0144" in page.content()

@@ -47,6 +47,12 @@ class TwilioStandIn(HttpClient):
         self.requests: list[dict] = []
         self.created: list[dict] = []
         self._failures: list = []
+        self.deleted: list[str] = []  # sids deleted through DELETE /Messages/{sid}.json
+        self._delete_failures: list = []
+
+    def fail_next_delete(self, status: int, code: int):
+        """Script the next DELETE of a message: an error answer (HTTP status, Twilio code)."""
+        self._delete_failures.append((status, code))
 
     def fail_next(self, status: int | None = None, code: int | None = None, *, raises: Exception | None = None,
                   after_accepting: bool = False):
@@ -65,6 +71,8 @@ class TwilioStandIn(HttpClient):
         sid = uri.rsplit("/Messages/", 1)[1].removesuffix(".json") if "/Messages/" in uri else None
         if sid is not None and method == "GET":
             return self._fetch(sid)
+        if sid is not None and method == "DELETE":
+            return self._delete(sid)
         if not uri.endswith("/Messages.json"):
             return Response(404, json.dumps({"code": 20404, "message": "Not found", "status": 404}))
         if method == "POST":
@@ -100,6 +108,15 @@ class TwilioStandIn(HttpClient):
                 return Response(200, json.dumps(message))
         return Response(404, json.dumps({"code": 20404, "message": f"The requested resource {sid} was not found",
                                          "status": 404}))
+
+    def _delete(self, sid: str) -> Response:
+        """DELETE /Messages/{sid}.json: 204 and gone (with its media), as Twilio answers it."""
+        if self._delete_failures:
+            status, code = self._delete_failures.pop(0)
+            return Response(status, json.dumps({"code": code, "message": f"error {code}", "status": status}))
+        self.deleted.append(sid)
+        self.created = [m for m in self.created if m["sid"] != sid]
+        return Response(204, "")
 
     def _list(self, params: dict) -> Response:
         found = [m for m in reversed(self.created)

@@ -9,6 +9,7 @@ from app.blueprints.admin import (  # noqa: E402,F401 - routes attach to bp
     automations,
     bookings,
     calendar,
+    client_data,
     inbox,
     numbers,
     payments,

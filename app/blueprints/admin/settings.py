@@ -18,7 +18,9 @@ def settings():
             org().id, name=form.name.data, timezone=form.timezone.data, grace_minutes=form.grace_minutes.data,
             quiet_start_hour=form.quiet_start_hour.data, quiet_end_hour=form.quiet_end_hour.data,
             policy_mode=form.policy_mode.data, visit_followup_enabled=form.visit_followup_enabled.data,
-            care_notes_lead_minutes=form.care_notes_lead_minutes.data, actor=actor())).ok:
+            care_notes_lead_minutes=form.care_notes_lead_minutes.data, actor=actor(),
+            support_contact=form.support_contact.data, consent_wording=form.consent_wording.data,
+            messaging_service_sid=form.messaging_service_sid.data, retention_days=form.retention_days.data)).ok:
         flash("Settings saved.", "info")
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form), form_status(form)
