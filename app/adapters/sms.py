@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from app.extensions import db
 from app.models import OutboxEntry
@@ -79,6 +79,14 @@ class SmsProvider(Protocol):
         """Whether a send interrupted mid-flight reached the provider (reconcile's question)."""
         ...
 
+    def delete_message(self, provider_sid: str) -> bool:
+        """Delete the provider's copy of a message and its media; True when it is gone."""
+        ...
+
+    def delete_media(self, message_sid: str, media_sid: str) -> bool:
+        """Delete one media item of a message at the provider; True when it is gone."""
+        ...
+
 
 _RECORD_SEND = insert(OutboxEntry.__table__)
 
@@ -100,6 +108,14 @@ class OutboxProvider:
         log.info("outbox: message %s from %s to %s (%d chars, %d media) sid=%s", message_id,
                  mask_phone(from_e164), mask_phone(to_e164), len(body), len(media_urls or []), sid)
         return SendResult(sid=sid, status="sent")
+
+    def delete_message(self, provider_sid: str) -> bool:
+        """The outbox's copy of a text goes (erase, retention); True: it is gone."""
+        db.session.execute(delete(OutboxEntry.__table__).where(OutboxEntry.__table__.c.provider_sid == provider_sid))
+        return True
+
+    def delete_media(self, message_sid: str, media_sid: str) -> bool:
+        return True  # the outbox keeps no media of its own
 
     def find_sent(self, *, message_id, from_e164, to_e164, body, since=None) -> str | None:
         return db.session.scalar(select(OutboxEntry.provider_sid).where(OutboxEntry.message_id == message_id))

@@ -81,8 +81,12 @@ class TwilioProvider:
         return cls(Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client))
 
     def send(self, *, message_id, org_id, from_e164, to_e164, body, status_callback,
-             media_urls=None) -> SendResult:
+             media_urls=None, messaging_service_sid=None) -> SendResult:
         options = {"to": to_e164, "from_": from_e164, "body": body}
+        if messaging_service_sid:
+            # Through the org's Messaging Service (one opt-out list for all its numbers), with the
+            # thread's number pinned as the sender: the client sees the number they know.
+            options["messaging_service_sid"] = messaging_service_sid
         if media_urls:
             if not all(url.startswith("https://") for url in media_urls):
                 # Twilio fetches each photo itself: a relative or plain-http link can never work.
@@ -103,6 +107,30 @@ class TwilioProvider:
         log.info("twilio: message %s from %s to %s accepted sid=%s status=%s", message_id,
                  mask_phone(from_e164), mask_phone(to_e164), created.sid, created.status)
         return SendResult(sid=created.sid, status=created.status or "queued")
+
+    def delete_message(self, provider_sid: str) -> bool:
+        """Ask Twilio to delete a message and its media (`client.messages(sid).delete()`).
+
+        True when it is gone (deleted now, or already: 404). Raises a SendError otherwise:
+        transient ones are retried by the caller, permanent ones are shown to owners."""
+        try:
+            self.client.messages(provider_sid).delete()
+        except (TwilioException, requests.RequestException, OSError) as exc:
+            if getattr(exc, "status", None) == 404:
+                return True
+            raise classify_twilio_error(exc) from exc
+        log.info("twilio: message %s deleted", provider_sid)
+        return True
+
+    def delete_media(self, message_sid: str, media_sid: str) -> bool:
+        """Delete one media item of a message (`client.messages(sid).media(media_sid).delete()`)."""
+        try:
+            self.client.messages(message_sid).media(media_sid).delete()
+        except (TwilioException, requests.RequestException, OSError) as exc:
+            if getattr(exc, "status", None) == 404:
+                return True
+            raise classify_twilio_error(exc) from exc
+        return True
 
     def find_sent(self, *, message_id, from_e164, to_e164, body, since: datetime | None = None) -> str | None:
         """The sid of a text Twilio already accepted for this message, or None.

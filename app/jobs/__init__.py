@@ -81,3 +81,21 @@ def fetch_inbound_media(media_id: int) -> str:
     from app.services.media.inbound import fetch_inbound_media as fetch
 
     return fetch(media_id)
+
+
+def delete_provider_copy(deletion_id: int) -> str:
+    from app.services.messaging.provider_deletion import delete_provider_copy as delete
+
+    return delete(deletion_id)
+
+
+def purge_expired_messages() -> int:
+    from app.services.messaging.retention import purge_expired_messages as purge
+
+    return purge()
+
+
+def resume_provider_deletions() -> int:
+    from app.services.messaging.provider_deletion import resume_pending_deletions as resume
+
+    return resume()

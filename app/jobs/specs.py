@@ -100,5 +100,15 @@ class JOBS:
     # Notification rows whose delivery job was lost.
     reconcile_notifications = JobSpec("app.jobs.reconcile_notifications", periodic=True)
 
+    # A client's data (erase, retention, inbound photos once stored): the provider's copy of a
+    # text or a photo is deleted; a transient failure is retried, then the row says `failed`.
+    delete_provider_copy = JobSpec(
+        "app.jobs.delete_provider_copy", job_id="provider-deletion-{0}",
+        retry=RetryPolicy(max=4, intervals=(30, 120, 600, 1800)))
+    # Retention: texts and photos of bookings finished longer ago than the org's period.
+    purge_expired_messages = JobSpec("app.jobs.purge_expired_messages", periodic=True)
+    # Provider deletions whose job Redis lost.
+    resume_provider_deletions = JobSpec("app.jobs.resume_provider_deletions", periodic=True)
+
 
 ALL_JOBS: tuple[JobSpec, ...] = tuple(spec for spec in vars(JOBS).values() if isinstance(spec, JobSpec))

@@ -7,6 +7,7 @@ from app.models.base import OrgScoped
 from app.models.bookings import BOOKING_STATUSES, Booking, Payment
 from app.models.calls import Call, OutOfWindowReply
 from app.models.care import CARE_NOTE_KINDS, CareNote
+from app.models.consent import ConsentEvent, ProviderDeletion
 from app.models.media import MessageMedia
 from app.models.messaging import (
     AssignmentWindow,
@@ -35,6 +36,7 @@ __all__ = [
     "Booking",
     "Call",
     "CareNote",
+    "ConsentEvent",
     "Client",
     "EventLog",
     "LoginSession",
@@ -52,6 +54,7 @@ __all__ = [
     "PasswordReset",
     "Payment",
     "Pet",
+    "ProviderDeletion",
     "PushSubscription",
     "Sitter",
     "StatusCallback",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String, false, text
+from sqlalchemy import CheckConstraint, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,13 +25,15 @@ class Org(Timestamped, db.Model):
         CheckConstraint("care_notes_lead_minutes BETWEEN 0 AND 1440", name="care_notes_lead_minutes"),
         CheckConstraint("number_cooloff_days BETWEEN 0 AND 90", name="number_cooloff_days"),
         CheckConstraint(enum_check("calendar_week_start", WEEK_STARTS), name="calendar_week_start"),
+        CheckConstraint("retention_days >= 30", name="retention_days"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     grace_minutes: Mapped[int] = mapped_column(default=60)
-    quiet_start_hour: Mapped[int] = mapped_column(default=21)
+    # 8 p.m.: the strictest US state rule (Florida, Oklahoma); judged in the client's own zone.
+    quiet_start_hour: Mapped[int] = mapped_column(default=20)
     quiet_end_hour: Mapped[int] = mapped_column(default=8)
     policy_mode: Mapped[str] = mapped_column(String(8), default="block")
     visit_followup_enabled: Mapped[bool] = mapped_column(default=True)
@@ -46,6 +48,13 @@ class Org(Timestamped, db.Model):
     number_cooloff_days: Mapped[int] = mapped_column(default=7, server_default=text("7"))
     # The week calendar starts today (the next seven days) or on the Monday of the week.
     calendar_week_start: Mapped[str] = mapped_column(String(8), default="today", server_default="today")
+    # Consent and carrier rules (app.services.people.consent, docs/compliance.md).
+    support_contact: Mapped[str | None] = mapped_column(String(120))  # in HELP replies
+    consent_wording: Mapped[str | None] = mapped_column(Text)  # None: the default wording
+    consent_wording_version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
+    messaging_service_sid: Mapped[str | None] = mapped_column(String(34))  # Twilio MG…
+    # Message bodies and media of finished bookings are purged after this many days.
+    retention_days: Mapped[int] = mapped_column(default=730, server_default=text("730"))
 
     def __repr__(self) -> str:
         return f"<Org {self.id} {self.name!r}>"

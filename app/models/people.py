@@ -42,6 +42,9 @@ class Client(OrgScoped, Timestamped, db.Model):
     area: Mapped[str | None] = mapped_column(String(200))  # shown to sitters: area, not address
     address: Mapped[str | None] = mapped_column(String(300))
     notes: Mapped[str | None] = mapped_column(String(2000))
+    # Set by an owner; else the zone of the number's area code, else the org's (people.timezones).
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # data erased on request
 
     pets = db.relationship("Pet", back_populates="client", order_by="Pet.id", lazy="selectin")
 

@@ -13,7 +13,7 @@ from app.jobs.queue import get_queue
 from app.jobs.specs import JOBS
 from app.models import Alert, Message
 from app.services.messaging.outbound import deliver_message, queue_outbound_message
-from tests.support.messaging_builders import booking_thread, outbound_message
+from tests.support.messaging_builders import as_first_text, booking_thread, outbound_message
 from tests.support.twilio_stand_in import BASE_URL, TwilioStandIn
 
 
@@ -38,7 +38,7 @@ def test_request_carries_thread_number_client_and_status_callback(make, twilio):
     assert post["uri"].endswith(f"/Accounts/{'AC' + '0' * 32}/Messages.json")
     assert post["data"]["From"] == thread.message_number.e164
     assert post["data"]["To"] == thread.client.phone_e164
-    assert post["data"]["Body"] == "Biscuit had a great walk!"
+    assert post["data"]["Body"] == as_first_text("Biscuit had a great walk!")
     assert post["data"]["StatusCallback"] == BASE_URL + "/webhooks/twilio/status"
     assert message.status == "sent" and message.provider_sid == twilio.created[0]["sid"]
     assert message.attempts == 1

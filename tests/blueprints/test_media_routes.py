@@ -17,6 +17,7 @@ from app.adapters.media_store import get_media_store
 from app.extensions import db
 from app.models import EventLog, Message, MessageMedia, OutboxEntry
 from tests.support.media_stand_in import has_gps, photo_bytes
+from tests.support.messaging_builders import as_first_text
 from tests.support.sitter_data import make_visit
 from tests.support.twilio_stand_in import fixture_fields, post_signed
 
@@ -70,7 +71,7 @@ def test_sitter_sends_a_photo_with_a_caption_and_twilio_gets_a_signed_link(clien
     [message] = _rows(Message)
     [media] = _rows(MessageMedia)
     [entry] = _rows(OutboxEntry)
-    assert (message.body, message.status, media.message_id) == ("Biscuit says hi", "sent", message.id)
+    assert (message.body, message.status, media.message_id) == (as_first_text("Biscuit says hi"), "sent", message.id)
     assert (media.width, media.height) == (1067, 1600)  # upright and resized
     [url] = entry.media_urls
     assert url.startswith(f"https://pawline.test/media/signed/{media.id}/")
@@ -86,7 +87,7 @@ def test_photo_alone_is_a_message(client, login_as, visit):
     assert _send(client, visit, body="", photos=[("a.jpg", photo_bytes())]).status_code == 302
     [message] = _rows(Message)
     [entry] = _rows(OutboxEntry)
-    assert message.body == "" and len(entry.media_urls) == 1
+    assert message.body == as_first_text("") and len(entry.media_urls) == 1  # the first names the business
 
 
 def test_signed_link_refuses_a_wrong_or_expired_signature(client, login_as, visit, clock, app):
@@ -208,7 +209,7 @@ def test_visit_report_near_the_end_sends_note_and_photos_in_one_step(client, log
     _send(client, visit, body="Fed, walked 30 min, water refilled.", photos=[("a.jpg", photo_bytes())],
           visit_report="1")
     [message] = _rows(Message)
-    assert message.body == "Visit report: Fed, walked 30 min, water refilled."
+    assert message.body == as_first_text("Visit report: Fed, walked 30 min, water refilled.")
     [event] = [e for e in _rows(EventLog) if e.kind == "visit.report_sent"]
     assert (event.payload["photos"], event.payload["message_id"]) == (1, message.id)
 

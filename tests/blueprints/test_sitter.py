@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Alert, EventLog, Message, OutboxEntry
+from tests.support.messaging_builders import as_first_text
 from tests.support.sitter_data import make_visit
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # 9:00 AM New York
@@ -184,7 +185,7 @@ def test_htmx_send_returns_a_fresh_compose_and_the_new_message_out_of_band(clien
     compose, oob = html.split('<section id="messages" hx-swap-oob="innerHTML">')
     assert "Queued to send." in compose and "All done!" not in compose
     assert "All done!" in oob and ">You<" in oob
-    assert db.session.scalar(select(OutboxEntry.body)) == "All done!"
+    assert db.session.scalar(select(OutboxEntry.body)) == as_first_text("All done!")
 
 
 def test_policy_block_shows_the_reason_and_keeps_the_text(client, login_as, visit):
@@ -210,7 +211,7 @@ def test_policy_flag_sends_and_tells_the_sitter(client, login_as, visit):
     )
     html = response.get_data(as_text=True)
     assert "Queued to send, but flagged for the office: it included an e-mail address." in html
-    assert db.session.scalar(select(OutboxEntry.body)) == "email me jo@example.com"
+    assert db.session.scalar(select(OutboxEntry.body)) == as_first_text("email me jo@example.com")
     assert "Content policy" in client.get("/sitter/alerts").get_data(as_text=True)
 
 

@@ -101,9 +101,10 @@ def office(app, client, login_as, make, clock):
     login_as(owner)
     ok(client.post("/admin/settings", data=typed(
         SettingsForm, timezone="America/New_York", grace_minutes="60", quiet_start_hour="21",
-        quiet_end_hour="8", policy_mode="flag", visit_followup_enabled="y")))
+        quiet_end_hour="8", policy_mode="flag", visit_followup_enabled="y", messaging_service_sid="",
+        retention_days="730")))
     ok(client.post("/admin/numbers", data=typed(NumberForm, e164="+12025550188", kind="pool", sitter_id="0")))
-    client_data = typed(ClientForm, phone=REAL)
+    client_data = typed(ClientForm, phone=REAL, timezone="", consent_method="verbal")
     client_data["name"] = "2O2-555-O131 Morgan"  # the first name sitters see is the number
     client_data["notes"] = f"{client_data['notes']} or {EMAIL}"
     ok(client.post("/admin/clients/new", data=client_data))

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs import queue as app_queue
 from app.models import AutomationRun, EventLog, Message, Payment, Thread
+from app.services.people.consent import record_consent
 from tests.blueprints.test_sitter_queries import count_statements
 from tests.support import stripe_payloads as sp
 from tests.support.messaging_builders import booking_thread
@@ -86,6 +87,8 @@ def test_paid_checkout_statement_count(client, make, monkeypatch):
 def test_inbound_sms_statement_count(client, make, monkeypatch):
     thread = booking_thread(make, client=make.client(phone_e164="+12025550101"),
                             number=make.number("pool", e164="+12025550121"), started_hours_ago=0.5)
+    # Added in admin, so on the consent ledger already (a number's very first text writes one more row).
+    record_consent(thread.org_id, "+12025550101", "granted", "verbal", client=thread.client)
     db.session.commit()
     with request_statements(monkeypatch) as seen:
         response = post_signed(client, "/webhooks/twilio/sms", fixture_fields("inbound-sms"))

@@ -36,5 +36,6 @@ def test_job_ids_are_those_stored_before_the_table():
 def test_the_worker_runs_what_the_table_marks():
     assert WORKER_START_TASKS == ("app.jobs.reconcile",)
     assert PERIODIC_TASKS == ("app.jobs.reconcile", "app.jobs.complete_due_bookings",
-                              "app.jobs.notify_windows_opening_soon", "app.jobs.reconcile_notifications")
+                              "app.jobs.notify_windows_opening_soon", "app.jobs.reconcile_notifications",
+                              "app.jobs.purge_expired_messages", "app.jobs.resume_provider_deletions")
     assert QUEUE_NAMES[0] == "default"  # texts before automation runs and Stripe events

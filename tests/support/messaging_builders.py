@@ -24,3 +24,15 @@ def outbound_message(make, thread, **kw):
     kw.setdefault("status", "sent")
     return make.message(thread=thread, direction="outbound", from_e164=thread.message_number.e164,
                         to_e164=thread.client.phone_e164, **kw)
+
+
+def as_first_text(body: str, business: str = "Happy Tails") -> str:
+    """What a client's very first text from the org says (the business name, "Reply STOP")."""
+    from app.services.messaging.wording import with_first_text_wording
+
+    return with_first_text_wording(business, body)
+
+
+def already_texted(make, thread):
+    """The client got a text from the business before (so the next one is not their first)."""
+    return outbound_message(make, thread, body="An earlier text", created_at=make.clock.now - timedelta(days=30))

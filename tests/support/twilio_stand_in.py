@@ -49,6 +49,12 @@ class TwilioStandIn(HttpClient):
         self.created: list[dict] = []
         self.calls: list[dict] = []  # calls placed through the Calls API (click-to-call)
         self._failures: list = []
+        self.deleted: list[str] = []  # sids deleted through DELETE /Messages/{sid}.json
+        self._delete_failures: list = []
+
+    def fail_next_delete(self, status: int, code: int):
+        """Script the next DELETE of a message: an error answer (HTTP status, Twilio code)."""
+        self._delete_failures.append((status, code))
 
     def fail_next(self, status: int | None = None, code: int | None = None, *, raises: Exception | None = None,
                   after_accepting: bool = False):
@@ -69,6 +75,8 @@ class TwilioStandIn(HttpClient):
             return self._fetch(sid)
         if uri.endswith("/Calls.json") and method == "POST":
             return self._create_call(data or {})
+        if sid is not None and method == "DELETE":
+            return self._delete(sid)
         if not uri.endswith("/Messages.json"):
             return Response(404, json.dumps({"code": 20404, "message": "Not found", "status": 404}))
         if method == "POST":
@@ -118,6 +126,15 @@ class TwilioStandIn(HttpClient):
                 return Response(200, json.dumps(message))
         return Response(404, json.dumps({"code": 20404, "message": f"The requested resource {sid} was not found",
                                          "status": 404}))
+
+    def _delete(self, sid: str) -> Response:
+        """DELETE /Messages/{sid}.json: 204 and gone (with its media), as Twilio answers it."""
+        if self._delete_failures:
+            status, code = self._delete_failures.pop(0)
+            return Response(status, json.dumps({"code": code, "message": f"error {code}", "status": status}))
+        self.deleted.append(sid)
+        self.created = [m for m in self.created if m["sid"] != sid]
+        return Response(204, "")
 
     def _list(self, params: dict) -> Response:
         found = [m for m in reversed(self.created)

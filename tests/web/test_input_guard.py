@@ -37,7 +37,8 @@ def test_control_characters_in_a_search_are_a_400(client, login_as, owner, path)
 def test_line_breaks_in_a_textarea_are_kept(client, login_as, owner, make):
     login_as(owner)
     response = client.post("/admin/clients/new", data={"name": "Alex Morgan", "phone": "+12025550101",
-                                                       "notes": "Gate code 4411\r\n\tkey under the mat"})
+                                                       "notes": "Gate code 4411\r\n\tkey under the mat",
+                                                       "consent_method": "written"})
     assert response.status_code == 302
     assert db.session.scalar(select(Client.notes)) == "Gate code 4411\r\n\tkey under the mat"
 
@@ -149,7 +150,8 @@ def test_a_json_body_that_is_not_shaped_like_a_form_is_a_400(client, login_as, o
 
 def test_a_form_shaped_json_body_still_works(client, login_as, owner):
     login_as(owner)
-    response = client.post("/admin/clients/new", json={"name": "Alex Morgan", "phone": "+12025550101"})
+    response = client.post("/admin/clients/new", json={"name": "Alex Morgan", "phone": "+12025550101",
+                                                       "consent_method": "verbal"})
     assert response.status_code == 302
 
 

@@ -10,6 +10,7 @@ from app.blueprints.admin import (  # noqa: E402,F401 - routes attach to bp
     bookings,
     calendar,
     calls,
+    client_data,
     inbox,
     inbox_office,
     numbers,

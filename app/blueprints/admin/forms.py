@@ -28,6 +28,7 @@ from app.errors import InvalidInput
 from app.models import AUTOMATION_KINDS, BOOKING_STATUSES
 from app.models.messaging import NUMBER_KINDS
 from app.models.orgs import POLICY_MODES
+from app.services.people.consent import STAFF_METHODS
 from app.web.input_guard import id_range
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -89,6 +90,15 @@ class ClientForm(FlaskForm):
     address = StringField("Address (owners only)", validators=[Optional(), Length(max=300)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
     pets = StringField("Pets (names, comma-separated)", validators=[Optional(), Length(max=400)])
+    timezone = StringField("Time zone (empty: from the area code)", validators=[Optional(), Length(max=64)])
+
+
+class NewClientForm(ClientForm):
+    """Adding a client records how they agreed to texts (the consent ledger's first row)."""
+
+    consent_method = SelectField("How did they agree to texts?",
+                                 choices=options([("", "— choose —"), *STAFF_METHODS.items()]),
+                                 validators=[DataRequired(message="Say how the client agreed to texts.")])
 
 
 class PetForm(FlaskForm):
@@ -225,6 +235,14 @@ class SettingsForm(FlaskForm):
                                       choices=options((("today", "today (the next seven days)"),
                                                        ("monday", "on Monday"))),
                                       validate_choice=False)  # left out: unchanged (the service checks it)
+    support_contact = StringField("Support contact in HELP replies (empty: the front-desk number)",
+                                  validators=[Optional(), Length(max=120)])
+    consent_wording = TextAreaField("Consent wording shown when a client agrees to texts",
+                                    validators=[Optional(), Length(max=1000)])
+    messaging_service_sid = StringField("Twilio Messaging Service SID (MG…, for 10DLC)",
+                                        validators=[Optional(), Length(max=34)])
+    retention_days = IntegerField("Keep message texts and photos of finished bookings for (days)", default=730,
+                                  validators=[Optional(), NumberRange(30, 36500, message="Use 30 to 36500 days.")])
 
 
 class UserForm(FlaskForm):

@@ -20,15 +20,19 @@ from app.blueprints.admin.forms import (
     CareNoteForm,
     ClientForm,
     ConfirmForm,
+    NewClientForm,
     PetForm,
     SitterForm,
     SitterLoginForm,
     options,
 )
 from app.models import CareNote, Client, Pet, Sitter
+from app.services.messaging.provider_deletion import deletion_counts
 from app.services.people import care_notes
 from app.services.people import clients as client_service
 from app.services.people import sitters as sitter_service
+from app.services.people.consent import consent_ledger, consent_wording
+from app.services.people.timezones import client_zone_name
 from app.services.queries.action_previews import preview_remove_pet
 from app.services.queries.admin import (
     BookingFilters,
@@ -52,14 +56,16 @@ def clients():
 @bp.route("/clients/new", methods=["GET", "POST"])
 @owner_or_staff
 def client_new():
-    form = ClientForm()
+    form = NewClientForm()
     outcome = run_form(form, lambda: client_service.create_client(
         org().id, name=form.name.data, phone=form.phone.data, area=form.area.data, address=form.address.data,
-        notes=form.notes.data, pets=(form.pets.data or "").split(","), actor=actor()))
+        notes=form.notes.data, pets=(form.pets.data or "").split(","), actor=actor(),
+        timezone=form.timezone.data, consent_method=form.consent_method.data, consent_user_id=current_user.id))
     if outcome.ok:
         flash(f"Client {outcome.result.name} added.", "info")
         return redirect(url_for("admin.client_detail", client_id=outcome.result.id))
-    return render_template("admin/client_form.html", form=form, client=None), form_status(form)
+    return render_template("admin/client_form.html", form=form, client=None,
+                           consent_wording=consent_wording(org())), form_status(form)
 
 
 def _client_page(client: Client, pet_form: PetForm | None = None, care_form: CareNoteForm | None = None,
@@ -68,6 +74,8 @@ def _client_page(client: Client, pet_form: PetForm | None = None, care_form: Car
     return render_template("admin/client_detail.html", client=client, bookings=bookings,
                            pet_form=pet_form or PetForm(formdata=None), form=ConfirmForm(),
                            care_notes=care_notes.notes_for_client(client.id),
+                           consent_ledger=consent_ledger(client.id), deletions=deletion_counts(client.id),
+                           client_zone=client_zone_name(client, org()),
                            care_form=care_form or _care_note_form(client, formdata=False)), status
 
 
@@ -86,7 +94,7 @@ def client_edit(client_id: int):
         form.phone.data = client.phone_e164
     if run_form(form, lambda: client_service.update_client(
             client.id, name=form.name.data, phone=form.phone.data, area=form.area.data,
-            address=form.address.data, notes=form.notes.data, actor=actor())).ok:
+            address=form.address.data, notes=form.notes.data, actor=actor(), timezone=form.timezone.data)).ok:
         flash("Client saved.", "info")
         return redirect(url_for("admin.client_detail", client_id=client.id))
     return render_template("admin/client_form.html", form=form, client=client), form_status(form)

@@ -23,7 +23,9 @@ def settings():
             quiet_start_hour=form.quiet_start_hour.data, quiet_end_hour=form.quiet_end_hour.data,
             policy_mode=form.policy_mode.data, visit_followup_enabled=form.visit_followup_enabled.data,
             care_notes_lead_minutes=form.care_notes_lead_minutes.data, actor=actor(),
-            calendar_week_start=form.calendar_week_start.data)).ok:
+            calendar_week_start=form.calendar_week_start.data,
+            support_contact=form.support_contact.data, consent_wording=form.consent_wording.data,
+            messaging_service_sid=form.messaging_service_sid.data, retention_days=form.retention_days.data)).ok:
         flash("Settings saved.", "info")
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form), form_status(form)

@@ -21,36 +21,41 @@ from app.extensions import db
 from app.jobs.queue import enqueue, get_queue
 from app.jobs.specs import JOBS
 from app.jobs.tries import count_try_statement, counted_try
-from app.models import AutomationRun, Booking, Org
+from app.models import AutomationRun, Booking, Message, Org
 from app.persistence.locking import insert_all_if_absent, insert_if_absent, lock_row
 from app.services.audit.events import raise_alert, record_event
 from app.services.automations.templates import TemplateRenderError, template_for
+from app.services.people.timezones import client_zone_name
 
 log = logging.getLogger(__name__)
 
 REMINDER_LOCAL_TIME = time(18, 0)
 EARLY_TOLERANCE = timedelta(seconds=1)
 REASON_BOOKED_LATE = "booked_after_reminder_time"
+# Carrier and state rules: at most 3 automated texts to one client in 24 hours.
+MAX_AUTOMATED_PER_DAY = 3
+AUTOMATED_PER_DAY_SPAN = timedelta(hours=24)
 
 
 def _zone(org: Org) -> ZoneInfo:
     return ZoneInfo(org.timezone)
 
 
-def in_quiet_hours(when: datetime, org: Org) -> bool:
-    """No automation reaches a client between quiet_start_hour and quiet_end_hour, local time."""
+def in_quiet_hours(when: datetime, org: Org, zone: str | None = None) -> bool:
+    """No automation reaches a client between quiet_start_hour and quiet_end_hour, local time:
+    the client's own zone when given (people.timezones.client_zone_name), else the org's."""
     start, end = org.quiet_start_hour, org.quiet_end_hour
     if start == end:
         return False
-    hour = when.astimezone(_zone(org)).hour
+    hour = when.astimezone(ZoneInfo(zone) if zone else _zone(org)).hour
     return (hour >= start or hour < end) if start > end else (start <= hour < end)
 
 
-def after_quiet_hours(when: datetime, org: Org) -> datetime:
-    """`when`, or the end of the quiet period it falls in (local quiet_end_hour:00)."""
-    if not in_quiet_hours(when, org):
+def after_quiet_hours(when: datetime, org: Org, zone: str | None = None) -> datetime:
+    """`when`, or the end of the quiet period it falls in (quiet_end_hour:00 in that zone)."""
+    if not in_quiet_hours(when, org, zone):
         return when
-    zone = _zone(org)
+    zone = ZoneInfo(zone) if zone else _zone(org)
     local = when.astimezone(zone)
     day = local.date() if local.hour < org.quiet_end_hour else local.date() + timedelta(days=1)
     return datetime.combine(day, time(org.quiet_end_hour), tzinfo=zone).astimezone(when.tzinfo)
@@ -61,6 +66,21 @@ def night_before_reminder_at(booking: Booking, org: Org) -> datetime:
     zone = _zone(org)
     day_before = booking.start_at.astimezone(zone).date() - timedelta(days=1)
     return datetime.combine(day_before, REMINDER_LOCAL_TIME, tzinfo=zone).astimezone(booking.start_at.tzinfo)
+
+
+def automated_texts_allowed_from(org_id: int, to_e164: str, now: datetime) -> datetime | None:
+    """None when another automated text may go to this number now; else when it may (the
+    oldest of the last 24 h's MAX_AUTOMATED_PER_DAY automated texts turning 24 h old)."""
+    recent = db.session.scalars(
+        select(Message.created_at)
+        .where(Message.org_id == org_id, Message.to_e164 == to_e164, Message.direction == "outbound",
+               Message.sender_kind == "automation", Message.status.notin_(("blocked", "failed")),
+               Message.created_at > now - AUTOMATED_PER_DAY_SPAN)
+        .order_by(Message.created_at.desc()).limit(MAX_AUTOMATED_PER_DAY)
+    ).all()
+    if len(recent) < MAX_AUTOMATED_PER_DAY:
+        return None
+    return min(recent) + AUTOMATED_PER_DAY_SPAN
 
 
 def enqueue_run(run_id: int, at: datetime) -> None:
@@ -89,21 +109,24 @@ def plan_confirmed_booking(booking: Booking, org: Org, window_ends_at: datetime)
     now = utcnow()
     created = []
     plan = []
+    # Planned in the org's zone (no read of the client on the confirm path); each run re-checks
+    # quiet hours in the client's own zone when it is due (_run) and waits for their morning.
+    zone = None
     if booking.end_at <= now:
         plan.append(("booking_confirmation", now, "skipped", "booking_already_over"))
     else:
-        plan.append(("booking_confirmation", after_quiet_hours(now, org), "scheduled", None))
+        plan.append(("booking_confirmation", after_quiet_hours(now, org, zone), "scheduled", None))
     reminder_at = night_before_reminder_at(booking, org)
     if reminder_at <= now:
         plan.append(("night_before_reminder", reminder_at, "skipped", REASON_BOOKED_LATE))
     else:
-        plan.append(("night_before_reminder", after_quiet_hours(reminder_at, org), "scheduled", None))
+        plan.append(("night_before_reminder", after_quiet_hours(reminder_at, org, zone), "scheduled", None))
     if not org.visit_followup_enabled:
         plan.append(("visit_followup", window_ends_at, "skipped", "followup_disabled"))
     elif window_ends_at <= now:
         plan.append(("visit_followup", window_ends_at, "skipped", "window_already_ended"))
     else:
-        plan.append(("visit_followup", after_quiet_hours(window_ends_at, org), "scheduled", None))
+        plan.append(("visit_followup", after_quiet_hours(window_ends_at, org, zone), "scheduled", None))
     # One multi-row INSERT … ON CONFLICT DO NOTHING for the three runs (same rows as create_run).
     rows = [dict(org_id=booking.org_id, booking_id=booking.id, kind=kind, status=status, scheduled_for=due,
                  reason=reason, attempts=0) for kind, due, status, reason in plan]
@@ -122,7 +145,7 @@ def queue_run_now(booking: Booking, org: Org, kind: str) -> None:
 
     One row per (booking, kind): a second sitter change re-arms the same row.
     """
-    due = after_quiet_hours(utcnow(), org)
+    due = after_quiet_hours(utcnow(), org, client_zone_name(booking.client, org))
     run_id = create_run(booking, kind, due)
     if run_id is not None:
         return
@@ -165,16 +188,17 @@ def move_runs_for_new_times(booking: Booking, org: Org, window_ends_at: datetime
     runs = {run.kind: run for run in db.session.scalars(
         select(AutomationRun).where(AutomationRun.booking_id == booking.id,
                                     AutomationRun.kind.in_(("night_before_reminder", "visit_followup"))))}
+    zone = client_zone_name(booking.client, org)
     reminder = runs.get("night_before_reminder")
     if reminder is not None and (reminder.status == "scheduled" or reminder.reason == REASON_BOOKED_LATE):
         at = night_before_reminder_at(booking, org)
         if at <= now:
             reminder.status, reminder.reason, reminder.scheduled_for = "skipped", REASON_BOOKED_LATE, at
         else:
-            rearm_run(reminder, after_quiet_hours(at, org))
+            rearm_run(reminder, after_quiet_hours(at, org, zone))
     followup = runs.get("visit_followup")
     if followup is not None and followup.status == "scheduled":
-        followup.scheduled_for = after_quiet_hours(max(window_ends_at, now), org)
+        followup.scheduled_for = after_quiet_hours(max(window_ends_at, now), org, zone)
     db.session.flush()
     for run in runs.values():
         if run.status == "scheduled":
@@ -257,8 +281,13 @@ def _run(run_id: int) -> str:
         return _finish(run, "skipped", "opted_out")
     if run.kind == "night_before_reminder" and booking.start_at <= now:
         return _finish(run, "skipped", "visit_already_started")
-    if in_quiet_hours(now, org):
-        run.scheduled_for = after_quiet_hours(now, org)
+    zone = client_zone_name(booking.client, org)
+    if in_quiet_hours(now, org, zone):
+        run.scheduled_for = after_quiet_hours(now, org, zone)
+        return _wait(run)
+    capped_until = automated_texts_allowed_from(booking.org_id, booking.client.phone_e164, now)
+    if capped_until is not None:  # 3 automated texts in 24 h already: the next waits its turn
+        run.scheduled_for = after_quiet_hours(capped_until, org, zone)
         return _wait(run)
     _body, enabled = template_for(run.org_id, run.kind)
     if not enabled:

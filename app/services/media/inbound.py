@@ -27,6 +27,7 @@ from app.jobs.specs import JOBS
 from app.models import Message, MessageMedia
 from app.services.audit.events import raise_alert, record_event
 from app.services.media.processing import MMS_MAX_FILES, ImageRejected, prepare_for_storage
+from app.services.messaging.provider_deletion import request_media_deletion
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,8 @@ def _store(media_id: int, org_id: int, declared: str, data: bytes, label: str) -
         update(MessageMedia).where(MessageMedia.id == media_id, MessageMedia.status == "pending")
         .values(status="stored", error=None, digest=hashlib.sha256(data).hexdigest(), **values)
     ).rowcount
+    if saved:  # ours now: Twilio's copy of the media goes (app.services.messaging.provider_deletion)
+        request_media_deletion(org_id, media_id)
     db.session.commit()
     if not saved:  # a concurrent run of this job stored it first: keep theirs
         delete_quietly(store, written)

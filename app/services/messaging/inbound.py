@@ -39,13 +39,16 @@ from app.errors import InvalidInput
 from app.extensions import db
 from app.jobs.queue import enqueue
 from app.jobs.specs import JOBS
-from app.models import AssignmentWindow, Booking, Client, Message, MessageNumber, Org, Thread
+from app.models import AssignmentWindow, Booking, Client, ConsentEvent, Message, MessageNumber, Org, Thread
 from app.privacy import mask_phone
 from app.services.audit.events import record_event
 from app.services.media.inbound import parse_inbound_media, record_inbound_media
+from app.services.messaging.inbound_consent import plain_language_action, record_inbound_consent
 from app.services.messaging.opt_out import keyword_action, set_client_opt_out
 from app.services.messaging.out_of_window import name_candidate_visits, reply_out_of_window
 from app.services.messaging.outbound import queue_outbound_message
+from app.services.messaging.wording import help_text
+from app.services.people.consent import phone_hash
 from app.services.people.phones import is_e164
 
 log = logging.getLogger(__name__)
@@ -62,7 +65,7 @@ ROUTING_REASON_LABELS = {
     "invalid_sender": "Sender number missing or not a phone number",
     "opt_out": "Client replied STOP: texts to them are paused",
     "opt_in": "Client replied START: texts resume",
-    "help": "Client asked for HELP: the business name was sent",
+    "help": "Client asked for HELP: the business name, support contact and how to stop were sent",
     "ambiguous_threads": "Client has several open visits on this number: shown to no sitter (the alert names them)",
     "sitter_note": "A sitter wrote to the office",
 }
@@ -115,11 +118,15 @@ def route_inbound_sms(fields: Mapping[str, str]) -> int | None:
     body = _clean_body(fields.get("Body"))
     route = choose_route(number, client, reads.threads) if sender else Route(None, True, "invalid_sender")
     action = keyword_action(body, fields.get("OptOutType")) if sender else None
-    if action in ("stop", "start") and client is not None:
-        set_client_opt_out(client, action == "stop", source=f"inbound_{action}")
-        route.reason, route.owner_inbox = ("opt_out" if action == "stop" else "opt_in"), True
+    if action is None and sender:
+        action = plain_language_action(body, client)  # "please stop texting me", or a mention
+    if action in ("stop", "start", "plain_stop") and client is not None:
+        set_client_opt_out(client, action != "start", source=f"inbound_{action}")
+        route.reason, route.owner_inbox = ("opt_in" if action == "start" else "opt_out"), True
     elif action == "help":
         route.reason = "help"
+    elif action == "possible_stop":
+        route.owner_inbox = True  # a person reads it and decides
 
     thread_id = route.thread.id if route.thread else None
     row = dict(org_id=number.org_id, thread_id=thread_id, direction="inbound",
@@ -142,6 +149,9 @@ def route_inbound_sms(fields: Mapping[str, str]) -> int | None:
         reply_out_of_window(number, client, route.thread, message_id)
     if media:  # MMS: the media belong to this message; each is fetched by its own job
         record_inbound_media(number.org_id, message_id, media)
+    if sender:
+        record_inbound_consent(number=number, client=client, sender=sender, body=body, action=action,
+                               message_id=message_id, thread_id=thread_id, has_consent=reads.has_consent)
     # Twilio's Advanced Opt-Out has already answered HELP when it sends OptOutType=HELP.
     if action == "help" and not _field(fields, "OptOutType"):
         _answer_help(number, sender, route.thread)
@@ -174,6 +184,7 @@ class _RoutingReads:
     existing_id: int | None  # a message already recorded with this MessageSid
     client: Client | None
     threads: list[tuple[Thread, AssignmentWindow | None, Booking]]
+    has_consent: bool = False  # the consent ledger has a row for the sender's number
 
 
 def _routing_reads(to_e164: str, sid: str, sender: str | None) -> _RoutingReads:
@@ -185,13 +196,14 @@ def _routing_reads(to_e164: str, sid: str, sender: str | None) -> _RoutingReads:
     Columns only (lazyload): routing needs no pets, and no relationship of these rows.
     """
     query = _routing_query(with_sender=sender is not None)
-    rows = db.session.execute(query, {"to_e164": to_e164, "sid": sid, "sender": sender}).all()
+    rows = db.session.execute(query, {"to_e164": to_e164, "sid": sid, "sender": sender,
+                                      "sender_hash": phone_hash(sender) if sender else None}).all()
     if not rows:
         return _RoutingReads(None, None, None, [])
-    number, existing_id, client = rows[0][:3]
+    number, existing_id, has_consent, client = rows[0][:4]
     threads = [(thread, window, booking) for *_, thread, window, booking in rows
                if thread is not None and booking is not None]
-    return _RoutingReads(number, existing_id, client, threads)
+    return _RoutingReads(number, existing_id, client, threads, bool(has_consent))
 
 
 @cache
@@ -199,11 +211,15 @@ def _routing_query(with_sender: bool):
     """Built once per shape (bound parameters to_e164, sid, sender): building the statement
     and its cache key on every text cost about as much as running it."""
     recorded = select(Message.id).where(Message.provider_sid == bindparam("sid")).scalar_subquery()
+    # Whether the sender's number is on the consent ledger (its first text records a grant).
+    consented = (select(ConsentEvent.id).where(ConsentEvent.org_id == MessageNumber.org_id,
+                                               ConsentEvent.phone_hash == bindparam("sender_hash"))
+                 .exists().label("has_consent"))
     # No sender (not E.164): no client row, rather than `phone_e164 IS NULL` matching one.
     is_sender = (and_(Client.org_id == MessageNumber.org_id, Client.phone_e164 == bindparam("sender"))
                  if with_sender else false())
     return (
-        select(MessageNumber, recorded, Client, Thread, AssignmentWindow, Booking)
+        select(MessageNumber, recorded, consented, Client, Thread, AssignmentWindow, Booking)
         .select_from(MessageNumber)
         .outerjoin(Client, is_sender)
         .outerjoin(Thread, and_(Thread.message_number_id == MessageNumber.id, Thread.client_id == Client.id,
@@ -267,9 +283,10 @@ def front_desk_thread(number: MessageNumber, client: Client, actor: str = "twili
 
 
 def _answer_help(number: MessageNumber, to_e164: str, thread: Thread | None) -> None:
-    """HELP gets the business name from the number it was sent to (blocked if opted out)."""
+    """HELP gets the business name, what the texts are about, a support contact, the rates line
+    and how to stop, from the number it was sent to (blocked if opted out)."""
     org = db.session.get(Org, number.org_id)
-    body = f"{org.name}: texts about your pet-sitting bookings. Reply STOP to opt out, START to opt back in."
+    body = help_text(org)
     queue_outbound_message(org_id=number.org_id, thread_id=thread.id if thread else None,
                            from_number_id=number.id, to_e164=to_e164, body=body, sender_kind="system")
 

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Client
 from app.privacy import mask_phone
 from app.services.audit.events import record_event
+from app.services.people.consent import record_consent
 
 log = logging.getLogger(__name__)
 
@@ -64,5 +65,7 @@ def mark_opted_out_by_phone(org_id: int, phone_e164: str | None, *, source: str)
     if client is None:
         log.info("21610 for %s, who is not a client of org %s", mask_phone(phone_e164), org_id)
         return None
-    set_client_opt_out(client, True, source=source)
+    if set_client_opt_out(client, True, source=source):
+        record_consent(org_id, phone_e164, "revoked", "provider_opt_out", client=client,
+                       wording="Twilio refused a send: the number replied STOP (21610)")
     return client

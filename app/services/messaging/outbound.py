@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, literal_column, select, update
+from sqlalchemy import and_, bindparam, literal_column, or_, select, update
 
 from app.adapters.sms import (
     PermanentSendError,
@@ -21,31 +21,46 @@ from app.extensions import db
 from app.jobs.queue import STARTED_GRACE, enqueue
 from app.jobs.specs import JOBS
 from app.jobs.tries import count_try_statement, counted_try
-from app.models import Client, Message, MessageMedia, MessageNumber
+from app.models import Client, Message, MessageMedia, MessageNumber, Org
 from app.services.audit.events import raise_alert, record_event
 from app.services.media.outbound import outbound_media_urls
 from app.services.messaging.delivery_status import advance_status, alert_failed_message
 from app.services.messaging.opt_out import mark_opted_out_by_phone
+from app.services.messaging.wording import earlier_text_exists, with_first_text_wording
 
 log = logging.getLogger(__name__)
 
 # A claimed (`sending`) text untouched this long belongs to a job that died: its job's timeout
 # plus the grace RQ gives a `started` job (app.jobs.queue.STARTED_GRACE).
 SENDING_STUCK_AFTER = timedelta(seconds=JOBS.send_message.timeout + STARTED_GRACE)
+# The one text an opted-out client still gets: the confirmation of their opt-out in plain words.
+OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+_UNREAD = object()
 
 
 def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id: int, to_e164: str,
-                           body: str, sender_kind: str, sender_user_id: int | None = None) -> Message:
+                           body: str, sender_kind: str, sender_user_id: int | None = None,
+                           confirms_opt_out: bool = False) -> Message:
     """Add a `queued` message to the session and send it after the caller commits.
 
     A client who has opted out gets nothing: the row is kept as `blocked`
-    (reason `opted_out`) so owners can see what was not sent.
+    (reason `opted_out`) so owners can see what was not sent; only the one confirmation of an
+    opt-out in their own words (`confirms_opt_out`) still goes. The first text a client ever
+    gets from the org names the business and says how to stop (app.services.messaging.wording).
     """
     from_e164 = db.session.scalar(select(MessageNumber.e164).where(MessageNumber.id == from_number_id))
+    # One read: whether a client of the org has this number, opted out, and ever got a text from us.
+    recipient = db.session.execute(
+        select(Client.opted_out, Org.name, earlier_text_exists(org_id, to_e164).label("texted_before"))
+        .join(Org, Org.id == Client.org_id).where(_is_recipient(org_id, to_e164))).first()
+    opted_out = recipient is not None and recipient.opted_out and not confirms_opt_out
+    if recipient is not None and not recipient.texted_before and not opted_out:
+        body = with_first_text_wording(recipient.name, body)
     message = Message(org_id=org_id, thread_id=thread_id, direction="outbound", sender_kind=sender_kind,
                       sender_user_id=sender_user_id, body=body, message_number_id=from_number_id,
-                      from_e164=from_e164, to_e164=to_e164, status="queued")
-    if _client_opted_out(org_id, to_e164):
+                      from_e164=from_e164, to_e164=to_e164, status="queued",
+                      routing_reason=OPT_OUT_CONFIRMATION if confirms_opt_out else None)
+    if opted_out:
         _block_opted_out(message)
     db.session.add(message)
     db.session.flush()
@@ -62,10 +77,6 @@ def enqueue_send(message_id: int) -> None:
 def _is_recipient(org_id, to_e164):
     """SQL: the client a text to `to_e164` from this org goes to (values or columns)."""
     return and_(Client.org_id == org_id, Client.phone_e164 == to_e164)
-
-
-def _client_opted_out(org_id: int, to_e164: str | None) -> bool:
-    return bool(db.session.scalar(select(Client.opted_out).where(_is_recipient(org_id, to_e164))))
 
 
 def _block_opted_out(message: Message) -> None:
@@ -100,11 +111,16 @@ _CLAIM_QUEUED = (
     .where(
         _messages.c.id == bindparam("message_id"),
         _messages.c.status == "queued",
-        ~select(Client.id).where(_is_recipient(_messages.c.org_id, _messages.c.to_e164), Client.opted_out).exists(),
+        or_(~select(Client.id).where(_is_recipient(_messages.c.org_id, _messages.c.to_e164),
+                                     Client.opted_out).exists(),
+            _messages.c.routing_reason == OPT_OUT_CONFIRMATION),
     )
     .values(status="sending", attempts=_messages.c.attempts + 1, error_code=None, error_message=None)
     .returning(_messages.c.id, _messages.c.org_id, _messages.c.from_e164, _messages.c.to_e164,
                _messages.c.body,
+               # The org's Messaging Service (10DLC), if any: read with the claim, not after it.
+               select(Org.messaging_service_sid).where(Org.id == literal_column("messages.org_id"))
+               .scalar_subquery().label("service_sid"),
                # Photos are looked up (and signed) only for a message that has some. RETURNING
                # renders the updated table's columns unqualified, where `id` would mean
                # message_media.id inside the subquery: name messages.id in full.
@@ -122,7 +138,8 @@ _SAVE_SENT = (
 def _outgoing(row) -> dict:
     """What the provider call needs, from a claimed row or a locked message (which may have photos)."""
     return {"message_id": row.id, "org_id": row.org_id, "from_e164": row.from_e164,
-            "to_e164": row.to_e164, "body": row.body, "has_media": getattr(row, "has_media", True)}
+            "to_e164": row.to_e164, "body": row.body, "has_media": getattr(row, "has_media", True),
+            "service_sid": getattr(row, "service_sid", _UNREAD)}
 
 
 def _claim_queued(message_id: int) -> dict | None:
@@ -197,8 +214,13 @@ def _send_once(message_id: int) -> str:
         outgoing = claimed
     media_urls = outbound_media_urls(message_id) if outgoing.pop("has_media") else []
     photos = {"media_urls": media_urls} if media_urls else {}  # providers without photos stay as they are
+    service_sid = outgoing.pop("service_sid")
+    if service_sid is _UNREAD:  # the careful path (a locked message): one more read
+        service_sid = db.session.scalar(select(Org.messaging_service_sid).where(Org.id == outgoing["org_id"]))
+    # The org's Messaging Service (10DLC): sent through it, the thread's number pinned as the sender.
+    service = {"messaging_service_sid": service_sid} if service_sid else {}
     try:
-        result = provider.send(**outgoing, **photos, status_callback=_status_callback_url())
+        result = provider.send(**outgoing, **photos, **service, status_callback=_status_callback_url())
     except (PermanentSendError, TransientSendError) as exc:
         # Rare: the ORM from here on. The claim's commit released the row, as before.
         return _send_failed(db.session.get(Message, message_id), exc, send_attempted=True)
@@ -233,7 +255,7 @@ def _claim_after_checks(provider, message_id: int) -> dict | str:
                 return message.status
         except (PermanentSendError, TransientSendError) as exc:
             return _send_failed(message, exc, send_attempted=False)
-    if opted_out:
+    if opted_out and message.routing_reason != OPT_OUT_CONFIRMATION:
         # They replied STOP after this was queued (or between retries): never send it.
         _block_opted_out(message)
         db.session.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.clock import utcnow
@@ -17,6 +17,7 @@ from app.services.bookings.windows import compose_state, sitter_may_send
 from app.services.media.outbound import Upload, attach_photos, media_digests, prepare_uploads, stored_photos
 from app.services.messaging.content_policy import check_sitter_message
 from app.services.messaging.outbound import queue_outbound_message
+from app.services.messaging.wording import first_text_forms
 
 MAX_BODY = 1600  # ten SMS segments: Twilio's own ceiling for one message
 # A resend of the same text this soon is the same tap arriving twice (a retried
@@ -165,7 +166,7 @@ def _same_text_just_sent(found: AssignedThread, sitter_user_id: int, text: str, 
             Message.thread_id == found.thread.id,
             Message.sender_user_id == sitter_user_id,
             Message.sender_kind == "sitter",
-            Message.body == text,
+            or_(Message.body == text, Message.body.in_(first_text_forms(text))),
             Message.created_at > now - RESEND_WINDOW,
             Message.status.not_in(("failed", "undelivered")),
         )

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.extensions import db
 from app.models import Booking, Client, MessageNumber, Org, Pet, Sitter, User
+from app.services.people.consent import record_staff_consent
 
 DEMO_ORG = "Happy Tails Pet Care (demo)"
 DEMO_PASSWORD = "pawline-demo"
@@ -108,6 +109,7 @@ def seed_demo() -> dict:
         if new:
             for pet_name, species in pets:
                 db.session.add(Pet(org_id=org.id, client_id=client.id, name=pet_name, species=species))
+            record_staff_consent(client, "booking_form", users["owner@demo.pawline.test"].id)
         clients.append(client)
 
     to_confirm = []

@@ -115,6 +115,7 @@ def _prepare_booking() -> int:
     client = _get_or_add(Client, org, {"phone_e164": PROOF_CLIENT[1]}, name=PROOF_CLIENT[0],
                          area="Proof Park")
     client.opted_out = False
+    client.timezone = org.timezone  # quiet hours are judged in the client's zone: daytime there too
     if not client.pets:
         db.session.add(Pet(org_id=org.id, client_id=client.id, name="Proof Pup"))
     for e164, kind in PROOF_NUMBERS:

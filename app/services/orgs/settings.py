@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.errors import InvalidInput
@@ -23,7 +24,10 @@ def validate_timezone(name: str) -> str:
 def update_org_settings(org_id: int, *, name: str, timezone: str, grace_minutes: int,
                         quiet_start_hour: int, quiet_end_hour: int, policy_mode: str,
                         visit_followup_enabled: bool, care_notes_lead_minutes: int | None = None,
-                        actor: str = "system", calendar_week_start: str | None = None) -> Org:
+                        actor: str = "system", calendar_week_start: str | None = None,
+                        support_contact: str | None = None,
+                        consent_wording: str | None = None, messaging_service_sid: str | None = None,
+                        retention_days: int | None = None) -> Org:
     org = db.session.get(Org, org_id)
     name = (name or "").strip()
     if not name:
@@ -53,7 +57,39 @@ def update_org_settings(org_id: int, *, name: str, timezone: str, grace_minutes:
     org.care_notes_lead_minutes = care_notes_lead_minutes
     org.calendar_week_start = calendar_week_start
     changed = {k: getattr(org, k) for k, v in before.items() if getattr(org, k) != v}
+    changed.update(_compliance_settings(org, support_contact, consent_wording, messaging_service_sid,
+                                        retention_days))
     if changed:
         record_event(org_id, "settings.changed", actor=actor, **changed)
     db.session.commit()
     return org
+
+
+_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
+
+
+def _compliance_settings(org: Org, support_contact: str | None, consent_wording: str | None,
+                         messaging_service_sid: str | None, retention_days: int | None) -> dict:
+    """Consent and carrier settings (docs/compliance.md); returns what changed. The consent
+    wording is versioned: a new wording is a new version, so the ledger says which one a client saw.
+    None for any of them: left as it is."""
+    changed = {}
+    contact = (support_contact or "").strip() or None
+    if support_contact is not None and contact != org.support_contact:
+        org.support_contact = changed["support_contact"] = contact
+    wording = (consent_wording or "").strip() or None
+    if wording != org.consent_wording and consent_wording is not None:
+        org.consent_wording = wording
+        org.consent_wording_version = changed["consent_wording_version"] = (org.consent_wording_version or 1) + 1
+    sid = (messaging_service_sid or "").strip() or None
+    if sid is not None and not _SERVICE_SID.fullmatch(sid):
+        raise InvalidInput("A Messaging Service SID is MG followed by 32 letters and digits.",
+                           field="messaging_service_sid")
+    if messaging_service_sid is not None and sid != org.messaging_service_sid:
+        org.messaging_service_sid = changed["messaging_service_sid"] = sid
+    if retention_days is not None:
+        if not 30 <= retention_days <= 36500:
+            raise InvalidInput("Use 30 to 36500 days.", field="retention_days")
+        if retention_days != org.retention_days:
+            org.retention_days = changed["retention_days"] = retention_days
+    return changed

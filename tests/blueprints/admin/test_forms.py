@@ -26,7 +26,8 @@ def field_error(response, field: str, text: str) -> bool:
 def test_client_with_an_invalid_phone_is_refused_at_the_phone_field(client, login_as, make, db):
     login_as(make.user("owner"))
     before = count(db, Client)
-    response = client.post("/admin/clients/new", data={"name": "Robin", "phone": "555-12"})
+    response = client.post("/admin/clients/new", data={"name": "Robin", "phone": "555-12",
+                                                       "consent_method": "verbal"})
     assert response.status_code == 422
     assert field_error(response, "phone", "'555-12' is not a valid phone number.")
     assert 'value="Robin"' in response.get_data(as_text=True)  # what was typed is kept
@@ -36,7 +37,8 @@ def test_client_with_an_invalid_phone_is_refused_at_the_phone_field(client, logi
 def test_client_phone_in_a_common_format_is_stored_as_e164_with_pets(client, login_as, make, db):
     login_as(make.user("owner"))
     response = client.post("/admin/clients/new", data={"name": "Robin Hood", "phone": "(202) 555-0187",
-                                                       "pets": "Rex, Mochi", "area": "Navy Yard"})
+                                                       "pets": "Rex, Mochi", "area": "Navy Yard",
+                                                       "consent_method": "booking_form"})
     assert response.status_code == 302
     saved = db.session.scalar(select(Client).where(Client.name == "Robin Hood"))
     assert saved.phone_e164 == "+12025550187"
@@ -46,7 +48,8 @@ def test_client_phone_in_a_common_format_is_stored_as_e164_with_pets(client, log
 def test_second_client_with_the_same_phone_is_refused(client, login_as, make, db):
     login_as(make.user("owner"))
     existing = make.client(phone_e164="+12025550188")
-    response = client.post("/admin/clients/new", data={"name": "Copy", "phone": "202.555.0188"})
+    response = client.post("/admin/clients/new", data={"name": "Copy", "phone": "202.555.0188",
+                                                       "consent_method": "verbal"})
     assert response.status_code == 422
     assert field_error(response, "phone", "Another client already has this phone number.")
     assert count(db, Client) == 1 and existing.name != "Copy"

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.models import Message, OutboxEntry
 from app.services.people.phones import national_format
 from tests.support.factories import CONFIRMED
+from tests.support.messaging_builders import as_first_text
 
 
 def test_owner_replies_from_the_threads_number_and_the_message_is_handled(client, login_as, org_rows, db):
@@ -20,7 +21,8 @@ def test_owner_replies_from_the_threads_number_and_the_message_is_handled(client
     assert response.status_code == 302
     db.session.rollback()
     sent = db.session.scalar(select(OutboxEntry))
-    assert (sent.from_e164, sent.to_e164, sent.body) == (org_rows.number.e164, org_rows.client.phone_e164, "On it!")
+    assert (sent.from_e164, sent.to_e164, sent.body) == (org_rows.number.e164, org_rows.client.phone_e164,
+                                                         as_first_text("On it!"))
     reply = db.session.scalar(select(Message).where(Message.sender_kind == "owner"))
     assert reply.thread_id == org_rows.thread.id and reply.sender_user_id == org_rows.owner.id
     assert db.session.get(Message, org_rows.message.id).handled_at is not None

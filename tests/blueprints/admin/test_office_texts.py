@@ -78,7 +78,7 @@ def test_quiet_hours_are_warned_about_not_enforced(client, login_as, make, db, c
     assert "data-quiet-hours" in page and "automated texts wait until 8:00 AM" in page
     page = client.post(f"/admin/threads/{thread_id}/text", data={"body": "Sorry it is late"},
                        follow_redirects=True).get_data(as_text=True)
-    assert "It is quiet hours (21:00–08:00) for your business." in page
+    assert "It is quiet hours (20:00–08:00) for your business." in page  # 8 p.m.: the default since consent
 
 
 def test_a_retired_number_cannot_be_texted_from_and_sitters_cannot_compose_here(client, login_as, make, db):

@@ -13,6 +13,7 @@ from app.models import Message
 from app.services.media.outbound import Upload
 from app.services.messaging.sitter_messages import send_sitter_message
 from tests.support.media_stand_in import photo_bytes
+from tests.support.messaging_builders import already_texted
 from tests.support.sitter_data import make_visit
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -24,8 +25,9 @@ def visit(make, clock):
     return make_visit(make, start=START, hours=1)
 
 
-def test_photos_go_to_twilio_as_signed_media_urls_twilio_can_fetch(app, visit, twilio):
+def test_photos_go_to_twilio_as_signed_media_urls_twilio_can_fetch(app, visit, twilio, make):
     photos = [Upload("a.jpg", photo_bytes(color=(1, 1, 1))), Upload("b.jpg", photo_bytes(color=(9, 9, 9)))]
+    already_texted(make, visit.thread)  # not their first text (which would name the business)
     outcome = send_sitter_message(visit.user.id, visit.thread.id, "", photos=photos)
     [post] = twilio.posts
     urls = post["data"]["MediaUrl"]

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import Message, OutboxEntry
 from app.services.messaging.outbound import _claim_queued, deliver_message, queue_outbound_message
 from tests.blueprints.test_sitter_queries import count_statements
+from tests.support.messaging_builders import as_first_text
 
 # Statements one send job runs (outbox provider), as upper bounds: the try's count (committed
 # before the work: app.jobs.tries), the claim, the outbox row and the final status. SQLite
@@ -30,7 +31,7 @@ def test_queued_message_is_sent_once_from_the_thread_number(make):
     db.session.rollback()
     entries = db.session.scalars(select(OutboxEntry)).all()
     assert [(e.from_e164, e.to_e164, e.body) for e in entries] == [
-        (thread.message_number.e164, thread.client.phone_e164, "See you at 9!")]
+        (thread.message_number.e164, thread.client.phone_e164, as_first_text("See you at 9!"))]
     db.session.refresh(message)
     assert message.status == "sent" and message.provider_sid == entries[0].provider_sid
     assert deliver_message(message.id) == "sent"  # the job running again sends nothing
@@ -176,7 +177,8 @@ def test_two_jobs_claiming_one_message_at_once_claim_it_once(app, make):
         racer.join(10)
     assert sorted(claims, key=bool) == [None, {
         "message_id": message.id, "org_id": message.org_id, "from_e164": message.from_e164,
-        "to_e164": message.to_e164, "body": message.body, "has_media": False}]
+        "to_e164": message.to_e164, "body": message.body, "has_media": False,
+        "service_sid": None}]  # the org has no Messaging Service
     db.session.rollback()
     stored = db.session.get(Message, message.id)
     assert (stored.status, stored.attempts) == ("sending", 1)

@@ -16,6 +16,7 @@ from app.services.messaging.sitter_messages import (
     mark_thread_read,
     send_sitter_message,
 )
+from tests.support.messaging_builders import as_first_text
 from tests.support.sitter_data import make_visit
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # 9:00 AM New York
@@ -39,7 +40,7 @@ def test_send_inside_the_window_goes_from_the_masking_number(visit):
     assert (entry.from_e164, entry.to_e164, entry.body) == (
         visit.thread.message_number.e164,
         visit.booking.client.phone_e164,
-        "Biscuit is fed!",
+        as_first_text("Biscuit is fed!"),  # the client's first text from the business
     )
     message = db.session.get(Message, outcome.message_id)
     assert (message.sender_kind, message.sender_user_id, message.status) == (
@@ -70,7 +71,7 @@ def test_send_after_end_plus_grace_is_refused(visit, clock):
         send_sitter_message(visit.user.id, visit.thread.id, "Forgot to say")
     clock.set(visit.window.ends_at - timedelta(seconds=1))
     send_sitter_message(visit.user.id, visit.thread.id, "Forgot to say")
-    assert [e.body for e in _rows(OutboxEntry)] == ["Forgot to say"]
+    assert [e.body for e in _rows(OutboxEntry)] == [as_first_text("Forgot to say")]
 
 
 def test_cancelled_booking_refuses_even_inside_the_times(visit):

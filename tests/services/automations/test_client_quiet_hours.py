@@ -1,0 +1,100 @@
+"""Quiet hours in the client's own time (8 p.m.-8 a.m.), and at most 3 automated texts a day."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AutomationRun, Message, OutboxEntry
+from app.services.automations.runs import run_automation
+from app.services.messaging.sitter_messages import send_sitter_message
+from app.services.people.timezones import client_zone_name, zone_of_number
+from tests.support.messaging_builders import booking_thread, outbound_message
+
+FLORIDA = ZoneInfo("America/New_York")  # Miami's area code 305
+CALIFORNIA = ZoneInfo("America/Los_Angeles")
+
+
+def test_an_automation_due_at_830_pm_for_a_florida_client_waits_while_the_org_is_in_california(make, clock):
+    org = make.org(name="Bay Paws", timezone="America/Los_Angeles")
+    clock.set(datetime(2026, 11, 24, 20, 30, tzinfo=FLORIDA))  # 5:30 p.m. in California
+    client = make.client(org=org, phone_e164="+13055550142")
+    booking = make.booking(org=org, client=client, sitter=None, start=clock.now + timedelta(days=2),
+                           status="confirmed")
+    make.thread(booking=booking, number=make.number("pool", org=org))
+    run = make.automation_run(booking, "booking_confirmation", status="scheduled")
+    assert run_automation(run.id) == "waiting"
+    db.session.rollback()
+    run = db.session.get(AutomationRun, run.id)
+    assert run.status == "scheduled"
+    assert run.scheduled_for == datetime(2026, 11, 25, 8, 0, tzinfo=FLORIDA)  # 8 a.m. in Florida
+    assert db.session.scalars(select(OutboxEntry)).all() == []
+    clock.set(run.scheduled_for)
+    assert run_automation(run.id) == "sent"
+
+
+def test_the_same_time_for_a_california_client_of_that_org_is_not_quiet(make, clock):
+    org = make.org(name="Bay Paws", timezone="America/Los_Angeles")
+    clock.set(datetime(2026, 11, 24, 20, 30, tzinfo=FLORIDA))
+    client = make.client(org=org, phone_e164="+14155550142")
+    booking = make.booking(org=org, client=client, sitter=None, start=clock.now + timedelta(days=2),
+                           status="confirmed")
+    make.thread(booking=booking, number=make.number("pool", org=org))
+    run = make.automation_run(booking, "booking_confirmation", status="scheduled")
+    assert run_automation(run.id) == "sent"
+
+
+def test_an_owner_set_zone_wins_over_the_area_code(make, clock):
+    org = make.org(name="Bay Paws", timezone="America/Los_Angeles")
+    client = make.client(org=org, phone_e164="+13055550142", timezone="America/Chicago")
+    assert client_zone_name(client, org) == "America/Chicago"
+    client.timezone = None
+    assert client_zone_name(client, org) == "America/New_York"
+
+
+def test_an_area_spanning_zones_takes_the_orgs_when_it_is_one_of_them_else_the_first():
+    assert zone_of_number("+12085550100", "America/Los_Angeles") == "America/Los_Angeles"  # Idaho
+    assert zone_of_number("+12085550100", "America/New_York") == "America/Boise"
+    assert zone_of_number("not a number", "America/New_York") is None
+
+
+def test_a_sitter_typing_in_an_open_window_at_night_is_conversation_and_goes_at_once(make, clock):
+    clock.set(datetime(2026, 11, 24, 22, 30, tzinfo=FLORIDA))
+    client = make.client(phone_e164="+13055550177")
+    thread = booking_thread(make, client=client, started_hours_ago=1, sitter_login=True)
+    user = thread.booking.sitter.user
+    send_sitter_message(user.id, thread.id, "All done, she ate well")
+    db.session.rollback()
+    [sent] = db.session.scalars(select(OutboxEntry)).all()
+    assert "All done, she ate well" in sent.body
+
+
+def test_a_fourth_automated_text_within_24_hours_waits_until_the_first_is_a_day_old(make, clock):
+    clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=FLORIDA))
+    thread = booking_thread(make, started_hours_ago=-30)
+    first_at = clock.now - timedelta(hours=20)
+    for hours_ago in (20, 10, 2):
+        outbound_message(make, thread, body="earlier automated text", created_at=clock.now - timedelta(hours=hours_ago))
+    run = make.automation_run(thread.booking, "night_before_reminder", status="scheduled")
+    assert run_automation(run.id) == "waiting"
+    db.session.rollback()
+    assert db.session.get(AutomationRun, run.id).scheduled_for == first_at + timedelta(hours=24)
+    assert not db.session.scalars(select(Message).where(Message.body != "earlier automated text")).all()
+    clock.set(first_at + timedelta(hours=24))
+    assert run_automation(run.id) == "sent"
+
+
+def test_the_booking_page_shows_when_an_automation_reaches_the_client_in_their_own_time(make, clock, client,
+                                                                                         login_as):
+    org = make.org(name="Bay Paws", timezone="America/Los_Angeles")
+    login_as(make.user("owner", org=org))
+    clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=CALIFORNIA))
+    customer = make.client(org=org, phone_e164="+13055550142")
+    booking = make.booking(org=org, client=customer, sitter=None, status="confirmed")
+    make.automation_run(booking, "night_before_reminder", status="scheduled",
+                        scheduled_for=datetime(2026, 11, 25, 8, 0, tzinfo=FLORIDA))
+    page = client.get(f"/admin/bookings/{booking.id}").get_data(as_text=True)
+    assert "Wed 25 Nov, 5:00 AM" in page and "(Wed 25 Nov, 8:00 AM their time)" in page
