@@ -22,10 +22,12 @@ from app.jobs.queue import STARTED_GRACE, enqueue
 from app.jobs.specs import JOBS
 from app.jobs.tries import count_try_statement, counted_try
 from app.models import Client, Message, MessageMedia, MessageNumber
+from app.observability.metrics import count_provider_call, count_text
 from app.services.audit.events import raise_alert, record_event
 from app.services.media.outbound import outbound_media_urls
 from app.services.messaging.delivery_status import advance_status, alert_failed_message
 from app.services.messaging.opt_out import mark_opted_out_by_phone
+from app.services.ops.counting import count_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id
     db.session.flush()
     if message.status == "queued":
         enqueue_send(message.id)
+    status = message.status
+    count_after_commit(lambda: count_text(status))
     return message
 
 
@@ -173,6 +177,7 @@ def _give_up(message_id: int, reason: str) -> str:
     message.error_message = f"Not sent: {reason}"[:500]
     alert_failed_message(message, TOO_MANY_TRIES, message.error_message)
     db.session.commit()
+    count_text("failed")
     log.error("message %s failed for good: %s", message_id, reason)
     return message.status
 
@@ -197,15 +202,20 @@ def _send_once(message_id: int) -> str:
         outgoing = claimed
     media_urls = outbound_media_urls(message_id) if outgoing.pop("has_media") else []
     photos = {"media_urls": media_urls} if media_urls else {}  # providers without photos stay as they are
+    provider_name = getattr(provider, "name", "other")
     try:
         result = provider.send(**outgoing, **photos, status_callback=_status_callback_url())
     except (PermanentSendError, TransientSendError) as exc:
+        count_provider_call(provider_name, "permanent_error" if isinstance(exc, PermanentSendError)
+                            else "transient_error")
         # Rare: the ORM from here on. The claim's commit released the row, as before.
         return _send_failed(db.session.get(Message, message_id), exc, send_attempted=True)
+    count_provider_call(provider_name, "accepted")
     status = result.status if result.status in ("sent", "delivered") else "sent"
     db.session.execute(_SAVE_SENT, {"message_id": message_id, "sid": result.sid, "new_status": status,
                                     "now": utcnow()})
     db.session.commit()
+    count_text(status)
     return status
 
 
@@ -237,6 +247,7 @@ def _claim_after_checks(provider, message_id: int) -> dict | str:
         # They replied STOP after this was queued (or between retries): never send it.
         _block_opted_out(message)
         db.session.commit()
+        count_text("blocked")
         return message.status
     message.status = "sending"
     message.attempts += 1
@@ -277,6 +288,7 @@ def _recover_sent(provider, message: Message) -> bool:
     message.provider_sid, message.status = sid, "sent"
     message.sent_at = message.sent_at or utcnow()
     db.session.commit()
+    count_text("sent")
     return True
 
 
@@ -288,6 +300,7 @@ def _fail(message: Message, exc: SendError, final_note: str = "") -> None:
         mark_opted_out_by_phone(message.org_id, message.to_e164, source="send_error")
     alert_failed_message(message, exc.code, message.error_message)
     db.session.commit()
+    count_text("failed")
     log.warning("message %s failed for good (%s)", message.id, exc.code)
 
 
@@ -310,6 +323,7 @@ def retry_message(message_id: int, actor: str = "system") -> Message:
                  thread_id=message.thread_id, actor=actor, message_id=message.id, previous_status=previous)
     enqueue_send(message.id)
     db.session.commit()
+    count_text("queued")
     return message
 
 
@@ -345,6 +359,8 @@ def _settle_with_provider(provider, message: Message) -> str:
         return "sending"
     _settle(message, found)
     db.session.commit()
+    if message.status != "queued":  # a text put back in the queue is counted when it is sent
+        count_text(message.status)
     return message.status
 
 
