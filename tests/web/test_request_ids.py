@@ -13,6 +13,7 @@ from app.config import ConfigError, build_config
 from app.extensions import db
 from app.observability.logs import JsonLogFormatter
 from app.services.messaging.outbound import enqueue_send
+from tests.support.factories import Factories
 from tests.support.messaging_builders import booking_thread, outbound_message
 from tests.support.twilio_stand_in import fixture_fields
 
@@ -65,6 +66,23 @@ def test_lines_of_a_job_carry_its_id_and_no_request_id(app, make, json_lines):
     loggers = {line["logger"] for line in lines}
     assert "app.jobs.queue" in loggers  # the job's start and end
     assert "app.adapters.sms" in loggers  # and what the job itself logged (the outbox's line)
+    assert all(line["request_id"] is None for line in lines)
+
+
+def test_lines_of_an_rq_workers_job_carry_its_id(redis_app, clock, json_lines):
+    from app.jobs.worker import build_worker
+
+    make = Factories(db.session, clock)
+    thread = booking_thread(make, started_hours_ago=0.5)
+    message = outbound_message(make, thread, status="queued")
+    db.session.commit()
+    enqueue_send(message.id)  # into Redis this time
+
+    build_worker(redis_app, forking=False).work(burst=True)
+
+    lines = [line for line in json_lines() if line["job_id"] == f"send-message-{message.id}"]
+    loggers = {line["logger"] for line in lines}
+    assert "app.jobs.worker" in loggers and "app.adapters.sms" in loggers
     assert all(line["request_id"] is None for line in lines)
 
 
