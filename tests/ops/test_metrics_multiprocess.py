@@ -12,7 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
+
 from app.extensions import db
+from app.models import Message
 from tests.support.messaging_builders import booking_thread, outbound_message
 from tests.support.metrics import METRICS_TOKEN, scrape, value
 
@@ -30,17 +33,20 @@ def _run_child(database_url: str, message_id: int, metrics_dir: Path) -> None:
 
 def test_series_from_two_other_processes_add_up_in_a_scrape(app_factory, make, migrated_database, tmp_path):
     thread = booking_thread(make, started_hours_ago=0.5)
-    first, second = outbound_message(make, thread, status="queued"), outbound_message(make, thread, status="queued")
-    db.session.commit()
+    ids = [outbound_message(make, thread, status="queued").id for _ in range(2)]
+    db.session.commit()  # and no read transaction left open here while the children write
     metrics_dir = tmp_path / "prometheus"
 
-    _run_child(migrated_database, first.id, metrics_dir)
-    _run_child(migrated_database, second.id, metrics_dir)
+    for message_id in ids:
+        _run_child(migrated_database, message_id, metrics_dir)
+    statuses = db.session.scalars(select(Message.status).where(Message.id.in_(ids))).all()
+    db.session.rollback()
+    assert statuses == ["undelivered", "undelivered"]  # each sent, then the callback said so
 
     assert len(list(metrics_dir.glob("counter_*.db"))) == 2  # one file per process
     scraper = app_factory(METRICS_TOKEN=METRICS_TOKEN, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir)).test_client()
     samples = scrape(scraper)
-    assert value(samples, "pawline_texts_total", status="sent") == 2
+    assert value(samples, "pawline_texts_total", status="sent") == 2, sorted(metrics_dir.iterdir())
     assert value(samples, "pawline_texts_total", status="undelivered") == 2
     assert value(samples, "pawline_text_provider_calls_total", provider="outbox", outcome="accepted") == 2
     assert value(samples, "pawline_webhook_requests_total", route=STATUS, status="200") == 2
