@@ -13,6 +13,8 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(build_config(app.instance_path, config))
     configure_logging(app)
+    start_error_reports(app)
+    register_request_ids(app)
     register_security_headers(app)
     register_extensions(app)
     register_org_scoping(app)
@@ -28,15 +30,32 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def configure_logging(app: Flask) -> None:
+    from app.observability.logs import formatter_for, install_log_context
     from app.privacy import install_log_masking
 
     level = logging.DEBUG if app.debug else logging.INFO
     root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not root.handlers:  # gunicorn's config, a test or an operator may have set one up already
+        handler = logging.StreamHandler()
+        handler.setFormatter(formatter_for(app.config["LOG_FORMAT"]))  # JSON lines in production
+        root.addHandler(handler)
+        root.setLevel(level)
     # Alembic announces every autogenerate plugin at INFO on each CLI start.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     install_log_masking()
+    install_log_context()  # request_id and job_id on every record
+
+
+def start_error_reports(app: Flask) -> None:
+    from app.observability.error_reports import init_error_reports
+
+    init_error_reports(app.config)  # Sentry, when SENTRY_DSN is set
+
+
+def register_request_ids(app: Flask) -> None:
+    from app.web.request_ids import install_request_ids
+
+    install_request_ids(app)  # the first before_request hook
 
 
 def register_security_headers(app: Flask) -> None:

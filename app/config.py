@@ -18,6 +18,7 @@ APP_NAME = "Pawline"  # the working product name lives here and nowhere else
 
 ENVIRONMENTS = ("development", "test", "production")
 SMS_PROVIDERS = ("twilio", "outbox")
+LOG_FORMATS = ("text", "json")
 MEDIA_STORAGES = ("filesystem", "s3")
 
 
@@ -85,6 +86,10 @@ def instance_sqlite(_cfg: dict, instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'pawline.sqlite3'}"
 
 
+def json_in_production(cfg: dict, _instance_path: str) -> str:
+    return "json" if cfg["APP_ENV"] == "production" else "text"
+
+
 def twilio_when_configured(cfg: dict, _instance_path: str) -> str:
     return "twilio" if cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"] else "outbox"
 
@@ -120,8 +125,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TWILIO_AUTH_TOKEN_PREVIOUS"),
     Setting("SMS_PROVIDER", one_of(SMS_PROVIDERS), twilio_when_configured),
     Setting("PUBLIC_BASE_URL", origin),
+    # Operations (docs/operations.md, "Logs, metrics and error reports"). /metrics answers only
+    # the bearer of METRICS_TOKEN (unset: 404 for everyone). PROMETHEUS_MULTIPROC_DIR must be in
+    # the environment of every process before it starts (gunicorn, each worker.py): the
+    # metrics module reads it at import; the setting tells /metrics where to add them up.
     Setting("METRICS_TOKEN"),
+    Setting("PROMETHEUS_MULTIPROC_DIR"),
     Setting("SENTRY_DSN"),
+    Setting("SENTRY_RELEASE"),
+    # One JSON object per line (with request and job ids) in production, readable text elsewhere.
+    Setting("LOG_FORMAT", one_of(LOG_FORMATS), json_in_production),
     # Web Push (VAPID, RFC 8292): `flask --app app vapid-keys` prints a pair. Unset: no push
     # button is offered and notifications fall back to the SMS ping or the open page.
     Setting("VAPID_PUBLIC_KEY"),

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from app.clock import utcnow
 from app.extensions import db
 from app.jobs.specs import JOB_TIMEOUT, QUEUE_NAMES, JobSpec
+from app.observability.logs import job_context
 from app.persistence.writes import has_uncommitted_writes
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,10 @@ class InProcessQueue:
             heapq.heappush(self._heap, item)
 
     def _run(self, item: _Pending) -> None:
+        with job_context(item.job_id):  # its log lines carry the job's id
+            self._run_in_context(item)
+
+    def _run_in_context(self, item: _Pending) -> None:
         log.info("job %s start %s%r", item.job_id, item.spec.path, item.args)
         try:
             with self.app.app_context():

@@ -18,6 +18,7 @@ from rq.serializers import JSONSerializer
 from app.extensions import db
 from app.jobs.queue import get_queue
 from app.jobs.specs import ALL_JOBS, QUEUE_NAMES
+from app.observability.logs import job_context
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ class _AppContextMixin:
             die_with_parent(signal.SIGKILL)
             with self.flask_app.app_context():
                 db.engine.dispose(close=False)
-        with self.flask_app.app_context():
+        with self.flask_app.app_context(), job_context(job.id):  # its log lines carry the job's id
             log.info("job %s start %s", job.id, job.func_name)
             return super().perform_job(job, queue)
 

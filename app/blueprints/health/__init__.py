@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("health", __name__)
 
-from app.blueprints.health import routes  # noqa: E402,F401
+from app.blueprints.health import metrics, routes  # noqa: E402,F401

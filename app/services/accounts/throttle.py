@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask, current_app
 from limits import parse
 
+from app.observability.metrics import count_lockout, count_login_throttled
+
 log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "pawline_login_limiter"
@@ -77,8 +79,11 @@ def _guarded(action, default):
 
 def login_refusal(email: str, address: str | None) -> Refusal | None:
     """A Refusal while this account or address has used up its failures, else None."""
-    return _guarded(lambda: _refusal([(ACCOUNT_FAILURES, "account", email),
-                                      (ADDRESS_FAILURES, "address", address or "-")]), None)
+    refusal = _guarded(lambda: _refusal([(ACCOUNT_FAILURES, "account", email),
+                                         (ADDRESS_FAILURES, "address", address or "-")]), None)
+    if refusal is not None:
+        count_login_throttled("login")  # a password or a texted code, guessed once too often
+    return refusal
 
 
 def record_login_failure(email: str, address: str | None) -> bool:
@@ -88,7 +93,10 @@ def record_login_failure(email: str, address: str | None) -> bool:
         _limiter().hit(ACCOUNT_FAILURES, "account", email)
         return not _limiter().test(ACCOUNT_FAILURES, "account", email)
 
-    return _guarded(hit, False)
+    locked = _guarded(hit, False)
+    if locked:
+        count_lockout()
+    return locked
 
 
 def code_request_refusal(email: str, address: str | None) -> Refusal | None:
@@ -100,7 +108,10 @@ def code_request_refusal(email: str, address: str | None) -> Refusal | None:
             _limiter().hit(ADDRESS_CODES, "code-address", address or "-")
         return refusal
 
-    return _guarded(check, None)
+    refusal = _guarded(check, None)
+    if refusal is not None:
+        count_login_throttled("reset_code")
+    return refusal
 
 
 LOCKOUTS = parse("1 per 1 day")

@@ -19,6 +19,7 @@ from app.extensions import db
 from app.jobs.queue import enqueue
 from app.jobs.specs import JOBS
 from app.models import Message, Sitter, StatusCallback
+from app.observability.metrics import count_text
 from app.persistence.locking import lock_row
 from app.services.audit.events import raise_alert, record_event
 from app.services.messaging.opt_out import mark_opted_out_by_phone
@@ -142,4 +143,6 @@ def _apply(message: Message, new_status: str, code: str | None) -> str:
     if moved:
         log.info("message %s is now %s", message.id, message.status)
     db.session.commit()
+    if moved:
+        count_text(message.status)
     return message.status

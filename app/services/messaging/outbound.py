@@ -22,11 +22,13 @@ from app.jobs.queue import STARTED_GRACE, enqueue
 from app.jobs.specs import JOBS
 from app.jobs.tries import count_try_statement, counted_try
 from app.models import Client, Message, MessageMedia, MessageNumber, Org
+from app.observability.metrics import count_provider_call, count_text
 from app.services.audit.events import raise_alert, record_event
 from app.services.media.outbound import outbound_media_urls
 from app.services.messaging.delivery_status import advance_status, alert_failed_message
 from app.services.messaging.opt_out import mark_opted_out_by_phone
 from app.services.messaging.wording import earlier_text_exists, with_first_text_wording
+from app.services.ops.counting import count_after_commit
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id
     db.session.flush()
     if message.status == "queued":
         enqueue_send(message.id)
+    status = message.status
+    count_after_commit(lambda: count_text(status))
     return message
 
 
@@ -190,6 +194,7 @@ def _give_up(message_id: int, reason: str) -> str:
     message.error_message = f"Not sent: {reason}"[:500]
     alert_failed_message(message, TOO_MANY_TRIES, message.error_message)
     db.session.commit()
+    count_text("failed")
     log.error("message %s failed for good: %s", message_id, reason)
     return message.status
 
@@ -219,15 +224,20 @@ def _send_once(message_id: int) -> str:
         service_sid = db.session.scalar(select(Org.messaging_service_sid).where(Org.id == outgoing["org_id"]))
     # The org's Messaging Service (10DLC): sent through it, the thread's number pinned as the sender.
     service = {"messaging_service_sid": service_sid} if service_sid else {}
+    provider_name = getattr(provider, "name", "other")
     try:
         result = provider.send(**outgoing, **photos, **service, status_callback=_status_callback_url())
     except (PermanentSendError, TransientSendError) as exc:
+        count_provider_call(provider_name, "permanent_error" if isinstance(exc, PermanentSendError)
+                            else "transient_error")
         # Rare: the ORM from here on. The claim's commit released the row, as before.
         return _send_failed(db.session.get(Message, message_id), exc, send_attempted=True)
+    count_provider_call(provider_name, "accepted")
     status = result.status if result.status in ("sent", "delivered") else "sent"
     db.session.execute(_SAVE_SENT, {"message_id": message_id, "sid": result.sid, "new_status": status,
                                     "now": utcnow()})
     db.session.commit()
+    count_text(status)
     return status
 
 
@@ -259,6 +269,7 @@ def _claim_after_checks(provider, message_id: int) -> dict | str:
         # They replied STOP after this was queued (or between retries): never send it.
         _block_opted_out(message)
         db.session.commit()
+        count_text("blocked")
         return message.status
     message.status = "sending"
     message.attempts += 1
@@ -299,6 +310,7 @@ def _recover_sent(provider, message: Message) -> bool:
     message.provider_sid, message.status = sid, "sent"
     message.sent_at = message.sent_at or utcnow()
     db.session.commit()
+    count_text("sent")
     return True
 
 
@@ -310,6 +322,7 @@ def _fail(message: Message, exc: SendError, final_note: str = "") -> None:
         mark_opted_out_by_phone(message.org_id, message.to_e164, source="send_error")
     alert_failed_message(message, exc.code, message.error_message)
     db.session.commit()
+    count_text("failed")
     log.warning("message %s failed for good (%s)", message.id, exc.code)
 
 
@@ -332,6 +345,7 @@ def retry_message(message_id: int, actor: str = "system") -> Message:
                  thread_id=message.thread_id, actor=actor, message_id=message.id, previous_status=previous)
     enqueue_send(message.id)
     db.session.commit()
+    count_text("queued")
     return message
 
 
@@ -367,6 +381,8 @@ def _settle_with_provider(provider, message: Message) -> str:
         return "sending"
     _settle(message, found)
     db.session.commit()
+    if message.status != "queued":  # a text put back in the queue is counted when it is sent
+        count_text(message.status)
     return message.status
 
 

@@ -41,6 +41,7 @@ from app.models import (
     Thread,
     User,
 )
+from app.observability.metrics import count_notification, count_push
 from app.persistence.locking import insert_if_absent, lock_row
 from app.privacy import redact_for_sitter
 from app.services.accounts.sessions import all_sessions_ended
@@ -384,6 +385,7 @@ def deliver_notification(notification_id: int) -> str:
     for sub in subscriptions:
         outcome = send_web_push(sub.endpoint, sub.p256dh, sub.auth, payload, ttl=ttl)
         (delivered if outcome.delivered else gone if outcome.gone else errors).append((sub.id, outcome.error))
+        count_push("delivered" if outcome.delivered else "gone" if outcome.gone else "error")
     now = utcnow()
     if gone:
         db.session.execute(delete(_S).where(_S.c.id.in_([i for i, _ in gone])))
@@ -394,7 +396,9 @@ def deliver_notification(notification_id: int) -> str:
         outcome.update(status="sent", channel="push", sent_at=now)
     elif n.kind == "client_text" and _wants_sms_ping(n.user_id):
         db.session.commit()
-        return _send_sms_ping(db.session.get(Notification, n.id), now)
+        status = _send_sms_ping(db.session.get(Notification, n.id), now)
+        count_notification("sms", status)
+        return status
     elif errors:
         outcome.update(status="failed", channel="push", error="; ".join(sorted({e for _, e in errors}))[:200])
         log.warning("notification %s not delivered to %d device(s): %s", n.id, len(errors), outcome["error"])
@@ -402,6 +406,7 @@ def deliver_notification(notification_id: int) -> str:
         outcome.update(status="no_device")
     db.session.execute(update(_N).where(_N.c.id == n.id).values(**outcome))
     db.session.commit()
+    count_notification(outcome.get("channel", "none"), outcome["status"])
     return outcome["status"]
 
 

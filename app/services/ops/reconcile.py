@@ -25,6 +25,7 @@ from app.jobs.queue import get_queue
 from app.jobs.requeue import after_id, batches, requeue_lost, status_is
 from app.jobs.specs import JOBS
 from app.models import AutomationRun, Message, MessageMedia, StatusCallback
+from app.observability.metrics import count_reconcile
 
 log = logging.getLogger(__name__)
 
@@ -158,9 +159,11 @@ def reconcile(*, batch_size: int = BATCH_SIZE, shared_lock: bool = False,
             lock = get_queue().lock(SHARED_LOCK, SHARED_LOCK_SECONDS)
             if not lock.acquire():
                 log.info("reconcile: another process is reconciling; skipped")
+                count_reconcile({}, result="skipped")
                 return ReconcileReport({}, {}, skipped=True)
         except Exception as exc:  # Redis away: nothing to re-enqueue into anyway
             log.warning("reconcile: queue unreachable (%s)", type(exc).__name__)
+            count_reconcile({}, result="failed")
             return ReconcileReport({}, {"queue": type(exc).__name__})
     report = ReconcileReport({}, {})
     try:
@@ -179,6 +182,7 @@ def reconcile(*, batch_size: int = BATCH_SIZE, shared_lock: bool = False,
                 lock.release()  # redis-py releases only its own token
             except Exception:  # expired and taken meanwhile, or Redis away: it expires by itself
                 log.warning("reconcile: could not release the shared lock; it expires by itself")
+    count_reconcile(report.counts, result="ok" if report.ok else "failed")
     acted = {name: n for name, n in report.counts.items() if n}
     if acted:
         log.info("reconcile: %s", ", ".join(f"{name} {n}" for name, n in acted.items()))
