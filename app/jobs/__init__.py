@@ -81,3 +81,10 @@ def fetch_inbound_media(media_id: int) -> str:
     from app.services.media.inbound import fetch_inbound_media as fetch
 
     return fetch(media_id)
+
+
+def late_visits() -> dict[str, int]:
+    """Raise `visit.late` / `visit.unfinished` once per visit (app.services.visits.alerts)."""
+    from app.services.visits.alerts import scan_late_visits
+
+    return scan_late_visits().counts

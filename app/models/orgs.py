@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String, text
+from sqlalchemy import CheckConstraint, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -22,6 +22,7 @@ class Org(Timestamped, db.Model):
         CheckConstraint("quiet_start_hour BETWEEN 0 AND 23", name="quiet_start_hour"),
         CheckConstraint("quiet_end_hour BETWEEN 0 AND 23", name="quiet_end_hour"),
         CheckConstraint("care_notes_lead_minutes BETWEEN 0 AND 1440", name="care_notes_lead_minutes"),
+        CheckConstraint("visit_late_minutes BETWEEN 1 AND 240", name="visit_late_minutes"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,6 +36,10 @@ class Org(Timestamped, db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="usd")
     # How long before a visit's window the assigned sitter may read the client's care notes.
     care_notes_lead_minutes: Mapped[int] = mapped_column(default=60, server_default=text("60"))
+    # Visits: a confirmed visit not checked in this long after its start raises `visit.late`;
+    # the client may get an "arrived" text at check-in (off by default).
+    visit_late_minutes: Mapped[int] = mapped_column(default=15, server_default=text("15"))
+    visit_arrival_texts: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def __repr__(self) -> str:
         return f"<Org {self.id} {self.name!r}>"

@@ -204,6 +204,10 @@ class SettingsForm(FlaskForm):
                                            default=60,
                                            validators=[Optional(),
                                                        NumberRange(0, 1440, message="Use 0 to 1440 minutes.")])
+    visit_late_minutes = IntegerField("A visit is late when not checked in this many minutes after its start",
+                                      default=15,
+                                      validators=[Optional(), NumberRange(1, 240, message="Use 1 to 240 minutes.")])
+    visit_arrival_texts = BooleanField("Text the client when the sitter checks in (\"… has arrived\")")
 
 
 class UserForm(FlaskForm):

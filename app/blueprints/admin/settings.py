@@ -8,13 +8,16 @@ from app.blueprints.admin import bp
 from app.blueprints.admin.common import actor, form_status, org, owner_only, run_form
 from app.blueprints.admin.forms import SettingsForm
 from app.services.orgs.settings import update_org_settings
+from app.services.visits.settings import update_visit_settings
 
 
 @bp.route("/settings", methods=["GET", "POST"])
 @owner_only
 def settings():
     form = SettingsForm(obj=org()) if request.method == "GET" else SettingsForm()
-    if run_form(form, lambda: update_org_settings(
+    if run_form(form, lambda: update_visit_settings(
+            org().id, late_minutes=form.visit_late_minutes.data, arrival_texts=form.visit_arrival_texts.data,
+            actor=actor()) and update_org_settings(
             org().id, name=form.name.data, timezone=form.timezone.data, grace_minutes=form.grace_minutes.data,
             quiet_start_hour=form.quiet_start_hour.data, quiet_end_hour=form.quiet_end_hour.data,
             policy_mode=form.policy_mode.data, visit_followup_enabled=form.visit_followup_enabled.data,
