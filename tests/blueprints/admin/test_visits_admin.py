@@ -54,7 +54,7 @@ def test_calendar_and_today_show_each_visit_state(client, owner, make, clock):
     for url in ("/admin/calendar", "/admin"):
         page = client.get(url).get_data(as_text=True)
         for visit, state in ((late, "late"), (going, "in_progress"), (later, "upcoming")):
-            assert f'data-visit-state="{state}" data-booking="{visit.booking.id}"' in page, (url, state)
+            assert f'data-visit-state="{state}" data-visit-booking="{visit.booking.id}"' in page, (url, state)
     calendar = client.get("/admin/calendar").get_data(as_text=True)
     assert "in 9:05 AM" in calendar  # the check-in time beside the state
     assert 'hx-trigger="every 30s' in calendar  # states refresh while the page is open
