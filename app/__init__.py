@@ -175,11 +175,11 @@ def start_embedded_scheduler(app: Flask) -> None:
     from app.jobs.queue import get_queue
 
     if app.config["EMBEDDED_SCHEDULER"] and not app.config["REDIS_URL"]:
-        from app.jobs.worker import PERIODIC_TASK_SECONDS, periodic_tasks, run_tasks
+        from app.jobs.worker import MINUTELY_TASK_SECONDS, embedded_schedule
 
         # Like a worker: reconcile automations soon after start (the heap died with the last
-        # process) and run the periodic tasks every few minutes.
+        # process), run the periodic tasks every few minutes and the minutely ones each minute.
         with app.app_context():
             get_queue().start_scheduler_thread(
-                periodic=lambda: run_tasks(app, periodic_tasks(app)),
-                periodic_seconds=app.config.get("PERIODIC_TASK_SECONDS", PERIODIC_TASK_SECONDS))
+                periodic=embedded_schedule(app),
+                periodic_seconds=app.config.get("MINUTELY_TASK_SECONDS", MINUTELY_TASK_SECONDS))

@@ -82,6 +82,16 @@ def register_commands(app: Flask) -> None:
             sys.exit(2)
         click.echo(f"Created operator {operator.email} (id {operator.id}); log in at /login, then /admin/rq.")
 
+    @app.cli.command("late-visits")
+    def late_visits_command() -> None:
+        """Raise the owner alert for every confirmed visit not checked in in time (visit.late) and every
+        visit not checked out an hour after its end (visit.unfinished), once each."""
+        from app.services.visits.alerts import scan_late_visits
+
+        result = scan_late_visits()
+        for name, count in result.counts.items():
+            click.echo(f"{name}: {count}")
+
     @app.cli.command("proof")
     @click.option("--url", default=None,
                   help="Base URL of a running instance on this database (default: in-process).")

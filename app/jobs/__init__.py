@@ -99,3 +99,10 @@ def resume_provider_deletions() -> int:
     from app.services.messaging.provider_deletion import resume_pending_deletions as resume
 
     return resume()
+
+
+def late_visits() -> dict[str, int]:
+    """Raise `visit.late` / `visit.unfinished` once per visit (app.services.visits.alerts)."""
+    from app.services.visits.alerts import scan_late_visits
+
+    return scan_late_visits().counts

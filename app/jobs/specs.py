@@ -55,6 +55,7 @@ class JobSpec:
     timeout: int = JOB_TIMEOUT
     periodic: bool = False
     at_worker_start: bool = False
+    every_minute: bool = False  # like `periodic`, every MINUTELY_TASK_SECONDS (app.jobs.worker)
 
     def id_for(self, *args) -> str | None:
         """The job id for these arguments. RQ allows only [A-Za-z0-9_-] in an id: an argument
@@ -99,6 +100,9 @@ class JOBS:
     notify_windows_opening_soon = JobSpec("app.jobs.notify_windows_opening_soon", periodic=True)
     # Notification rows whose delivery job was lost.
     reconcile_notifications = JobSpec("app.jobs.reconcile_notifications", periodic=True)
+    # Visits not checked in (or out) in time: one owner alert each, decided under the booking's
+    # row lock, so N workers scanning each minute still raise it once.
+    late_visits = JobSpec("app.jobs.late_visits", every_minute=True)
 
     # A client's data (erase, retention, inbound photos once stored): the provider's copy of a
     # text or a photo is deleted; a transient failure is retried, then the row says `failed`.

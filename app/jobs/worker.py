@@ -35,6 +35,11 @@ PERIODIC_TASK_SECONDS = 300
 # them dies another takes over within about this long. Its idle wait on the queues (BLPOP)
 # is cut to the same length so that it wakes up to try; the periodic tasks keep their pace.
 SCHEDULER_RETRY_SECONDS = 15
+# Work that cannot wait five minutes (a visit gone late): run every MINUTELY_TASK_SECONDS from
+# each worker's loop (its heartbeat, at least every SCHEDULER_RETRY_SECONDS) and from the
+# embedded scheduler thread. Idempotent like the periodic tasks.
+MINUTELY_TASKS = tuple(spec.path for spec in ALL_JOBS if spec.every_minute)
+MINUTELY_TASK_SECONDS = 60
 
 
 def run_tasks(app: Flask, names) -> None:
@@ -52,6 +57,25 @@ def run_tasks(app: Flask, names) -> None:
 
 def periodic_tasks(app: Flask) -> tuple[str, ...]:
     return tuple(app.config.get("PERIODIC_TASKS", PERIODIC_TASKS))
+
+
+def minutely_tasks(app: Flask) -> tuple[str, ...]:
+    return tuple(app.config.get("MINUTELY_TASKS", MINUTELY_TASKS))
+
+
+def embedded_schedule(app: Flask, clock=time.monotonic):
+    """The embedded scheduler's tick (called every MINUTELY_TASK_SECONDS): the minutely tasks each
+    time, the periodic ones when PERIODIC_TASK_SECONDS have passed since they last ran."""
+    every = app.config.get("PERIODIC_TASK_SECONDS", PERIODIC_TASK_SECONDS)
+    next_periodic = [0.0]
+
+    def tick() -> None:
+        if clock() >= next_periodic[0]:
+            next_periodic[0] = clock() + every
+            run_tasks(app, periodic_tasks(app))
+        run_tasks(app, minutely_tasks(app))
+
+    return tick
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -98,6 +122,7 @@ class _AppContextMixin:
     _parent_pid: int
     _scheduler_takeover = False  # set when the worker runs with the scheduler, not in burst mode
     _next_scheduler_try = 0.0
+    _next_minutely = 0.0
 
     @property
     def dequeue_timeout(self) -> int:
@@ -109,6 +134,15 @@ class _AppContextMixin:
         super().heartbeat(timeout, pipeline)
         if pipeline is None:  # the worker's own loop, not a job's bookkeeping
             self._take_over_scheduler()
+            self._run_minutely()
+
+    def _run_minutely(self) -> None:
+        """The minutely tasks, from the worker's own process, at most every MINUTELY_TASK_SECONDS."""
+        if os.getpid() != self._parent_pid or time.monotonic() < self._next_minutely:
+            return
+        self._next_minutely = time.monotonic() + self.flask_app.config.get("MINUTELY_TASK_SECONDS",
+                                                                           MINUTELY_TASK_SECONDS)
+        run_tasks(self.flask_app, minutely_tasks(self.flask_app))
 
     def _take_over_scheduler(self) -> None:
         """Without a running scheduler, try RQ's scheduler locks (every SCHEDULER_RETRY_SECONDS):

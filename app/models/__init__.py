@@ -23,6 +23,13 @@ from app.models.orgs import ROLES, Org, User
 from app.models.payments import StripeEvent
 from app.models.people import Client, Pet, Sitter
 from app.models.reads import ThreadRead
+from app.models.visits import (
+    ClientAddressPoint,
+    ServiceChecklist,
+    SitterExclusion,
+    VisitCheck,
+    VisitReport,
+)
 
 __all__ = [
     "AUTOMATION_KINDS",
@@ -62,4 +69,9 @@ __all__ = [
     "Thread",
     "ThreadRead",
     "User",
+    "ClientAddressPoint",
+    "ServiceChecklist",
+    "SitterExclusion",
+    "VisitCheck",
+    "VisitReport",
 ]

@@ -20,6 +20,8 @@ NOTIFICATION_KINDS = (
     "window_opening",  # the sitter's window opens in about ten minutes
     "inbox_item",  # owners and staff: a new owner-inbox message
     "office_reply",  # a sitter: the office answered their note (POST /sitter/office)
+    "visit_late",  # owners, staff and the sitter: a visit not checked in (app.services.visits.alerts)
+    "visit_unfinished",  # … checked in but not checked out an hour after its end
 )
 NOTIFICATION_STATUSES = ("pending", "sending", "sent", "no_device", "skipped", "failed")
 NOTIFICATION_CHANNELS = ("push", "sms", "none")

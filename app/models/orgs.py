@@ -26,6 +26,7 @@ class Org(Timestamped, db.Model):
         CheckConstraint("number_cooloff_days BETWEEN 0 AND 90", name="number_cooloff_days"),
         CheckConstraint(enum_check("calendar_week_start", WEEK_STARTS), name="calendar_week_start"),
         CheckConstraint("retention_days >= 30", name="retention_days"),
+        CheckConstraint("visit_late_minutes BETWEEN 1 AND 240", name="visit_late_minutes"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +56,10 @@ class Org(Timestamped, db.Model):
     messaging_service_sid: Mapped[str | None] = mapped_column(String(34))  # Twilio MG…
     # Message bodies and media of finished bookings are purged after this many days.
     retention_days: Mapped[int] = mapped_column(default=730, server_default=text("730"))
+    # Visits: a confirmed visit not checked in this long after its start raises `visit.late`;
+    # the client may get an "arrived" text at check-in (off by default).
+    visit_late_minutes: Mapped[int] = mapped_column(default=15, server_default=text("15"))
+    visit_arrival_texts: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def __repr__(self) -> str:
         return f"<Org {self.id} {self.name!r}>"

@@ -23,6 +23,7 @@ ROW_FOR_PARAM = {
     "window_id": "window",
     "pet_id": "pet",
     "note_id": "care_note",
+    "exclusion_id": "exclusion",
 }
 
 
@@ -46,6 +47,7 @@ def _org_b_rows(make):
         "window": window.id,
         "pet": booking.client.pets[0].id,
         "care_note": _care_note(make, booking),
+        "exclusion": _exclusion(make, booking),
     }
 
 
@@ -56,6 +58,15 @@ def _care_note(make, booking) -> int:
     make.session.add(note)
     make.session.commit()
     return note.id
+
+
+def _exclusion(make, booking) -> int:
+    from app.models import SitterExclusion
+
+    row = SitterExclusion(org_id=booking.org_id, client_id=booking.client_id, sitter_id=booking.sitter_id)
+    make.session.add(row)
+    make.session.commit()
+    return row.id
 
 
 def _id_routes(app, prefix):

@@ -70,15 +70,16 @@ def ok(response) -> None:
     assert response.status_code in (200, 302), (response.status_code, errors)
 
 
-def sitter_get_paths(app, thread_id: int) -> list[str]:
-    """Every GET route of the sitter blueprint, with this thread's id where one is needed."""
+def sitter_get_paths(app, thread_id: int, booking_id: int | None = None) -> list[str]:
+    """Every GET route of the sitter blueprint, with this thread's (or its booking's) id where one is needed."""
     paths = []
+    ids = {"thread_id": thread_id, "booking_id": booking_id}
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("sitter.") or "GET" not in rule.methods:
             continue
-        unknown = set(rule.arguments) - {"thread_id"}
+        unknown = set(rule.arguments) - {name for name, value in ids.items() if value is not None}
         assert not unknown, f"teach the crawl the argument(s) {unknown} of {rule.rule}"
-        paths.append(rule.build({"thread_id": thread_id} if rule.arguments else {}, append_unknown=False)[1])
+        paths.append(rule.build({name: ids[name] for name in rule.arguments}, append_unknown=False)[1])
     return paths
 
 
@@ -150,9 +151,9 @@ def test_no_sitter_page_or_partial_shows_a_number_typed_anywhere(app, office):
     # …and to the office (POST /sitter/office): their notes page shows it back, redacted like the rest.
     ok(client.post("/sitter/office", data={"body": "client says call 202 555 0131", "thread_id": str(thread.id)}))
     seen = {}
-    for path in sitter_get_paths(app, thread.id):
+    for path in sitter_get_paths(app, thread.id, thread.booking_id):
         for headers in ({}, {"HX-Request": "true"}):
-            response = client.get(path, headers=headers)
+            response = client.get(path, headers=headers, follow_redirects=True)
             assert response.status_code == 200, path
             page = response.get_data(as_text=True)
             assert "[number hidden]" in page or path.endswith("/compose"), path  # the crawl saw typed text

@@ -53,7 +53,7 @@ def test_login_and_admin_pages_have_no_serious_accessibility_violations(make, cl
              "/admin/numbers", "/admin/automations", "/admin/audit", "/admin/settings", "/admin/users",
              f"/admin/bookings/{visit.booking.id}", f"/admin/threads/{visit.thread.id}",
              f"/admin/clients/{visit.booking.client_id}", f"/admin/sitters/{visit.sitter.id}",
-             "/admin/bookings/new", "/admin/clients/new", "/notifications"]
+             "/admin/bookings/new", "/admin/clients/new", "/notifications", "/admin/visits/checklists"]
     for path in paths:
         response = page.goto(f"{base}{path}")
         assert response.status == 200, path

@@ -7,7 +7,7 @@ from hashlib import sha256
 import app.jobs
 from app.jobs.queue import resolve
 from app.jobs.specs import ALL_JOBS, JOBS, QUEUE_NAMES
-from app.jobs.worker import PERIODIC_TASKS, WORKER_START_TASKS
+from app.jobs.worker import MINUTELY_TASKS, PERIODIC_TASKS, WORKER_START_TASKS
 
 
 def test_every_job_is_a_function_of_app_jobs_on_a_queue_the_workers_take():
@@ -38,4 +38,5 @@ def test_the_worker_runs_what_the_table_marks():
     assert PERIODIC_TASKS == ("app.jobs.reconcile", "app.jobs.complete_due_bookings",
                               "app.jobs.notify_windows_opening_soon", "app.jobs.reconcile_notifications",
                               "app.jobs.purge_expired_messages", "app.jobs.resume_provider_deletions")
+    assert MINUTELY_TASKS == ("app.jobs.late_visits",)  # a late visit is noticed within a minute
     assert QUEUE_NAMES[0] == "default"  # texts before automation runs and Stripe events

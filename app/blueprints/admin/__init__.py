@@ -24,4 +24,5 @@ from app.blueprints.admin import (  # noqa: E402,F401 - routes attach to bp
     settings,
     simulate,
     users,
+    visits,
 )

@@ -44,6 +44,7 @@ from app.services.queries.admin import (
     choices_for_booking_form,
     list_bookings,
 )
+from app.services.visits.exclusions import excluded_sitter_ids
 from app.web.scoping import get_in_org_or_404
 from app.web.templating import render_page_or_partial
 
@@ -143,7 +144,9 @@ def _action_forms(booking: Booking, posted: str | None = None) -> dict:
         "details_form": build("details_form", BookingDetailsForm, service=booking.service,
                               price=booking.price_cents / 100, notes=booking.notes),
     }
-    forms["sitter_form"].sitter_id.choices = sitter_choices(sitters, "— no sitter —")
+    excluded = excluded_sitter_ids(booking.client_id)  # "don't send this sitter again"
+    forms["sitter_form"].sitter_id.choices = sitter_choices([s for s in sitters if s.id not in excluded],
+                                                            "— no sitter —")
     return forms
 
 

@@ -243,6 +243,10 @@ class SettingsForm(FlaskForm):
                                         validators=[Optional(), Length(max=34)])
     retention_days = IntegerField("Keep message texts and photos of finished bookings for (days)", default=730,
                                   validators=[Optional(), NumberRange(30, 36500, message="Use 30 to 36500 days.")])
+    visit_late_minutes = IntegerField("A visit is late when not checked in this many minutes after its start",
+                                      default=15,
+                                      validators=[Optional(), NumberRange(1, 240, message="Use 1 to 240 minutes.")])
+    visit_arrival_texts = BooleanField("Text the client when the sitter checks in (\"… has arrived\")")
 
 
 class UserForm(FlaskForm):

@@ -9,6 +9,7 @@ from app.blueprints.admin.common import actor, form_status, org, owner_only, run
 from app.blueprints.admin.forms import SettingsForm
 from app.services.orgs.line_settings import apply_line_settings
 from app.services.orgs.settings import update_org_settings
+from app.services.visits.settings import update_visit_settings
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -18,7 +19,9 @@ def settings():
     if run_form(form, lambda: apply_line_settings(
             org().id, office_phone=form.office_phone_e164.data,
             out_of_window_reply_enabled=form.out_of_window_reply_enabled.data,
-            number_cooloff_days=form.number_cooloff_days.data, actor=actor()) and update_org_settings(
+            number_cooloff_days=form.number_cooloff_days.data, actor=actor()) and update_visit_settings(
+            org().id, late_minutes=form.visit_late_minutes.data, arrival_texts=form.visit_arrival_texts.data,
+            actor=actor()) and update_org_settings(
             org().id, name=form.name.data, timezone=form.timezone.data, grace_minutes=form.grace_minutes.data,
             quiet_start_hour=form.quiet_start_hour.data, quiet_end_hour=form.quiet_end_hour.data,
             policy_mode=form.policy_mode.data, visit_followup_enabled=form.visit_followup_enabled.data,

@@ -15,7 +15,7 @@ from app.services.messaging.sitter_messages import visit_report_due
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database: anything larger is simply not there
 # The forms that carry photos. Every other request keeps the small MAX_CONTENT_LENGTH.
-UPLOAD_ENDPOINTS = frozenset({"sitter.send", "admin.inbox_message"})
+UPLOAD_ENDPOINTS = frozenset({"sitter.send", "admin.inbox_message", "sitter.visit_report"})
 
 
 @bp.app_url_value_preprocessor

@@ -9,6 +9,7 @@ from app.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.models import Booking, Client, Sitter
 from app.services.audit.events import record_event
+from app.services.visits.exclusions import ensure_sitter_allowed
 
 
 def check_times(start_at: datetime, end_at: datetime, *, allow_past_start: bool = False) -> None:
@@ -29,6 +30,7 @@ def _check_people(org_id: int, client_id: int, sitter_id: int | None) -> None:
         sitter = db.session.get(Sitter, sitter_id)
         if sitter is None or sitter.org_id != org_id or not sitter.active:
             raise InvalidInput("Choose an active sitter.", field="sitter_id")
+    ensure_sitter_allowed(client_id, sitter_id)
 
 
 def _check_price(price_cents: int) -> None:

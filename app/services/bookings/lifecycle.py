@@ -24,6 +24,8 @@ from app.services.bookings.threads import is_booking_thread
 from app.services.notifications.notify import queue_visit_notification
 from app.services.numbers.moves import move_thread_off_number
 from app.services.numbers.waiting import assign_waiting_threads
+from app.services.visits.alerts import clear_late_alert
+from app.services.visits.exclusions import ensure_sitter_allowed
 
 
 @dataclass
@@ -66,6 +68,7 @@ def cancel_booking(booking_id: int, reason: str, actor: str = "system") -> Lifec
     org = db.session.get(Org, booking.org_id)
     booking.status, booking.cancelled_at, booking.cancel_reason = "cancelled", now, (reason or "")[:200]
     record_event(booking.org_id, "booking.cancelled", booking_id=booking.id, actor=actor, reason=reason)
+    clear_late_alert(booking.id, "cancelled")
     window = _window(booking.id)
     if window is not None and window.ends_at > now:
         window.ends_at = now
@@ -102,12 +105,18 @@ def change_sitter(booking_id: int, sitter_id: int | None, actor: str = "system")
         if not sitter.active:
             db.session.rollback()
             raise InvalidInput("That sitter is inactive", field="sitter_id")
+        try:
+            ensure_sitter_allowed(booking.client_id, sitter_id)
+        except InvalidInput:
+            db.session.rollback()
+            raise
     if booking.sitter_id == sitter_id:
         db.session.commit()
         return result
     old_sitter_id = booking.sitter_id
     booking.sitter_id = sitter_id
     db.session.expire(booking, ["sitter"])  # texts below name the new sitter
+    clear_late_alert(booking.id, "sitter changed")
     record_event(booking.org_id, "booking.sitter_changed", booking_id=booking.id, actor=actor,
                  sitter_id=sitter_id, previous_sitter_id=old_sitter_id)
     result.changed = True

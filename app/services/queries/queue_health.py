@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from app.clock import utcnow
 from app.extensions import db
-from app.models import AutomationRun, Message
+from app.models import Alert, AutomationRun, Message
 
 MESSAGE_STATES = ("queued", "sending", "unknown", "failed", "undelivered")
 RETRYABLE_MESSAGE_STATES = ("unknown", "failed", "undelivered")
@@ -77,6 +77,7 @@ def queue_health(org_id: int, now: datetime | None = None) -> dict:
         message_line("undelivered", "Texts undelivered"),
         _line("due_runs", "Automations due", due.n, due.oldest, now),
         _line("failed_runs", "Automations failed", failed_runs_count.n, failed_runs_count.oldest, now),
+        *visit_lines(org_id, now),
     ]
     messages = list(db.session.scalars(
         select(Message).options(joinedload(Message.thread))
@@ -89,3 +90,18 @@ def queue_health(org_id: int, now: datetime | None = None) -> dict:
         .order_by(AutomationRun.updated_at.desc()).limit(LIST_LIMIT)
     ).unique())
     return {"lines": lines, "problem_messages": messages, "failed_runs": runs, "now": now}
+
+
+VISIT_LINES = (("visit.late", "visits_late", "Visits late (not checked in)"),
+               ("visit.unfinished", "visits_unfinished", "Visits not checked out"))
+
+
+def visit_lines(org_id: int, now: datetime) -> list[QueueLine]:
+    """Open late and unfinished visit alerts (app.services.visits.alerts): each one is a problem."""
+    rows = {row.kind: row for row in db.session.execute(
+        select(Alert.kind, func.count().label("n"), func.min(Alert.created_at).label("oldest"))
+        .where(Alert.org_id == org_id, Alert.audience == "owner", Alert.resolved_at.is_(None),
+               Alert.kind.in_([kind for kind, _, _ in VISIT_LINES]))
+        .group_by(Alert.kind))}
+    return [_line(key, label, rows[kind].n if kind in rows else 0, rows[kind].oldest if kind in rows else None, now)
+            for kind, key, label in VISIT_LINES]
