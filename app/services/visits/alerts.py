@@ -20,9 +20,11 @@ from app.extensions import db
 from app.localtime import format_time
 from app.models import Alert, Booking, Notification, Org, PushSubscription, Sitter, Thread, User
 from app.models.visits import VisitCheck
+from app.observability.metrics import count_late_visit
 from app.persistence.locking import claim_row, insert_if_absent, lock_row
 from app.privacy import redact_for_sitter
 from app.services.audit.events import raise_alert, record_event
+from app.services.ops.counting import count_after_commit
 
 VISIT_ALERT_KINDS = ("visit.late", "visit.unfinished")
 UNFINISHED_AFTER = timedelta(hours=1)
@@ -121,6 +123,7 @@ def _raise_late(booking_id: int, now: datetime) -> bool:
             f"{f'with {sitter.name} ' if sitter else '(no sitter assigned) '}"
             f"is not checked in {org.visit_late_minutes} minutes after its start.")
     alert = _raise(booking, "visit.late", text)
+    count_after_commit(count_late_visit)  # pawline_late_visits_total, once the alert is committed
     _plan_pushes(alert, booking, sitter, owner_title="Visit not checked in",
                  sitter_title=f"Late: your {format_time(booking.start_at, tz)} visit",
                  sitter_body="You have not checked in. Check in when you arrive, or tell the office.")

@@ -206,3 +206,15 @@ def test_eight_workers_scanning_at_once_raise_one_alert(app_factory, visit, cloc
         t.join(timeout=120)
     assert errors == [] and raised == [visit.booking.id]
     assert len(_alerts()) == 1
+
+
+def test_a_late_visit_moves_the_operators_late_visits_series_once(app, client, visit, clock):
+    from tests.support.metrics import METRICS_TOKEN, scrape, value
+
+    app.config["METRICS_TOKEN"] = METRICS_TOKEN
+    before = value(scrape(client), "pawline_late_visits_total")
+    clock.set(START + timedelta(minutes=15))
+    scan_late_visits()
+    clock.advance(minutes=1)
+    scan_late_visits()  # the same visit again: no second alert, no second count
+    assert value(scrape(client), "pawline_late_visits_total") - before == 1
