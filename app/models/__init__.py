@@ -20,6 +20,7 @@ from app.models.orgs import ROLES, Org, User
 from app.models.payments import StripeEvent
 from app.models.people import Client, Pet, Sitter
 from app.models.reads import ThreadRead
+from app.models.throttle import ThrottleCount
 
 __all__ = [
     "AUTOMATION_KINDS",
@@ -53,5 +54,6 @@ __all__ = [
     "StripeEvent",
     "Thread",
     "ThreadRead",
+    "ThrottleCount",
     "User",
 ]

@@ -24,6 +24,7 @@ from app.services.accounts.throttle import (
     login_refusal,
     record_lockout,
     record_login_failure,
+    record_login_success,
 )
 from app.web.input_guard import safe_redirect_target
 from app.web.principals import org_user_required
@@ -124,6 +125,7 @@ def login():
                                        repeated_lockout=locked and record_lockout(email))
             flash(BAD_LOGIN, "error")
             return render_template("auth/login.html", form=form), 401
+        record_login_success(email)
         started = sessions.start_session(principal, remember=form.remember.data,
                                          user_agent=request.user_agent.string)
         next_page = _safe_next(request.args.get("next"))
