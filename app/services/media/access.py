@@ -131,7 +131,9 @@ def signed_media_path(media_id: int, now: datetime | None = None) -> tuple[int, 
 
 def read_signed_media(media_id: int, expires: int, signature: str) -> MediaFile:
     """An outbound photo for whoever holds a valid, unexpired signature (Twilio); else Forbidden."""
-    if not hmac.compare_digest(_signature(media_id, expires), signature or ""):
+    # compare_digest refuses a str with non-ASCII characters (TypeError): compare the bytes.
+    given = (signature or "").encode("utf-8", "surrogatepass")
+    if not hmac.compare_digest(_signature(media_id, expires).encode(), given):
         raise Forbidden("This media link is not valid.")
     if utcnow().timestamp() >= expires:
         raise Forbidden("This media link has expired.")
