@@ -9,7 +9,7 @@ from app.blueprints.media import bp
 from app.errors import InvalidInput, NotFound
 from app.services.media.access import describe_media, media_for_messages, read_media, read_signed_media
 from app.services.media.outbound import KEPT, Upload
-from app.services.media.processing import MMS_MAX_FILES
+from app.services.media.processing import MMS_MAX_FILES, ImageRejected, check_pixel_budget
 from app.services.messaging.sitter_messages import visit_report_due
 from app.web.principals import current_org_user, org_user_required
 
@@ -94,4 +94,8 @@ def uploaded_photos() -> list[Upload]:
     for file in files:
         with file.stream:  # spooled to a temporary file when large: close it now, not at GC
             uploads.append(Upload(file.filename, file.read()))
+    try:
+        check_pixel_budget([(upload.filename, upload.data) for upload in uploads])
+    except ImageRejected as exc:
+        raise InvalidInput(f"{exc} {KEPT}", field="photos") from None
     return uploads
