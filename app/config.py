@@ -184,6 +184,8 @@ def fixed_settings(app_env: str) -> dict:
         "PUSH_ALLOW_LOOPBACK": False,
         # Inbound media are fetched from this origin only (no server-side request forgery).
         "TWILIO_MEDIA_ORIGIN": "https://api.twilio.com",
+        # Hosts a media redirect may go to beside Twilio's own (app.adapters.twilio_media).
+        "TWILIO_MEDIA_HOSTS": (),
         # How long the signed URL handed to Twilio for an outbound photo stays valid.
         "MEDIA_URL_TTL_SECONDS": 3600,
     }
