@@ -222,7 +222,8 @@ def send_reset_code(email: str) -> None:
     """Text a one-time code to a sitter's phone on file, from the org's front-desk number (commits).
 
     Says nothing to the caller about whether the account exists; when it exists but cannot
-    get a code (no phone, no front-desk number), the owners are alerted so someone can act.
+    get a code (no phone, no front-desk number), the audit log says why (no owner alert: the
+    request is anonymous). /forgot throttles requests per account and per address.
     """
     from app.services.messaging.outbound import queue_outbound_message
     from app.services.numbers.choice import front_desk_number_id
@@ -236,9 +237,9 @@ def send_reset_code(email: str) -> None:
         why = ("only sitters can reset by text; issue a reset link on the Users page" if sitter is None
                else "there is no phone on file for them" if not sitter.phone_e164
                else "the org has no active front-desk number to text from")
+        # In the audit log for the owners to find, never an alert: anyone can ask anonymously,
+        # and one alert per request would let a stranger flood the owners' alerts.
         record_event(user.org_id, "user.reset_code_not_sent", actor="anonymous", user_id=user.id, reason=why)
-        raise_alert(user.org_id, "user.reset_code_not_sent",
-                    f"{user.email} asked for a password reset code, but {why}.")
         db.session.commit()
         return
     code = f"{secrets.randbelow(10**6):06d}"
