@@ -16,8 +16,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from app.extensions import db
-from app.models import MessageMedia, NotificationSettings, PushSubscription, User
-from app.services.accounts.passwords import create_operator
+from app.models import MessageMedia, NotificationSettings, Operator, PushSubscription, User
 from tests.support.media_stand_in import photo_bytes
 from tests.support.sitter_data import make_visit
 
@@ -44,14 +43,13 @@ def world(make, clock, media_root, client, login_as):
     assert client.post(f"/sitter/threads/{visit.thread.id}/messages", data=body,
                        content_type=f"multipart/form-data; boundary={boundary}").status_code == 302
     media_id = db.session.scalar(select(MessageMedia.id))
-    operator = create_operator("ops@pawline.test", "operator-password-1", "Ops")
-    twin = db.session.get(User, operator.id)
-    if twin is None or twin.role != "owner":
-        # Make the org user with the operator's id an owner (who may read every photo of the org).
-        twin = twin or make.user(role="owner")
-        twin.role = "owner"
-        db.session.commit()
-    assert twin.id == operator.id and twin.role == "owner"
+    # An operator row whose id is an owner's id (the ids of the two tables share nothing).
+    twin = make.user(role="owner")
+    operator = Operator(id=twin.id, email="ops@pawline.test", name="Ops")
+    operator.set_password("operator-password-1")
+    db.session.add(operator)
+    db.session.commit()
+    assert db.session.get(User, operator.id).role == "owner"
     client.post("/logout")
     return visit, media_id, operator, twin
 
