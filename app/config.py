@@ -62,6 +62,16 @@ def origin(value: Any) -> Any:
     return (value.rstrip("/") or None) if isinstance(value, str) else value
 
 
+def host_list(value: Any) -> tuple[str, ...]:
+    """A comma-separated list of host names (or a list/tuple passed to create_app)."""
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    hosts = tuple(item.strip().lower() for item in items if isinstance(item, str) and item.strip())
+    for host in hosts:
+        if "/" in host or ":" in host or " " in host:
+            raise ValueError(f"must be host names like push.example.com or *.push.example.com, got {host!r}")
+    return hosts
+
+
 def database_url(value: Any) -> Any:
     # Heroku-style URLs and bare postgresql:// should use psycopg 3.
     if not isinstance(value, str):
@@ -140,6 +150,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("VAPID_PUBLIC_KEY"),
     Setting("VAPID_PRIVATE_KEY"),
     Setting("VAPID_SUBJECT"),
+    # More push services to allow, beside FCM, Mozilla, Apple and Windows (app.adapters.webpush):
+    # comma-separated host names, "*.example.com" for any subdomain.
+    Setting("PUSH_SERVICE_HOSTS", host_list, ()),
     # How many reverse proxies (TLS terminators, load balancers) stand in front of the
     # app and set X-Forwarded-For/-Proto/-Host/-Port. 0: none, the headers are ignored.
     Setting("PROXY_COUNT", whole_number(0, 5, " of proxies"), 0),
@@ -176,13 +189,16 @@ def fixed_settings(app_env: str) -> dict:
         # Embedded queue: fire scheduled jobs from a thread inside the server.
         "EMBEDDED_SCHEDULER": app_env == "development",
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # webhooks and forms; a 2 MB body is refused
-        "PUSH_TIMEOUT_SECONDS": 10,
+        # Short: a push service that does not answer must not hold a worker (connect and read).
+        "PUSH_TIMEOUT_SECONDS": 5,
         # Push endpoints are URLs a browser hands us: only public https ones are called,
         # so a subscription cannot make the server post to its own network. Tests that run
         # a push-service stand-in on loopback switch this on.
         "PUSH_ALLOW_LOOPBACK": False,
         # Inbound media are fetched from this origin only (no server-side request forgery).
         "TWILIO_MEDIA_ORIGIN": "https://api.twilio.com",
+        # Hosts a media redirect may go to beside Twilio's own (app.adapters.twilio_media).
+        "TWILIO_MEDIA_HOSTS": (),
         # How long the signed URL handed to Twilio for an outbound photo stays valid.
         "MEDIA_URL_TTL_SECONDS": 3600,
     }

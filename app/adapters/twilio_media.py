@@ -15,6 +15,10 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 MAX_REDIRECTS = 3
+# Where Twilio's API redirects a media request: its media storage (mms.twiliocdn.com and the
+# like, or the S3 bucket behind media.twiliocdn.com). "*." is any subdomain. No other host is
+# followed, whatever a redirect says.
+TWILIO_MEDIA_HOSTS = ("*.twiliocdn.com", "twiliocdn.com", "s3-external-1.amazonaws.com", "*.s3.amazonaws.com")
 CONNECT_TIMEOUT, READ_TIMEOUT = 5, 30
 CHUNK = 64 * 1024
 
@@ -52,9 +56,21 @@ def check_twilio_media_url(url: str, origin: str, account_sid: str) -> None:
         raise MediaFetchError("refused: the media URL is not under this Twilio account")
 
 
+def _media_host(host: str, origin: str, extra_hosts) -> bool:
+    if host == _origin(origin)[1]:
+        return True
+    for pattern in (*TWILIO_MEDIA_HOSTS, *(extra_hosts or ())):
+        if pattern.startswith("*.") and host.endswith(pattern[1:]) or host == pattern:
+            return True
+    return False
+
+
 def fetch_twilio_media(url: str, *, origin: str, account_sid: str, auth_token: str, max_bytes: int,
-                       session: requests.Session | None = None) -> FetchedMedia:
-    """The media's bytes and content type; MediaFetchError when refused or failed."""
+                       session: requests.Session | None = None, extra_hosts=()) -> FetchedMedia:
+    """The media's bytes and content type; MediaFetchError when refused or failed.
+
+    A redirect is followed only to Twilio's API origin or its media hosts (TWILIO_MEDIA_HOSTS,
+    plus `extra_hosts`)."""
     check_twilio_media_url(url, origin, account_sid)
     session = session or requests.Session()
     allowed_schemes = {"https", _origin(origin)[0]}
@@ -68,6 +84,8 @@ def fetch_twilio_media(url: str, *, origin: str, account_sid: str, auth_token: s
                     url = urljoin(url, response.headers["Location"])
                     if urlsplit(url).scheme.lower() not in allowed_schemes:
                         raise MediaFetchError("refused: Twilio redirected to a non-https URL")
+                    if not _media_host(_origin(url)[1], origin, extra_hosts):
+                        raise MediaFetchError("refused: the redirect is not to Twilio's media storage")
                     auth = None  # the account's credentials go to Twilio's API only
                     continue
                 _raise_for_status(response.status_code)

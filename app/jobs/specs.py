@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from hashlib import sha256
 
-# A worker takes its queues in this order: texts first, Stripe events last.
-QUEUE_NAMES = ("default", "automations", "stripe")
+# A worker takes its queues in this order: texts first, then Stripe events, push deliveries
+# last: each waits on other people's push services, so they never stand before payments.
+QUEUE_NAMES = ("default", "automations", "stripe", "push")
 JOB_TIMEOUT = 60  # seconds; a provider call that hangs longer is a failed attempt
 # The bound on the tries of every row-backed job (texts, automation runs, Stripe events: see
 # app.jobs.tries); the queue's own retries use them up, reconcile's re-enqueues count too.
@@ -91,7 +92,10 @@ class JOBS:
     notify_client_text = JobSpec("app.jobs.notify_client_text")
     notify_visit_change = JobSpec("app.jobs.notify_visit_change")
     notify_window_opening = JobSpec("app.jobs.notify_window_opening", job_id="window-opening-{0}")
-    deliver_notification = JobSpec("app.jobs.deliver_notification")
+    # One notification to one person's devices: its own queue and a short timeout (each push
+    # service call is bounded by PUSH_TIMEOUT_SECONDS, the whole delivery by PUSH_DELIVERY_SECONDS).
+    deliver_notification = JobSpec("app.jobs.deliver_notification", queue="push",
+                                   job_id="deliver-notification-{0}", timeout=45)
     # Periodic: idempotent, and reconcile takes a shared lock, so N workers cost one pass.
     # reconcile: re-enqueue every row-backed job Redis lost (also at each worker start).
     reconcile = JobSpec("app.jobs.reconcile", periodic=True, at_worker_start=True)

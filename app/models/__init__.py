@@ -23,6 +23,7 @@ from app.models.orgs import ROLES, Org, User
 from app.models.payments import StripeEvent
 from app.models.people import Client, Pet, Sitter
 from app.models.reads import ThreadRead
+from app.models.throttle import ThrottleCount
 from app.models.visits import (
     ClientAddressPoint,
     ServiceChecklist,
@@ -68,6 +69,7 @@ __all__ = [
     "StripeEvent",
     "Thread",
     "ThreadRead",
+    "ThrottleCount",
     "User",
     "ClientAddressPoint",
     "ServiceChecklist",

@@ -203,6 +203,6 @@ def test_logging_out_everywhere_forgets_every_push_device(client, login_as, make
     other = make.user("owner")
     from app.services.notifications.notify import save_push_subscription
 
-    save_push_subscription(other.id, _subscription("https://fcm.googleapis.com/fcm/send/owner"))
+    save_push_subscription(other, _subscription("https://fcm.googleapis.com/fcm/send/owner"))
     assert client.post("/account/sessions/end").status_code == 302
     assert db.session.scalars(select(PushSubscription.user_id)).all() == [other.id]

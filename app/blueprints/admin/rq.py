@@ -46,10 +46,18 @@ def _same_origin() -> bool:
 
 
 def guard_rq_dashboard():
-    """Operators only; a state change only by a same-origin POST."""
+    """Operators only; a state change only by a same-origin POST.
+
+    Runs before rq-dashboard's own hook (which picks the Redis instance from the URL and
+    raises on a number it does not have): nobody learns anything before logging in, and an
+    instance number the dashboard does not have is a 404.
+    """
     refused = _operators_only()
     if refused is not None:
         return refused
+    instance = (request.view_args or {}).get("instance_number")
+    if instance is not None and instance >= len(current_app.config.get("RQ_DASHBOARD_REDIS_URL") or ()):
+        abort(404)
     if _state_changing(request.url_rule) and request.method != "POST":
         abort(405)
     if request.method not in SAFE_METHODS and not _same_origin():
@@ -64,9 +72,14 @@ def register_rq_dashboard(app: Flask) -> None:
     from app.extensions import csrf
 
     global _hooks_added
-    # rq-dashboard's blueprint is a module global: add the auth hook once per process.
+    # rq-dashboard's blueprint is a module global: add the auth hook once per process, first
+    # among its hooks (its own instance-picking hook was added at import).
     if not _hooks_added:
-        rq_dashboard.blueprint.before_request(guard_rq_dashboard)
+        from rq.serializers import JSONSerializer
+
+        rq_dashboard.blueprint.before_request_funcs.setdefault(None, []).insert(0, guard_rq_dashboard)
+        # Our jobs are JSON (app.jobs.queue): the dashboard would unpickle them and fail.
+        rq_dashboard.web.config.serializer = JSONSerializer
         _hooks_added = True
     if not app.config["REDIS_URL"]:
         @app.route("/admin/rq", defaults={"rest": ""})

@@ -17,7 +17,6 @@ from app.blueprints.auth.forms import (
 )
 from app.errors import DomainError, InvalidInput
 from app.extensions import login_manager
-from app.models import User
 from app.services.accounts import passwords as accounts
 from app.services.accounts import sessions
 from app.services.accounts.throttle import (
@@ -25,8 +24,10 @@ from app.services.accounts.throttle import (
     login_refusal,
     record_lockout,
     record_login_failure,
+    record_login_success,
 )
 from app.web.input_guard import safe_redirect_target
+from app.web.principals import org_user_required
 
 BAD_LOGIN = "That email and password do not match an account."
 # Our own remember cookie (Flask-Login's `remember_token` is user_id|HMAC, the same on every
@@ -124,6 +125,7 @@ def login():
                                        repeated_lockout=locked and record_lockout(email))
             flash(BAD_LOGIN, "error")
             return render_template("auth/login.html", form=form), 401
+        record_login_success(email)
         started = sessions.start_session(principal, remember=form.remember.data,
                                          user_agent=request.user_agent.string)
         next_page = _safe_next(request.args.get("next"))
@@ -141,18 +143,6 @@ def logout():
     _end_current_login()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
-
-
-def org_user_required(view):
-    """Logged-in users of an org (operators have no account page here)."""
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not isinstance(current_user._get_current_object(), User):
-            abort(404)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def _render_account(form, status: int = 200):

@@ -1,8 +1,16 @@
-"""200 with each part's status, or 503 naming the part that is down."""
+"""200 or 503 with the status; each part's details (queue lengths, backends) only for operators.
+
+The public answer is `{"status": "ok" | "down"}`: a load balancer needs no more, and queue
+lengths tell an outsider how busy the business is. An operator's session or the bearer
+METRICS_TOKEN gets the parts, naming the one that is down.
+"""
 
 from __future__ import annotations
 
-from flask import jsonify
+import hmac
+
+from flask import current_app, jsonify, request
+from flask_login import current_user
 from sqlalchemy import text
 
 from app.blueprints.health import bp
@@ -23,5 +31,14 @@ def _database_health() -> dict:
 def healthz():
     parts = {"database": _database_health(), "queue": get_queue().health()}
     down = [name for name, status in parts.items() if not status["ok"]]
-    body = {"status": "ok" if not down else "down", "down": down, **parts}
+    status = "ok" if not down else "down"
+    body = {"status": status, "down": down, **parts} if _may_see_details() else {"status": status}
     return jsonify(body), (503 if down else 200)
+
+
+def _may_see_details() -> bool:
+    token = current_app.config.get("METRICS_TOKEN")
+    given = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(given.encode("utf-8", "surrogatepass"), f"Bearer {token}".encode()):
+        return True
+    return bool(current_user.is_authenticated and getattr(current_user, "role", None) == "operator")

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask import Response, current_app, request
-from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.blueprints.media import bp
 from app.errors import InvalidInput, NotFound
 from app.services.media.access import describe_media, media_for_messages, read_media, read_signed_media
 from app.services.media.outbound import KEPT, Upload
-from app.services.media.processing import MMS_MAX_FILES
+from app.services.media.processing import MMS_MAX_FILES, ImageRejected, check_pixel_budget
 from app.services.messaging.sitter_messages import visit_report_due
+from app.web.principals import current_org_user, org_user_required
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database: anything larger is simply not there
 # The forms that carry photos. Every other request keeps the small MAX_CONTENT_LENGTH.
@@ -38,13 +38,13 @@ def _file_response(media, *, cache: str) -> Response:
 
 
 @bp.get("/media/<int:media_id>")
-@login_required
+@org_user_required
 def full(media_id: int):
     return _read(media_id, "full")
 
 
 @bp.get("/media/<int:media_id>/thumb")
-@login_required
+@org_user_required
 def thumb(media_id: int):
     return _read(media_id, "thumb")
 
@@ -53,7 +53,7 @@ def _read(media_id: int, variant: str) -> Response:
     if media_id > MAX_ID:
         raise NotFound("We could not find that attachment.")
     # Personal data: never stored by a cache (app.web.headers makes every logged-in answer no-store).
-    return _file_response(read_media(current_user.id, media_id, variant), cache="no-store")
+    return _file_response(read_media(current_org_user(), media_id, variant), cache="no-store")
 
 
 @bp.get("/media/signed/<int:media_id>/<int:expires>/<signature>.jpg")
@@ -94,4 +94,8 @@ def uploaded_photos() -> list[Upload]:
     for file in files:
         with file.stream:  # spooled to a temporary file when large: close it now, not at GC
             uploads.append(Upload(file.filename, file.read()))
+    try:
+        check_pixel_budget([(upload.filename, upload.data) for upload in uploads])
+    except ImageRejected as exc:
+        raise InvalidInput(f"{exc} {KEPT}", field="photos") from None
     return uploads

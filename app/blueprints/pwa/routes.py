@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 from flask import current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
 
 from app.blueprints.pwa import bp
 from app.errors import InvalidInput
 from app.services.notifications import notify as notifications
 from app.web.input_guard import takes_structured_json
+from app.web.principals import current_org_user, org_user_required
 
 STATIC_JS = Path(__file__).resolve().parents[2] / "static" / "js"
 # The service worker controls the sitter pages only: admin pages stay plain pages.
@@ -74,38 +74,38 @@ def _subscription_json() -> dict:
 
 
 @bp.route("/push/subscriptions", methods=["POST"])
-@login_required
+@org_user_required
 @takes_structured_json  # the PushSubscription JSON nests its keys
 def subscribe():
     """The browser's PushSubscription JSON (plus `inbox_items` for owners and staff)."""
     data = _subscription_json()
     subscription_id = notifications.save_push_subscription(
-        current_user.id, data, device=request.user_agent.string[:120], inbox_items=bool(data.get("inbox_items")))
+        current_org_user(), data, device=request.user_agent.string[:120], inbox_items=bool(data.get("inbox_items")))
     return jsonify(id=subscription_id, saved=True), 201
 
 
 @bp.route("/push/subscriptions", methods=["DELETE"])
-@login_required
+@org_user_required
 def unsubscribe():
     endpoint = _subscription_json().get("endpoint")
     if not isinstance(endpoint, str) or not endpoint:
         raise InvalidInput("Which subscription? Send its endpoint.", field="endpoint")
-    notifications.delete_push_subscription(current_user.id, endpoint)
+    notifications.delete_push_subscription(current_org_user(), endpoint)
     return "", 204
 
 
 @bp.route("/notifications")
-@login_required
+@org_user_required
 def notifications_page():
-    return render_template("pwa/notifications.html", choices=notifications.notification_choices(current_user.id))
+    return render_template("pwa/notifications.html", choices=notifications.notification_choices(current_org_user()))
 
 
 @bp.route("/notifications/sms-ping", methods=["POST"])
-@login_required
+@org_user_required
 def sms_ping():
     enabled = request.form.get("sms_ping") == "on"
     try:
-        notifications.set_sms_ping(current_user.id, enabled)
+        notifications.set_sms_ping(current_org_user(), enabled)
     except InvalidInput as exc:
         flash(str(exc), "error")
         return make_response(redirect(url_for("pwa.notifications_page")))

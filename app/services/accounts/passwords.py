@@ -176,10 +176,24 @@ def reset_link_is_live(token: str) -> bool:
         PasswordReset.kind == "link", PasswordReset.token_hash == token_hash(token or ""))) is not None
 
 
+def _consume(reset_id: int, *, now) -> bool:
+    """used_at = now, in one conditional UPDATE: of any number of concurrent requests holding
+    the same link or code, exactly one gets True (the others see it used)."""
+    result = db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.id == reset_id, PasswordReset.used_at.is_(None), PasswordReset.expires_at > now)
+        .values(used_at=now).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
 def _complete_reset(reset: PasswordReset, new_password: str, how: str) -> User:
+    """Consume the reset (once, whatever runs at the same time), set the password, end every session."""
     user = db.session.get(User, reset.user_id)
+    check_password_strength(new_password, email=user.email)  # before consuming: a weak one keeps the link
+    if not _consume(reset.id, now=utcnow()):
+        db.session.rollback()
+        raise Conflict("This reset was already used or has expired. Ask for a new one.")
     _set_password(user, new_password)
-    reset.used_at = utcnow()
     ended = end_user_sessions(user.id, reason="password_reset")
     record_event(user.org_id, "user.password_reset", actor=f"user:{user.id}", user_id=user.id, how=how,
                  sessions_ended=ended)
@@ -208,7 +222,8 @@ def send_reset_code(email: str) -> None:
     """Text a one-time code to a sitter's phone on file, from the org's front-desk number (commits).
 
     Says nothing to the caller about whether the account exists; when it exists but cannot
-    get a code (no phone, no front-desk number), the owners are alerted so someone can act.
+    get a code (no phone, no front-desk number), the audit log says why (no owner alert: the
+    request is anonymous). /forgot throttles requests per account and per address.
     """
     from app.services.messaging.outbound import queue_outbound_message
     from app.services.numbers.choice import front_desk_number_id
@@ -222,9 +237,9 @@ def send_reset_code(email: str) -> None:
         why = ("only sitters can reset by text; issue a reset link on the Users page" if sitter is None
                else "there is no phone on file for them" if not sitter.phone_e164
                else "the org has no active front-desk number to text from")
+        # In the audit log for the owners to find, never an alert: anyone can ask anonymously,
+        # and one alert per request would let a stranger flood the owners' alerts.
         record_event(user.org_id, "user.reset_code_not_sent", actor="anonymous", user_id=user.id, reason=why)
-        raise_alert(user.org_id, "user.reset_code_not_sent",
-                    f"{user.email} asked for a password reset code, but {why}.")
         db.session.commit()
         return
     code = f"{secrets.randbelow(10**6):06d}"
@@ -249,14 +264,30 @@ def reset_with_code(email: str, code: str, new_password: str) -> User:
         raise wrong
     reset = _live_reset(select(PasswordReset).where(PasswordReset.user_id == user.id,
                                                     PasswordReset.kind == "sms_code"))
-    if reset is None or reset.failed_attempts >= RESET_CODE_TRIES:
+    if reset is None:
+        raise wrong
+    # Count the try before checking it, in one conditional UPDATE: however many guesses arrive
+    # at once, at most RESET_CODE_TRIES of them are ever compared, and the last one voids the code.
+    now = utcnow()
+    tries = PasswordReset.failed_attempts
+    counted = db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None), PasswordReset.expires_at > now,
+               tries < RESET_CODE_TRIES)
+        .values(failed_attempts=tries + 1).execution_options(synchronize_session=False)).rowcount == 1
+    if not counted:
+        db.session.rollback()
         raise wrong
     if not secrets.compare_digest(reset.token_hash, _code_hash(user.id, (code or "").strip())):
-        reset.failed_attempts += 1
-        if reset.failed_attempts >= RESET_CODE_TRIES:
-            reset.used_at = utcnow()
+        db.session.execute(
+            update(PasswordReset)
+            .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None), tries >= RESET_CODE_TRIES)
+            .values(used_at=now).execution_options(synchronize_session=False))
         db.session.commit()
         raise wrong
-    check_password_strength(new_password, email=user.email)
+    # The right code: its try is given back (it was not a failure), then it is consumed once.
+    db.session.execute(update(PasswordReset).where(PasswordReset.id == reset.id)
+                       .values(failed_attempts=tries - 1).execution_options(synchronize_session=False))
+    db.session.commit()
     return _complete_reset(reset, new_password, "sms_code")
 

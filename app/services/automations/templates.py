@@ -28,9 +28,11 @@ than an empty gap in a text a client receives.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
+from hashlib import sha256
 from zoneinfo import ZoneInfo
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
@@ -75,6 +77,13 @@ DEFAULT_TEMPLATES = {
     ),
 }
 MAX_BODY = 1000  # characters of template source
+# The cost of parsing, compiling and rendering grows with these (a chain of filters compiles in
+# time that grows with the square of its length; deep nesting recursed until Python gave up),
+# so each is bounded before anything is compiled. Generous for a text: see DEFAULT_TEMPLATES.
+MAX_DEPTH = 12  # nesting of the parsed tree below an output or an {% if %}
+MAX_NESTING = 8  # brackets inside one another in the source text, checked before parsing
+MAX_FILTER_CHAIN = 6  # filters applied one after another to one value
+MAX_NODES = 400  # nodes of the whole parsed tree
 MAX_TEXT = 1600  # characters of a rendered text: Twilio's limit for one message
 
 # Filters that only reshape a short string (none grows it by more than its arguments).
@@ -126,12 +135,41 @@ def _refused_construct(node: nodes.Node) -> str:
     return f"{type(node).__name__} expressions"
 
 
+def _bracket_depth(body: str) -> int:
+    depth = deepest = 0
+    for char in body:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def _filter_chain(node: nodes.Node) -> int:
+    chain = 0
+    while isinstance(node, (nodes.Filter, nodes.Test)):
+        chain, node = chain + 1, node.node
+    return chain
+
+
 def _tree_problems(tree: nodes.Template) -> list[str]:
-    """Everything in the parsed template that a text template may not use."""
+    """Everything in the parsed template that a text template may not use, and the bounds on its size."""
     problems: list[str] = []
     unknown: set[str] = set()
+    count = 0
 
-    def walk(node: nodes.Node) -> None:
+    def walk(node: nodes.Node, depth: int = 0) -> None:
+        nonlocal count
+        count += 1
+        if count > MAX_NODES:
+            return
+        if depth > MAX_DEPTH:
+            problems.append(f"Nested too deeply (at most {MAX_DEPTH} levels).")
+            return
+        if _filter_chain(node) > MAX_FILTER_CHAIN:
+            problems.append(f"Too many filters in a row (at most {MAX_FILTER_CHAIN}).")
+            return
         if not isinstance(node, _ALLOWED_NODES):
             problems.append(f"Not allowed in a text template: {_refused_construct(node)}.")
             return
@@ -144,9 +182,11 @@ def _tree_problems(tree: nodes.Template) -> list[str]:
         if isinstance(node, (nodes.Filter, nodes.Test)) and (node.dyn_args or node.dyn_kwargs):
             problems.append(f"Not allowed in a text template: *args or **kwargs on {node.name}.")
         for child in node.iter_child_nodes():
-            walk(child)
+            walk(child, depth + 1)
 
     walk(tree)
+    if count > MAX_NODES:
+        problems.append(f"The template is too complex (more than {MAX_NODES} parts).")
     problems += [f"Unknown variable: {name} (known: {', '.join(TEMPLATE_VARIABLES)})" for name in sorted(unknown)]
     return list(dict.fromkeys(problems))  # one line per kind of problem, in order
 
@@ -154,29 +194,58 @@ def _tree_problems(tree: nodes.Template) -> list[str]:
 def validate_template(body: str) -> list[str]:
     """Problems that stop this template from being saved or sent; an empty list means it is usable.
 
-    Parses and walks the template (never runs it), then renders it once with SAMPLE_CONTEXT
-    to check the length of the text it makes.
+    Bounds the source (length, bracket nesting) before parsing, parses and walks the template
+    (never runs it), then renders it once with SAMPLE_CONTEXT to check the length of the text
+    it makes. Any exception from parsing or compiling (RecursionError included) is a problem
+    with its reason, never an error page.
     """
-    if not body or not body.strip():
+    if not isinstance(body, str) or not body.strip():
         return ["The text is empty."]
+    return list(_validated(body))
+
+
+@lru_cache(maxsize=512)
+def _validated(body: str) -> tuple[str, ...]:
+    """validate_template for one text, computed once per process (a pure function of the text)."""
     if len(body) > MAX_BODY:
         # Nothing more is parsed: the length alone decides, and a huge text costs nothing more.
-        return [f"The text is too long ({len(body)} characters; at most {MAX_BODY})."]
+        return (f"The text is too long ({len(body)} characters; at most {MAX_BODY}).",)
+    if _bracket_depth(body) > MAX_NESTING:
+        return (f"Brackets nested too deeply (at most {MAX_NESTING} inside one another).",)
     try:
         tree = _env.parse(body)
     except TemplateSyntaxError as exc:
-        return [f"Syntax error on line {exc.lineno}: {exc.message}"]
+        return (f"Syntax error on line {exc.lineno}: {exc.message}",)
+    except RecursionError:
+        return ("The template is nested too deeply to read.",)
+    except Exception as exc:  # noqa: BLE001 - whatever the parser raises is the template's fault
+        return (f"The template could not be read: {type(exc).__name__}.",)
     problems = _tree_problems(tree)
     if problems:
-        return problems
+        return tuple(problems)
     try:
-        sample = _env.from_string(tree).render(**SAMPLE_CONTEXT).strip()
+        sample = _compiled(body).render(**SAMPLE_CONTEXT).strip()
     except TemplateError as exc:
-        return [f"Template failed to render: {exc}"]
+        return (f"Template failed to render: {exc}",)
+    except RecursionError:
+        return ("The template is nested too deeply to run.",)
+    except Exception as exc:  # noqa: BLE001 - a compile or render failure is the template's
+        return (f"Template failed to render: {type(exc).__name__}.",)
     if len(sample) > MAX_TEXT:
-        return [f"The text it makes is too long ({len(sample)} characters with sample details; "
-                f"at most {MAX_TEXT})."]
-    return []
+        return (f"The text it makes is too long ({len(sample)} characters with sample details; "
+                f"at most {MAX_TEXT}).",)
+    return ()
+
+
+@lru_cache(maxsize=512)
+def _compiled_by_hash(digest: str, body: str) -> Template:
+    return _env.from_string(body)
+
+
+def _compiled(body: str) -> Template:
+    """A saved template is compiled once per process and reused by every send (keyed by its text's
+    hash): compiling is the costly part, and the same text always compiles the same."""
+    return _compiled_by_hash(sha256(body.encode()).hexdigest(), body)
 
 
 def template_for(org_id: int, kind: str) -> tuple[str, bool]:
@@ -222,9 +291,11 @@ def render_template_body(body: str, context: dict[str, str]) -> str:
     if errors:
         raise TemplateRenderError("; ".join(errors))
     try:
-        text = _env.from_string(body).render(**context).strip()
+        text = _compiled(body).render(**context).strip()
     except TemplateError as exc:
         raise TemplateRenderError(f"Template failed to render: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - validated above; anything else is still the template's
+        raise TemplateRenderError(f"Template failed to render: {type(exc).__name__}") from exc
     if not text:
         raise TemplateRenderError("Template rendered an empty text")
     if len(text) > MAX_TEXT:

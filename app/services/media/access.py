@@ -93,11 +93,13 @@ def _sitter_may_read(user: User, message: Message) -> bool:
     return ends_at is not None and message.created_at < ends_at
 
 
-def read_media(user_id: int, media_id: int, variant: str) -> MediaFile:
-    """The stored file (variant "full" or "thumb") if this user may read its message."""
-    user = db.session.get(User, user_id)
+def read_media(user: User, media_id: int, variant: str) -> MediaFile:
+    """The stored file (variant "full" or "thumb") if this org user may read its message.
+
+    Takes the principal itself: an operator (or a bare id) is nobody's user and reads nothing.
+    """
     media = db.session.get(MessageMedia, media_id)
-    if user is None or media is None or media.org_id != user.org_id or media.status != "stored":
+    if not isinstance(user, User) or media is None or media.org_id != user.org_id or media.status != "stored":
         raise NotFound("We could not find that attachment.")
     message = db.session.get(Message, media.message_id)
     if not (user.is_owner_side or (user.role == "sitter" and media.is_image and _sitter_may_read(user, message))):
@@ -129,7 +131,9 @@ def signed_media_path(media_id: int, now: datetime | None = None) -> tuple[int, 
 
 def read_signed_media(media_id: int, expires: int, signature: str) -> MediaFile:
     """An outbound photo for whoever holds a valid, unexpired signature (Twilio); else Forbidden."""
-    if not hmac.compare_digest(_signature(media_id, expires), signature or ""):
+    # compare_digest refuses a str with non-ASCII characters (TypeError): compare the bytes.
+    given = (signature or "").encode("utf-8", "surrogatepass")
+    if not hmac.compare_digest(_signature(media_id, expires).encode(), given):
         raise Forbidden("This media link is not valid.")
     if utcnow().timestamp() >= expires:
         raise Forbidden("This media link has expired.")

@@ -111,7 +111,8 @@ def fetch_inbound_media(media_id: int, session=None) -> str:
         fetched = fetch_twilio_media(url or "", origin=config["TWILIO_MEDIA_ORIGIN"],
                                      account_sid=config.get("TWILIO_ACCOUNT_SID") or "",
                                      auth_token=config.get("TWILIO_AUTH_TOKEN") or "",
-                                     max_bytes=MAX_FETCH_BYTES, session=session)
+                                     max_bytes=MAX_FETCH_BYTES, session=session,
+                                     extra_hosts=config.get("TWILIO_MEDIA_HOSTS", ()))
     except MediaFetchError as exc:
         if exc.transient and attempts <= JOBS.fetch_inbound_media.retry.max:
             _note_error(media_id, str(exc))

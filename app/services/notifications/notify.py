@@ -16,15 +16,17 @@ Events that notify (each enqueues a job by id after its transaction commits):
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
-from app.adapters.webpush import endpoint_allowed, push_configured, send_web_push
+from app.adapters.webpush import endpoint_refusal, push_configured, send_web_push
 from app.clock import utcnow
-from app.errors import InvalidInput
+from app.errors import Conflict, InvalidInput, NotFound
 from app.extensions import db
 from app.jobs.queue import enqueue
 from app.jobs.specs import JOBS
@@ -58,6 +60,10 @@ GIVE_UP_AFTER = timedelta(minutes=30)
 # How long a push service keeps a notification for a phone that is off (seconds).
 TTL_BY_KIND = {"client_text": 3600, "window_opening": 600, "inbox_item": 3600}
 DEFAULT_TTL = 6 * 3600
+# Devices one person may register: enough for every phone, tablet and browser they use.
+MAX_SUBSCRIPTIONS_PER_USER = 10
+# One delivery's budget across all of a person's devices (its job's timeout is 45 s).
+PUSH_DELIVERY_SECONDS = 25
 VISIT_CHANGES = {
     "added": "visit_added",
     "changed": "visit_changed",
@@ -69,6 +75,13 @@ VISIT_CHANGES = {
 # ---------------------------------------------------------------- subscriptions and settings
 
 
+def _org_user(principal) -> User:
+    """Services that serve one person's org data take that `User`: an operator (or an id) is nobody here."""
+    if not isinstance(principal, User):
+        raise NotFound("There is no such account here.")
+    return principal
+
+
 def _clean(value, limit: int) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if not text or len(text) > limit or any(ord(ch) < 32 for ch in text):
@@ -76,34 +89,55 @@ def _clean(value, limit: int) -> str:
     return text
 
 
-def save_push_subscription(user_id: int, data: dict, *, device: str = "", inbox_items: bool = False) -> int:
-    """Store (or refresh) one browser's PushSubscription JSON for this user; returns its id.
+def save_push_subscription(user: User, data: dict, *, device: str = "", inbox_items: bool = False) -> int:
+    """Store (or refresh) one browser's PushSubscription JSON for this org user; returns its id.
 
-    The endpoint is unique: the same browser subscribing again (or after another user
-    logged in on it) moves the row to this user rather than notifying both.
+    The endpoint is unique: the same browser subscribing again (or after another user of the
+    same org logged in on it) moves the row to this user rather than notifying both. An
+    endpoint another org's user holds is a Conflict (409), never moved across orgs; a user
+    keeps at most MAX_SUBSCRIPTIONS_PER_USER devices.
     """
+    user = _org_user(user)
     if not isinstance(data, dict) or not isinstance(data.get("keys"), dict):
         raise InvalidInput("That is not a push subscription this browser can use.", field="subscription")
     endpoint = _clean(data.get("endpoint"), 1000)
     p256dh, auth = _clean(data["keys"].get("p256dh"), 200), _clean(data["keys"].get("auth"), 100)
-    if not endpoint_allowed(endpoint, allow_loopback=current_app.config.get("PUSH_ALLOW_LOOPBACK", False)):
-        raise InvalidInput("Push notifications need a public https push service.", field="subscription")
-    user = db.session.get(User, user_id)
+    refusal = endpoint_refusal(endpoint, allow_loopback=current_app.config.get("PUSH_ALLOW_LOOPBACK", False),
+                               extra_hosts=current_app.config.get("PUSH_SERVICE_HOSTS", ()))
+    if refusal:
+        raise InvalidInput(f"Push notifications need a public https push service we know ({refusal}).",
+                           field="subscription")
     inbox_items = bool(inbox_items) and user.is_owner_side
-    row = db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
+    # Every org's rows: the endpoint is unique across orgs, and org scoping would hide a clash.
+    row = db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint)
+                            .execution_options(all_orgs=True))
+    if row is not None and row.org_id != user.org_id:
+        raise Conflict("This browser already gets another account's notifications. Turn them off there first.")
+    if row is None or row.user_id != user.id:
+        devices = db.session.scalar(select(func.count(PushSubscription.id))
+                                    .where(PushSubscription.user_id == user.id))
+        if (devices or 0) >= MAX_SUBSCRIPTIONS_PER_USER:
+            raise Conflict(f"You already get notifications on {MAX_SUBSCRIPTIONS_PER_USER} devices. "
+                           "Turn them off on one you no longer use first.")
     if row is None:
         row = PushSubscription(endpoint=endpoint)
         db.session.add(row)
     row.org_id, row.user_id, row.p256dh, row.auth = user.org_id, user.id, p256dh, auth
     row.device, row.inbox_items = (device or "")[:120], inbox_items
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same endpoint saved at the same moment by another request: one row wins.
+        db.session.rollback()
+        raise Conflict("This browser's subscription was just saved by another request. Try again.") from None
     return row.id
 
 
-def delete_push_subscription(user_id: int, endpoint: str) -> bool:
+def delete_push_subscription(user: User, endpoint: str) -> bool:
     """This browser stops receiving this user's notifications."""
+    user = _org_user(user)
     result = db.session.execute(
-        delete(PushSubscription).where(PushSubscription.user_id == user_id, PushSubscription.endpoint == endpoint)
+        delete(PushSubscription).where(PushSubscription.user_id == user.id, PushSubscription.endpoint == endpoint)
     )
     db.session.commit()
     return bool(result.rowcount)
@@ -134,10 +168,11 @@ class NotificationChoices:
     phone_hint: str  # '•••0101': whose phone the ping goes to, masked
 
 
-def notification_choices(user_id: int) -> NotificationChoices:
+def notification_choices(user: User) -> NotificationChoices:
     from app.privacy import mask_phone
 
-    user = db.session.get(User, user_id)
+    user = _org_user(user)
+    user_id = user.id
     devices = db.session.scalar(select(func.count(PushSubscription.id)).where(PushSubscription.user_id == user_id))
     settings = db.session.get(NotificationSettings, user_id)
     sitter = db.session.scalar(select(Sitter).where(Sitter.user_id == user_id))
@@ -147,9 +182,10 @@ def notification_choices(user_id: int) -> NotificationChoices:
                                possible, mask_phone(phone))
 
 
-def set_sms_ping(user_id: int, enabled: bool) -> None:
+def set_sms_ping(user: User, enabled: bool) -> None:
     """A sitter turns the SMS ping to their own phone on or off."""
-    user = db.session.get(User, user_id)
+    user = _org_user(user)
+    user_id = user.id
     if enabled:
         sitter = db.session.scalar(select(Sitter).where(Sitter.user_id == user_id))
         if sitter is None or not sitter.phone_e164:
@@ -183,10 +219,11 @@ def _plan(org_id: int, user_id: int, kind: str, key: str, title: str, body: str,
 
 
 def _deliver_all(ids: list[int | None]) -> int:
+    """Commit the planned rows, then one delivery job each on the `push` queue."""
     db.session.commit()
     created = [i for i in ids if i is not None]
     for notification_id in created:
-        deliver_notification(notification_id)
+        enqueue(JOBS.deliver_notification, notification_id)
     return len(created)
 
 
@@ -382,7 +419,13 @@ def deliver_notification(notification_id: int) -> str:
         return "already handled"
     delivered, gone, errors = [], [], []
     payload, ttl = _payload(n), TTL_BY_KIND.get(n.kind, DEFAULT_TTL)
+    deadline = time.monotonic() + current_app.config.get("PUSH_DELIVERY_SECONDS", PUSH_DELIVERY_SECONDS)
     for sub in subscriptions:
+        if time.monotonic() >= deadline:
+            # Push services that hang must not keep this job past its timeout (the row would stay
+            # `sending`): the devices not reached are an error this time, not a wait.
+            errors.append((sub.id, "no time left for this device"))
+            continue
         outcome = send_web_push(sub.endpoint, sub.p256dh, sub.auth, payload, ttl=ttl)
         (delivered if outcome.delivered else gone if outcome.gone else errors).append((sub.id, outcome.error))
         count_push("delivered" if outcome.delivered else "gone" if outcome.gone else "error")
@@ -459,7 +502,7 @@ def reconcile_notifications() -> int:
         .order_by(Notification.id)).all()
     db.session.commit()
     for notification_id in due:
-        deliver_notification(notification_id)
+        enqueue(JOBS.deliver_notification, notification_id)
     return len(due)
 
 

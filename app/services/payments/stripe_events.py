@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -109,7 +110,7 @@ def receive_stripe_event(payload: bytes, sig_header: str | None) -> StoredEvent:
         reason=None if used else _clip(f"event type {event_type} is not used by Pawline"),
         attempts=0, created_at=now, processed_at=None if used else now,
         payload=payload.decode("utf-8"),
-        stripe_created=created if isinstance(created, int) and 0 <= created < 2**62 else None,
+        stripe_created=created if _is_timestamp(created) else None,
         payment_intent=_payment_intent_of(event_type, event["data"]["object"]),
     )
     if inserted is not None and used:
@@ -145,7 +146,54 @@ def verify_event(payload: bytes, sig_header: str | None) -> dict:
         raise InvalidWebhook(f"body is not a JSON Stripe event: nested deeper than {MAX_JSON_DEPTH} levels")
     if not _is_event_shaped(event):
         raise InvalidWebhook("body is not a Stripe event (id, type, data.object)")
+    if not _text_is_storable(event):
+        # A NUL or a lone surrogate cannot be stored as text (PostgreSQL refuses both) and no
+        # Stripe event carries one: a bad body, 400, instead of a failed INSERT.
+        raise InvalidWebhook("body is not a Stripe event: it holds a NUL or an unpaired surrogate")
+    created = event.get("created")
+    if "created" in event and not _is_timestamp(created):
+        raise InvalidWebhook("body is not a Stripe event: created is not a timestamp")
+    future = _seconds_in_future(sig_header, created)
+    if future > stripe.Webhook.DEFAULT_TOLERANCE:
+        # Stripe's check refuses timestamps too old (replays) but not too new: a signature made
+        # for later is refused the same way.
+        raise InvalidWebhook(f"Timestamp outside the tolerance zone ({future} s in the future)")
     return event
+
+
+def _is_timestamp(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**62
+
+
+def _seconds_in_future(sig_header: str | None, created) -> int:
+    """How far ahead of now the signature's timestamp (or the event's `created`) is, in seconds."""
+    now = int(time.time())
+    stamps = [created] if _is_timestamp(created) else []
+    for item in (sig_header or "").split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t" and value.isdigit() and len(value) < 19:
+            stamps.append(int(value))
+    return max([stamp - now for stamp in stamps], default=0)
+
+
+def _text_is_storable(value) -> bool:
+    """No string anywhere (keys included) holds a NUL or an unpaired surrogate (iterative walk)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return False
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return True
 
 
 def _depth_at_most(value, limit: int) -> bool:

@@ -20,6 +20,7 @@ from tests.support.twilio_stand_in import fixture_fields, post_signed
 def twilio_media(app):
     with TwilioMediaServer() as server:
         app.config["TWILIO_MEDIA_ORIGIN"] = server.origin
+        app.config["TWILIO_MEDIA_HOSTS"] = ("localhost",)  # the stand-in's "storage" host
         yield server
 
 
@@ -170,3 +171,12 @@ def test_reconcile_fetches_media_whose_job_the_queue_lost(app, client, thread, t
     db.session.rollback()
     assert db.session.get(MessageMedia, media.id).status == "stored"
     assert requeue_media_fetches() == 0
+
+
+def test_a_redirect_to_a_host_that_is_not_twilios_media_storage_is_not_followed(app, client, thread, twilio_media):
+    app.config["TWILIO_MEDIA_HOSTS"] = ()  # the stand-in's "storage" (localhost) is not Twilio's
+    _mms(client, (twilio_media.media_url("ME9", photo_bytes()), "image/jpeg"), body="look")
+    [api_hop] = twilio_media.seen  # the API answered with a redirect, and nothing followed it
+    assert api_hop.path.endswith("/ME9")
+    [media] = db.session.scalars(select(MessageMedia)).all()
+    assert media.status == "failed" and "not to Twilio's media storage" in media.error

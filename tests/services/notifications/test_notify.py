@@ -59,7 +59,7 @@ def inbound(number, sender, body="Is Biscuit eating ok?"):
 
 def subscribe(push, user, answer=201, inbox_items=False) -> dict:
     data = push.subscribe(answer)
-    notifications.save_push_subscription(user.id, data, device="test", inbox_items=inbox_items)
+    notifications.save_push_subscription(user, data, device="test", inbox_items=inbox_items)
     return data
 
 
@@ -230,7 +230,7 @@ def test_pending_notifications_whose_job_was_lost_are_delivered_or_given_up(make
 @pytest.fixture
 def pinged(make, visit):
     make.number("front_desk")
-    notifications.set_sms_ping(visit.user.id, True)
+    notifications.set_sms_ping(visit.user, True)
     return visit
 
 
@@ -266,12 +266,12 @@ def test_sms_ping_needs_a_phone_and_a_front_desk_number(make, visit):
     from app.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="front-desk"):
-        notifications.set_sms_ping(visit.user.id, True)
+        notifications.set_sms_ping(visit.user, True)
     visit.sitter.phone_e164 = None
     db.session.commit()
     make.number("front_desk")
     with pytest.raises(InvalidInput, match="phone number"):
-        notifications.set_sms_ping(visit.user.id, True)
+        notifications.set_sms_ping(visit.user, True)
     assert db.session.get(NotificationSettings, visit.user.id) is None
 
 
@@ -289,5 +289,5 @@ def test_logout_everywhere_removes_every_device(make, visit, push):
 def test_the_same_browser_subscribing_for_another_user_moves_to_them(make, visit, push):
     data = subscribe(push, visit.user)
     owner = make.user("owner")
-    notifications.save_push_subscription(owner.id, data)
+    notifications.save_push_subscription(owner, data)
     assert db.session.scalar(select(PushSubscription.user_id)) == owner.id

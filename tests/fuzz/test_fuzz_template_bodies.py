@@ -1,0 +1,68 @@
+"""Property tests: any template body is judged quickly, and judging or rendering it never raises
+anything but a template error (deep nesting of brackets, ifs and nots; long filter chains; noise)."""
+
+from __future__ import annotations
+
+import time
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from app.services.automations.templates import (
+    MAX_TEXT,
+    SAMPLE_CONTEXT,
+    TEMPLATE_VARIABLES,
+    TemplateRenderError,
+    render_template_body,
+    validate_template,
+)
+from tests.fuzz.conftest import FUZZ_SETTINGS
+
+names = st.sampled_from([*TEMPLATE_VARIABLES, "nope", "range", "self", "cycler"])
+filters = st.sampled_from(["d", "default", "upper", "lower", "trim", "title", "truncate(5)", "d('x')", "attr('a')",
+                           "join", "replace('a','b')"])
+
+
+@st.composite
+def chains(draw):
+    return "{{ " + draw(names) + "".join("|" + f for f in draw(st.lists(filters, max_size=400))) + " }}"
+
+
+@st.composite
+def nested(draw):
+    depth = draw(st.integers(1, 400))
+    opener, closer = draw(st.sampled_from([("(", ")"), ("[", "]"), ("not (", ")"), ("(not ", ")"), ("{", "}")]))
+    return "{{ " + opener * depth + draw(names) + closer * depth + " }}"
+
+
+@st.composite
+def nested_ifs(draw):
+    depth = draw(st.integers(1, 60))
+    return "{% if client_first_name %}" * depth + draw(names) + "{% endif %}" * depth
+
+
+@st.composite
+def long_boolean(draw):
+    op = draw(st.sampled_from([" or ", " and ", " ~ ", " == ", " if client_first_name else "]))
+    return "{{ " + op.join(draw(st.lists(names, min_size=2, max_size=250))) + " }}"
+
+
+noise = st.lists(st.sampled_from(list("{}%()[]|~.,'\"# abcx_-") + ["{{", "}}", "{%", "%}", "if ", "endif"]),
+                max_size=200).map("".join)
+bodies = st.one_of(chains(), nested(), nested_ifs(), long_boolean(), noise,
+                   st.tuples(noise, chains(), nested()).map("".join))
+
+
+@given(bodies)
+@FUZZ_SETTINGS
+def test_every_body_is_judged_quickly_and_never_raises(body):
+    started = time.perf_counter()
+    problems = validate_template(body)
+    assert time.perf_counter() - started < 2, body[:80]
+    assert isinstance(problems, list) and all(isinstance(p, str) and p for p in problems)
+    if not problems:
+        try:
+            text = render_template_body(body, SAMPLE_CONTEXT)
+        except TemplateRenderError:
+            return
+        assert len(text) <= MAX_TEXT
