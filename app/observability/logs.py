@@ -64,7 +64,10 @@ def install_log_context() -> None:
     def factory(*args, **kwargs):
         record = current(*args, **kwargs)
         request_id, job_id = current_request_id.get(), current_job_id.get()
-        record.request_id, record.job_id = request_id, job_id
+        # Under names of our own: a caller's `extra={"job_id": …}` (RQ's worker logs so) must not
+        # collide with an attribute the factory already set (logging raises KeyError, and the
+        # RQ worker quits). The JSON formatter names them request_id and job_id.
+        record.pawline_request_id, record.pawline_job_id = request_id, job_id
         record.context = (f" [request {request_id}]" if request_id else "") + (f" [job {job_id}]" if job_id else "")
         return record
 
@@ -89,7 +92,7 @@ class JsonLogFormatter(JsonFormatter):
 
     def __init__(self):
         super().__init__(
-            "%(levelname)s %(name)s %(message)s %(request_id)s %(job_id)s",
+            "%(levelname)s %(name)s %(message)s %(pawline_request_id)s %(pawline_job_id)s",
             rename_fields={"levelname": "level", "name": "logger"},
             timestamp="time",
             reserved_attrs=(*RESERVED_ATTRS, "_phones_masked", "context"),
@@ -104,6 +107,10 @@ class JsonLogFormatter(JsonFormatter):
         return mask_log_text(super().formatStack(stack_info))
 
     def process_log_record(self, log_data: dict) -> dict:
+        for ours, name in (("pawline_request_id", "request_id"), ("pawline_job_id", "job_id")):
+            value = log_data.pop(ours, None)
+            if log_data.get(name) is None:
+                log_data[name] = value
         return _masked(log_data)
 
 

@@ -106,3 +106,14 @@ def test_production_logs_json_unless_told_otherwise(tmp_path):
     assert build_config(str(tmp_path), {"LOG_FORMAT": "json"})["LOG_FORMAT"] == "json"
     with pytest.raises(ConfigError, match="LOG_FORMAT"):
         build_config(str(tmp_path), {"LOG_FORMAT": "xml"})
+
+
+def test_a_line_whose_caller_passes_its_own_job_id_is_written_not_raised(app, json_lines):
+    """RQ's worker logs with extra={"job_id": …}: that once raised KeyError in the record
+    factory and made the worker quit after a failed job."""
+    from app.observability.logs import job_context
+
+    with job_context("send-message-7"):
+        logging.getLogger("rq.worker").error("job failed", extra={"job_id": "send-message-7"})
+    [line] = [line for line in json_lines() if line["message"] == "job failed"]
+    assert line["job_id"] == "send-message-7"
