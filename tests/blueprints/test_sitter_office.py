@@ -77,7 +77,7 @@ def test_owner_answers_in_the_inbox_and_the_sitter_gets_a_push_and_an_alert(clie
     client.get("/logout")
 
     with PushStandIn(PUBLIC, SUBJECT) as push:
-        notifications.save_push_subscription(visit.user.id, push.subscribe(), device="test")
+        notifications.save_push_subscription(visit.user, push.subscribe(), device="test")
         login_as(owner)
         page = client.get(f"/admin/inbox/{message.id}").get_data(as_text=True)
         assert f"Note from {visit.sitter.name}" in page and "The back door sticks" in page

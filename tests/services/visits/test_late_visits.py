@@ -139,9 +139,9 @@ def test_a_check_out_means_no_unfinished_alert(visit, clock):
 def test_the_office_and_the_sitter_get_a_push_without_any_number(visit, make, clock):
     owner, staff_off = make.user("owner"), make.user("staff")
     with PushStandIn(PUBLIC, SUBJECT) as push:
-        notifications.save_push_subscription(owner.id, push.subscribe(201), device="laptop", inbox_items=True)
-        notifications.save_push_subscription(staff_off.id, push.subscribe(201), device="phone", inbox_items=False)
-        notifications.save_push_subscription(visit.user.id, push.subscribe(201), device="phone")
+        notifications.save_push_subscription(owner, push.subscribe(201), device="laptop", inbox_items=True)
+        notifications.save_push_subscription(staff_off, push.subscribe(201), device="phone", inbox_items=False)
+        notifications.save_push_subscription(visit.user, push.subscribe(201), device="phone")
         clock.set(START + timedelta(minutes=15))
         scan_late_visits()
         received = push.wait_for(2)

@@ -16,6 +16,7 @@ from app.services.visits.checklists import set_checklist
 from app.services.visits.checks import CheckRefused, check_in
 from app.services.visits.reports import submit_visit_report
 from tests.support.media_stand_in import photo_bytes
+from tests.support.messaging_builders import as_first_text
 from tests.support.sitter_data import make_visit
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # 9:00 AM New York
@@ -55,7 +56,7 @@ def test_the_report_is_texted_once_from_the_thread_number_and_an_edit_texts_noth
     assert first.created and first.status == "queued"
     assert first.notice == "Report saved and queued to send to Alex."
     [message] = db.session.scalars(select(Message)).all()
-    assert message.body == "Visit report: Done: Fed, Walk. Biscuit ate everything."
+    assert message.body == as_first_text("Visit report: Done: Fed, Walk. Biscuit ate everything.", message_org_name(message))
     assert message.from_e164 == visit.thread.message_number.e164 and message.thread_id == visit.thread.id
     assert message.sender_kind == "sitter"
     [entry] = db.session.scalars(select(OutboxEntry)).all()  # sent once, as MMS
@@ -91,7 +92,7 @@ def test_the_checklist_is_the_services_own_list_set_by_owners(visit):
     with pytest.raises(InvalidInput, match="not on this service's list"):
         submit_visit_report(visit.user.id, visit.booking.id, note="", checklist=["Litter"])
     submit_visit_report(visit.user.id, visit.booking.id, note="", checklist=["Played fetch", "Fed"])
-    assert db.session.scalar(select(Message.body)) == "Visit report: Done: Fed, Played fetch."
+    assert "Visit report: Done: Fed, Played fetch." in db.session.scalar(select(Message.body))
 
 
 def test_the_note_is_held_to_the_content_policy_like_every_sitter_text(visit):
@@ -121,3 +122,9 @@ def test_an_opted_out_client_gets_nothing_and_the_sitter_is_told(visit):
     outcome = submit_visit_report(visit.user.id, visit.booking.id, note="All good")
     assert outcome.status == "blocked" and "opted out" in outcome.notice
     assert db.session.scalar(select(OutboxEntry)) is None
+
+
+def message_org_name(message) -> str:
+    from app.models import Org
+
+    return db.session.get(Org, message.org_id).name
