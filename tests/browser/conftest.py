@@ -32,6 +32,10 @@ document.addEventListener("securitypolicyviolation", function (e) {
                 + " at " + e.sourceFile + ":" + e.lineNumber);
 });
 """
+# The bound on every Playwright wait (each waits on an event; this is only how long before it fails).
+# A login and its first page took 8 s once on a 2-core machine shared by several test runs: 5 s
+# bounds failed runs that were otherwise right.
+WAIT_BOUND_MS = 30_000
 _CSP_MARKERS = ("CSP violation", "Content Security Policy", "evalDisallowedError")
 CSP_VIOLATIONS: list[str] = []
 
@@ -46,7 +50,12 @@ class CspWatchingBrowser:
         return getattr(self._browser, name)
 
     def new_context(self, **kwargs):
+        # Service workers are blocked unless a test of the worker asks for them ("allow"): once
+        # /sw.js controls a page the worker makes its requests, and page.route / context.route
+        # never see them, so a test that intercepts requests would wait for one that never comes.
+        kwargs.setdefault("service_workers", "block")
         context = self._browser.new_context(**kwargs)
+        context.set_default_timeout(WAIT_BOUND_MS)
         context.add_init_script(CSP_REPORTER)
 
         def _on_console(message):

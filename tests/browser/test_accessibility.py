@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.browser.a11y import assert_no_serious_violations, axe_violations
+from tests.browser.conftest import WAIT_BOUND_MS
 from tests.support.factories import PASSWORD
 from tests.support.sitter_data import make_visit
 
@@ -19,7 +20,7 @@ START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 def laptop(chromium):
     context = chromium.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     page = context.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(WAIT_BOUND_MS)
     yield page
     context.close()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import WAIT_BOUND_MS
 from tests.support.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.browser
 def laptop(chromium):
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(WAIT_BOUND_MS)
     yield page
     context.close()
 
@@ -82,7 +83,7 @@ def test_template_preview_updates_live_on_a_phone(make, clock, live_server, chro
     make.booking(client=make.client(name="Alex Morgan", pets=("Biscuit",)))
     context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(WAIT_BOUND_MS)
     try:
         page.goto(f"{live_server}/login")
         page.fill("#email", owner.email)

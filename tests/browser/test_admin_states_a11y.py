@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from tests.browser.a11y import assert_no_serious_violations
-from tests.browser.conftest import log_in
+from tests.browser.conftest import WAIT_BOUND_MS, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ def test_admin_page_states_have_no_serious_violations(make, clock, live_server, 
     make.message(body="Thanks, all good", owner_inbox=True, handled_at=clock.now - timedelta(minutes=5))
     context = chromium.new_context(viewport={"width": 1366, "height": 768}, bypass_csp=True)
     page = context.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(WAIT_BOUND_MS)
     try:
         log_in(page, live_server, owner, "/admin")
         paths = ["/admin/inbox?handled=1", "/admin/calendar?view=week", "/admin/calendar",

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import WAIT_BOUND_MS, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +23,7 @@ def test_the_week_fits_1366_and_a_visit_is_reassigned_from_it(make, clock, live_
 
     context = chromium.new_context(viewport={"width": 1366, "height": 768})
     page = context.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(WAIT_BOUND_MS)
     try:
         log_in(page, live_server, owner, "/admin")
         page.goto(f"{live_server}/admin/calendar?view=week")

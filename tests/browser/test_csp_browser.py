@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import WAIT_BOUND_MS, log_in
 from tests.support.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,7 @@ def _assert_strict_csp(response):
 
 def test_the_watcher_sees_a_blocked_inline_script(live_server, context, no_csp_violations):
     page = context.new_page()
-    page.set_default_timeout(5000)
+    page.set_default_timeout(WAIT_BOUND_MS)
     _assert_strict_csp(page.goto(f"{live_server}/login"))
     with pytest.raises(Exception):  # noqa: B017 - Playwright reports the refused script as an error
         page.add_script_tag(content="window.__inline = 1")
@@ -53,7 +53,7 @@ def test_owner_walks_every_admin_page_under_the_csp(make, clock, live_server, co
     inbound = make.message(thread=visit.thread, owner_inbox=True, body="Who is this?",
                            to_e164=visit.thread.message_number.e164, routing_reason="outside_window")
     page = context.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(WAIT_BOUND_MS)
     log_in(page, live_server, owner, "/admin")
 
     pages = ["/admin", "/admin/bookings", "/admin/bookings/new", f"/admin/bookings/{visit.booking.id}",
@@ -86,7 +86,7 @@ def test_sitter_journey_under_the_csp(make, clock, live_server, context):
     visit = make_visit(make, start=START, hours=1, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
     make.message(thread=visit.thread, body="The key is under the mat")
     page = context.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(WAIT_BOUND_MS)
     log_in(page, live_server, visit.user, "/sitter")
     for path in ("/sitter", "/sitter/alerts", f"/sitter/threads/{visit.thread.id}"):
         response = page.goto(f"{live_server}{path}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import WAIT_BOUND_MS, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -15,7 +15,7 @@ def test_the_inbox_count_is_live(make, clock, live_server, chromium, db):
     first = make.message(owner_inbox=True, body="Is Biscuit ok?")
     context = chromium.new_context(viewport={"width": 1366, "height": 768})
     page = context.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(WAIT_BOUND_MS)
     try:
         page.clock.install()  # the poll's timer is driven by the test, not slept on
         log_in(page, live_server, owner, "/admin")

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from app.services.people.care_notes import save_care_note
-from tests.browser.conftest import log_in
+from tests.browser.conftest import WAIT_BOUND_MS, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ def test_an_owners_day(make, clock, live_server, chromium, artifacts):
 
     laptop_context = chromium.new_context(viewport={"width": 1280, "height": 900})
     laptop = laptop_context.new_page()
-    laptop.set_default_timeout(8000)
+    laptop.set_default_timeout(WAIT_BOUND_MS)
     try:
         log_in(laptop, base, owner, "/admin")
         laptop.click("nav >> text=Calendar")
@@ -68,7 +68,7 @@ def test_an_owners_day(make, clock, live_server, chromium, artifacts):
 
         phone_context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
         phone = phone_context.new_page()
-        phone.set_default_timeout(8000)
+        phone.set_default_timeout(WAIT_BOUND_MS)
         try:
             log_in(phone, base, sasha.user, "/sitter")
             phone.wait_for_selector("#upcoming .visit-card")  # the next seven days, loaded by htmx

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, log_in  # chromium and live_server come from there too
+from tests.browser.conftest import ARTIFACTS, WAIT_BOUND_MS, log_in  # chromium and live_server come from there too
 from tests.support.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,7 @@ def phone(chromium):
         has_touch=True,
     )
     page = context.new_page()
-    page.set_default_timeout(5000)
+    page.set_default_timeout(WAIT_BOUND_MS)
     yield page
     context.close()
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.browser.a11y import assert_no_serious_violations
-from tests.browser.conftest import log_in
+from tests.browser.conftest import WAIT_BOUND_MS, log_in
 from tests.support.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
@@ -20,7 +20,7 @@ def _phone(chromium):
     context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
                                    bypass_csp=True, service_workers="block")
     page = context.new_page()
-    page.set_default_timeout(5000)
+    page.set_default_timeout(WAIT_BOUND_MS)
     return context, page
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from tests.browser.a11y import assert_no_serious_violations
-from tests.browser.conftest import ARTIFACTS, log_in
+from tests.browser.conftest import ARTIFACTS, WAIT_BOUND_MS, log_in
 from tests.support.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
@@ -24,17 +24,17 @@ SCREENS = {
 }
 
 
-def _phone(chromium, screen="portrait"):
-    context = chromium.new_context(is_mobile=True, has_touch=True, bypass_csp=True, **SCREENS[screen])
+def _phone(chromium, screen="portrait", **options):
+    context = chromium.new_context(is_mobile=True, has_touch=True, bypass_csp=True, **SCREENS[screen], **options)
     page = context.new_page()
-    page.set_default_timeout(5000)
+    page.set_default_timeout(WAIT_BOUND_MS)
     return context, page
 
 
 @contextmanager
-def _signed_in(chromium, live_server, user, path=None, screen="portrait"):
+def _signed_in(chromium, live_server, user, path=None, screen="portrait", **options):
     """A phone logged in as the sitter (at `path` if given); the context closes afterwards."""
-    context, page = _phone(chromium, screen)
+    context, page = _phone(chromium, screen, **options)
     try:
         log_in(page, live_server, user)
         if path:
@@ -196,7 +196,7 @@ def test_sitter_pages_have_no_serious_accessibility_violations(make, clock, live
 
 def test_the_installed_app_shows_the_offline_page_without_signal(make, clock, live_server, chromium):
     visit, _ = _busy_visit(make, clock, messages=1)
-    with _signed_in(chromium, live_server, visit.user) as (context, page):
+    with _signed_in(chromium, live_server, visit.user, service_workers="allow") as (context, page):
         assert page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)")  # installed (shell cached)
         page.reload()  # now controlled by the worker
         page.wait_for_function("!!navigator.serviceWorker.controller")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import OutboxEntry
 from tests.browser.a11y import assert_no_serious_violations
-from tests.browser.conftest import ARTIFACTS, log_in
+from tests.browser.conftest import ARTIFACTS, WAIT_BOUND_MS, log_in
 from tests.browser.test_sitter_browser import _fits_the_screen, phone  # noqa: F401 - fixture
 from tests.support.media_stand_in import photo_bytes
 from tests.support.sitter_data import make_visit
@@ -69,7 +69,7 @@ def test_the_visit_page_has_no_serious_accessibility_violations(make, clock, liv
     context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
                                    bypass_csp=True)  # axe is injected into the page
     page = context.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(WAIT_BOUND_MS)
     try:
         log_in(page, live_server, visit.user)
         page.goto(f"{live_server}/sitter/visits/{visit.booking.id}")
