@@ -82,7 +82,7 @@ def test_restore_from_pg_dump_then_reconcile_loses_nothing_and_sends_nothing_twi
         # Reconcile finds exactly the lost work (the two waiting runs), and only once.
         assert reconcile().counts == {"messages_queued": 0, "messages_sending": 0, "automation_runs": 2,
                                       "status_callbacks": 0, "stripe_events": 0,
-                                      "inbound_media": 0}
+                                      "inbound_media": 0, "waiting_threads": 0}
         assert reconcile().counts["automation_runs"] == 0
         build_worker(restored, forking=False).work(burst=True)
         assert _outbox_count() == 1  # the confirmation is not sent again
