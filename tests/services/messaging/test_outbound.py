@@ -167,7 +167,7 @@ def test_two_jobs_claiming_one_message_at_once_claim_it_once(app, make):
         for racer in racers:
             racer.start()
         with db.engine.connect() as watcher:
-            for _ in range(500):
+            for _ in range(3000):  # until both wait (bounded at ~30 s: a loaded machine is slow to start threads)
                 if watcher.execute(waiting).scalar() == 2:
                     break
                 racers[0].join(0.01)
