@@ -140,7 +140,8 @@ def test_the_arrived_text_goes_from_the_thread_number_only_when_the_org_turned_i
     outcome = check_in(visit.user.id, other.booking.id)
     [message] = db.session.scalars(select(Message)).all()
     assert message.thread_id == other.thread.id and message.from_e164 == other.thread.message_number.e164
-    assert message.body == as_first_text(f"{visit.sitter.first_name} from {org.name} has arrived for Biscuit's visit.", org.name)
+    arrived = f"{visit.sitter.first_name} from {org.name} has arrived for Biscuit's visit."
+    assert message.body == as_first_text(arrived, org.name)
     assert "is told you have arrived (queued to send)" in outcome.notice
 
 
@@ -157,5 +158,6 @@ def test_on_my_way_is_texted_once_when_the_org_sends_such_texts(visit, clock):
     assert outcome.notice == "Alex will be told you are on the way (queued to send)."
     assert on_my_way(visit.user.id, visit.booking.id).already
     [message] = db.session.scalars(select(Message)).all()
-    assert message.body == as_first_text(f"{visit.sitter.first_name} from {org.name} is on the way to Biscuit's visit.", org.name)
+    on_the_way = f"{visit.sitter.first_name} from {org.name} is on the way to Biscuit's visit."
+    assert message.body == as_first_text(on_the_way, org.name)
     assert message.from_e164 == visit.thread.message_number.e164

@@ -56,7 +56,8 @@ def test_the_report_is_texted_once_from_the_thread_number_and_an_edit_texts_noth
     assert first.created and first.status == "queued"
     assert first.notice == "Report saved and queued to send to Alex."
     [message] = db.session.scalars(select(Message)).all()
-    assert message.body == as_first_text("Visit report: Done: Fed, Walk. Biscuit ate everything.", message_org_name(message))
+    report = "Visit report: Done: Fed, Walk. Biscuit ate everything."
+    assert message.body == as_first_text(report, message_org_name(message))
     assert message.from_e164 == visit.thread.message_number.e164 and message.thread_id == visit.thread.id
     assert message.sender_kind == "sitter"
     [entry] = db.session.scalars(select(OutboxEntry)).all()  # sent once, as MMS
