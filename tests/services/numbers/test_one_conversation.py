@@ -4,7 +4,6 @@ finishes the setup and sends the held confirmation."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from app.services.bookings.lifecycle import cancel_booking
 from app.services.numbers.admin import add_number
 from app.services.numbers.waiting import assign_waiting_threads
 from app.services.ops.reconcile import reconcile
+from tests.services.bookings.test_confirmed import _confirm_in_threads
 
 
 def count(model, *where) -> int:
@@ -150,23 +150,7 @@ def test_the_first_wait_of_a_week_raises_one_pool_alert(make, clock):
 
 
 def _confirm_at_once(app, booking_ids):
-    barrier = threading.Barrier(len(booking_ids))
-    errors, results = [], []
-
-    def work(booking_id):
-        try:
-            with app.app_context():
-                barrier.wait(timeout=30)
-                results.append(on_booking_confirmed(booking_id))
-        except Exception as exc:  # collected: the test asserts none escaped
-            errors.append(exc)
-
-    workers = [threading.Thread(target=work, args=(bid,)) for bid in booking_ids]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(timeout=120)
-    return results, errors
+    return _confirm_in_threads(app, booking_ids, len(booking_ids))
 
 
 @pytest.mark.postgres_only
