@@ -56,6 +56,10 @@ def test_change_password_needs_the_current_one_and_a_strong_new_one(client, make
     assert db.session.get(User, owner.id).check_password(NEW_PASSWORD)
 
 
+def _reset(visitor, token, password, confirm=None):
+    return visitor.post("/reset", data={"token": token, "password": password, "confirm": confirm or password})
+
+
 def test_an_owner_issues_a_one_time_reset_link_shown_once(app, client, make, login_as, db, clock):
     owner, staff = make.user("owner"), make.user("staff")
     elsewhere = app.test_client()
@@ -63,40 +67,67 @@ def test_an_owner_issues_a_one_time_reset_link_shown_once(app, client, make, log
     login_as(owner)
     page = client.post(f"/admin/users/{staff.id}/reset-link")
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
-    link = re.search(r'value="(https://pawline\.test/reset/[^"]+)"', page.get_data(as_text=True)).group(1)
-    token = link.rsplit("/", 1)[1]
+    link = re.search(r'value="(https://pawline\.test/reset#t=[^"]+)"', page.get_data(as_text=True)).group(1)
+    token = link.split("#t=", 1)[1]
     assert token not in client.get("/admin/users").get_data(as_text=True)  # shown once
     assert db.session.scalar(select(PasswordReset.token_hash)) != token  # kept hashed only
 
     visitor = app.test_client()
-    path = link.removeprefix("https://pawline.test")
-    assert visitor.get(path).status_code == 200
-    weak = visitor.post(path, data={"password": "abc", "confirm": "abc"})
+    form = visitor.get("/reset")  # what a browser asks for: the fragment stays behind
+    assert form.status_code == 200 and 'name="token"' in form.get_data(as_text=True)
+    assert re.search(r"/js/reset(\.[0-9a-f]+)?\.js", form.get_data(as_text=True))  # fills the token in
+    weak = _reset(visitor, token, "abc")
     assert weak.status_code == 422
-    assert visitor.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
+    assert _reset(visitor, token, NEW_PASSWORD).status_code == 302
     assert elsewhere.get("/admin").status_code == 302  # every session of the user ended
     assert _log_in(app.test_client(), staff.email, NEW_PASSWORD).status_code == 302
-    assert visitor.get(path).status_code == 404  # one time only
-    reused = visitor.post(path, data={"password": "another-good-one-1", "confirm": "another-good-one-1"})
-    assert reused.status_code == 404
+    reused = _reset(visitor, token, "another-good-one-1")
+    assert reused.status_code == 404  # one time only
 
 
-def test_a_reset_link_lasts_one_hour_and_a_new_one_retires_the_old(app, client, make, login_as, clock):
+def test_a_reset_without_its_token_asks_for_it_and_changes_nothing(app, client, make, login_as, db):
+    owner, staff = make.user("owner"), make.user("staff")
+    login_as(owner)
+    client.post(f"/admin/users/{staff.id}/reset-link")
+    visitor = app.test_client()
+    missing = _reset(visitor, "", NEW_PASSWORD)
+    assert missing.status_code == 422 and "Paste the code from your reset link" in missing.get_data(as_text=True)
+    assert _reset(visitor, "not-the-token", NEW_PASSWORD).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(User, staff.id).check_password(PASSWORD)
+
+
+def test_an_old_style_reset_link_is_refused_without_using_its_token(app, client, make, login_as, db):
+    owner, staff = make.user("owner"), make.user("staff")
+    login_as(owner)
+    html = client.post(f"/admin/users/{staff.id}/reset-link").get_data(as_text=True)
+    token = re.search(r'#t=([^"]+)"', html).group(1)
+    visitor = app.test_client()
+    for answer in (visitor.get(f"/reset/{token}"),
+                   visitor.post(f"/reset/{token}", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})):
+        assert answer.status_code == 410 and "Ask an owner for a new one" in answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, staff.id).check_password(PASSWORD)
+    assert db.session.scalar(select(PasswordReset.used_at)) is None  # not consumed: the new form still takes it
+    assert _reset(visitor, token, NEW_PASSWORD).status_code == 302
+
+
+def test_a_reset_link_lasts_one_hour_and_a_new_one_retires_the_old(app, client, make, login_as, clock, db):
     owner, staff = make.user("owner"), make.user("staff")
     login_as(owner)
 
     def issue():
         html = client.post(f"/admin/users/{staff.id}/reset-link").get_data(as_text=True)
-        return re.search(r'value="https://pawline\.test(/reset/[^"]+)"', html).group(1)
+        return re.search(r'value="https://pawline\.test/reset#t=([^"]+)"', html).group(1)
 
     first = issue()
     second = issue()
     visitor = app.test_client()
-    assert visitor.get(first).status_code == 404
-    clock.advance(minutes=59)
-    assert visitor.get(second).status_code == 200
-    clock.advance(minutes=2)
-    assert visitor.get(second).status_code == 404
+    assert _reset(visitor, first, NEW_PASSWORD).status_code == 404
+    clock.advance(minutes=61)
+    assert _reset(visitor, second, NEW_PASSWORD).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(User, staff.id).check_password(PASSWORD)
 
 
 def test_only_owners_issue_links_and_only_for_their_org(client, make, login_as):

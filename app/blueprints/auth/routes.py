@@ -188,12 +188,16 @@ def log_out_everywhere():
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/reset/<token>", methods=["GET", "POST"])
-def reset_password(token: str):
-    if not accounts.reset_link_is_live(token):
-        return render_template("auth/reset_expired.html"), 404
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_password():
+    """An owner-issued reset link, `/reset#t=<token>`: the token stays in the fragment (browsers
+    never send one, so no access log or proxy sees it); js/reset.js copies it into the form, and
+    without JavaScript the person pastes it. The token is read from the POST body only."""
     form = ResetPasswordForm()
     if form.validate_on_submit():
+        token = form.token.data.strip()
+        if not accounts.reset_link_is_live(token):
+            return render_template("auth/reset_expired.html"), 404
         try:
             accounts.reset_with_link(token, form.password.data)
         except InvalidInput as exc:
@@ -206,6 +210,13 @@ def reset_password(token: str):
             flash("Password set. Log in with it now.", "info")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/reset/<path:old_token>", methods=["GET", "POST"])
+def reset_link_old_format(old_token: str):
+    """Links issued before the token moved to the fragment: refused without reading, using or
+    logging the token (app.privacy hides `/reset/<…>` in every log line, gunicorn's included)."""
+    return render_template("auth/reset_link_changed.html"), 410
 
 
 def _end_current_login() -> None:
