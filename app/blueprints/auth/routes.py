@@ -15,10 +15,12 @@ from app.blueprints.auth.forms import (
     ResetCodeForm,
     ResetPasswordForm,
 )
+from app.clock import utcnow
 from app.errors import DomainError, InvalidInput
 from app.extensions import login_manager
 from app.services.accounts import passwords as accounts
 from app.services.accounts import sessions
+from app.services.accounts.reset_codes import codes_per_day, request_reset_code
 from app.services.accounts.throttle import (
     code_request_refusal,
     login_refusal,
@@ -229,15 +231,32 @@ def _end_current_login() -> None:
 
 @bp.route("/forgot", methods=["GET", "POST"])
 def forgot_password():
+    """Ask for a code by text. Every answer is the same whether or not the email has an account
+    (app.services.accounts.reset_codes decides by the email asked about)."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         email = accounts.normalise_email(form.email.data)
-        refusal = code_request_refusal(email, _client_address())
+        refusal = code_request_refusal(_client_address())
         if refusal is not None:
             return _throttled("auth/forgot.html", refusal, form=form)
-        accounts.send_reset_code(email)
+        asked = request_reset_code(email)
+        if asked.outcome == "daily_limit":
+            return _codes_used_up(form, asked.retry_at)
+        if asked.outcome == "already_sent":
+            code_form = ResetCodeForm(formdata=None, email=email)
+            return render_template("auth/reset_code.html", form=code_form, already_sent_until=asked.valid_until)
         return redirect(url_for("auth.reset_with_code", email=email))
     return render_template("auth/forgot.html", form=form), 422 if form.is_submitted() else 200
+
+
+def _codes_used_up(form, retry_at):
+    per_day = codes_per_day()
+    flash(f"At most {per_day} code{'s' if per_day != 1 else ''} can be texted for one login in a day. "
+          f"Ask again after {retry_at:%H:%M} UTC on {retry_at:%b} {retry_at.day}, or ask an owner for a reset link.",
+          "error")
+    response = current_app.make_response((render_template("auth/forgot.html", form=form), 429))
+    response.headers["Retry-After"] = str(max(1, int((retry_at - utcnow()).total_seconds())))
+    return response
 
 
 @bp.route("/forgot/code", methods=["GET", "POST"])
