@@ -74,3 +74,24 @@ def test_no_access_line_of_the_reset_flow_holds_the_token(app, client, make, log
     assert '"POST /reset HTTP/1.1" 302' in lines[4]
     assert token not in access_log.all()
     assert token not in access_log.app_lines()
+
+
+def test_no_access_line_of_the_code_flow_holds_the_code_or_the_email(app, client, make, db, access_log):
+    from tests.blueprints.test_passwords import _code_text
+
+    make.number("front_desk")
+    sitter = make.sitter()
+    email = sitter.user.email
+    asked = client.post("/forgot", data={"email": email})
+    _, code = _code_text(db, sitter.phone_e164)
+    form = client.get(asked.headers["Location"])
+    assert f'value="{email}"' in form.get_data(as_text=True)  # the form still knows who asked
+    done = client.post("/forgot/code", data={"email": email, "code": code, "password": NEW_PASSWORD,
+                                             "confirm": NEW_PASSWORD})
+    assert [r.status_code for r in (asked, form, done)] == [302, 200, 302]
+    for response in (asked, form, done):
+        access_log.line(response)
+    request_lines = re.findall(r'"((?:GET|POST) [^"]+)"', access_log.all())
+    assert "POST /forgot/code HTTP/1.1" in request_lines
+    assert not [line for line in request_lines if code in line or "code=" in line]
+    assert email not in access_log.all() and email.replace("@", "%40") not in access_log.all()

@@ -35,6 +35,7 @@ BAD_LOGIN = "That email and password do not match an account."
 # Our own remember cookie (Flask-Login's `remember_token` is user_id|HMAC, the same on every
 # login): `<login session id>:<secret>`, rotated each time it brings a login back.
 REMEMBER_COOKIE = "pawline_remember"
+FORGOT_EMAIL = "forgot_email"  # session key: the email /forgot was asked about, for the code form
 
 
 @login_manager.user_loader
@@ -245,7 +246,9 @@ def forgot_password():
         if asked.outcome == "already_sent":
             code_form = ResetCodeForm(formdata=None, email=email)
             return render_template("auth/reset_code.html", form=code_form, already_sent_until=asked.valid_until)
-        return redirect(url_for("auth.reset_with_code", email=email))
+        # The email rides in the session, not the query string: access logs keep no addresses.
+        session[FORGOT_EMAIL] = email
+        return redirect(url_for("auth.reset_with_code"))
     return render_template("auth/forgot.html", form=form), 422 if form.is_submitted() else 200
 
 
@@ -263,7 +266,7 @@ def _codes_used_up(form, retry_at):
 def reset_with_code():
     form = ResetCodeForm()
     if request.method == "GET":
-        form.email.data = request.args.get("email", "")[:254]
+        form.email.data = (session.get(FORGOT_EMAIL) or request.args.get("email", ""))[:254]
     if form.validate_on_submit():
         email, address = accounts.normalise_email(form.email.data), _client_address()
         refusal = login_refusal(email, address)  # guessing codes counts like guessing passwords
