@@ -156,6 +156,8 @@ SETTINGS: tuple[Setting, ...] = (
     # How many reverse proxies (TLS terminators, load balancers) stand in front of the
     # app and set X-Forwarded-For/-Proto/-Host/-Port. 0: none, the headers are ignored.
     Setting("PROXY_COUNT", whole_number(0, 5, " of proxies"), 0),
+    # Reset codes texted (paid) for one login email in 24 hours, whoever asks (/forgot).
+    Setting("RESET_CODES_PER_DAY", whole_number(1, 20, " of codes"), 3),
     # Content-hashed, compressed copies of app/static served by WhiteNoise.
     Setting("STATIC_BUILD_DIR", default=under_instance("static-build")),
     # Photo uploads (sitter compose, owner replies) may be larger: up to ten phone photos

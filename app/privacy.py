@@ -174,10 +174,16 @@ def mask_phone_numbers_in_log_text(text: str) -> str:
 _PG_ROW_DETAIL = re.compile(r"(Failing row contains )\(.*?\)(?=\.?\s*(?:\n\[SQL:|\n\s*\n|\Z))", re.S)
 _PG_KEY_DETAIL = re.compile(r"(Key \([^()]*\)=)\(.*?\)(?= already exists| is not present| conflicts with)", re.S)
 DATABASE_VALUES_HIDDEN = "(values hidden)"
+# A reset link of the old shape (`/reset/<token>`) someone still opens: its token never reaches
+# a log line (gunicorn's access line included). Today's links keep the token in the fragment.
+_RESET_PATH_TOKEN = re.compile(r"(/reset/)[^\s?#\"'&]+")
+RESET_TOKEN_HIDDEN = "[token hidden]"
 
 
 def mask_log_text(text: str) -> str:
-    """Phone numbers cut to four digits, and database error details without their values."""
+    """Phone numbers cut to four digits, database error details without their values, and no
+    reset token in a path."""
+    text = _RESET_PATH_TOKEN.sub(lambda m: m.group(1) + RESET_TOKEN_HIDDEN, text)
     text = _PG_ROW_DETAIL.sub(lambda m: m.group(1) + DATABASE_VALUES_HIDDEN, text)
     text = _PG_KEY_DETAIL.sub(lambda m: m.group(1) + DATABASE_VALUES_HIDDEN, text)
     return mask_phone_numbers_in_log_text(text)

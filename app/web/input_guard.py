@@ -51,6 +51,21 @@ class DatabaseIdConverter(IntegerConverter):
         return number
 
 
+# Epoch seconds a signed link may carry: up to the end of year 9999 (datetime's last year), never
+# the 32-bit id bound (that would stop every signed link in January 2038).
+EPOCH_SECONDS_MAX = 253_402_300_799
+
+
+class EpochSecondsConverter(IntegerConverter):
+    """`<epoch:...>`: non-negative epoch seconds up to EPOCH_SECONDS_MAX; others are 404."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > EPOCH_SECONDS_MAX:
+            raise ValidationError()
+        return number
+
+
 def id_range(message: str = "That is not a valid number.") -> NumberRange:
     """WTForms validator for an id typed into a form or query string (1 … DB_INT_MAX)."""
     return NumberRange(min=1, max=DB_INT_MAX, message=message)
@@ -159,6 +174,7 @@ def reject_unusable_input() -> None:
 
 
 def install_input_guards(app: Flask) -> None:
-    """Register the bounded id converter (before any route is added) and the input check."""
+    """Register the bounded id and epoch converters (before any route is added) and the input check."""
     app.url_map.converters["int"] = DatabaseIdConverter
+    app.url_map.converters["epoch"] = EpochSecondsConverter
     app.before_request(reject_unusable_input)

@@ -106,6 +106,21 @@ def test_signed_link_refuses_a_wrong_or_expired_signature(client, login_as, visi
     assert client.get(path).status_code == 403
 
 
+def test_signed_links_keep_working_after_january_2038(client, login_as, make, clock, app):
+    """The probe: an expiry past 2**31 - 1 seconds (19 Jan 2038) fell to the 32-bit id converter: 404."""
+    clock.set(datetime(2038, 1, 19, 3, 0, tzinfo=UTC))
+    visit = make_visit(make, start=clock.now - timedelta(minutes=15), hours=1)
+    login_as(visit.user)
+    assert _send(client, visit, photos=[("a.jpg", photo_bytes())]).status_code == 302
+    [entry] = _rows(OutboxEntry)
+    path = urlsplit(entry.media_urls[0]).path
+    client.post("/logout")
+    expires = int(re.match(r"/media/signed/\d+/(\d+)/", path).group(1))
+    assert expires > 2**31 - 1
+    assert client.get(path).status_code == 200
+    assert client.get(path.replace(f"/{expires}/", f"/{10**13}/")).status_code == 404  # past year 9999
+
+
 def _inbound_photo(make, thread, created_at) -> MessageMedia:
     message = make.message(thread=thread, body="", created_at=created_at)
     store = get_media_store()

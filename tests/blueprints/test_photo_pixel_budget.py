@@ -68,3 +68,38 @@ def test_ordinary_phone_photos_still_go(client, login_as, visit):
     assert response.status_code == 302
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(MessageMedia)) == 1
+
+
+@pytest.fixture
+def decodes(monkeypatch):
+    """Every pixel decode Pillow does in this process: (format, width, height) as it loads."""
+    from PIL import ImageFile
+
+    seen: list[tuple[str | None, int, int]] = []
+    real_load = ImageFile.ImageFile.load
+
+    def load(self):
+        seen.append((self.format, *self.size))
+        return real_load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    return seen
+
+
+def test_photos_over_the_budget_are_never_decoded_in_the_web_process(client, login_as, visit, decodes):
+    login_as(visit.user)
+    for photos in ([(f"big{i}.png", png_header(8000, 8000)) for i in range(10)],  # the probe's post
+                   [(f"p{i}.png", png_header(6000, 7000)) for i in range(4)]):  # each fits, together not
+        response = _send(client, visit, photos=photos)
+        assert response.status_code == 422
+        assert "too large" in response.get_data(as_text=True)
+        assert "Nothing was sent; your text is still in the box." in response.get_data(as_text=True)
+    assert decodes == []  # measured from the headers only
+    _nothing_sent()
+
+
+def test_a_phone_jpeg_is_decoded_in_draft_mode_never_at_full_size(client, login_as, visit, decodes):
+    login_as(visit.user)
+    assert _send(client, visit, photos=[("IMG_2.JPG", photo_bytes((4000, 3000)))]).status_code == 302
+    jpeg_loads = [(w, h) for fmt, w, h in decodes if fmt == "JPEG"]
+    assert jpeg_loads and all(w * h <= 4000 * 3000 // 4 for w, h in jpeg_loads), jpeg_loads  # 1/2 scale or less

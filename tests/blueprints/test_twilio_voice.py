@@ -3,6 +3,7 @@ window's sitter with the masking number as caller ID, and never a sitter outside
 
 from __future__ import annotations
 
+import threading
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
@@ -179,3 +180,43 @@ def test_an_unknown_caller_gets_the_office_never_a_sitter(client, visit):
     root = twiml(post_signed(client, VOICE, fixture_fields("inbound-call", From="+12025550142")))
     assert dialled(root) == [OFFICE]
     assert db.session.scalar(select(Call.thread_id)) is None
+
+
+@pytest.mark.postgres_only
+def test_two_concurrent_webhooks_for_one_call_answer_alike_with_one_row(app, visit, monkeypatch):
+    """Issue 24's leftover: both requests passed the "is there a row?" check, and the second
+    insert hit the unique CallSid: a 500. Each request waits (bounded) for the other to reach the
+    same point, so without serialisation both would insert."""
+    from app.services.calls import inbound
+
+    arrived, both_here, lock = [0], threading.Event(), threading.Lock()
+    real_open_threads = inbound._open_threads
+
+    def open_threads_after_the_other(number, client):
+        with lock:
+            arrived[0] += 1
+            if arrived[0] >= 2:
+                both_here.set()
+        both_here.wait(1.5)  # serialised: the other is waiting for our commit and never comes
+        return real_open_threads(number, client)
+
+    monkeypatch.setattr(inbound, "_open_threads", open_threads_after_the_other)
+    fields = fixture_fields("inbound-call")
+    answers: list = [None, None]
+
+    def post(i):
+        try:
+            answers[i] = post_signed(app.test_client(), VOICE, fields)
+        except Exception as exc:  # noqa: BLE001 - the outcome under test
+            answers[i] = exc
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert all(not isinstance(a, Exception) and a.status_code == 200 for a in answers), answers
+    assert answers[0].get_data() == answers[1].get_data()
+    assert dialled(twiml(answers[0])) == [visit.booking.sitter.phone_e164]
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Call)) == 1

@@ -28,6 +28,10 @@ class ChangePasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
+    # The token of an owner-issued link travels in the link's fragment (`/reset#t=…`, never sent to
+    # a server) and reaches us only in this POSTed field: reset.js fills it, or the person pastes it.
+    token = StringField("Code from your reset link", validators=[
+        DataRequired(message="Paste the code from your reset link (everything after #t=)."), Length(max=100)])
     password = _new_password()
     confirm = _confirm("password")
 

@@ -15,10 +15,12 @@ from app.blueprints.auth.forms import (
     ResetCodeForm,
     ResetPasswordForm,
 )
+from app.clock import utcnow
 from app.errors import DomainError, InvalidInput
 from app.extensions import login_manager
 from app.services.accounts import passwords as accounts
 from app.services.accounts import sessions
+from app.services.accounts.reset_codes import codes_per_day, request_reset_code
 from app.services.accounts.throttle import (
     code_request_refusal,
     login_refusal,
@@ -33,6 +35,7 @@ BAD_LOGIN = "That email and password do not match an account."
 # Our own remember cookie (Flask-Login's `remember_token` is user_id|HMAC, the same on every
 # login): `<login session id>:<secret>`, rotated each time it brings a login back.
 REMEMBER_COOKIE = "pawline_remember"
+FORGOT_EMAIL = "forgot_email"  # session key: the email /forgot was asked about, for the code form
 
 
 @login_manager.user_loader
@@ -188,12 +191,16 @@ def log_out_everywhere():
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/reset/<token>", methods=["GET", "POST"])
-def reset_password(token: str):
-    if not accounts.reset_link_is_live(token):
-        return render_template("auth/reset_expired.html"), 404
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_password():
+    """An owner-issued reset link, `/reset#t=<token>`: the token stays in the fragment (browsers
+    never send one, so no access log or proxy sees it); js/reset.js copies it into the form, and
+    without JavaScript the person pastes it. The token is read from the POST body only."""
     form = ResetPasswordForm()
     if form.validate_on_submit():
+        token = form.token.data.strip()
+        if not accounts.reset_link_is_live(token):
+            return render_template("auth/reset_expired.html"), 404
         try:
             accounts.reset_with_link(token, form.password.data)
         except InvalidInput as exc:
@@ -208,6 +215,13 @@ def reset_password(token: str):
     return render_template("auth/reset.html", form=form), 422 if form.is_submitted() else 200
 
 
+@bp.route("/reset/<path:old_token>", methods=["GET", "POST"])
+def reset_link_old_format(old_token: str):
+    """Links issued before the token moved to the fragment: refused without reading, using or
+    logging the token (app.privacy hides `/reset/<…>` in every log line, gunicorn's included)."""
+    return render_template("auth/reset_link_changed.html"), 410
+
+
 def _end_current_login() -> None:
     """Forget this browser's login: the session cookie's contents and the remember cookie."""
     if current_user.is_authenticated:
@@ -218,22 +232,41 @@ def _end_current_login() -> None:
 
 @bp.route("/forgot", methods=["GET", "POST"])
 def forgot_password():
+    """Ask for a code by text. Every answer is the same whether or not the email has an account
+    (app.services.accounts.reset_codes decides by the email asked about)."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         email = accounts.normalise_email(form.email.data)
-        refusal = code_request_refusal(email, _client_address())
+        refusal = code_request_refusal(_client_address())
         if refusal is not None:
             return _throttled("auth/forgot.html", refusal, form=form)
-        accounts.send_reset_code(email)
-        return redirect(url_for("auth.reset_with_code", email=email))
+        asked = request_reset_code(email)
+        if asked.outcome == "daily_limit":
+            return _codes_used_up(form, asked.retry_at)
+        if asked.outcome == "already_sent":
+            code_form = ResetCodeForm(formdata=None, email=email)
+            return render_template("auth/reset_code.html", form=code_form, already_sent_until=asked.valid_until)
+        # The email rides in the session, not the query string: access logs keep no addresses.
+        session[FORGOT_EMAIL] = email
+        return redirect(url_for("auth.reset_with_code"))
     return render_template("auth/forgot.html", form=form), 422 if form.is_submitted() else 200
+
+
+def _codes_used_up(form, retry_at):
+    per_day = codes_per_day()
+    flash(f"At most {per_day} code{'s' if per_day != 1 else ''} can be texted for one login in a day. "
+          f"Ask again after {retry_at:%H:%M} UTC on {retry_at:%b} {retry_at.day}, or ask an owner for a reset link.",
+          "error")
+    response = current_app.make_response((render_template("auth/forgot.html", form=form), 429))
+    response.headers["Retry-After"] = str(max(1, int((retry_at - utcnow()).total_seconds())))
+    return response
 
 
 @bp.route("/forgot/code", methods=["GET", "POST"])
 def reset_with_code():
     form = ResetCodeForm()
     if request.method == "GET":
-        form.email.data = request.args.get("email", "")[:254]
+        form.email.data = (session.get(FORGOT_EMAIL) or request.args.get("email", ""))[:254]
     if form.validate_on_submit():
         email, address = accounts.normalise_email(form.email.data), _client_address()
         refusal = login_refusal(email, address)  # guessing codes counts like guessing passwords

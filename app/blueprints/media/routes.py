@@ -56,7 +56,7 @@ def _read(media_id: int, variant: str) -> Response:
     return _file_response(read_media(current_org_user(), media_id, variant), cache="no-store")
 
 
-@bp.get("/media/signed/<int:media_id>/<int:expires>/<signature>.jpg")
+@bp.get("/media/signed/<int:media_id>/<epoch:expires>/<signature>.jpg")
 def signed(media_id: int, expires: int, signature: str):
     """What Twilio fetches for an outbound photo: no login, a valid unexpired signature (else 403)."""
     if media_id > MAX_ID:

@@ -223,7 +223,8 @@ def send_reset_code(email: str) -> None:
 
     Says nothing to the caller about whether the account exists; when it exists but cannot
     get a code (no phone, no front-desk number), the audit log says why (no owner alert: the
-    request is anonymous). /forgot throttles requests per account and per address.
+    request is anonymous). A code still valid is not sent again. /forgot decides first which
+    requests get this far (app.services.accounts.reset_codes, and the per-address throttle).
     """
     from app.services.messaging.outbound import queue_outbound_message
     from app.services.numbers.choice import front_desk_number_id
@@ -242,6 +243,9 @@ def send_reset_code(email: str) -> None:
         record_event(user.org_id, "user.reset_code_not_sent", actor="anonymous", user_id=user.id, reason=why)
         db.session.commit()
         return
+    if _live_reset(select(PasswordReset).where(PasswordReset.user_id == user.id,
+                                               PasswordReset.kind == "sms_code")) is not None:
+        return  # a code that still works is never texted (paid) again
     code = f"{secrets.randbelow(10**6):06d}"
     _retire_pending_resets(user.id, "sms_code")
     db.session.add(PasswordReset(user_id=user.id, kind="sms_code", token_hash=_code_hash(user.id, code),

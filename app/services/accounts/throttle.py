@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "pawline_login_limiter"
 ACCOUNT_FAILURES = parse("10 per 15 minutes")
 ADDRESS_FAILURES = parse("50 per 15 minutes")
-# Texted reset codes cost money and reach a real phone: few per account, a few more per address.
-ACCOUNT_CODES = parse("3 per 1 hour")
+# Texted reset codes cost money and reach a real phone: a few per address (per login email, the
+# daily allowance and the one-code-at-a-time rule are app.services.accounts.reset_codes).
 ADDRESS_CODES = parse("10 per 1 hour")
 
 
@@ -193,22 +193,20 @@ def record_login_success(email: str) -> None:
              lambda: _db_clear(ACCOUNT_FAILURES, "account", email))
 
 
-def code_request_refusal(email: str, address: str | None) -> Refusal | None:
-    """Refuse a texted reset code past the per-account or per-address allowance; else count it."""
-    pairs = [(ACCOUNT_CODES, "code-account", email), (ADDRESS_CODES, "code-address", address or "-")]
+def code_request_refusal(address: str | None) -> Refusal | None:
+    """Refuse a texted reset code past the per-address allowance; else count it."""
+    pair = (ADDRESS_CODES, "code-address", address or "-")
 
     def check():
-        refusal = _refusal(pairs)
+        refusal = _refusal([pair])
         if refusal is None:
-            _limiter().hit(ACCOUNT_CODES, "code-account", email)
-            _limiter().hit(ADDRESS_CODES, "code-address", address or "-")
+            _limiter().hit(*pair)
         return refusal
 
     def check_in_database():
-        refusal = _db_refusal(pairs)
+        refusal = _db_refusal([pair])
         if refusal is None:
-            for limit, scope, key in pairs:
-                _db_hit(limit, scope, key)
+            _db_hit(*pair)
         return refusal
 
     refusal = _guarded(check, check_in_database)

@@ -22,7 +22,8 @@ against MAX_TEXT again.
 
 Rendering uses Jinja's SandboxedEnvironment with StrictUndefined as a second wall: a
 template cannot reach Python internals, and an unknown variable is an error rather
-than an empty gap in a text a client receives.
+than an empty gap in a text a client receives. Previews and the trial render run under a
+wall-clock cap (template_sandbox.time_cap, 250 ms) as a third: past it, a 422 says why.
 """
 
 from __future__ import annotations
@@ -33,13 +34,13 @@ from hashlib import sha256
 from zoneinfo import ZoneInfo
 
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, nodes
-from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
 from app.errors import DomainError, InvalidInput, NotFound
 from app.extensions import db
 from app.models import AUTOMATION_KINDS, AutomationTemplate, Booking, Org
 from app.services.audit.events import record_event
+from app.services.automations.template_sandbox import DeadlineSandbox, TemplateTimeout, time_cap
 
 TEMPLATE_VARIABLES = {
     "client_first_name": "The client's first name",
@@ -121,7 +122,7 @@ _REFUSED_NAMES = [
     ((nodes.BinExpr, nodes.UnaryExpr), "arithmetic"),
 ]
 
-_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+_env = DeadlineSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
 class TemplateRenderError(DomainError):
@@ -201,7 +202,10 @@ def validate_template(body: str) -> list[str]:
     """
     if not isinstance(body, str) or not body.strip():
         return ["The text is empty."]
-    return list(_validated(body))
+    try:
+        return list(_validated(body))
+    except TemplateTimeout as exc:  # not cached: a slow moment of the machine is not the text's fault
+        return [str(exc)]
 
 
 @lru_cache(maxsize=512)
@@ -224,7 +228,10 @@ def _validated(body: str) -> tuple[str, ...]:
     if problems:
         return tuple(problems)
     try:
-        sample = _compiled(body).render(**SAMPLE_CONTEXT).strip()
+        with time_cap():
+            sample = _compiled(body).render(**SAMPLE_CONTEXT).strip()
+    except TemplateTimeout:
+        raise
     except TemplateError as exc:
         return (f"Template failed to render: {exc}",)
     except RecursionError:
@@ -320,7 +327,8 @@ def preview_template(org_id: int, kind: str, body: str, booking_id: int) -> str:
     if errors:
         raise InvalidInput(" ".join(errors), field="body")
     try:
-        return render_template_body(body, template_context(booking, db.session.get(Org, org_id)))
+        with time_cap():  # a person waits on this request
+            return render_template_body(body, template_context(booking, db.session.get(Org, org_id)))
     except TemplateRenderError as exc:
         raise InvalidInput(str(exc), field="body") from exc
 

@@ -18,6 +18,7 @@ from app.adapters.twilio_voice import Answer
 from app.clock import utcnow
 from app.extensions import db
 from app.models import AssignmentWindow, Booking, Call, Client, MessageNumber, Org, Sitter, Thread
+from app.persistence.locking import advisory_lock
 from app.privacy import mask_phone
 from app.services.audit.events import record_event
 
@@ -70,7 +71,12 @@ def answer_inbound_call(fields: Mapping[str, str], dial_status_url) -> Answer:
         db.session.rollback()
         return Answer(say=NOT_IN_SERVICE)
     org = db.session.get(Org, number.org_id)
+    if sid:
+        # Twilio may deliver one call's webhook twice at once: the second waits for the first to
+        # commit, then finds its row and gives the same answer (never a unique-constraint 500).
+        advisory_lock("call", sid)
     call = db.session.scalar(select(Call).where(Call.provider_sid == sid)) if sid else None
+    repeated = call is not None
     if call is None:
         call = Call(org_id=org.id, provider_sid=sid, direction="inbound", message_number_id=number.id,
                     from_e164=from_e164[:32] or None, to_e164=number.e164, outcome="message")
@@ -93,8 +99,10 @@ def answer_inbound_call(fields: Mapping[str, str], dial_status_url) -> Answer:
     if answer is None:
         answer = _office_answer(org, call)
     db.session.flush()
-    record_event(org.id, "call.received", booking_id=call.booking_id, thread_id=call.thread_id,
-                 sitter_id=call.sitter_id, actor="twilio", call_id=call.id, outcome=call.outcome, reason=reason)
+    if not repeated:  # one event per call, however often Twilio asks
+        record_event(org.id, "call.received", booking_id=call.booking_id, thread_id=call.thread_id,
+                     sitter_id=call.sitter_id, actor="twilio", call_id=call.id, outcome=call.outcome,
+                     reason=reason)
     db.session.commit()
     log.info("call %s from %s to %s: %s (%s)", sid, mask_phone(from_e164), mask_phone(to_e164), call.outcome,
              reason)

@@ -111,8 +111,19 @@ def _bounded_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+# Modes whose resize is only nearest-neighbour (palette, bilevel) or that need a conversion first:
+# converted before shrinking, as before. Every other mode is shrunk first.
+_CONVERT_BEFORE_SHRINKING = frozenset({"P", "PA", "1", "I", "I;16", "F"})
+
+
 def _decoded(image: Image.Image, max_side: int, label: str) -> Image.Image:
-    """Pixels only, upright, RGB, no larger than `max_side` (metadata is not carried over)."""
+    """Pixels only, upright, RGB, no larger than `max_side` (metadata is not carried over).
+
+    A JPEG decodes in draft mode (libjpeg at 1/2, 1/4 or 1/8 scale); other formats (PNG, WebP,
+    HEIC) have none, so they are shrunk right after decoding: transposing, colour conversion and
+    the alpha flattening then work on the small copy, and the full-size pixels are never held
+    twice (a 50 MP PNG cost about 320 MB of peak memory with its transposed copy, half after).
+    """
     target = _bounded_size(image.size, max_side)
     if image.format in ("JPEG", "MPO"):
         # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still covers the target:
@@ -121,8 +132,10 @@ def _decoded(image: Image.Image, max_side: int, label: str) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.load()
+            if image.mode not in _CONVERT_BEFORE_SHRINKING:
+                image.thumbnail(_bounded_size(image.size, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
             upright = ImageOps.exif_transpose(image)
-            upright.load()
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise ImageRejected(f"{label} looks damaged and could not be read.") from None
     upright = _to_srgb(upright)

@@ -135,3 +135,55 @@ def test_the_preview_of_nested_loops_answers_at_once_with_the_reason(make):
     with pytest.raises(InvalidInput, match="loops"):
         preview_template(booking.org_id, "visit_followup", NESTED_LOOPS, booking.id)
     assert time.monotonic() - started < 1  # it was never run
+
+
+# ------------------------------------------------------------ the wall-clock cap (issue 31)
+
+# The probe's long chains of `|d`, kept under the bounds (six in a row, under the node count),
+# and its nested loops (refused at parse time; here they go straight to the sandbox).
+LONG_D_CHAINS = " ".join(["{{ client_first_name|d|d|d|d|d|d }}"] * 20)
+CAPPED_CASES = [
+    ("{% for a in range(1000) %}{% for b in range(1000) %}x{% endfor %}{% endfor %}", {}),
+    ("{% for a in range(1000) %}{% for b in range(1000) %}{{ b|d }}{% endfor %}{% endfor %}", {}),
+    ("{% for a in r %}{% for b in r %}{{ b.real }}{% endfor %}{% endfor %}", {"r": list(range(1000))}),
+    ("{% for a in r %}{% for b in r %}{{ s[0] }}{% endfor %}{% endfor %}", {"r": list(range(1000)), "s": "abc"}),
+    ("{% for a in r %}{% for b in r %}{% if b is even %}{% endif %}{% endfor %}{% endfor %}",
+     {"r": list(range(1000))}),
+    ("{% for a in r %}{% for b in r %}{{ s.upper() }}{% endfor %}{% endfor %}", {"r": list(range(1000)), "s": "a"}),
+    ("{% for a in r %}{% for b in r %}{{ b + 1 }}{% endfor %}{% endfor %}", {"r": list(range(1000))}),
+]
+
+
+@pytest.mark.parametrize(("body", "context"), CAPPED_CASES)
+def test_the_sandbox_stops_a_render_at_its_time_cap(body, context):
+    import time
+
+    from app.services.automations.template_sandbox import TemplateTimeout, time_cap
+    from app.services.automations.templates import _env
+
+    template = _env.from_string(body)
+    started = time.monotonic()
+    with pytest.raises(TemplateTimeout, match="took too long"), time_cap(0.25):
+        template.render(**context)
+    assert time.monotonic() - started < 2  # stopped near 250 ms, not after a million steps
+
+
+def test_outside_a_cap_nothing_is_checked():
+    from app.services.automations.templates import _env
+
+    assert _env.from_string("{% for a in range(3) %}{{ a|d }}{% endfor %}").render() == "012"
+
+
+def test_a_preview_past_its_cap_is_a_clear_invalid_input(make, monkeypatch):
+    from app.services.automations import template_sandbox
+
+    booking = make.booking()
+    assert validate_template(LONG_D_CHAINS) == []  # within every parse-time bound
+    assert preview_template(booking.org_id, "visit_followup", LONG_D_CHAINS, booking.id).startswith(
+        booking.client.first_name)
+    monkeypatch.setattr(template_sandbox, "PREVIEW_TIME_CAP", 0.0)  # a machine too busy to finish in time
+    with pytest.raises(InvalidInput, match="took too long to render") as refused:
+        preview_template(booking.org_id, "visit_followup", LONG_D_CHAINS + " ", booking.id)
+    assert refused.value.field == "body"
+    monkeypatch.setattr(template_sandbox, "PREVIEW_TIME_CAP", 0.25)
+    assert validate_template(LONG_D_CHAINS + " ") == []  # the slow moment was not remembered against the text

@@ -107,3 +107,26 @@ def test_embedded_colour_profile_is_applied_then_dropped(profile):
         assert "icc_profile" not in image.info
         red, green, blue = image.getpixel((5, 5))
         assert red > 180 and green < 40 and blue < 40
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_a_png_is_shrunk_right_after_decoding_never_copied_at_full_size(monkeypatch, orientation):
+    """PNG has no draft mode: its full-size pixels exist once, after decoding. Nothing else may
+    work on them (the transposed copy doubled the peak: a 50 MP PNG cost about 320 MB, 130 MB
+    after); transposing, colour and alpha work on the shrunk copy."""
+    worked_on: list[tuple[str, tuple[int, int]]] = []
+    for name in ("copy", "convert", "transpose"):
+        real = getattr(Image.Image, name)
+
+        def spy(self, *args, _real=real, _name=name, **kwargs):
+            worked_on.append((_name, self.size))
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(Image.Image, name, spy)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    out = io.BytesIO()
+    Image.new("RGB", (4000, 3000), (120, 200, 90)).save(out, "PNG", exif=exif.tobytes())
+    photo = prepare_for_mms(out.getvalue(), "x")
+    assert (photo.width, photo.height) == ((1600, 1200) if orientation == 1 else (1200, 1600))
+    assert worked_on and all(max(size) <= 1600 for _, size in worked_on), worked_on
