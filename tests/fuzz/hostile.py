@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
+from pathlib import Path
 
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+import app as app_package
 from app.extensions import db
 
 # Tables a refused request may still write to: the audit trail of the refusal itself
@@ -33,7 +37,7 @@ def deep_json(depth: int) -> str:
 JSON_TEXTS = [deep_json(50_000), '{"a":' * 2000 + "1" + "}" * 2000, '{"booking_id": 99999999999999999999}',
               '{"booking_id": "x", "id": [], "metadata": null}', "[1, 2, ", "null", '"\\u0000"', "1e999999"]
 
-def json_object(names: list[str]) -> st.SearchStrategy[str]:
+def json_object(names: tuple[str, ...]) -> st.SearchStrategy[str]:
     """A JSON object with the app's field names and values of every JSON type (wrong ones too)."""
     scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False),
                         hostile_text())
@@ -63,9 +67,19 @@ def id_value(known_ids: list[int]) -> st.SearchStrategy[int]:
                      st.integers(min_value=-(10**30), max_value=10**30))
 
 
-def field_names() -> list[str]:
-    """Every field name any form of the app declares (found at run time: new forms count too)."""
+@functools.cache
+def field_names() -> tuple[str, ...]:
+    """Every field name any form of the app declares (found at run time: new forms count too).
+
+    Every module of `app` is imported first and the answer is kept: a form module imported lazily by
+    one example's request would otherwise change the list between examples, and Hypothesis reports a
+    list that changes under `sampled_from` as a flaky strategy (FlakyStrategyDefinition)."""
     from flask_wtf import FlaskForm
+
+    root = Path(app_package.__file__).parent
+    for source in sorted(root.rglob("*.py")):  # rglob: app/blueprints is a namespace package
+        parts = source.relative_to(root.parent).with_suffix("").parts
+        importlib.import_module(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
 
     names = {"q", "page", "next", "kind", "handled", "paid", "enabled", "booking_id", "client_id", "sitter_id",
              "status", "date_from", "date_to", "body", "reason", "active"}
@@ -74,7 +88,7 @@ def field_names() -> list[str]:
         form_class = pending.pop()
         pending += form_class.__subclasses__()
         names.update(name for name in dir(form_class) if hasattr(getattr(form_class, name, None), "field_class"))
-    return sorted(names)
+    return tuple(sorted(names))
 
 
 def snapshot(app, skip: frozenset[str] = REFUSAL_AUDIT_TABLES) -> dict[str, list[tuple]]:
