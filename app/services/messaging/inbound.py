@@ -50,6 +50,7 @@ from app.services.messaging.outbound import queue_outbound_message
 from app.services.messaging.wording import help_text
 from app.services.people.consent import phone_hash
 from app.services.people.phones import is_e164
+from app.services.visits.replies import link_report_reply
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,9 @@ def route_inbound_sms(fields: Mapping[str, str]) -> int | None:
         name_candidate_visits(number, client, message_id, route.candidates)
     if route.reason == "recent_thread_no_window" and action is None:
         reply_out_of_window(number, client, route.thread, message_id)
+    if action is None and client is not None and route.thread is not None and route.thread.booking_id:
+        # On a booking's thread after its report was texted: a reply to the report (owners see it there).
+        link_report_reply(number.org_id, route.thread.booking_id, message_id, body)
     if media:  # MMS: the media belong to this message; each is fetched by its own job
         record_inbound_media(number.org_id, message_id, media)
     if sender:

@@ -3,7 +3,7 @@ visit page: upcoming, due, late, in progress, done (read-only; one query per lis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -12,10 +12,11 @@ from app.clock import utcnow
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Booking, Org, Sitter, Thread
-from app.models.visits import VisitCheck, VisitReport
+from app.models.visits import SitterExclusion, VisitCheck, VisitReport, VisitReportReply
 from app.privacy import redact_for_sitter
 from app.services.visits.checklists import checklist_for
 from app.services.visits.checks import CHECK_IN_LEAD, describe_distance, visit_span
+from app.services.visits.replies import replies_to_report
 
 VISIT_STATES = ("upcoming", "due", "late", "in_progress", "done")
 STATE_LABELS = {"upcoming": "Upcoming", "due": "Due", "late": "Late", "in_progress": "In progress",
@@ -74,6 +75,7 @@ class OwnerVisit:
     report: VisitReport | None
     check_in_distance: str
     check_out_distance: str
+    replies: list[VisitReportReply] = field(default_factory=list)  # the client's replies to the report
 
 
 def owner_visit(booking: Booking, now: datetime | None = None) -> OwnerVisit:
@@ -82,7 +84,8 @@ def owner_visit(booking: Booking, now: datetime | None = None) -> OwnerVisit:
     check = db.session.scalar(select(VisitCheck).where(VisitCheck.booking_id == booking.id))
     report = db.session.scalar(select(VisitReport).where(VisitReport.booking_id == booking.id))
     return OwnerVisit(state, check, report, describe_distance(check.check_in_distance_m if check else None),
-                      describe_distance(check.check_out_distance_m if check else None))
+                      describe_distance(check.check_out_distance_m if check else None),
+                      replies_to_report(report.id) if report else [])
 
 
 @dataclass(frozen=True)
