@@ -12,10 +12,11 @@ from app.clock import utcnow
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Booking, Org, Sitter, Thread
-from app.models.visits import SitterExclusion, VisitCheck, VisitReport, VisitReportReply
+from app.models.visits import VisitCheck, VisitReport, VisitReportReply
 from app.privacy import redact_for_sitter
 from app.services.visits.checklists import checklist_for
 from app.services.visits.checks import CHECK_IN_LEAD, describe_distance, visit_span
+from app.services.visits.exclusions import needing_new_sitter
 from app.services.visits.replies import replies_to_report
 
 VISIT_STATES = ("upcoming", "due", "late", "in_progress", "done")
@@ -28,6 +29,8 @@ class VisitState:
     state: str | None  # one of VISIT_STATES; None for a cancelled visit
     checked_in_at: datetime | None
     checked_out_at: datetime | None
+    # The owner marked this client and sitter "don't send again" and the visit is not over yet.
+    needs_new_sitter: bool = False
 
     @property
     def label(self) -> str:
@@ -51,18 +54,19 @@ def state_of(booking: Booking, visit: VisitCheck | None, late_minutes: int, now:
 
 
 def visit_states(org: Org, bookings, now: datetime | None = None) -> dict[int, VisitState]:
-    """Each booking's VisitState by id (one query for their check rows)."""
+    """Each booking's VisitState by id (one query for their check rows, one for the marked pairs)."""
     now = now or utcnow()
     bookings = list(bookings)
     ids = [b.id for b in bookings]
     checks = {v.booking_id: v for v in db.session.scalars(
         select(VisitCheck).where(VisitCheck.booking_id.in_(ids)))} if ids else {}
+    flagged = needing_new_sitter(bookings, now)
     states = {}
     for booking in bookings:
         visit = checks.get(booking.id)
         states[booking.id] = VisitState(state_of(booking, visit, org.visit_late_minutes, now),
                                         visit.checked_in_at if visit else None,
-                                        visit.checked_out_at if visit else None)
+                                        visit.checked_out_at if visit else None, booking.id in flagged)
     return states
 
 
