@@ -124,7 +124,8 @@ def test_marking_a_pair_lists_then_flags_its_upcoming_bookings_until_the_mark_is
     step = client.post(url, data={"sitter_id": sasha.id, "reason": "rude"})
     html = step.get_data(as_text=True)
     assert step.status_code == 200 and "Sasha Lee still has 2 upcoming bookings with Alex Morgan" in html
-    assert f"#{today.booking.id} Wed 25 Nov, 9:00 AM" in html and f"#{pending.id} Fri 27 Nov, 9:00 AM (Dog walk)" in html
+    assert f"#{today.booking.id} Wed 25 Nov, 9:00 AM" in html
+    assert f"#{pending.id} Fri 27 Nov, 9:00 AM (Dog walk)" in html
     for other in (past.id, cancelled.id, devons.booking.id):
         assert f"#{other} " not in html
     assert db.session.scalar(select(SitterExclusion)) is None and db.session.scalar(select(Alert)) is None
