@@ -61,28 +61,23 @@ def reply_span_end(booking: Booking, sent_at: datetime) -> datetime:
     return min(end, next_start) if next_start is not None else end
 
 
-def link_report_reply(org_id: int, booking_id: int, message_id: int, body: str,
-                      now: datetime | None = None) -> VisitReportReply | None:
-    """Link an inbound client text on the booking's thread to its texted report, when within the
-    reply span; raise the concern alert once per report. In the caller's transaction (routing's)."""
+def link_report_reply(org_id: int, booking_id: int, report_id: int, texted_at: datetime, *, message_id: int,
+                      body: str, now: datetime | None = None) -> VisitReportReply | None:
+    """Link an inbound client text on the booking's thread to its report (texted at `texted_at`, as
+    routing read it) when within the reply span; raise the concern alert once per report. In the
+    caller's transaction (routing's): a text with no texted report costs no statement here."""
     now = now or utcnow()
-    row = db.session.execute(
-        select(VisitReport, Message.created_at).join(Message, Message.id == VisitReport.message_id)
-        .where(VisitReport.booking_id == booking_id, VisitReport.org_id == org_id)).first()
-    if row is None:
-        return None  # no report, or one that was never texted
-    report, sent_at = row
     booking = db.session.get(Booking, booking_id)
-    if not sent_at <= now < reply_span_end(booking, sent_at):
+    if not texted_at <= now < reply_span_end(booking, texted_at):
         return None
     found = concern_phrases_in(body)
-    reply = VisitReportReply(org_id=org_id, report_id=report.id, message_id=message_id, concern=bool(found),
+    reply = VisitReportReply(org_id=org_id, report_id=report_id, message_id=message_id, concern=bool(found),
                              concern_words=", ".join(found)[:200], created_at=now)
     db.session.add(reply)
-    record_event(org_id, "visit.report_reply", booking_id=booking_id, message_id=message_id, report_id=report.id,
+    record_event(org_id, "visit.report_reply", booking_id=booking_id, message_id=message_id, report_id=report_id,
                  concern=bool(found), words=found)
-    if found and _claim_concern_alert(report.id, now):
-        _raise_concern(booking, report, message_id, body, found)
+    if found and _claim_concern_alert(report_id, now):
+        _raise_concern(booking, db.session.get(VisitReport, report_id), message_id, body, found)
     return reply
 
 
