@@ -10,7 +10,7 @@ from app.blueprints.admin import bp
 from app.blueprints.admin.common import actor, confirm_step, org, owner_only, owner_or_staff
 from app.blueprints.admin.forms import ConfirmForm
 from app.errors import DomainError, InvalidInput
-from app.models import Client, Sitter
+from app.models import Client
 from app.services.queries.action_previews import preview_exclude_sitter
 from app.services.queries.admin import choices_for_booking_form
 from app.services.visits import exclusions as exclusion_service
@@ -57,18 +57,20 @@ def client_exclude_sitter(client_id: int):
 
     def mark():
         try:
-            created = exclusion_service.exclude_sitter(org().id, client.id, sitter_id,
+            outcome = exclusion_service.exclude_sitter(org().id, client.id, sitter_id,
                                                        reason=request.form.get("reason", ""),
                                                        user_id=current_user.id, actor=actor())
         except DomainError as exc:
             flash(str(exc), "error")
             return redirect(back)
-        sitter = get_in_org_or_404(Sitter, sitter_id)
-        flagged = len(exclusion_service.pair_upcoming_bookings(client.id, sitter.id)) if created else 0
-        flash((f"{sitter.name} will not be sent to {client.name} again."
-               + (f" {flagged} upcoming booking{'s' if flagged != 1 else ''} now need{'s' if flagged == 1 else ''}"
-                  " a new sitter (see Alerts)." if flagged else "")) if created
-              else f"{sitter.name} was already marked for {client.name}.", "warning" if flagged else "info")
+        flagged = len(outcome.flagged_booking_ids)
+        if not outcome.created:
+            flash(f"{outcome.sitter_name} was already marked for {client.name}.", "info")
+        elif flagged:
+            flash(f"{outcome.sitter_name} will not be sent to {client.name} again. {flagged} upcoming "
+                  f"booking{'s need' if flagged != 1 else ' needs'} a new sitter (see Alerts).", "warning")
+        else:
+            flash(f"{outcome.sitter_name} will not be sent to {client.name} again.", "info")
         return redirect(back)
 
     return confirm_step(lambda: preview_exclude_sitter(org().id, client.id, sitter_id), back, mark)

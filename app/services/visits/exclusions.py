@@ -9,6 +9,7 @@ the mark clears it), and one owner alert lists them (resolved when the mark is r
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -25,6 +26,13 @@ from app.services.audit.events import raise_alert, record_event
 REFUSAL = "{sitter} is marked not to be sent to {client} again (see the client's page)."
 NEEDS_NEW_SITTER = "visit.needs_new_sitter"
 UPCOMING_STATUSES = ("pending", "confirmed")
+
+
+@dataclass(frozen=True)
+class ExclusionOutcome:
+    created: bool  # False: the pair was already marked (nothing changed)
+    sitter_name: str
+    flagged_booking_ids: list[int] = field(default_factory=list)  # upcoming bookings now needing a new sitter
 
 
 def exclusions_for_client(client_id: int) -> list[SitterExclusion]:
@@ -72,8 +80,8 @@ def describe_booking(booking: Booking, tz: str) -> str:
 
 
 def exclude_sitter(org_id: int, client_id: int, sitter_id: int, *, reason: str = "", user_id: int | None = None,
-                   actor: str = "system") -> bool:
-    """Mark the pair; True when newly marked (marking twice changes nothing)."""
+                   actor: str = "system") -> ExclusionOutcome:
+    """Mark the pair (marking twice changes nothing); its upcoming bookings are flagged and alerted."""
     client, sitter = db.session.get(Client, client_id), db.session.get(Sitter, sitter_id)
     if client is None or client.org_id != org_id:
         raise NotFound("Client not found")
@@ -84,14 +92,15 @@ def exclude_sitter(org_id: int, client_id: int, sitter_id: int, *, reason: str =
         raise InvalidInput("Keep the reason under 200 characters.", field="reason")
     created_id = insert_if_absent(SitterExclusion, ("client_id", "sitter_id"), org_id=org_id, client_id=client_id,
                                   sitter_id=sitter_id, reason=reason, created_by_user_id=user_id, created_at=utcnow())
+    upcoming = pair_upcoming_bookings(client_id, sitter_id) if created_id is not None else []
     if created_id is not None:
-        upcoming = pair_upcoming_bookings(client_id, sitter_id)
         record_event(org_id, "client.sitter_excluded", sitter_id=sitter_id, actor=actor, client_id=client_id,
                      reason=reason, upcoming_booking_ids=[b.id for b in upcoming])
-        if upcoming:
-            _alert_upcoming(db.session.get(SitterExclusion, created_id), client, sitter, upcoming)
+    if upcoming:
+        _alert_upcoming(db.session.get(SitterExclusion, created_id), client, sitter, upcoming)
+    outcome = ExclusionOutcome(created_id is not None, sitter.name, [b.id for b in upcoming])
     db.session.commit()
-    return created_id is not None
+    return outcome
 
 
 def _alert_upcoming(row: SitterExclusion, client: Client, sitter: Sitter, upcoming: list[Booking]) -> None:

@@ -130,7 +130,9 @@ def test_marking_a_pair_lists_then_flags_its_upcoming_bookings_until_the_mark_is
         assert f"#{other} " not in html
     assert db.session.scalar(select(SitterExclusion)) is None and db.session.scalar(select(Alert)) is None
 
-    assert client.post(url, data={"sitter_id": sasha.id, "reason": "rude", **CONFIRMED}).status_code == 302
+    done = client.post(url, data={"sitter_id": sasha.id, "reason": "rude", **CONFIRMED}, follow_redirects=True)
+    assert "Sasha Lee will not be sent to Alex Morgan again. 2 upcoming bookings need a new sitter" in \
+        done.get_data(as_text=True)
     [alert] = db.session.scalars(select(Alert).where(Alert.kind == "visit.needs_new_sitter")).all()
     assert alert.audience == "owner" and alert.resolved_at is None and alert.booking_id == today.booking.id
     assert f"#{today.booking.id} " in alert.text and f"#{pending.id} " in alert.text and "2 upcoming" in alert.text
