@@ -30,6 +30,7 @@ from app.models.visits import (
     SitterExclusion,
     VisitCheck,
     VisitReport,
+    VisitReportReply,
 )
 
 __all__ = [
@@ -76,4 +77,5 @@ __all__ = [
     "SitterExclusion",
     "VisitCheck",
     "VisitReport",
+    "VisitReportReply",
 ]

@@ -58,9 +58,26 @@ class VisitReport(OrgScoped, Timestamped, db.Model):
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     flagged: Mapped[bool] = mapped_column(default=False)  # the note carried contact details (flag mode)
     edits: Mapped[int] = mapped_column(default=0)
+    # Set once (a conditional UPDATE): a client's unhappy reply raises `visit.report_concern` once.
+    concern_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     message = db.relationship("Message", lazy="select")
+
+
+class VisitReportReply(OrgScoped, Timestamped, db.Model):
+    """A client's text on the report's thread within the report's reply span, linked to the report
+    for owners; `concern` when it reads unhappy (app.services.visits.replies.CONCERN_PHRASES)."""
+
+    __tablename__ = "visit_report_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("visit_reports.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
+    concern: Mapped[bool] = mapped_column(default=False)
+    concern_words: Mapped[str] = mapped_column(String(200), default="")  # the phrases found, for owners
+
+    message = db.relationship("Message", lazy="joined")
 
 
 class ServiceChecklist(OrgScoped, Timestamped, db.Model):
@@ -89,6 +106,8 @@ class SitterExclusion(OrgScoped, Timestamped, db.Model):
     sitter_id: Mapped[int] = mapped_column(ForeignKey("sitters.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(String(200), default="")
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The owner alert listing the pair's upcoming bookings when it was marked (resolved on removal).
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
 
     sitter = db.relationship("Sitter", lazy="joined")
 

@@ -16,6 +16,7 @@ from werkzeug.test import encode_multipart
 from app.adapters.media_store import get_media_store
 from app.extensions import db
 from app.models import EventLog, Message, MessageMedia, OutboxEntry
+from app.models.visits import VisitReport
 from tests.support.media_stand_in import has_gps, photo_bytes
 from tests.support.messaging_builders import as_first_text
 from tests.support.sitter_data import make_visit
@@ -214,19 +215,28 @@ def test_upload_limit_is_raised_for_photo_forms_only(client, login_as, visit, ap
     assert len(_rows(OutboxEntry)) == 1
 
 
-def test_visit_report_near_the_end_sends_note_and_photos_in_one_step(client, login_as, visit, clock):
+def test_compose_box_near_the_end_links_to_the_stored_report_and_sends_no_report_itself(client, login_as, visit,
+                                                                                          clock):
+    """One report path: the compose box points to the visit page's report form; a compose post
+    (even one still carrying the old visit_report=1 field) is an ordinary text, never a report."""
     login_as(visit.user)
     page = client.get(f"/sitter/threads/{visit.thread.id}").get_data(as_text=True)
-    assert "Send visit report" not in page  # 15 minutes in: the window closes in 1 h 45
+    assert "data-visit-report-link" not in page  # 15 minutes in: the window closes in 1 h 45
     clock.set(visit.booking.end_at - timedelta(minutes=5))
     page = client.get(f"/sitter/threads/{visit.thread.id}").get_data(as_text=True)
-    assert "Send visit report" in page and 'accept="image/*"' in page and "multiple" in page
+    assert "Send visit report" not in page and 'name="visit_report"' not in page
+    link = re.search(r'data-visit-report-link>.*?href="([^"]+)"', page, re.S).group(1)
+    assert link == f"/sitter/threads/{visit.thread.id}/visit#report"
+    assert client.post(f"/sitter/visits/{visit.booking.id}/check-in").status_code == 302
+    visit_page = client.get(link.split("#")[0], follow_redirects=True).get_data(as_text=True)
+    assert f'action="/sitter/visits/{visit.booking.id}/report"' in visit_page
+
     _send(client, visit, body="Fed, walked 30 min, water refilled.", photos=[("a.jpg", photo_bytes())],
           visit_report="1")
     [message] = _rows(Message)
-    assert message.body == as_first_text("Visit report: Fed, walked 30 min, water refilled.")
-    [event] = [e for e in _rows(EventLog) if e.kind == "visit.report_sent"]
-    assert (event.payload["photos"], event.payload["message_id"]) == (1, message.id)
+    assert message.body == as_first_text("Fed, walked 30 min, water refilled.")
+    assert not [e for e in _rows(EventLog) if e.kind == "visit.report_sent"]
+    assert not _rows(VisitReport)
 
 
 def test_owner_attaches_a_photo_to_a_reply(client, login_as, make, media_root):

@@ -7,10 +7,11 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.blueprints.admin import bp
-from app.blueprints.admin.common import actor, org, owner_only, owner_or_staff
+from app.blueprints.admin.common import actor, confirm_step, org, owner_only, owner_or_staff
 from app.blueprints.admin.forms import ConfirmForm
 from app.errors import DomainError, InvalidInput
-from app.models import Client, Sitter
+from app.models import Client
+from app.services.queries.action_previews import preview_exclude_sitter
 from app.services.queries.admin import choices_for_booking_form
 from app.services.visits import exclusions as exclusion_service
 from app.services.visits.checklists import checklists_by_service, set_checklist
@@ -49,22 +50,30 @@ def _visit_helpers() -> dict:
 @bp.route("/clients/<int:client_id>/exclusions", methods=["POST"])
 @owner_only
 def client_exclude_sitter(client_id: int):
+    """Confirm step first: it lists the pair's upcoming bookings (each will need a new sitter)."""
     client = get_in_org_or_404(Client, client_id)
     back = url_for("admin.client_detail", client_id=client.id, _anchor="visits")
-    if not ConfirmForm().validate_on_submit():
-        return redirect(back)
     sitter_id = request.form.get("sitter_id", type=int) or 0
-    try:
-        created = exclusion_service.exclude_sitter(org().id, client.id, sitter_id,
-                                                   reason=request.form.get("reason", ""), user_id=current_user.id,
-                                                   actor=actor())
-    except DomainError as exc:
-        flash(str(exc), "error")
-    else:
-        sitter = get_in_org_or_404(Sitter, sitter_id)
-        flash(f"{sitter.name} will not be sent to {client.name} again." if created
-              else f"{sitter.name} was already marked for {client.name}.", "info")
-    return redirect(back)
+
+    def mark():
+        try:
+            outcome = exclusion_service.exclude_sitter(org().id, client.id, sitter_id,
+                                                       reason=request.form.get("reason", ""),
+                                                       user_id=current_user.id, actor=actor())
+        except DomainError as exc:
+            flash(str(exc), "error")
+            return redirect(back)
+        flagged = len(outcome.flagged_booking_ids)
+        if not outcome.created:
+            flash(f"{outcome.sitter_name} was already marked for {client.name}.", "info")
+        elif flagged:
+            flash(f"{outcome.sitter_name} will not be sent to {client.name} again. {flagged} upcoming "
+                  f"booking{'s need' if flagged != 1 else ' needs'} a new sitter (see Alerts).", "warning")
+        else:
+            flash(f"{outcome.sitter_name} will not be sent to {client.name} again.", "info")
+        return redirect(back)
+
+    return confirm_step(lambda: preview_exclude_sitter(org().id, client.id, sitter_id), back, mark)
 
 
 @bp.route("/clients/<int:client_id>/exclusions/<int:exclusion_id>/remove", methods=["POST"])
@@ -73,7 +82,8 @@ def client_exclusion_remove(client_id: int, exclusion_id: int):
     client = get_in_org_or_404(Client, client_id)
     if ConfirmForm().validate_on_submit():
         exclusion_service.remove_exclusion(org().id, client.id, exclusion_id, actor=actor())
-        flash("Mark removed: that sitter can be assigned to this client again.", "info")
+        flash("Mark removed: that sitter can be assigned to this client again, and their upcoming "
+              "bookings with them no longer need a new sitter.", "info")
     return redirect(url_for("admin.client_detail", client_id=client.id, _anchor="visits"))
 
 

@@ -10,7 +10,6 @@ from app.errors import InvalidInput, NotFound
 from app.services.media.access import describe_media, media_for_messages, read_media, read_signed_media
 from app.services.media.outbound import KEPT, Upload
 from app.services.media.processing import MMS_MAX_FILES, ImageRejected, check_pixel_budget
-from app.services.messaging.sitter_messages import visit_report_due
 from app.web.principals import current_org_user, org_user_required
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database: anything larger is simply not there
@@ -72,7 +71,6 @@ def attachments_for(messages) -> dict:
 
 
 bp.add_app_template_global(describe_media, "describe_media")
-bp.add_app_template_global(visit_report_due, "visit_report_due")
 
 
 def uploaded_photos() -> list[Upload]:

@@ -13,9 +13,16 @@ from app.blueprints.sitter.forms import ComposeForm
 from app.errors import InvalidInput
 from app.privacy import redact_for_sitter
 from app.services.media.outbound import MediaUnavailable
-from app.services.messaging.sitter_messages import MessagingClosed, mark_thread_read, send_sitter_message
+from app.services.messaging.sitter_messages import (
+    MessagingClosed,
+    mark_thread_read,
+    send_sitter_message,
+    visit_report_due,
+)
 from app.services.queries import sitter_dashboard
 from app.web.templating import render_page_or_partial, wants_fragment
+
+bp.add_app_template_global(visit_report_due, "visit_report_due")  # the compose box's link to the report
 
 
 @bp.before_request
@@ -148,8 +155,7 @@ def compose(thread_id: int):
 def send(thread_id: int):
     form = ComposeForm()
     try:
-        outcome = send_sitter_message(current_user.id, thread_id, form.body.data, photos=uploaded_photos(),
-                                      visit_report=request.form.get("visit_report") == "1")
+        outcome = send_sitter_message(current_user.id, thread_id, form.body.data, photos=uploaded_photos())
     except (InvalidInput, MessagingClosed, MediaUnavailable) as exc:
         # Empty, too long, a policy block, a bad photo, or outside the window (already recorded
         # and alerted by the service): show why and keep the typed text for editing; a text the

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 
 from sqlalchemy import and_, bindparam, false, insert, select, text, update
@@ -40,6 +41,7 @@ from app.extensions import db
 from app.jobs.queue import enqueue
 from app.jobs.specs import JOBS
 from app.models import AssignmentWindow, Booking, Client, ConsentEvent, Message, MessageNumber, Org, Thread
+from app.models.visits import VisitReport
 from app.privacy import mask_phone
 from app.services.audit.events import record_event
 from app.services.media.inbound import parse_inbound_media, record_inbound_media
@@ -50,6 +52,7 @@ from app.services.messaging.outbound import queue_outbound_message
 from app.services.messaging.wording import help_text
 from app.services.people.consent import phone_hash
 from app.services.people.phones import is_e164
+from app.services.visits.replies import link_report_reply
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +150,10 @@ def route_inbound_sms(fields: Mapping[str, str]) -> int | None:
         name_candidate_visits(number, client, message_id, route.candidates)
     if route.reason == "recent_thread_no_window" and action is None:
         reply_out_of_window(number, client, route.thread, message_id)
+    report = reads.reports.get(route.thread.booking_id) if route.thread is not None else None
+    if action is None and client is not None and report is not None:
+        # On the thread of a booking whose report was texted: maybe a reply to it (owners see it there).
+        link_report_reply(number.org_id, route.thread.booking_id, *report, message_id=message_id, body=body)
     if media:  # MMS: the media belong to this message; each is fetched by its own job
         record_inbound_media(number.org_id, message_id, media)
     if sender:
@@ -185,13 +192,15 @@ class _RoutingReads:
     client: Client | None
     threads: list[tuple[Thread, AssignmentWindow | None, Booking]]
     has_consent: bool = False  # the consent ledger has a row for the sender's number
+    # Booking id -> (its texted visit report's id, when it was texted), for the threads above.
+    reports: dict[int, tuple[int, datetime]] = field(default_factory=dict)
 
 
 def _routing_reads(to_e164: str, sid: str, sender: str | None) -> _RoutingReads:
     """Everything routing reads, in one round trip: our number, whether this MessageSid is
     already recorded, the sender as a client of the number's org, and that client's booking
-    threads on that number (with their windows and bookings). One row per thread, or one row
-    with no thread; no row when the number is not ours.
+    threads on that number (with their windows, bookings and texted visit reports). One row per
+    thread, or one row with no thread; no row when the number is not ours.
 
     Columns only (lazyload): routing needs no pets, and no relationship of these rows.
     """
@@ -201,9 +210,11 @@ def _routing_reads(to_e164: str, sid: str, sender: str | None) -> _RoutingReads:
     if not rows:
         return _RoutingReads(None, None, None, [])
     number, existing_id, has_consent, client = rows[0][:4]
-    threads = [(thread, window, booking) for *_, thread, window, booking in rows
+    threads = [(thread, window, booking) for *_, thread, window, booking, _, _ in rows
                if thread is not None and booking is not None]
-    return _RoutingReads(number, existing_id, client, threads, bool(has_consent))
+    reports = {booking.id: (report_id, texted_at) for *_, booking, report_id, texted_at in rows
+               if booking is not None and report_id is not None}
+    return _RoutingReads(number, existing_id, client, threads, bool(has_consent), reports)
 
 
 @cache
@@ -219,13 +230,15 @@ def _routing_query(with_sender: bool):
     is_sender = (and_(Client.org_id == MessageNumber.org_id, Client.phone_e164 == bindparam("sender"))
                  if with_sender else false())
     return (
-        select(MessageNumber, recorded, consented, Client, Thread, AssignmentWindow, Booking)
+        select(MessageNumber, recorded, consented, Client, Thread, AssignmentWindow, Booking,
+               VisitReport.id, VisitReport.created_at)
         .select_from(MessageNumber)
         .outerjoin(Client, is_sender)
         .outerjoin(Thread, and_(Thread.message_number_id == MessageNumber.id, Thread.client_id == Client.id,
                                 Thread.scope == "client_booking"))
         .outerjoin(Booking, Booking.id == Thread.booking_id)
         .outerjoin(AssignmentWindow, AssignmentWindow.thread_id == Thread.id)
+        .outerjoin(VisitReport, and_(VisitReport.booking_id == Booking.id, VisitReport.message_id.is_not(None)))
         .where(MessageNumber.e164 == bindparam("to_e164"))
         .options(lazyload("*"))
     )

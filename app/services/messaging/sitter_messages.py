@@ -89,24 +89,19 @@ def assigned_thread(sitter_user_id: int, thread_id: int, *, lock: bool = False) 
     return AssignedThread(sitter=sitter, thread=window.thread, window=window, org=db.session.get(Org, sitter.org_id))
 
 
-VISIT_REPORT_PREFIX = "Visit report: "
-# The compose box offers "Visit report" (a note and photos in one step) once the window
-# closes within this long: the end of the visit plus the org's grace period.
+# The compose box points to the visit page's report form (the one stored report, texted once:
+# app.services.visits.reports) once the window closes within this long.
 VISIT_REPORT_LEAD = timedelta(minutes=90)
 
 
 def visit_report_due(compose, now=None) -> bool:
-    """Whether the sitter's compose box should offer a visit report now (window closing soon)."""
+    """Whether the sitter's compose box should point to the visit report now (window closing soon)."""
     now = now or utcnow()
     return bool(compose.is_open and compose.closes_at is not None and compose.closes_at - now <= VISIT_REPORT_LEAD)
 
 
-def _validated_body(body: str | None, *, has_photos: bool = False, visit_report: bool = False) -> str:
+def _validated_body(body: str | None, *, has_photos: bool = False) -> str:
     text = (body or "").strip()
-    if visit_report:
-        if not text and not has_photos:
-            raise InvalidInput("Write a short note or attach photos for the visit report.", field="body")
-        text = VISIT_REPORT_PREFIX + text if text else VISIT_REPORT_PREFIX.rstrip(": ")
     if not text and not has_photos:
         raise InvalidInput("Type a message or attach a photo first.", field="body")
     if len(text) > MAX_BODY:
@@ -179,7 +174,7 @@ def _same_text_just_sent(found: AssignedThread, sitter_user_id: int, text: str, 
 
 
 def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None,
-                        photos: list[Upload] | None = None, visit_report: bool = False) -> SendOutcome:
+                        photos: list[Upload] | None = None) -> SendOutcome:
     """Send a sitter's text (and photos, MMS) to the thread's client from the thread's masking number.
 
     Photos are checked, stripped and sized before anything else (a bad one refuses the
@@ -188,7 +183,7 @@ def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None,
     """
     prepared = prepare_uploads(photos or [])  # CPU work before the window's row lock is taken
     found = assigned_thread(sitter_user_id, thread_id, lock=True)
-    text = _validated_body(body, has_photos=bool(prepared), visit_report=visit_report)
+    text = _validated_body(body, has_photos=bool(prepared))
     now = utcnow()
     if not sitter_may_send(found.window, found.window.booking, found.sitter.id, now):
         _refuse_outside_window(found, text, now)
@@ -225,9 +220,6 @@ def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None,
         thread.last_message_at = now
         if check.flagged:
             _record_policy_violation(found, check, text, message_id=message.id)
-        if visit_report:
-            record_event(found.org.id, "visit.report_sent", actor=f"user:{sitter_user_id}", thread_id=thread.id,
-                         booking_id=found.window.booking_id, message_id=message.id, photos=len(stored))
         status = message.status
         db.session.commit()
 

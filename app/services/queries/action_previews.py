@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.clock import utcnow
 from app.extensions import db
 from app.localtime import format_datetime, format_time
-from app.models import AutomationRun, Booking, Message, MessageNumber, Org, Pet, Sitter, Thread, User
+from app.models import AutomationRun, Booking, Client, Message, MessageNumber, Org, Pet, Sitter, Thread, User
 from app.services.automations.runs import after_quiet_hours, confirmation_was_sent, in_quiet_hours
 from app.services.automations.templates import template_for
 from app.services.numbers.choice import front_desk_number_id
@@ -22,6 +22,7 @@ from app.services.numbers.moves import predict_masking_number
 from app.services.people.labels import person_label
 from app.services.people.phones import national_format
 from app.services.queries.admin import open_threads_on_number
+from app.services.visits.exclusions import describe_booking, pair_upcoming_bookings
 
 _SOON = timedelta(minutes=1)
 
@@ -278,3 +279,23 @@ def text_outcome(booking_id: int, kind: str) -> str:
             return f"the text to {who} failed (see the conversation)"
         return f"{who} was texted" if status in ("sent", "delivered") else f"{who} will be told by text"
     return f"{who} was not texted: {_RUN_REASONS.get(run.reason, run.reason or run.status)}"
+
+
+def preview_exclude_sitter(org_id: int, client_id: int, sitter_id: int) -> ActionPreview | None:
+    """The pair's upcoming bookings, each of which will need a new sitter. None when the sitter or
+    client is not this org's (the action then answers with the field error)."""
+    client, sitter = db.session.get(Client, client_id), db.session.get(Sitter, sitter_id) if sitter_id else None
+    if client is None or sitter is None or client.org_id != org_id or sitter.org_id != org_id:
+        return None
+    tz = db.session.get(Org, org_id).timezone
+    preview = ActionPreview(f"Don't send {sitter.name} to {client.name} again?", "Yes, mark them")
+    preview.lines.append(f"New bookings and sitter changes will refuse {sitter.name} for {client.name}.")
+    upcoming = pair_upcoming_bookings(client.id, sitter.id)
+    if not upcoming:
+        preview.lines.append(f"{sitter.name} has no upcoming booking with {client.name}.")
+        return preview
+    preview.lines.append(f"{sitter.name} still has {len(upcoming)} upcoming booking{'s' if len(upcoming) != 1 else ''} "
+                         f"with {client.name}; each will be flagged as needing a new sitter (booking page, "
+                         "calendar, Today) and one owner alert will list them. Nothing is texted:")
+    preview.lines.extend(describe_booking(b, tz) for b in upcoming)
+    return preview

@@ -3,8 +3,8 @@ up to 5 photos. The first submission is stored on the booking and texted to the 
 thread's number (photos as MMS, the note under the content policy like every sitter text);
 a resubmission edits the stored report and texts nothing.
 
-This is the stored form of the compose box's "Send visit report" (same prefix, same
-`visit.report_sent` audit event, same photo pipeline: app.services.media.outbound).
+This is the only way a visit report reaches a client (the compose box only links here), so every
+`visit.report_sent` event has its VisitReport row. Photos go through app.services.media.outbound.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from app.services.audit.events import raise_alert, record_event
 from app.services.media.outbound import Upload, attach_photos, prepare_uploads, stored_photos
 from app.services.messaging.content_policy import check_sitter_message
 from app.services.messaging.outbound import queue_outbound_message
-from app.services.messaging.sitter_messages import VISIT_REPORT_PREFIX, PolicyBlocked
+from app.services.messaging.sitter_messages import PolicyBlocked
 from app.services.visits.checklists import checklist_for
 from app.services.visits.checks import CheckRefused, assigned_booking, visit_span
 
+VISIT_REPORT_PREFIX = "Visit report: "
 MAX_NOTE = 1000
 MAX_PHOTOS = 5
 

@@ -3,7 +3,7 @@ visit page: upcoming, due, late, in progress, done (read-only; one query per lis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -12,10 +12,12 @@ from app.clock import utcnow
 from app.errors import NotFound
 from app.extensions import db
 from app.models import Booking, Org, Sitter, Thread
-from app.models.visits import VisitCheck, VisitReport
+from app.models.visits import VisitCheck, VisitReport, VisitReportReply
 from app.privacy import redact_for_sitter
 from app.services.visits.checklists import checklist_for
 from app.services.visits.checks import CHECK_IN_LEAD, describe_distance, visit_span
+from app.services.visits.exclusions import needing_new_sitter
+from app.services.visits.replies import replies_to_report
 
 VISIT_STATES = ("upcoming", "due", "late", "in_progress", "done")
 STATE_LABELS = {"upcoming": "Upcoming", "due": "Due", "late": "Late", "in_progress": "In progress",
@@ -27,6 +29,8 @@ class VisitState:
     state: str | None  # one of VISIT_STATES; None for a cancelled visit
     checked_in_at: datetime | None
     checked_out_at: datetime | None
+    # The owner marked this client and sitter "don't send again" and the visit is not over yet.
+    needs_new_sitter: bool = False
 
     @property
     def label(self) -> str:
@@ -50,18 +54,19 @@ def state_of(booking: Booking, visit: VisitCheck | None, late_minutes: int, now:
 
 
 def visit_states(org: Org, bookings, now: datetime | None = None) -> dict[int, VisitState]:
-    """Each booking's VisitState by id (one query for their check rows)."""
+    """Each booking's VisitState by id (one query for their check rows, one for the marked pairs)."""
     now = now or utcnow()
     bookings = list(bookings)
     ids = [b.id for b in bookings]
     checks = {v.booking_id: v for v in db.session.scalars(
         select(VisitCheck).where(VisitCheck.booking_id.in_(ids)))} if ids else {}
+    flagged = needing_new_sitter(bookings, now)
     states = {}
     for booking in bookings:
         visit = checks.get(booking.id)
         states[booking.id] = VisitState(state_of(booking, visit, org.visit_late_minutes, now),
                                         visit.checked_in_at if visit else None,
-                                        visit.checked_out_at if visit else None)
+                                        visit.checked_out_at if visit else None, booking.id in flagged)
     return states
 
 
@@ -74,6 +79,7 @@ class OwnerVisit:
     report: VisitReport | None
     check_in_distance: str
     check_out_distance: str
+    replies: list[VisitReportReply] = field(default_factory=list)  # the client's replies to the report
 
 
 def owner_visit(booking: Booking, now: datetime | None = None) -> OwnerVisit:
@@ -82,7 +88,8 @@ def owner_visit(booking: Booking, now: datetime | None = None) -> OwnerVisit:
     check = db.session.scalar(select(VisitCheck).where(VisitCheck.booking_id == booking.id))
     report = db.session.scalar(select(VisitReport).where(VisitReport.booking_id == booking.id))
     return OwnerVisit(state, check, report, describe_distance(check.check_in_distance_m if check else None),
-                      describe_distance(check.check_out_distance_m if check else None))
+                      describe_distance(check.check_out_distance_m if check else None),
+                      replies_to_report(report.id) if report else [])
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.errors import InvalidInput
 from app.extensions import db
-from app.models import Booking
+from app.models import Alert, Booking
 from app.models.visits import ServiceChecklist, SitterExclusion
 from app.services.bookings.lifecycle import change_sitter
 from app.services.visits.checks import check_in
@@ -78,7 +78,12 @@ def test_a_sitter_marked_for_a_client_is_refused_by_every_assignment_form(client
     alex = make.client(name="Alex Morgan")
     sasha, devon = make.sitter(name="Sasha Lee"), make.sitter(name="Devon Walker")
     response = client.post(f"/admin/clients/{alex.id}/exclusions", data={"sitter_id": sasha.id, "reason": "rude"})
+    assert response.status_code == 200 and "has no upcoming booking with Alex Morgan" in response.get_data(as_text=True)
+    assert db.session.scalar(select(SitterExclusion)) is None  # the confirm step comes first
+    response = client.post(f"/admin/clients/{alex.id}/exclusions",
+                           data={"sitter_id": sasha.id, "reason": "rude", **CONFIRMED})
     assert response.status_code == 302
+    assert db.session.scalar(select(Alert).where(Alert.kind == "visit.needs_new_sitter")) is None  # none to list
     page = client.get(f"/admin/clients/{alex.id}").get_data(as_text=True)
     assert 'data-excluded-sitter="Sasha Lee"' in page
     assert db.session.scalar(select(SitterExclusion.sitter_id)) == sasha.id
@@ -104,10 +109,63 @@ def test_a_sitter_marked_for_a_client_is_refused_by_every_assignment_form(client
     assert db.session.get(Booking, booking.id).sitter_id == devon.id
 
 
+def test_marking_a_pair_lists_then_flags_its_upcoming_bookings_until_the_mark_is_removed(client, owner, make,
+                                                                                        clock):
+    clock.set(START - timedelta(hours=2))  # 7:00 AM New York: the 9:00 visit is on Today
+    alex = make.client(name="Alex Morgan")
+    sasha, devon = make.sitter(name="Sasha Lee"), make.sitter(name="Devon Walker")
+    today = make_visit(make, sitter=sasha, client=alex, start=START)
+    pending = make.booking(client=alex, sitter=sasha, start=START + timedelta(days=2), service="Dog walk")
+    past = make.booking(client=alex, sitter=sasha, start=START - timedelta(days=3), status="completed")
+    cancelled = make.booking(client=alex, sitter=sasha, start=START + timedelta(days=1), status="cancelled")
+    devons = make_visit(make, sitter=devon, client=alex, start=START + timedelta(hours=3))
+    url = f"/admin/clients/{alex.id}/exclusions"
+
+    step = client.post(url, data={"sitter_id": sasha.id, "reason": "rude"})
+    html = step.get_data(as_text=True)
+    assert step.status_code == 200 and "Sasha Lee still has 2 upcoming bookings with Alex Morgan" in html
+    assert f"#{today.booking.id} Wed 25 Nov, 9:00 AM" in html
+    assert f"#{pending.id} Fri 27 Nov, 9:00 AM (Dog walk)" in html
+    for other in (past.id, cancelled.id, devons.booking.id):
+        assert f"#{other} " not in html
+    assert db.session.scalar(select(SitterExclusion)) is None and db.session.scalar(select(Alert)) is None
+
+    done = client.post(url, data={"sitter_id": sasha.id, "reason": "rude", **CONFIRMED}, follow_redirects=True)
+    assert "Sasha Lee will not be sent to Alex Morgan again. 2 upcoming bookings need a new sitter" in \
+        done.get_data(as_text=True)
+    [alert] = db.session.scalars(select(Alert).where(Alert.kind == "visit.needs_new_sitter")).all()
+    assert alert.audience == "owner" and alert.resolved_at is None and alert.booking_id == today.booking.id
+    assert f"#{today.booking.id} " in alert.text and f"#{pending.id} " in alert.text and "2 upcoming" in alert.text
+    assert f"#{devons.booking.id} " not in alert.text
+
+    def flagged(path: str) -> set[int]:
+        page = client.get(path).get_data(as_text=True)
+        return {b for b in (today.booking.id, pending.id, past.id, cancelled.id, devons.booking.id)
+                if f'data-needs-new-sitter="{b}"' in page}
+
+    assert flagged(f"/admin/bookings/{today.booking.id}") == {today.booking.id}
+    assert flagged(f"/admin/bookings/{pending.id}") == {pending.id}
+    assert flagged(f"/admin/bookings/{devons.booking.id}") == set()
+    assert flagged("/admin/calendar") == {today.booking.id}  # the day view: Sasha's visit, not Devon's
+    assert flagged("/admin") == {today.booking.id}
+    assert "needs new sitter" in client.get("/admin").get_data(as_text=True)  # the alert's kind on Today
+
+    change_sitter(pending.id, devon.id)  # a new sitter: that booking's flag goes by itself
+    assert flagged(f"/admin/bookings/{pending.id}") == set()
+
+    exclusion = db.session.scalar(select(SitterExclusion))
+    remove = client.post(f"/admin/clients/{alex.id}/exclusions/{exclusion.id}/remove", data={})
+    assert remove.status_code == 302
+    assert flagged(f"/admin/bookings/{today.booking.id}") == set() and flagged("/admin/calendar") == set()
+    db.session.expire_all()
+    assert db.session.get(Alert, alert.id).resolved_at is not None
+
+
 def test_staff_cannot_mark_sitters(client, make, login_as):
     login_as(make.user("staff"))
     alex, sasha = make.client(), make.sitter()
-    assert client.post(f"/admin/clients/{alex.id}/exclusions", data={"sitter_id": sasha.id}).status_code in (403, 404)
+    for data in ({"sitter_id": sasha.id}, {"sitter_id": sasha.id, **CONFIRMED}):
+        assert client.post(f"/admin/clients/{alex.id}/exclusions", data=data).status_code in (403, 404)
     assert db.session.scalar(select(SitterExclusion)) is None
 
 
