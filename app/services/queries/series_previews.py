@@ -11,6 +11,7 @@ from app.localtime import format_datetime, format_time
 from app.models import Client, Org, Sitter
 from app.services.automations.runs import confirmation_was_sent
 from app.services.bookings.series import Occurrence, clashes, series_from
+from app.services.people.time_off import away_days, format_days
 from app.services.queries.action_previews import ActionPreview
 
 
@@ -34,11 +35,17 @@ def preview_new_series(org_id: int, client_id: int, sitter_id: int | None,
                          "it is confirmed, paid and texted on its own; nothing is texted now.")
     if found:
         preview.lines.append(f"{len(by_occurrence)} of these visits clash with {sitter.name}'s other visits.")
-    for occurrence in planned:
+    away = away_days(sitter_id, [(o.start_at, o.end_at) for o in planned], org.timezone)
+    if any(away):
+        preview.lines.append(f"Warning: {sitter.name} is away (time off) for {sum(map(bool, away))} of these visits "
+                             "(marked below). You can still create them; change the sitter of those later.")
+    for occurrence, days in zip(planned, away, strict=True):
         line = _span(occurrence, org.timezone)
         for other in by_occurrence.get(occurrence, []):
             line += (f" — clashes with {sitter.name}'s booking #{other.id} ({other.client.name}, "
                      f"{format_datetime(other.start_at, org.timezone)} – {format_time(other.end_at, org.timezone)})")
+        if days:
+            line += f" — {sitter.name} is away (time off) on {format_days(days)}"
         preview.lines.append(line)
     return preview
 
@@ -91,4 +98,9 @@ def preview_change_sitter_series(booking_id: int, sitter_id: int | None) -> Acti
         for clash in found:
             preview.lines.append(f"{format_datetime(clash.occurrence.start_at, org.timezone)} clashes with "
                                  f"{new.name}'s booking #{clash.booking.id} ({clash.booking.client.name}).")
+        away = away_days(new.id, [(b.start_at, b.end_at) for b in bookings], org.timezone)
+        for booking, days in zip(bookings, away, strict=True):
+            if days:
+                preview.lines.append(f"Warning: {new.name} is away (time off) on {format_days(days)}: booking "
+                                     f"#{booking.id} ({format_datetime(booking.start_at, org.timezone)}).")
     return preview
