@@ -25,6 +25,7 @@ from app.blueprints.admin.forms import (
     ConfirmForm,
     OfficeTextForm,
     RescheduleForm,
+    SeriesEditForm,
     cents,
     options,
     org_time_to_utc,
@@ -175,6 +176,10 @@ def _action_forms(booking: Booking, posted: str | None = None) -> dict:
                                  end_at=utc_to_org_time(booking.end_at, tz)),
         "details_form": build("details_form", BookingDetailsForm, service=booking.service,
                               price=booking.price_cents / 100, notes=booking.notes),
+        "series_edit_form": build("series_edit_form", SeriesEditForm,
+                                  start_time=utc_to_org_time(booking.start_at, tz).time(),
+                                  end_time=utc_to_org_time(booking.end_at, tz).time(),
+                                  price=booking.price_cents / 100),
     }
     excluded = excluded_sitter_ids(booking.client_id)  # "don't send this sitter again"
     forms["sitter_form"].sitter_id.choices = sitter_choices([s for s in sitters if s.id not in excluded],

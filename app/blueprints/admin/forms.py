@@ -174,7 +174,12 @@ class RescheduleForm(FlaskForm):
 
 
 class SeriesEditForm(FlaskForm):
-    """A series' times of day and price, from one occurrence on (app.services.bookings.series)."""
+    """A series' times of day and price, from one occurrence on (app.services.bookings.series).
+    Prefixed ("series-price"): it shares the booking page with the details form's own price."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "series")
+        super().__init__(*args, **kwargs)
 
     start_time = TimeField("Start time", validators=[InputRequired(message="Enter the start time.")])
     end_time = TimeField("End time", validators=[InputRequired(message="Enter the end time.")])
