@@ -51,6 +51,20 @@ def register_error_handlers(app: Flask) -> None:
             return jsonify(error=message), 400
         return render_template("errors/error.html", code=400, message=message), 400
 
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(ProgrammingError)
+    def _schema_missing(exc):
+        if not schema_is_missing(exc):
+            raise exc  # every other database error is a logged 500, as before
+        app.logger.error("the database has no schema: run `flask --app app db upgrade` (%s)", type(exc.orig).__name__)
+        message = ("This server's database is not set up yet. Whoever runs it must run "
+                   "`flask --app app db upgrade` (scripts/run does), then try again.")
+        if _wants_json():
+            return jsonify(error=message), 503
+        return render_template("errors/error.html", code=503, message=message), 503
+
     for code, message in (
         (400, "That request could not be understood."),
         (403, "You are not allowed to do that."),
@@ -71,3 +85,10 @@ def _http_error_handler(code: int, message: str):
         return render_template("errors/error.html", code=code, message=text), code
 
     return handler
+
+
+def schema_is_missing(exc) -> bool:
+    """A table the code needs does not exist: the server was started on a database that was never
+    migrated (SQLite says "no such table", PostgreSQL answers SQLSTATE 42P01)."""
+    orig = getattr(exc, "orig", None)
+    return "no such table" in str(orig) or getattr(orig, "sqlstate", None) == "42P01"

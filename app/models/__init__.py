@@ -21,7 +21,7 @@ from app.models.notifications import Notification, NotificationSettings, PushSub
 from app.models.office_notes import OfficeNote
 from app.models.orgs import ROLES, Org, User
 from app.models.payments import StripeEvent
-from app.models.people import Client, Pet, Sitter
+from app.models.people import Client, Pet, Sitter, SitterTimeOff
 from app.models.reads import ThreadRead
 from app.models.throttle import ThrottleCount
 from app.models.visits import (
@@ -66,6 +66,7 @@ __all__ = [
     "ProviderDeletion",
     "PushSubscription",
     "Sitter",
+    "SitterTimeOff",
     "StatusCallback",
     "StripeEvent",
     "Thread",

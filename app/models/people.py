@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -28,6 +28,24 @@ class Sitter(OrgScoped, Timestamped, db.Model):
     @property
     def first_name(self) -> str:
         return self.name.split()[0] if self.name else ""
+
+
+class SitterTimeOff(OrgScoped, Timestamped, db.Model):
+    """Days a sitter is away (first_day to last_day, inclusive, org-local dates): the calendar greys
+    them, and assigning the sitter a visit on one warns in the confirm step (never refuses)."""
+
+    __tablename__ = "sitter_time_off"
+    __table_args__ = (
+        CheckConstraint("last_day >= first_day", name="last_after_first"),
+        Index("ix_sitter_time_off_sitter_days", "sitter_id", "first_day", "last_day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sitter_id: Mapped[int] = mapped_column(ForeignKey("sitters.id", ondelete="CASCADE"))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class Client(OrgScoped, Timestamped, db.Model):

@@ -24,6 +24,7 @@ ROW_FOR_PARAM = {
     "pet_id": "pet",
     "note_id": "care_note",
     "exclusion_id": "exclusion",
+    "time_off_id": "time_off",
 }
 
 
@@ -48,6 +49,7 @@ def _org_b_rows(make):
         "pet": booking.client.pets[0].id,
         "care_note": _care_note(make, booking),
         "exclusion": _exclusion(make, booking),
+        "time_off": _time_off(make, booking),
     }
 
 
@@ -58,6 +60,18 @@ def _care_note(make, booking) -> int:
     make.session.add(note)
     make.session.commit()
     return note.id
+
+
+def _time_off(make, booking) -> int:
+    from datetime import date
+
+    from app.models import SitterTimeOff
+
+    row = SitterTimeOff(org_id=booking.org_id, sitter_id=booking.sitter_id, first_day=date(2026, 12, 1),
+                        last_day=date(2026, 12, 1), note="org B holiday")
+    make.session.add(row)
+    make.session.commit()
+    return row.id
 
 
 def _exclusion(make, booking) -> int:

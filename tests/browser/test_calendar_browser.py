@@ -52,3 +52,44 @@ def test_the_week_fits_1366_and_a_visit_is_reassigned_from_it(make, clock, live_
         assert "Sitter: Devon Walker" in page.locator("main").inner_text()
     finally:
         context.close()
+
+
+def test_a_sitters_day_off_is_greyed_at_1366_and_reassigning_to_them_warns(make, clock, live_server, chromium, db):
+    from datetime import date
+
+    from app.services.people.time_off import add_time_off
+
+    owner = make.user("owner", name="Olivia Owner")
+    sasha, devon = make.sitter(name="Sasha Lee"), make.sitter(name="Devon Walker")
+    booking = make.booking(client=make.client(name="Taylor Brooks"), sitter=sasha,
+                           start=clock.now + timedelta(days=1))  # Thu 26 Nov, 10:00 New York
+    add_time_off(devon.org_id, devon.id, date(2026, 11, 26), date(2026, 11, 27), "Holiday")
+    db.session.rollback()  # end this session's read (SQLite: the server writes next)
+
+    context = chromium.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_BOUND_MS)
+    try:
+        log_in(page, live_server, owner, "/admin")
+        page.goto(f"{live_server}/admin/calendar?view=week")
+        row = page.locator("#calendar tr[data-sitter='Devon Walker']")
+        off = row.locator("td.day-off")
+        assert off.count() == 2
+        for i in range(2):
+            assert off.nth(i).locator(".away-note").inner_text() == "Away"
+            box = off.nth(i).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 1366, box
+        grey = off.first.evaluate("el => getComputedStyle(el).backgroundImage")
+        assert "gradient" in grey  # greyed, not only labelled
+        assert page.locator("#calendar tr[data-sitter='Sasha Lee'] td.day-off").count() == 0
+
+        visit = page.locator(f"#calendar [data-visit='{booking.id}']")
+        visit.locator("select[name=sitter_id]").select_option(str(devon.id))
+        visit.locator("button:has-text('Reassign')").click()
+        step = page.locator("#calendar-step #confirm-step")
+        step.wait_for()
+        assert "Warning: Devon Walker is away (time off) on Thu 26 Nov." in step.inner_text()
+        step.locator("button:has-text('Yes, change the sitter')").click()  # a warning, not a refusal
+        page.wait_for_selector(f".flash:has-text('Booking #{booking.id} now has Devon Walker')")
+    finally:
+        context.close()

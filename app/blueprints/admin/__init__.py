@@ -23,6 +23,7 @@ from app.blueprints.admin import (  # noqa: E402,F401 - routes attach to bp
     series,
     settings,
     simulate,
+    time_off,
     users,
     visits,
 )

@@ -25,6 +25,7 @@ from app.blueprints.admin.forms import (
     ConfirmForm,
     OfficeTextForm,
     RescheduleForm,
+    SeriesEditForm,
     cents,
     options,
     org_time_to_utc,
@@ -37,7 +38,13 @@ from app.services.bookings import editing as booking_editing
 from app.services.bookings.confirmed import on_booking_confirmed
 from app.services.bookings.lifecycle import cancel_booking, change_sitter, reschedule_booking
 from app.services.payments.checkout import stripe_is_configured
-from app.services.queries.action_previews import preview_cancel, preview_change_sitter, preview_confirm, text_outcome
+from app.services.queries.action_previews import (
+    preview_booking_time_off,
+    preview_cancel,
+    preview_change_sitter,
+    preview_confirm,
+    text_outcome,
+)
 from app.services.queries.admin import (
     BookingFilters,
     booking_details,
@@ -98,11 +105,26 @@ def booking_new():
     form = _booking_form()
     if request.method == "POST" and form.repeat_days.raw_data:
         return series.new_series(form, lambda: _booking_fields(form))
-    outcome = run_form(form, lambda: booking_editing.create_booking(org().id, **_booking_fields(form)))
-    if outcome.ok:
+    if request.method == "GET":
+        return render_template("admin/booking_form.html", form=form, booking=None)
+
+    def refill():
+        return render_template("admin/booking_form.html", form=form, booking=None), form_status(form)
+
+    def act():
+        outcome = run_form(form, lambda: booking_editing.create_booking(org().id, **_booking_fields(form)))
+        if not outcome.ok:
+            return refill()
         flash(f"Booking #{outcome.result.id} created (pending).", "info")
         return redirect(url_for("admin.booking_detail", booking_id=outcome.result.id))
-    return render_template("admin/booking_form.html", form=form, booking=None), form_status(form)
+
+    return confirm_step(lambda: _time_off_step(form), url_for("admin.booking_new"), act, form=form, refill=refill)
+
+
+def _time_off_step(form: BookingForm, booking_id: int | None = None):
+    """The confirm step of a booking form: shown only when its sitter is away that day."""
+    fields = _booking_fields(form)
+    return preview_booking_time_off(org().id, fields["sitter_id"], fields["start_at"], fields["end_at"], booking_id)
 
 
 @bp.route("/bookings/<int:booking_id>/edit", methods=["GET", "POST"])
@@ -112,10 +134,21 @@ def booking_edit(booking_id: int):
     if booking.status != "pending":
         return _booking_page(booking)
     form = _booking_form(booking)
-    if run_form(form, lambda: booking_editing.update_pending_booking(booking.id, **_booking_fields(form))).ok:
+    if request.method == "GET":
+        return render_template("admin/booking_form.html", form=form, booking=booking)
+
+    def refill():
+        return render_template("admin/booking_form.html", form=form, booking=booking), form_status(form)
+
+    def act():
+        if not run_form(form, lambda: booking_editing.update_pending_booking(booking.id,
+                                                                             **_booking_fields(form))).ok:
+            return refill()
         flash("Booking saved.", "info")
         return redirect(url_for("admin.booking_detail", booking_id=booking.id))
-    return render_template("admin/booking_form.html", form=form, booking=booking), form_status(form)
+
+    return confirm_step(lambda: _time_off_step(form, booking.id),
+                        url_for("admin.booking_edit", booking_id=booking.id), act, form=form, refill=refill)
 
 
 @bp.route("/bookings/<int:booking_id>/details", methods=["POST"])
@@ -143,6 +176,10 @@ def _action_forms(booking: Booking, posted: str | None = None) -> dict:
                                  end_at=utc_to_org_time(booking.end_at, tz)),
         "details_form": build("details_form", BookingDetailsForm, service=booking.service,
                               price=booking.price_cents / 100, notes=booking.notes),
+        "series_edit_form": build("series_edit_form", SeriesEditForm,
+                                  start_time=utc_to_org_time(booking.start_at, tz).time(),
+                                  end_time=utc_to_org_time(booking.end_at, tz).time(),
+                                  price=booking.price_cents / 100),
     }
     excluded = excluded_sitter_ids(booking.client_id)  # "don't send this sitter again"
     forms["sitter_form"].sitter_id.choices = sitter_choices([s for s in sitters if s.id not in excluded],

@@ -20,6 +20,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -170,6 +171,27 @@ class RescheduleForm(FlaskForm):
                                   validators=[InputRequired(message="Enter the start.")])
     end_at = DateTimeLocalField("New end", format=DATETIME_LOCAL,
                                 validators=[InputRequired(message="Enter the end.")])
+
+
+class SeriesEditForm(FlaskForm):
+    """A series' times of day and price, from one occurrence on (app.services.bookings.series).
+    Prefixed ("series-price"): it shares the booking page with the details form's own price."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "series")
+        super().__init__(*args, **kwargs)
+
+    start_time = TimeField("Start time", validators=[InputRequired(message="Enter the start time.")])
+    end_time = TimeField("End time", validators=[InputRequired(message="Enter the end time.")])
+    price = PriceField("Price", places=2, validators=[InputRequired(message="Enter a price (0 for free)."),
+                                                        NumberRange(min=0, message="The price cannot be negative."),
+                                                        NumberRange(max=MAX_PRICE, message=TOO_DEAR)])
+
+
+class TimeOffForm(FlaskForm):
+    first_day = DateField("First day away", validators=[InputRequired(message="Enter the first day away.")])
+    last_day = DateField("Last day away", validators=[Optional()])
+    note = StringField("Note", validators=[Optional(), Length(max=200)])
 
 
 class BookingFilterForm(GetForm):

@@ -24,14 +24,18 @@ from app.blueprints.admin.forms import (
     PetForm,
     SitterForm,
     SitterLoginForm,
+    TimeOffForm,
     options,
 )
+from app.clock import utcnow
+from app.localtime import local_date
 from app.models import CareNote, Client, Pet, Sitter
 from app.services.messaging.provider_deletion import deletion_counts
 from app.services.people import care_notes
 from app.services.people import clients as client_service
 from app.services.people import sitters as sitter_service
 from app.services.people.consent import consent_ledger, consent_wording
+from app.services.people.time_off import time_off_of
 from app.services.people.timezones import client_zone_name
 from app.services.queries.action_previews import preview_remove_pet
 from app.services.queries.admin import (
@@ -167,13 +171,17 @@ def sitter_detail(sitter_id: int):
                                                            active=form.active.data, actor=actor())).ok:
         flash("Sitter saved.", "info")
         return redirect(url_for("admin.sitter_detail", sitter_id=sitter.id))
-    return _sitter_page(sitter, form=form, login_form=SitterLoginForm()), form_status(form)
+    return sitter_page(sitter, form=form, login_form=SitterLoginForm()), form_status(form)
 
 
-def _sitter_page(sitter: Sitter, *, form: SitterForm, login_form: SitterLoginForm) -> str:
+def sitter_page(sitter: Sitter, *, form: SitterForm, login_form: SitterLoginForm,
+                time_off_form: TimeOffForm | None = None) -> str:
     bookings = list_bookings(org().id, org().timezone, BookingFilters(sitter_id=sitter.id), page_arg())
+    today = local_date(utcnow(), org().timezone)
     return render_template("admin/sitter_detail.html", sitter=sitter, form=form, login_form=login_form,
-                           bookings=bookings, numbers=numbers_for_sitter(sitter.id))
+                           bookings=bookings, numbers=numbers_for_sitter(sitter.id),
+                           time_off=time_off_of(sitter.id, since=today),
+                           time_off_form=time_off_form or TimeOffForm(formdata=None), confirm_form=ConfirmForm())
 
 
 @bp.route("/sitters/<int:sitter_id>/login", methods=["POST"])
@@ -189,7 +197,7 @@ def sitter_add_login(sitter_id: int):
         return redirect(url_for("admin.sitter_detail", sitter_id=sitter.id))
     form = SitterForm(obj=sitter)
     form.phone.data = sitter.phone_e164
-    return _sitter_page(sitter, form=form, login_form=login_form), 422
+    return sitter_page(sitter, form=form, login_form=login_form), 422
 
 
 

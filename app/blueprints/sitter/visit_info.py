@@ -9,7 +9,7 @@ from app.blueprints.auth.routes import role_required
 from app.blueprints.sitter import bp
 from app.services.people.care_notes import sitter_care_notes
 from app.services.people.visit_address import maps_url
-from app.services.queries.schedule import sitter_upcoming
+from app.services.queries.schedule import sitter_time_off, sitter_upcoming
 from app.web.templating import render_page_or_partial
 
 
@@ -27,7 +27,8 @@ def care_notes(thread_id: int):
 @role_required("sitter")
 def upcoming():
     return render_page_or_partial("sitter/upcoming.html", "sitter/partials/upcoming_body.html",
-                                  visits=sitter_upcoming(current_user.id), tz=current_user.org.timezone)
+                                  visits=sitter_upcoming(current_user.id), tz=current_user.org.timezone,
+                                  time_off=sitter_time_off(current_user.id))
 
 
 bp.add_app_template_filter(maps_url, "maps_url")

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from app.clock import utcnow
 from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Booking
+from app.persistence.locking import lock_row
 from app.services.audit.events import record_event
-from app.services.bookings.editing import _check_people, _check_price, check_times
-from app.services.bookings.lifecycle import LifecycleResult, cancel_booking, change_sitter
+from app.services.bookings.editing import _check_people, _check_price, check_times, update_booking_details
+from app.services.bookings.lifecycle import LifecycleResult, cancel_booking, change_sitter, reschedule_booking
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A year of daily visits is more than any real rule; beyond it a typo (a wrong year) is likelier.
@@ -165,3 +167,118 @@ def change_sitter_from(booking_id: int, sitter_id: int | None, actor: str = "sys
     """Give this occurrence and every later live one to another sitter, each through change_sitter
     (the first refusal, e.g. an inactive sitter, stops it before anything changed)."""
     return [change_sitter(i, sitter_id, actor=actor) for i in _ids_from(booking_id)]
+
+
+@dataclass(frozen=True)
+class PlannedEdit:
+    """One occurrence's change in a series edit: its times now and after, its price now and after."""
+
+    booking_id: int
+    status: str
+    sitter_id: int | None
+    start_at: datetime
+    end_at: datetime
+    new_start_at: datetime
+    new_end_at: datetime
+    price_cents: int
+    new_price_cents: int  # the same as price_cents when it keeps its price (paid)
+    paid: bool
+
+    @property
+    def times_change(self) -> bool:
+        return (self.start_at, self.end_at) != (self.new_start_at, self.new_end_at)
+
+    @property
+    def price_changes(self) -> bool:
+        return self.price_cents != self.new_price_cents
+
+    @property
+    def changes(self) -> bool:
+        return self.times_change or self.price_changes
+
+
+@dataclass
+class SeriesEditPlan:
+    edits: list[PlannedEdit] = field(default_factory=list)  # every occurrence from here that may change
+    started: list[Booking] = field(default_factory=list)  # already started: left as they are
+
+
+def _on_day(day: date, start_time: time, end_time: time, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The visit's new span on its own local day (ending the next day when the end time is earlier)."""
+    start = datetime.combine(day, start_time)
+    end = datetime.combine(day + timedelta(days=1) if end_time < start_time else day, end_time)
+    return start.replace(tzinfo=zone).astimezone(UTC), end.replace(tzinfo=zone).astimezone(UTC)
+
+
+def plan_series_edit(booking_id: int, *, start_time: time, end_time: time, price_cents: int,
+                     tz: str) -> SeriesEditPlan:
+    """What editing the series from this occurrence on would change (read-only).
+
+    Each live occurrence from here keeps its own date and takes the new times of day and price,
+    except: one already started is left alone, and a paid one keeps the price it was paid at
+    (its times still move, as a reschedule of a paid booking does). A new time already past refuses.
+    """
+    _check_price(price_cents)
+    if start_time == end_time:
+        raise InvalidInput("The end must be after the start.", field="end_time")
+    zone, now = ZoneInfo(tz), utcnow()
+    plan = SeriesEditPlan()
+    for booking in series_from(booking_id):
+        if booking.start_at <= now:
+            plan.started.append(booking)
+            continue
+        new_start, new_end = _on_day(booking.start_at.astimezone(zone).date(), start_time, end_time, zone)
+        if new_start < now and (new_start, new_end) != (booking.start_at, booking.end_at):
+            raise InvalidInput(f"Booking #{booking.id} would then start in the past; edit from a later visit.",
+                               field="start_time")
+        paid = booking.paid_at is not None
+        plan.edits.append(PlannedEdit(booking.id, booking.status, booking.sitter_id, booking.start_at,
+                                      booking.end_at, new_start, new_end, booking.price_cents,
+                                      booking.price_cents if paid else price_cents, paid))
+    return plan
+
+
+@dataclass
+class SeriesEditResult:
+    booking_id: int
+    times_changed: bool = False
+    price_changed: bool = False
+
+
+def edit_series_from(booking_id: int, *, start_time: time, end_time: time, price_cents: int, tz: str,
+                     actor: str = "system") -> list[SeriesEditResult]:
+    """Give this occurrence and every later live one the new times of day and price (see
+    plan_series_edit). A pending one is edited in place; a confirmed one is moved by
+    reschedule_booking (its window, scheduled texts and the sitter's notice follow, exactly as a
+    single reschedule) and its price saved by update_booking_details. Each booking is its own
+    locked transaction, as in cancel_series_from."""
+    plan = plan_series_edit(booking_id, start_time=start_time, end_time=end_time, price_cents=price_cents, tz=tz)
+    db.session.commit()  # end the read: each change below locks its row as its first statement
+    return [_apply_edit(edit, actor) for edit in plan.edits if edit.changes]
+
+
+def _apply_edit(edit: PlannedEdit, actor: str) -> SeriesEditResult:
+    result = SeriesEditResult(edit.booking_id)
+    booking = lock_row(Booking, edit.booking_id)
+    if booking is None or booking.status not in LIVE_STATUSES:
+        db.session.commit()  # cancelled or completed meanwhile: left alone
+        return result
+    # Paid meanwhile: the price stays what was paid.
+    new_price = booking.price_cents if booking.paid_at is not None else edit.new_price_cents
+    if booking.status == "pending":
+        booking.start_at, booking.end_at = edit.new_start_at, edit.new_end_at
+        result.times_changed = edit.times_change
+        result.price_changed, booking.price_cents = new_price != booking.price_cents, new_price
+        record_event(booking.org_id, "booking.edited", booking_id=booking.id, sitter_id=booking.sitter_id,
+                     actor=actor, series_id=booking.series_id)
+        db.session.commit()
+        return result
+    service, notes, price_changes = booking.service, booking.notes, new_price != booking.price_cents
+    db.session.commit()  # reschedule_booking takes the row lock itself
+    if edit.times_change:
+        result.times_changed = reschedule_booking(booking.id, edit.new_start_at, edit.new_end_at,
+                                                  actor=actor).changed
+    if price_changes:
+        update_booking_details(booking.id, service=service, price_cents=new_price, notes=notes, actor=actor)
+        result.price_changed = True
+    return result

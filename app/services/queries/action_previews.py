@@ -21,6 +21,7 @@ from app.services.numbers.choice import front_desk_number_id
 from app.services.numbers.moves import predict_masking_number
 from app.services.people.labels import person_label
 from app.services.people.phones import national_format
+from app.services.people.time_off import away_warning
 from app.services.queries.admin import open_threads_on_number
 from app.services.visits.exclusions import describe_booking, pair_upcoming_bookings
 
@@ -150,6 +151,9 @@ def preview_change_sitter(booking_id: int, sitter_id: int | None) -> ActionPrevi
     preview = ActionPreview(f"Change the sitter of booking #{booking.id}?", "Yes, change the sitter")
     preview.lines.append(f"This gives {_booking_label(booking, org)} to {new.name if new else 'no sitter'}"
                          f"{' instead of ' + old.name if old else ''}.")
+    warning = away_warning(sitter_id, [(booking.start_at, booking.end_at)], org.timezone)
+    if warning:
+        preview.lines.append(warning)
     thread = db.session.scalar(select(Thread).where(Thread.booking_id == booking.id))
     if thread is None or booking.status != "confirmed":
         preview.lines.append("No text is sent: the booking has no conversation yet.")
@@ -166,6 +170,22 @@ def preview_change_sitter(booking_id: int, sitter_id: int | None) -> ActionPrevi
         preview.lines.append(f"The conversation is on {old.name}'s own number, so it moves to "
                              f"{national_format(number.e164) if number else 'a new number (none is free: add one)'}.")
     preview.lines.append(_automation_line(booking, org, "sitter_changed", "that their sitter changed", number))
+    return preview
+
+
+def preview_booking_time_off(org_id: int, sitter_id: int | None, start_at, end_at,
+                             booking_id: int | None = None) -> ActionPreview | None:
+    """A new or edited booking whose sitter is away that day: the warning, and a yes to go on.
+    None when the sitter is not away (creating or saving a pending booking texts nobody)."""
+    org = db.session.get(Org, org_id)
+    warning = away_warning(sitter_id, [(start_at, end_at)], org.timezone)
+    if warning is None:
+        return None
+    what = f"booking #{booking_id}" if booking_id else "this booking"
+    preview = ActionPreview(f"Save {what} with a sitter who is away?", "Yes, save it anyway")
+    preview.lines.append(warning)
+    preview.lines.append(f"The visit is {format_datetime(start_at, org.timezone)} – "
+                         f"{format_time(end_at, org.timezone)}; nothing is texted when a pending booking is saved.")
     return preview
 
 

@@ -162,7 +162,7 @@ def booking_details(booking: Booking) -> dict:
         select(Payment).where(Payment.booking_id == booking.id).order_by(Payment.created_at)
     ))
     events = list(db.session.scalars(
-        select(EventLog).where(EventLog.booking_id == booking.id).order_by(EventLog.created_at, EventLog.id)
+        select(EventLog).where(events_of_booking(booking.id)).order_by(EventLog.created_at, EventLog.id)
     ))
     return {"thread": thread, "messages": messages, "runs": runs, "payments": payments, "events": events}
 
@@ -322,12 +322,19 @@ class AuditFilters:
     user_id: int | None = None  # the person who acted (an owner, staff member or sitter login)
 
 
+def events_of_booking(booking_id: int):
+    """The audit rows of one booking: those naming it, and those naming only its conversation
+    (an office reply, a sitter's note to the office, a simulated text)."""
+    return or_(EventLog.booking_id == booking_id,
+               EventLog.thread_id.in_(select(Thread.id).where(Thread.booking_id == booking_id)))
+
+
 def list_events(org_id: int, tz: str, filters: AuditFilters, page: int = 1) -> Page:
     query = select(EventLog).where(EventLog.org_id == org_id)
     if filters.kind:
         query = query.where(EventLog.kind.like(f"{filters.kind.strip()}%"))
     if filters.booking_id:
-        query = query.where(EventLog.booking_id == filters.booking_id)
+        query = query.where(events_of_booking(filters.booking_id))
     if filters.sitter_id:
         query = query.where(EventLog.sitter_id == filters.sitter_id)
     if filters.user_id:

@@ -14,6 +14,7 @@ from app.localtime import local_date, local_day_bounds
 from app.models import Booking, Org, Sitter, Thread
 from app.services.messaging.sitter_messages import sitter_for_user
 from app.services.people.care_notes import sitter_text
+from app.services.people.time_off import days_off, time_off_of
 
 UNASSIGNED = 0  # the calendar's column for visits with no sitter
 UPCOMING_DAYS = 7
@@ -37,6 +38,7 @@ class CalendarRow:
     sitter_id: int  # UNASSIGNED for no sitter
     name: str
     days: dict[date, list[CalendarVisit]] = field(default_factory=dict)
+    off: set[date] = field(default_factory=set)  # the sitter's time off among the days shown
 
     @property
     def count(self) -> int:
@@ -90,8 +92,9 @@ def calendar(org: Org, view: str, day: date | None = None) -> Calendar:
         .order_by(Sitter.name, Sitter.id)
     ).all()
     rows = {UNASSIGNED: CalendarRow(UNASSIGNED, "Unassigned", {d: [] for d in days})}
+    away = days_off([s.id for s in sitters], days[0], days[-1])
     for sitter in sitters:
-        rows[sitter.id] = CalendarRow(sitter.id, sitter.name, {d: [] for d in days})
+        rows[sitter.id] = CalendarRow(sitter.id, sitter.name, {d: [] for d in days}, away[sitter.id])
     flagged = 0
     for booking in bookings:
         flags = tuple(f for f, on in (("unassigned", booking.sitter_id is None),
@@ -137,3 +140,10 @@ def sitter_upcoming(user_id: int, now: datetime | None = None) -> list[UpcomingV
     return [UpcomingVisit(b.id, thread_id, sitter_text(b.client.first_name), sitter_text(b.client.pet_names),
                           sitter_text(b.client.area or ""), sitter_text(b.service), b.start_at, b.end_at, b.status)
             for b, thread_id in rows]
+
+
+def sitter_time_off(user_id: int, now: datetime | None = None) -> list[tuple[date, date, str]]:
+    """This sitter's own time off from today on: (first day, last day, note), for their pages."""
+    sitter = sitter_for_user(user_id)
+    today = local_date(now or utcnow(), db.session.get(Org, sitter.org_id).timezone)
+    return [(row.first_day, row.last_day, sitter_text(row.note)) for row in time_off_of(sitter.id, since=today)]

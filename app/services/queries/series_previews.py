@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from app.extensions import db
 from app.localtime import format_datetime, format_time
-from app.models import Client, Org, Sitter
+from app.models import Booking, Client, Org, Sitter
 from app.services.automations.runs import confirmation_was_sent
-from app.services.bookings.series import Occurrence, clashes, series_from
+from app.services.bookings.series import Occurrence, SeriesEditPlan, clashes, series_from
+from app.services.people.time_off import away_days, format_days
 from app.services.queries.action_previews import ActionPreview
 
 
@@ -34,11 +35,17 @@ def preview_new_series(org_id: int, client_id: int, sitter_id: int | None,
                          "it is confirmed, paid and texted on its own; nothing is texted now.")
     if found:
         preview.lines.append(f"{len(by_occurrence)} of these visits clash with {sitter.name}'s other visits.")
-    for occurrence in planned:
+    away = away_days(sitter_id, [(o.start_at, o.end_at) for o in planned], org.timezone)
+    if any(away):
+        preview.lines.append(f"Warning: {sitter.name} is away (time off) for {sum(map(bool, away))} of these visits "
+                             "(marked below). You can still create them; change the sitter of those later.")
+    for occurrence, days in zip(planned, away, strict=True):
         line = _span(occurrence, org.timezone)
         for other in by_occurrence.get(occurrence, []):
             line += (f" — clashes with {sitter.name}'s booking #{other.id} ({other.client.name}, "
                      f"{format_datetime(other.start_at, org.timezone)} – {format_time(other.end_at, org.timezone)})")
+        if days:
+            line += f" — {sitter.name} is away (time off) on {format_days(days)}"
         preview.lines.append(line)
     return preview
 
@@ -91,4 +98,71 @@ def preview_change_sitter_series(booking_id: int, sitter_id: int | None) -> Acti
         for clash in found:
             preview.lines.append(f"{format_datetime(clash.occurrence.start_at, org.timezone)} clashes with "
                                  f"{new.name}'s booking #{clash.booking.id} ({clash.booking.client.name}).")
+        away = away_days(new.id, [(b.start_at, b.end_at) for b in bookings], org.timezone)
+        for booking, days in zip(bookings, away, strict=True):
+            if days:
+                preview.lines.append(f"Warning: {new.name} is away (time off) on {format_days(days)}: booking "
+                                     f"#{booking.id} ({format_datetime(booking.start_at, org.timezone)}).")
     return preview
+
+
+def _money(cents: int, currency: str) -> str:
+    return f"{cents / 100:.2f} {currency.upper()}"
+
+
+def preview_edit_series(booking_id: int, plan: SeriesEditPlan) -> ActionPreview | None:
+    """Each occurrence's times and price before and after, what a confirmed one's move does (a
+    reschedule's rules), the started and paid ones left as they are, clashes and time off.
+    None when nothing would change."""
+    changing = [e for e in plan.edits if e.changes]
+    if not changing:
+        return None
+    first = db.session.get(Booking, booking_id)
+    org = db.session.get(Org, first.org_id)
+    tz, currency = org.timezone, first.currency
+    preview = ActionPreview(f"Change {len(changing)} bookings from this visit on?",
+                            f"Yes, change {len(changing)} bookings")
+    for edit in changing:
+        parts = []
+        if edit.times_change:
+            parts.append(f"{format_time(edit.start_at, tz)} – {format_time(edit.end_at, tz)} → "
+                         f"{format_time(edit.new_start_at, tz)} – {format_time(edit.new_end_at, tz)}")
+        if edit.price_changes:
+            parts.append(f"{_money(edit.price_cents, currency)} → {_money(edit.new_price_cents, currency)}")
+        elif edit.paid:
+            parts.append(f"paid: keeps its price of {_money(edit.price_cents, currency)}")
+        preview.lines.append(f"#{edit.booking_id} ({format_datetime(edit.start_at, tz)}, {edit.status}): "
+                             + "; ".join(parts))
+    moved = [e for e in changing if e.times_change and e.status == "confirmed"]
+    if moved:
+        preview.lines.append(f"{len(moved)} of them are confirmed: each moves as a reschedule does (its conversation "
+                             "window and scheduled texts follow the new times and its sitter is notified); the "
+                             "client is not texted about the new time.")
+    else:
+        preview.lines.append("None of them is confirmed, so nobody is texted.")
+    for booking in plan.started:
+        preview.lines.append(f"#{booking.id} ({format_datetime(booking.start_at, tz)}) has already started: "
+                             "it stays as it is.")
+    _clash_lines(preview, org, first.series_id, [e for e in changing if e.times_change])
+    return preview
+
+
+def _clash_lines(preview: ActionPreview, org: Org, series_id: str | None, moving) -> None:
+    """For each sitter of the moving occurrences: their other visits the new times overlap, and their time off."""
+    by_sitter: dict[int, list] = {}
+    for edit in moving:
+        if edit.sitter_id:
+            by_sitter.setdefault(edit.sitter_id, []).append(edit)
+    for sitter_id, edits in by_sitter.items():
+        sitter = db.session.get(Sitter, sitter_id)
+        planned = [Occurrence(e.new_start_at, e.new_end_at) for e in edits]
+        for clash in clashes(org.id, sitter_id, planned, ignore_series=series_id):
+            preview.lines.append(f"{format_datetime(clash.occurrence.start_at, org.timezone)} clashes with "
+                                 f"{sitter.name}'s booking #{clash.booking.id} ({clash.booking.client.name}, "
+                                 f"{format_datetime(clash.booking.start_at, org.timezone)} – "
+                                 f"{format_time(clash.booking.end_at, org.timezone)}).")
+        away = away_days(sitter_id, [(e.new_start_at, e.new_end_at) for e in edits], org.timezone)
+        for edit, days in zip(edits, away, strict=True):
+            if days:
+                preview.lines.append(f"Warning: {sitter.name} is away (time off) on {format_days(days)}: booking "
+                                     f"#{edit.booking_id}.")
