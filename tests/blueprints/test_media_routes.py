@@ -202,10 +202,10 @@ def test_upload_limit_is_raised_for_photo_forms_only(client, login_as, visit, ap
 def test_visit_report_near_the_end_sends_note_and_photos_in_one_step(client, login_as, visit, clock):
     login_as(visit.user)
     page = client.get(f"/sitter/threads/{visit.thread.id}").get_data(as_text=True)
-    assert "Send visit report" not in page  # 15 minutes in: the window closes in 1 h 45
+    assert "Send as the visit report" not in page  # 15 minutes in: the window closes in 1 h 45
     clock.set(visit.booking.end_at - timedelta(minutes=5))
     page = client.get(f"/sitter/threads/{visit.thread.id}").get_data(as_text=True)
-    assert "Send visit report" in page and 'accept="image/*"' in page and "multiple" in page
+    assert "Send as the visit report" in page and 'accept="image/*"' in page and "multiple" in page
     _send(client, visit, body="Fed, walked 30 min, water refilled.", photos=[("a.jpg", photo_bytes())],
           visit_report="1")
     [message] = _rows(Message)

@@ -14,6 +14,7 @@ from app.errors import InvalidInput
 from app.privacy import redact_for_sitter
 from app.services.media.outbound import MediaUnavailable
 from app.services.messaging.sitter_messages import MessagingClosed, mark_thread_read, send_sitter_message
+from app.services.orgs.settings import org_quick_replies
 from app.services.queries import sitter_dashboard
 from app.web.templating import render_page_or_partial, wants_fragment
 
@@ -94,6 +95,7 @@ def _thread_context(thread_id: int, form: ComposeForm | None = None, **extra) ->
         "compose": page.compose,
         "form": form or ComposeForm(formdata=None),
         "tz": _org().timezone,
+        "quick_replies": org_quick_replies(_org()),
         **extra,
     }
 
