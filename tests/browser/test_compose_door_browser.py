@@ -160,6 +160,28 @@ def test_a_photo_the_browser_cannot_decode_goes_as_it_is_and_the_hint_says_so(ma
         context.close()
 
 
+def test_a_send_the_window_refused_keeps_the_text_and_the_photo(make, clock, live_server, chromium):
+    clock.set(START + timedelta(minutes=30))
+    make.user("owner")
+    visit = make_visit(make, start=START, hours=1)
+    context, page = _phone(chromium)
+    try:
+        log_in(page, live_server, visit.user)
+        page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+        page.locator("#photos").set_input_files([{"name": "a.jpg", "mimeType": "image/jpeg",
+                                                  "buffer": _small_photo()}])
+        page.locator("#attach-status").get_by_text("1 photo ready").wait_for()
+        page.fill("#body", "Locked up, heading out")
+        clock.set(visit.window.ends_at + timedelta(minutes=1))  # the server says the window is over
+        page.get_by_role("button", name="Send", exact=True).click()
+        page.get_by_role("button", name="Send this to the office instead").wait_for()
+        assert page.locator("#body").input_value() == "Locked up, heading out"
+        assert page.evaluate("document.getElementById('photos').files.length") == 1
+        assert "1 photo is still attached" in page.locator("#attach-status").inner_text()
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_the_compose_layout_holds_with_the_countdown_a_photo_and_the_report_showing(
         make, clock, live_server, chromium, screen):

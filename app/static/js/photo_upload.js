@@ -179,6 +179,25 @@
     }
   });
 
+  // A send the server refused (the window closed, a blocked word) comes back as a fresh box with the
+  // text kept: the chosen photos are put back in its picker too. A confirmed send starts empty.
+  var keptFiles = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var input = pickerIn(elt);
+    keptFiles = input && event.detail.xhr.status !== 413 ? input.files : null;
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var files = keptFiles;
+    keptFiles = null;
+    var box = document.getElementById("compose");
+    if (!files || !box || box.querySelector("[data-notice]")) return;
+    var input = box.querySelector(PICKER);
+    if (!input || (input.files && input.files.length)) return;
+    try { input.files = files; } catch (e) { return; }
+    say(input, plural(files.length, "photo is", "photos are") + " still attached (" + megabytes(total(Array.prototype.slice.call(files))) + ").");
+  });
+
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.xhr.status !== 413) return;
     event.detail.shouldSwap = false;  // keep the form and its text as they are
