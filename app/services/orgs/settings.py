@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Org
 from app.models.orgs import POLICY_MODES, WEEK_STARTS
 from app.services.audit.events import record_event
+from app.services.messaging.content_policy import find_violations
 
 # What a sitter taps at the door most; each goes into the compose field, never sent by itself.
 DEFAULT_QUICK_REPLIES = ("On my way", "All done, door locked", "Fed and watered")
@@ -36,6 +37,9 @@ def parse_quick_replies(text: str) -> list[str]:
         if len(reply) > MAX_QUICK_REPLY_LENGTH:
             raise InvalidInput(f"Line {number} is {len(reply)} characters; keep a quick reply to "
                                f"{MAX_QUICK_REPLY_LENGTH}.", field="quick_replies")
+        if find_violations(reply)[0]:  # it goes out as the sitter's text: the same policy applies
+            raise InvalidInput(f"Line {number} has a phone number, an email or a payment handle; a sitter's "
+                               "text may not carry one.", field="quick_replies")
         if reply.casefold() in seen:
             raise InvalidInput(f"Line {number} repeats {reply!r}.", field="quick_replies")
         seen.add(reply.casefold())

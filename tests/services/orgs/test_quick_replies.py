@@ -39,6 +39,8 @@ def test_lines_are_trimmed_blank_lines_dropped_and_spaces_collapsed():
     ("On my way\non my WAY", "Line 2 repeats 'on my WAY'"),
     ("\n".join(f"Reply {n}" for n in range(9)), "That is 9 quick replies; keep to 8"),
     ("Fed\x00 and watered", "Line 1 has a character a text cannot carry"),
+    ("On my way\nCall me on 2O2 555 Ol3l", "Line 2 has a phone number, an email or a payment handle"),
+    ("Pay me on venmo @sasha", "Line 1 has a phone number, an email or a payment handle"),
 ])
 def test_a_bad_list_is_refused_at_its_line(text, words):
     with pytest.raises(InvalidInput) as refused:
