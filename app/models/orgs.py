@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, String, Text, false, text
+from sqlalchemy import JSON, CheckConstraint, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -60,6 +60,9 @@ class Org(Timestamped, db.Model):
     # the client may get an "arrived" text at check-in (off by default).
     visit_late_minutes: Mapped[int] = mapped_column(default=15, server_default=text("15"))
     visit_arrival_texts: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The sitter's quick replies (a list of short texts put into the compose field, never sent by
+    # themselves); None: the defaults in app.services.orgs.settings.DEFAULT_QUICK_REPLIES.
+    quick_replies: Mapped[list[str] | None] = mapped_column(JSON)
 
     def __repr__(self) -> str:
         return f"<Org {self.id} {self.name!r}>"

@@ -103,7 +103,7 @@ def office(app, client, login_as, make, clock):
     ok(client.post("/admin/settings", data=typed(
         SettingsForm, timezone="America/New_York", grace_minutes="60", quiet_start_hour="21",
         quiet_end_hour="8", policy_mode="flag", visit_followup_enabled="y", messaging_service_sid="",
-        retention_days="730")))
+        retention_days="730", quick_replies="On my way")))  # a number there is refused (test_quick_replies)
     ok(client.post("/admin/numbers", data=typed(NumberForm, e164="+12025550188", kind="pool", sitter_id="0")))
     client_data = typed(ClientForm, phone=REAL, timezone="", consent_method="verbal")
     client_data["name"] = "2O2-555-O131 Morgan"  # the first name sitters see is the number

@@ -8,6 +8,7 @@ block) and for htmx refusing to eval; a test that causes one fails.
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -85,16 +86,24 @@ def no_csp_violations():
     assert not found, "Content-Security-Policy violations:\n" + "\n".join(found)
 
 
+@contextmanager
+def serving(wsgi_app):
+    """`wsgi_app` served from a thread on loopback; yields its base URL."""
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
 @pytest.fixture
 def live_server(app_factory):
     """The app on the test database, served from a thread, with CSRF protection on."""
-    server_app = app_factory(WTF_CSRF_ENABLED=True, SERVER_NAME=None)
-    server = make_server("127.0.0.1", 0, server_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app_factory(WTF_CSRF_ENABLED=True, SERVER_NAME=None)) as base_url:
+        yield base_url
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ def test_sitter_attaches_a_photo_and_sees_it_in_the_thread(make, clock, live_ser
     assert picker.get_attribute("accept") == "image/*" and picker.get_attribute("multiple") is not None
     picker.set_input_files([{"name": "IMG_0042.JPG", "mimeType": "image/jpeg",
                              "buffer": photo_bytes((2400, 1800), orientation=6)}])
-    assert "1 photo ready" in phone.locator("#attach-status").inner_text()
+    phone.locator("#attach-status").get_by_text("1 photo ready").wait_for()  # shrunk on the phone first
     phone.fill("#body", "Biscuit at the park")
     phone.get_by_role("button", name="Send").click()
 

@@ -269,6 +269,8 @@ class SettingsForm(FlaskForm):
                                       default=15,
                                       validators=[Optional(), NumberRange(1, 240, message="Use 1 to 240 minutes.")])
     visit_arrival_texts = BooleanField("Text the client when the sitter checks in (\"… has arrived\")")
+    quick_replies = TextAreaField("Quick replies for sitters (one a line)",
+                                  validators=[Optional(), Length(max=2000)])
 
 
 class UserForm(FlaskForm):

@@ -77,7 +77,7 @@ def uploaded_photos() -> list[Upload]:
     """The `photos` files of this request (an endpoint in UPLOAD_ENDPOINTS).
 
     InvalidInput when the request is over MEDIA_UPLOAD_MAX_BYTES (with CSRF off; with it on,
-    Flask's 413 comes first and app/static/js/attach.js shows it beside the kept text).
+    Flask's 413 comes first and app/static/js/photo_upload.js shows it beside the kept text).
     """
     try:
         files = request.files.getlist("photos")

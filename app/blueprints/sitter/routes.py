@@ -19,6 +19,7 @@ from app.services.messaging.sitter_messages import (
     send_sitter_message,
     visit_report_due,
 )
+from app.services.orgs.settings import org_quick_replies
 from app.services.queries import sitter_dashboard
 from app.web.templating import render_page_or_partial, wants_fragment
 
@@ -101,6 +102,7 @@ def _thread_context(thread_id: int, form: ComposeForm | None = None, **extra) ->
         "compose": page.compose,
         "form": form or ComposeForm(formdata=None),
         "tz": _org().timezone,
+        "quick_replies": org_quick_replies(_org()),
         **extra,
     }
 

@@ -10,6 +10,44 @@ from app.extensions import db
 from app.models import Org
 from app.models.orgs import POLICY_MODES, WEEK_STARTS
 from app.services.audit.events import record_event
+from app.services.messaging.content_policy import find_violations
+
+# What a sitter taps at the door most; each goes into the compose field, never sent by itself.
+DEFAULT_QUICK_REPLIES = ("On my way", "All done, door locked", "Fed and watered")
+MAX_QUICK_REPLIES = 8
+MAX_QUICK_REPLY_LENGTH = 160  # one SMS segment
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def org_quick_replies(org: Org) -> list[str]:
+    """The org's quick replies (the defaults until an owner edits them; an empty list: none)."""
+    return list(DEFAULT_QUICK_REPLIES) if org.quick_replies is None else list(org.quick_replies)
+
+
+def parse_quick_replies(text: str) -> list[str]:
+    """One reply a line, blank lines dropped; InvalidInput names the first line that is not allowed."""
+    replies: list[str] = []
+    seen: set[str] = set()
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        reply = " ".join(line.split())  # tabs and runs of spaces are one space
+        if not reply:
+            continue
+        if _CONTROL.search(reply):
+            raise InvalidInput(f"Line {number} has a character a text cannot carry.", field="quick_replies")
+        if len(reply) > MAX_QUICK_REPLY_LENGTH:
+            raise InvalidInput(f"Line {number} is {len(reply)} characters; keep a quick reply to "
+                               f"{MAX_QUICK_REPLY_LENGTH}.", field="quick_replies")
+        if find_violations(reply)[0]:  # it goes out as the sitter's text: the same policy applies
+            raise InvalidInput(f"Line {number} has a phone number, an email or a payment handle; a sitter's "
+                               "text may not carry one.", field="quick_replies")
+        if reply.casefold() in seen:
+            raise InvalidInput(f"Line {number} repeats {reply!r}.", field="quick_replies")
+        seen.add(reply.casefold())
+        replies.append(reply)
+    if len(replies) > MAX_QUICK_REPLIES:
+        raise InvalidInput(f"That is {len(replies)} quick replies; keep to {MAX_QUICK_REPLIES} so they fit "
+                           "a phone's screen.", field="quick_replies")
+    return replies
 
 
 def validate_timezone(name: str) -> str:
@@ -27,7 +65,9 @@ def update_org_settings(org_id: int, *, name: str, timezone: str, grace_minutes:
                         actor: str = "system", calendar_week_start: str | None = None,
                         support_contact: str | None = None,
                         consent_wording: str | None = None, messaging_service_sid: str | None = None,
-                        retention_days: int | None = None) -> Org:
+                        retention_days: int | None = None, quick_replies: str | None = None) -> Org:
+    """Validate everything first, then save and audit what changed (one commit). `quick_replies`:
+    one a line (None: left as they are)."""
     org = db.session.get(Org, org_id)
     name = (name or "").strip()
     if not name:
@@ -47,6 +87,7 @@ def update_org_settings(org_id: int, *, name: str, timezone: str, grace_minutes:
         raise InvalidInput(f"Choose one of {', '.join(WEEK_STARTS)}.", field="calendar_week_start")
     if policy_mode not in POLICY_MODES:
         raise InvalidInput(f"Choose one of {', '.join(POLICY_MODES)}.", field="policy_mode")
+    replies = None if quick_replies is None else parse_quick_replies(quick_replies)
     before = {"name": org.name, "timezone": org.timezone, "grace_minutes": org.grace_minutes,
               "quiet_start_hour": org.quiet_start_hour, "quiet_end_hour": org.quiet_end_hour,
               "policy_mode": org.policy_mode, "visit_followup_enabled": org.visit_followup_enabled,
@@ -57,6 +98,8 @@ def update_org_settings(org_id: int, *, name: str, timezone: str, grace_minutes:
     org.care_notes_lead_minutes = care_notes_lead_minutes
     org.calendar_week_start = calendar_week_start
     changed = {k: getattr(org, k) for k, v in before.items() if getattr(org, k) != v}
+    if replies is not None and replies != org_quick_replies(org):
+        org.quick_replies = changed["quick_replies"] = replies
     changed.update(_compliance_settings(org, support_contact, consent_wording, messaging_service_sid,
                                         retention_days))
     if changed:

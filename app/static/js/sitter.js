@@ -140,7 +140,9 @@
     var compose = document.getElementById("compose");
     var list = document.querySelector("#messages .message-list");
     var last = list && list.lastElementChild;
-    if (compose) compose.scrollIntoView({ block: "end" });
+    // (To Send's line: quick replies and the report choice below it may go under the fold at 200 % zoom.)
+    var sendLine = compose && (compose.querySelector(".compose-tools") || compose);
+    if (sendLine) sendLine.scrollIntoView({ block: "end" });
     else if (last) last.scrollIntoView({ block: "end" });
   }
 
