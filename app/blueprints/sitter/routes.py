@@ -15,6 +15,7 @@ from app.privacy import redact_for_sitter
 from app.services.media.outbound import MediaUnavailable
 from app.services.messaging.sitter_messages import MessagingClosed, mark_thread_read, send_sitter_message
 from app.services.queries import sitter_dashboard
+from app.services.visits.offline_card import offline_card_ids
 from app.web.templating import render_page_or_partial, wants_fragment
 
 
@@ -32,7 +33,8 @@ def _org():
 
 def _dashboard_context() -> dict:
     org = _org()
-    return {"dash": sitter_dashboard.dashboard(current_user.id, org), "tz": org.timezone}
+    return {"dash": sitter_dashboard.dashboard(current_user.id, org), "tz": org.timezone,
+            "card_ids": offline_card_ids(current_user.id)}
 
 
 @bp.route("")
@@ -47,7 +49,8 @@ def visits():
     """Active now and Today, polled together (and on returning to the tab) so they agree."""
     if wants_fragment():
         org = _org()
-        context = {"visits": sitter_dashboard.visits(current_user.id, org), "tz": org.timezone}
+        context = {"visits": sitter_dashboard.visits(current_user.id, org), "tz": org.timezone,
+                   "card_ids": offline_card_ids(current_user.id)}
     else:
         context = _dashboard_context()
     return render_page_or_partial("sitter/dashboard.html", "sitter/partials/visits.html", **context)
