@@ -9,7 +9,6 @@ not be made to post into its own network.
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import json
 import logging
@@ -18,8 +17,6 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 
 log = logging.getLogger(__name__)
@@ -32,22 +29,6 @@ class PushOutcome:
     delivered: bool
     gone: bool = False  # delete the subscription
     error: str = ""
-
-
-def _b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def generate_vapid_keys() -> tuple[str, str]:
-    """A new P-256 pair as the browser and pywebpush want them: (public, private), base64url.
-
-    Public: the uncompressed point (the page's applicationServerKey). Private: the raw
-    32-byte scalar (VAPID_PRIVATE_KEY).
-    """
-    key = ec.generate_private_key(ec.SECP256R1())
-    private = key.private_numbers().private_value.to_bytes(32, "big")
-    public = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    return _b64url(public), _b64url(private)
 
 
 def push_configured() -> bool:

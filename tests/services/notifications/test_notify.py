@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.adapters.webpush import generate_vapid_keys
 from app.extensions import db
 from app.jobs.queue import get_queue
 from app.models import Message, Notification, NotificationSettings, PushSubscription
 from app.services.bookings.confirmed import on_booking_confirmed
 from app.services.bookings.lifecycle import cancel_booking, change_sitter, reschedule_booking
 from app.services.notifications import notify as notifications
+from app.vapid_keys import generate_vapid_keys
 from tests.services.messaging.test_inbound_routing import inbound as route_text
 from tests.support.push_stand_in import PushStandIn
 from tests.support.sitter_data import make_visit
