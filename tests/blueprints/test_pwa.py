@@ -189,7 +189,7 @@ def test_vapid_keys_command_prints_a_usable_pair(app):
     from cryptography.hazmat.primitives import serialization
     from py_vapid import Vapid
 
-    from app.adapters.webpush import _b64url
+    from app.vapid_keys import _b64url
 
     result = app.test_cli_runner().invoke(args=["vapid-keys"])
     output = result.output.splitlines()
