@@ -57,9 +57,13 @@ SMS_PING_INTERVAL = timedelta(minutes=10)
 # while they still matter; older ones are given up, with the reason kept.
 REDELIVER_AFTER = timedelta(minutes=1)
 GIVE_UP_AFTER = timedelta(minutes=30)
-# How long a push service keeps a notification for a phone that is off (seconds).
-TTL_BY_KIND = {"client_text": 3600, "window_opening": 600, "inbox_item": 3600}
+# How long a push service keeps a notification for a phone that is off (seconds), and how hard it
+# wakes the phone (RFC 8030 Urgency). A client's text in the window is kept until the window ends
+# (after that the sitter cannot answer it) and replaced by the thread's next text (`_push_policy`).
+TTL_BY_KIND = {"client_text": 3600, "window_opening": 600, "inbox_item": 3600, "office_reply": 6 * 3600,
+               "visit_late": 3600, "visit_unfinished": 3600}
 DEFAULT_TTL = 6 * 3600
+HIGH_URGENCY = ("client_text", "window_opening", "visit_late", "office_reply")
 # Devices one person may register: enough for every phone, tablet and browser they use.
 MAX_SUBSCRIPTIONS_PER_USER = 10
 # One delivery's budget across all of a person's devices (its job's timeout is 45 s).
@@ -397,6 +401,23 @@ def _payload(n: _Claimed) -> dict:
             "kind": n.kind}
 
 
+@dataclass(frozen=True)
+class PushPolicy:
+    ttl: int  # seconds
+    urgency: str
+    topic: str | None  # one message per topic waits at the push service: the latest
+
+
+def _push_policy(n: _Claimed, now: datetime) -> PushPolicy:
+    """TTL, Urgency and Topic of one notification (RFC 8030)."""
+    urgency = "high" if n.kind in HIGH_URGENCY else "normal"
+    if n.kind == "client_text" and n.thread_id is not None:
+        ends_at = db.session.scalar(select(AssignmentWindow.ends_at).where(AssignmentWindow.thread_id == n.thread_id))
+        ttl = int((ends_at - now).total_seconds()) if ends_at is not None else TTL_BY_KIND["client_text"]
+        return PushPolicy(max(0, ttl), urgency, f"text-{n.thread_id}")
+    return PushPolicy(TTL_BY_KIND.get(n.kind, DEFAULT_TTL), urgency, None)
+
+
 def _devices(n: _Claimed) -> list:
     if not push_configured():
         return []
@@ -414,11 +435,12 @@ def deliver_notification(notification_id: int) -> str:
     """
     n = _claim(notification_id)
     subscriptions = _devices(n) if n is not None else []
+    policy = _push_policy(n, utcnow()) if subscriptions else None
     db.session.commit()
     if n is None:
         return "already handled"
     delivered, gone, errors = [], [], []
-    payload, ttl = _payload(n), TTL_BY_KIND.get(n.kind, DEFAULT_TTL)
+    payload = _payload(n)
     deadline = time.monotonic() + current_app.config.get("PUSH_DELIVERY_SECONDS", PUSH_DELIVERY_SECONDS)
     for sub in subscriptions:
         if time.monotonic() >= deadline:
@@ -426,7 +448,8 @@ def deliver_notification(notification_id: int) -> str:
             # `sending`): the devices not reached are an error this time, not a wait.
             errors.append((sub.id, "no time left for this device"))
             continue
-        outcome = send_web_push(sub.endpoint, sub.p256dh, sub.auth, payload, ttl=ttl)
+        outcome = send_web_push(sub.endpoint, sub.p256dh, sub.auth, payload, ttl=policy.ttl,
+                                urgency=policy.urgency, topic=policy.topic)
         (delivered if outcome.delivered else gone if outcome.gone else errors).append((sub.id, outcome.error))
         count_push("delivered" if outcome.delivered else "gone" if outcome.gone else "error")
     now = utcnow()

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.adapters.webpush import push_headers
 from app.extensions import db
 from app.jobs.queue import get_queue
 from app.models import Message, Notification, NotificationSettings, PushSubscription
@@ -291,3 +292,69 @@ def test_the_same_browser_subscribing_for_another_user_moves_to_them(make, visit
     owner = make.user("owner")
     notifications.save_push_subscription(owner, data)
     assert db.session.scalar(select(PushSubscription.user_id)) == owner.id
+
+
+# ---------------------------------------------------------------- what each kind asks of the push service
+# RFC 8030, seen by the stand-in: a client's text in the window wakes the phone (Urgency: high), waits
+# for an offline phone only until the window ends (TTL) and is replaced there by the thread's next
+# text (Topic); a visit change is normal urgency and kept longer; a window opening is high and short.
+
+
+def test_a_client_text_is_high_urgency_kept_until_the_window_ends_and_one_per_thread(make, visit, push, clock):
+    subscribe(push, visit.user)
+    inbound(visit.thread.message_number, visit.booking.client, body="Is Biscuit ok?")
+    payloads(push, 1)
+    headers = push.received[0].headers
+    window_left = int((visit.window.ends_at - clock.now).total_seconds())
+    assert (headers["urgency"], headers["ttl"], headers["topic"]) == ("high", str(window_left),
+                                                                      f"text-{visit.thread.id}")
+
+    clock.advance(minutes=30)
+    inbound(visit.thread.message_number, visit.booking.client, body="And the cat?")
+    payloads(push, 2)
+    later = push.received[1].headers
+    assert later["topic"] == headers["topic"]  # the push service replaces the first if still held
+    assert later["ttl"] == str(window_left - 30 * 60)
+
+
+def test_texts_of_two_threads_have_two_topics(make, visit, push, clock):
+    other = make_visit(make, sitter=visit.sitter, start=visit.booking.start_at, hours=1,
+                       client=make.client(name="Jamie Chen", pets=("Rex",), phone_e164="+12025550144"))
+    subscribe(push, visit.user)
+    inbound(visit.thread.message_number, visit.booking.client)
+    inbound(other.thread.message_number, other.booking.client)
+    payloads(push, 2)
+    assert {r.headers["topic"] for r in push.received} == {f"text-{visit.thread.id}", f"text-{other.thread.id}"}
+
+
+def test_a_visit_change_is_normal_urgency_kept_six_hours_without_a_topic(make, clock, push):
+    clock.set(START - timedelta(days=1))
+    sitter = make.sitter()
+    subscribe(push, sitter.user)
+    make.number("pool")
+    booking = make.booking(sitter=sitter, start=START, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
+    on_booking_confirmed(booking.id)
+    payloads(push, 1)
+    headers = push.received[0].headers
+    assert (headers["urgency"], headers["ttl"], headers.get("topic")) == ("normal", str(6 * 3600), None)
+
+
+def test_a_window_opening_is_high_urgency_and_short_lived(make, clock, push):
+    clock.set(START - timedelta(hours=3))
+    sitter = make.sitter()
+    subscribe(push, sitter.user)
+    make.number("pool")
+    booking = make.booking(sitter=sitter, start=START, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
+    on_booking_confirmed(booking.id)
+    clock.set(START - timedelta(minutes=10))
+    get_queue().run_due(clock.now)
+    payloads(push, 2)
+    headers = push.received[1].headers
+    assert (headers["urgency"], headers["ttl"]) == ("high", "600")
+    assert notifications.TTL_BY_KIND["window_opening"] == 600
+
+
+@pytest.mark.parametrize("urgency, topic", [("urgent", None), ("high", "x" * 33), ("high", "a b"), ("high", "")])
+def test_bad_urgency_or_topic_is_refused_before_sending(urgency, topic):
+    with pytest.raises(ValueError):
+        push_headers(urgency, topic)
