@@ -86,9 +86,10 @@ def no_csp_violations():
 
 
 @pytest.fixture
-def live_server(app_factory):
-    """The app on the test database, served from a thread, with CSRF protection on."""
-    server_app = app_factory(WTF_CSRF_ENABLED=True, SERVER_NAME=None)
+def live_server(app_factory, app_config):
+    """The app on the test database, served from a thread, with CSRF protection on (and the
+    module's `app_config`, e.g. push keys)."""
+    server_app = app_factory(**{**app_config, "WTF_CSRF_ENABLED": True, "SERVER_NAME": None})
     server = make_server("127.0.0.1", 0, server_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

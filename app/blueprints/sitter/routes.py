@@ -14,6 +14,7 @@ from app.errors import InvalidInput
 from app.privacy import redact_for_sitter
 from app.services.media.outbound import MediaUnavailable
 from app.services.messaging.sitter_messages import MessagingClosed, mark_thread_read, send_sitter_message
+from app.services.notifications.notify import notification_choices
 from app.services.queries import sitter_dashboard
 from app.services.visits.offline_card import offline_card_ids
 from app.web.templating import render_page_or_partial, wants_fragment
@@ -34,7 +35,7 @@ def _org():
 def _dashboard_context() -> dict:
     org = _org()
     return {"dash": sitter_dashboard.dashboard(current_user.id, org), "tz": org.timezone,
-            "card_ids": offline_card_ids(current_user.id)}
+            "card_ids": offline_card_ids(current_user.id), "notify": notification_choices(current_user)}
 
 
 @bp.route("")
