@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.blueprints.test_sitter_notify_card import PRIVATE, PUBLIC
 from tests.browser.a11y import assert_no_serious_violations
 from tests.browser.conftest import WAIT_BOUND_MS, log_in
-from tests.blueprints.test_sitter_notify_card import PRIVATE, PUBLIC
 
 pytestmark = pytest.mark.browser
 
