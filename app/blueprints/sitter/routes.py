@@ -16,6 +16,7 @@ from app.services.media.outbound import MediaUnavailable
 from app.services.messaging.sitter_messages import MessagingClosed, mark_thread_read, send_sitter_message
 from app.services.notifications.notify import notification_choices
 from app.services.queries import sitter_dashboard
+from app.services.queries.schedule import sitter_waiting_today
 from app.services.visits.offline_card import offline_card_ids
 from app.web.templating import render_page_or_partial, wants_fragment
 
@@ -35,7 +36,8 @@ def _org():
 def _dashboard_context() -> dict:
     org = _org()
     return {"dash": sitter_dashboard.dashboard(current_user.id, org), "tz": org.timezone,
-            "card_ids": offline_card_ids(current_user.id), "notify": notification_choices(current_user)}
+            "card_ids": offline_card_ids(current_user.id), "notify": notification_choices(current_user),
+            "waiting": sitter_waiting_today(current_user.id)}
 
 
 @bp.route("")
