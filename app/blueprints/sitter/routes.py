@@ -10,10 +10,16 @@ from app.blueprints.auth.routes import role_required
 from app.blueprints.media.routes import uploaded_photos
 from app.blueprints.sitter import bp
 from app.blueprints.sitter.forms import ComposeForm
+from app.clock import utcnow
 from app.errors import InvalidInput
 from app.privacy import redact_for_sitter
 from app.services.media.outbound import MediaUnavailable
-from app.services.messaging.sitter_messages import MessagingClosed, mark_thread_read, send_sitter_message
+from app.services.messaging.sitter_messages import (
+    MessagingClosed,
+    mark_thread_read,
+    send_sitter_message,
+    sitter_for_user,
+)
 from app.services.notifications.notify import notification_choices
 from app.services.queries import sitter_dashboard
 from app.services.queries.schedule import sitter_waiting_today
@@ -34,10 +40,11 @@ def _org():
 
 
 def _dashboard_context() -> dict:
-    org = _org()
-    return {"dash": sitter_dashboard.dashboard(current_user.id, org), "tz": org.timezone,
-            "card_ids": offline_card_ids(current_user.id), "notify": notification_choices(current_user),
-            "waiting": sitter_waiting_today(current_user.id)}
+    org, user_id = _org(), current_user.id
+    sitter, now = sitter_for_user(user_id), utcnow()
+    return {"dash": sitter_dashboard.dashboard(user_id, org, now, sitter), "tz": org.timezone,
+            "card_ids": offline_card_ids(user_id, now, sitter), "notify": notification_choices(current_user),
+            "waiting": sitter_waiting_today(user_id, now, sitter)}
 
 
 @bp.route("")
@@ -51,9 +58,10 @@ def dashboard():
 def visits():
     """Active now and Today, polled together (and on returning to the tab) so they agree."""
     if wants_fragment():
-        org = _org()
-        context = {"visits": sitter_dashboard.visits(current_user.id, org), "tz": org.timezone,
-                   "card_ids": offline_card_ids(current_user.id)}
+        org, user_id = _org(), current_user.id
+        sitter, now = sitter_for_user(user_id), utcnow()
+        context = {"visits": sitter_dashboard.visits(user_id, org, now, sitter), "tz": org.timezone,
+                   "card_ids": offline_card_ids(user_id, now, sitter)}
     else:
         context = _dashboard_context()
     return render_page_or_partial("sitter/dashboard.html", "sitter/partials/visits.html", **context)

@@ -47,7 +47,7 @@ from app.observability.metrics import count_notification, count_push
 from app.persistence.locking import insert_if_absent, lock_row
 from app.privacy import redact_for_sitter
 from app.services.accounts.sessions import all_sessions_ended
-from app.services.numbers.choice import front_desk_number_id
+from app.services.numbers.choice import front_desk_number_id, front_desk_number_select
 
 log = logging.getLogger(__name__)
 
@@ -173,16 +173,20 @@ class NotificationChoices:
 
 
 def notification_choices(user: User) -> NotificationChoices:
+    """What this person has on and could turn on, in one statement (the sitter dashboard shows
+    its card from it on every load)."""
     from app.privacy import mask_phone
 
     user = _org_user(user)
     user_id = user.id
-    devices = db.session.scalar(select(func.count(PushSubscription.id)).where(PushSubscription.user_id == user_id))
-    settings = db.session.get(NotificationSettings, user_id)
-    sitter = db.session.scalar(select(Sitter).where(Sitter.user_id == user_id))
-    phone = sitter.phone_e164 if sitter else None
-    possible = bool(phone) and front_desk_number_id(user.org_id) is not None
-    return NotificationChoices(push_configured(), int(devices or 0), bool(settings and settings.sms_ping),
+    devices, sms_ping, desk_id, phone = db.session.execute(select(
+        select(func.count(PushSubscription.id)).where(PushSubscription.user_id == user_id).scalar_subquery(),
+        select(NotificationSettings.sms_ping).where(NotificationSettings.user_id == user_id).scalar_subquery(),
+        front_desk_number_select(user.org_id).scalar_subquery(),
+        select(Sitter.phone_e164).where(Sitter.user_id == user_id).scalar_subquery(),
+    )).one()
+    possible = bool(phone) and desk_id is not None
+    return NotificationChoices(push_configured(), int(devices or 0), bool(sms_ping),
                                possible, mask_phone(phone))
 
 

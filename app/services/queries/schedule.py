@@ -146,12 +146,13 @@ def _upcoming(booking: Booking, thread_id: int | None, number_id: int | None) ->
                          booking.start_at, booking.end_at, booking.status, waiting)
 
 
-def sitter_waiting_today(user_id: int, now: datetime | None = None) -> list[UpcomingVisit]:
+def sitter_waiting_today(user_id: int, now: datetime | None = None, sitter: Sitter | None = None
+                         ) -> list[UpcomingVisit]:
     """This sitter's confirmed visits of today (not over yet) whose conversation waits for a number
     (app.services.numbers.waiting): no window and no thread page until the office adds one, so the
     dashboard's Today list (built from windows) cannot show them. No client number in the rows."""
     now = now or utcnow()
-    sitter = sitter_for_user(user_id)
+    sitter = sitter or sitter_for_user(user_id)
     tz = db.session.get(Org, sitter.org_id).timezone
     rows = db.session.execute(
         select(Booking, Thread.id, Thread.message_number_id)

@@ -20,7 +20,7 @@ from app.clock import utcnow
 from app.errors import NotFound
 from app.extensions import db
 from app.localtime import format_datetime, format_time
-from app.models import AssignmentWindow, Booking, Org
+from app.models import AssignmentWindow, Booking, Org, Sitter
 from app.privacy import redact_for_sitter
 from app.services.messaging.sitter_messages import sitter_for_user
 from app.services.people.care_notes import CareNoteItem, sitter_care_notes
@@ -99,11 +99,11 @@ def offline_card(user_id: int, booking_id: int, now: datetime | None = None) -> 
         read_at=now)
 
 
-def offline_card_ids(user_id: int, now: datetime | None = None) -> list[int]:
+def offline_card_ids(user_id: int, now: datetime | None = None, sitter: Sitter | None = None) -> list[int]:
     """The visits whose card the phone should hold now (the same span as `offline_card`): the
     dashboard lists them, and the service worker drops every other card it holds."""
     now = now or utcnow()
-    sitter = sitter_for_user(user_id)
+    sitter = sitter or sitter_for_user(user_id)
     org = db.session.get(Org, sitter.org_id)
     lead = timedelta(minutes=org.care_notes_lead_minutes)
     return list(db.session.scalars(
