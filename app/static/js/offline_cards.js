@@ -111,10 +111,12 @@
     });
   }
 
+  var sentCards = null;  // the list last handed over from this page (each page load sends it again)
+
   function syncCards(holder) {
     var text = holder.getAttribute("data-offline-cards") || "";
-    if (holder.__sentCards === text) return;
-    holder.__sentCards = text;
+    if (sentCards === text) return;
+    sentCards = text;
     var ids = text.split(" ").filter(function (id) { return /^\d+$/.test(id); }).map(Number);
     tellWorker({ type: "pawline-cards", ids: ids }).then(function () {
       var status = document.querySelector("[data-offline-cards-status]");

@@ -36,8 +36,10 @@ function storeCard(cache, id) {
   return fetch(cardUrl(id), {
     credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" },
   }).then(function (response) {
-    if (response.status === 404 || response.status === 401 || response.status === 403) {
-      return cache.delete(cardUrl(id));  // not (or no longer) this sitter's, or outside its span
+    if (response.status === 404 || response.status === 401 || response.status === 403 ||
+        (response.redirected && new URL(response.url).pathname === "/login")) {
+      // Not (or no longer) this sitter's, outside its span, or the session has ended.
+      return cache.delete(cardUrl(id));
     }
     if (!response.ok || (response.headers.get("Content-Type") || "").indexOf("application/json") !== 0) {
       return null;  // the server is struggling or the session ended: keep what we have
