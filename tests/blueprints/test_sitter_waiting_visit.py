@@ -17,10 +17,8 @@ CLIENT_PHONE = "+12025550143"
 NOTE = "The office is getting a number for this visit; you can"
 
 
-@pytest.fixture
-def waiting_cat_visit(make, clock):
+def _waiting_cat(make):
     """Alex's dog walk and cat visit at the same time with one front-desk number: the cat visit waits."""
-    clock.set(START - timedelta(hours=2))
     make.number("front_desk")
     alex = make.client(name="Alex Morgan", pets=("Biscuit",), phone_e164=CLIENT_PHONE)
     walk = make.booking(client=alex, start=START, service="Dog walk")
@@ -28,6 +26,12 @@ def waiting_cat_visit(make, clock):
     on_booking_confirmed(walk.id)
     assert on_booking_confirmed(cat.id).no_number
     return cat
+
+
+@pytest.fixture
+def waiting_cat_visit(make, clock):
+    clock.set(START - timedelta(hours=2))
+    return _waiting_cat(make)
 
 
 def _assert_no_client_number(html: str) -> None:
@@ -65,12 +69,7 @@ def test_once_a_number_is_added_it_is_an_ordinary_visit(client, login_as, make, 
 
 def test_a_waiting_visit_later_this_week_is_marked_in_the_next_seven_days(client, login_as, make, clock):
     clock.set(START - timedelta(days=2))
-    make.number("front_desk")
-    alex = make.client(name="Alex Morgan", pets=("Biscuit",), phone_e164=CLIENT_PHONE)
-    walk = make.booking(client=alex, start=START, service="Dog walk")
-    cat = make.booking(client=alex, start=START, service="Cat visit")
-    on_booking_confirmed(walk.id)
-    on_booking_confirmed(cat.id)
+    cat = _waiting_cat(make)
     login_as(cat.sitter.user)
     html = client.get("/sitter/upcoming").get_data(as_text=True)
     assert "Waiting for a number" in html and f'href="/sitter/visits/{cat.id}"' in html

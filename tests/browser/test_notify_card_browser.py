@@ -7,7 +7,7 @@ import pytest
 
 from tests.blueprints.test_sitter_notify_card import PRIVATE, PUBLIC
 from tests.browser.a11y import assert_no_serious_violations
-from tests.browser.conftest import WAIT_BOUND_MS, log_in
+from tests.browser.test_sitter_phone_browser import _signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -20,36 +20,20 @@ def app_config():
     return {"VAPID_PUBLIC_KEY": PUBLIC, "VAPID_PRIVATE_KEY": PRIVATE, "VAPID_SUBJECT": "mailto:ops@pawline.test"}
 
 
-def _phone(chromium, **options):
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                   bypass_csp=True, **options)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_BOUND_MS)
-    return context, page
-
-
 def test_a_new_sitter_gets_the_button_in_chrome(make, live_server, chromium):
     sitter = make.sitter()
-    context, page = _phone(chromium)
-    try:
-        log_in(page, live_server, sitter.user)
+    with _signed_in(chromium, live_server, sitter.user) as (context, page):
         card = page.locator("[data-notify-card]")
         card.get_by_role("button", name="Turn on notifications").wait_for()
         assert card.locator("[data-ios-steps]").is_hidden()
         assert page.locator("[data-push-prompt]").count() == 0  # no second prompt on the dashboard
         assert_no_serious_violations(page, "dashboard with the notifications card")
-    finally:
-        context.close()
 
 
 def test_iphone_safari_outside_the_home_screen_gets_the_steps_not_the_button(make, live_server, chromium):
     sitter = make.sitter()
-    context, page = _phone(chromium, user_agent=IPHONE_SAFARI)
-    try:
-        log_in(page, live_server, sitter.user)
+    with _signed_in(chromium, live_server, sitter.user, user_agent=IPHONE_SAFARI) as (context, page):
         card = page.locator("[data-notify-card]")
         card.get_by_text("Tap “Add to Home Screen”, then “Add”.").wait_for()
         assert card.get_by_role("button", name="Turn on notifications").is_hidden()
         assert_no_serious_violations(page, "dashboard with the iPhone steps")
-    finally:
-        context.close()

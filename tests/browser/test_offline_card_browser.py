@@ -3,6 +3,7 @@ with no signal while the window is open, gone once the window has ended, and gon
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from app.extensions import db
 from app.services.people.care_notes import save_care_note
 from tests.browser.a11y import assert_no_serious_violations
-from tests.browser.conftest import WAIT_BOUND_MS, log_in
+from tests.browser.test_sitter_phone_browser import _signed_in
 from tests.support.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
@@ -31,26 +32,27 @@ def visit(make, clock):
     return visit
 
 
-def _phone(chromium):
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                   bypass_csp=True, service_workers="allow")
-    page = context.new_page()
-    page.set_default_timeout(WAIT_BOUND_MS)
-    return context, page
-
-
 def _wait_until_synced(page, ids: str) -> None:
     """The worker answered the dashboard's list (stored those cards, dropped the rest)."""
     page.wait_for_function("ids => document.documentElement.getAttribute('data-offline-cards-synced') === ids",
                            arg=ids)
 
 
+@contextmanager
+def _phone_holding_the_card(chromium, live_server, visit):
+    """390×844 with the service worker allowed, logged in, the visit's card stored by the worker."""
+    with _signed_in(chromium, live_server, visit.user, service_workers="allow") as (context, page):
+        _wait_until_synced(page, str(visit.booking.id))
+        yield context, page
+
+
+def _cards_held(page) -> int:
+    return page.evaluate("caches.open('pawline-cards').then(c => c.keys()).then(k => k.length)")
+
+
 def test_the_visit_card_reads_offline_in_its_window_and_is_gone_after_it(visit, clock, live_server, chromium):
     booking_id = visit.booking.id
-    context, page = _phone(chromium)
-    try:
-        log_in(page, live_server, visit.user)
-        _wait_until_synced(page, str(booking_id))
+    with _phone_holding_the_card(chromium, live_server, visit) as (context, page):
         status = page.locator("[data-offline-cards-status]")
         assert status.inner_text() == "Today's visit card is saved on this phone: it reads with no signal."
         assert_no_serious_violations(page, "sitter dashboard with a saved card")
@@ -75,18 +77,12 @@ def test_the_visit_card_reads_offline_in_its_window_and_is_gone_after_it(visit, 
         context.set_offline(True)
         page.goto(f"{live_server}/sitter/visits/{booking_id}")
         page.locator("[data-offline-cards-none]").wait_for()
-        assert page.locator("[data-offline-card]").count() == 0
-        assert page.evaluate("caches.open('pawline-cards').then(c => c.keys()).then(k => k.length)") == 0
+        assert page.locator("[data-offline-card]").count() == 0 and _cards_held(page) == 0
         assert_no_serious_violations(page, "offline page with no card")
-    finally:
-        context.close()
 
 
 def test_the_card_is_dropped_by_the_page_once_its_time_has_passed_without_signal(visit, live_server, chromium):
-    context, page = _phone(chromium)
-    try:
-        log_in(page, live_server, visit.user)
-        _wait_until_synced(page, str(visit.booking.id))
+    with _phone_holding_the_card(chromium, live_server, visit) as (context, page):
         # No signal and the phone's clock past the window's end (the server's 2 h 50 min from now):
         # the offline page shows nothing and deletes the card.
         page.clock.install()
@@ -96,19 +92,12 @@ def test_the_card_is_dropped_by_the_page_once_its_time_has_passed_without_signal
         page.clock.fast_forward("03:00:00")
         page.reload()
         page.locator("[data-offline-cards-none]").wait_for()
-        assert page.evaluate("caches.open('pawline-cards').then(c => c.keys()).then(k => k.length)") == 0
-    finally:
-        context.close()
+        assert _cards_held(page) == 0
 
 
 def test_logout_deletes_the_card_from_the_phone(visit, live_server, chromium):
-    context, page = _phone(chromium)
-    try:
-        log_in(page, live_server, visit.user)
-        _wait_until_synced(page, str(visit.booking.id))
-        assert page.evaluate("caches.open('pawline-cards').then(c => c.keys()).then(k => k.length)") == 1
+    with _phone_holding_the_card(chromium, live_server, visit) as (context, page):
+        assert _cards_held(page) == 1
         page.get_by_role("button", name="Log out").click()
         page.wait_for_url(f"{live_server}/login")
         assert page.evaluate("caches.keys().then(names => names.includes('pawline-cards'))") is False
-    finally:
-        context.close()

@@ -150,6 +150,8 @@ def test_visit_added_changed_reassigned_and_cancelled(make, clock, push):
     on_booking_confirmed(booking.id)
     [added] = payloads(push, 1)
     assert added["title"] == "New visit: Alex (Biscuit)" and added["url"].startswith("/sitter/threads/")
+    headers = push.received[0].headers  # a visit change: normal urgency, kept 6 hours, no Topic
+    assert (headers["urgency"], headers["ttl"], headers.get("topic")) == ("normal", str(6 * 3600), None)
     assert "Wed 25 Nov" in added["body"] or "25" in added["body"]
 
     reschedule_booking(booking.id, START + timedelta(hours=2), START + timedelta(hours=3))
@@ -183,6 +185,7 @@ def test_a_window_opening_in_ten_minutes_is_announced_once(make, clock, push):
     queue.run_due(clock.now)
     opening = payloads(push, 2)[1]
     assert opening["title"] == "Visit at 9:00 AM: Alex (Biscuit)"
+    assert (push.received[1].headers["urgency"], push.received[1].headers["ttl"]) == ("high", "600")
     assert opening["body"] == "Messaging opens in 10 minutes."
     # The periodic scan (for a scheduled job Redis lost) finds the same window: nothing new.
     clock.advance(minutes=2)
@@ -297,7 +300,7 @@ def test_the_same_browser_subscribing_for_another_user_moves_to_them(make, visit
 # ---------------------------------------------------------------- what each kind asks of the push service
 # RFC 8030, seen by the stand-in: a client's text in the window wakes the phone (Urgency: high), waits
 # for an offline phone only until the window ends (TTL) and is replaced there by the thread's next
-# text (Topic); a visit change is normal urgency and kept longer; a window opening is high and short.
+# text (Topic). Visit changes (normal, 6 h) and a window opening (high, 10 min) are checked above.
 
 
 def test_a_client_text_is_high_urgency_kept_until_the_window_ends_and_one_per_thread(make, visit, push, clock):
@@ -325,33 +328,6 @@ def test_texts_of_two_threads_have_two_topics(make, visit, push, clock):
     inbound(other.thread.message_number, other.booking.client)
     payloads(push, 2)
     assert {r.headers["topic"] for r in push.received} == {f"text-{visit.thread.id}", f"text-{other.thread.id}"}
-
-
-def test_a_visit_change_is_normal_urgency_kept_six_hours_without_a_topic(make, clock, push):
-    clock.set(START - timedelta(days=1))
-    sitter = make.sitter()
-    subscribe(push, sitter.user)
-    make.number("pool")
-    booking = make.booking(sitter=sitter, start=START, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
-    on_booking_confirmed(booking.id)
-    payloads(push, 1)
-    headers = push.received[0].headers
-    assert (headers["urgency"], headers["ttl"], headers.get("topic")) == ("normal", str(6 * 3600), None)
-
-
-def test_a_window_opening_is_high_urgency_and_short_lived(make, clock, push):
-    clock.set(START - timedelta(hours=3))
-    sitter = make.sitter()
-    subscribe(push, sitter.user)
-    make.number("pool")
-    booking = make.booking(sitter=sitter, start=START, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
-    on_booking_confirmed(booking.id)
-    clock.set(START - timedelta(minutes=10))
-    get_queue().run_due(clock.now)
-    payloads(push, 2)
-    headers = push.received[1].headers
-    assert (headers["urgency"], headers["ttl"]) == ("high", "600")
-    assert notifications.TTL_BY_KIND["window_opening"] == 600
 
 
 @pytest.mark.parametrize("urgency, topic", [("urgent", None), ("high", "x" * 33), ("high", "a b"), ("high", "")])
