@@ -140,3 +140,11 @@ def test_logout_tells_the_browser_to_clear_the_sites_storage(client, login_as, v
     login_as(visit.user)
     response = client.post("/logout")
     assert response.status_code == 302 and response.headers["Clear-Site-Data"] == '"storage"'
+
+
+def test_the_visit_page_asks_to_keep_its_card_until_the_window_ends(client, login_as, visit, clock):
+    login_as(visit.user)
+    page = f"/sitter/visits/{visit.booking.id}"
+    assert f'data-offline-card-keep="{visit.booking.id}"' in client.get(page).get_data(as_text=True)
+    clock.set(visit.window.ends_at)
+    assert "data-offline-card-keep" not in client.get(page).get_data(as_text=True)

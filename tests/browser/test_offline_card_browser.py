@@ -101,3 +101,16 @@ def test_logout_deletes_the_card_from_the_phone(visit, live_server, chromium):
         page.get_by_role("button", name="Log out").click()
         page.wait_for_url(f"{live_server}/login")
         assert page.evaluate("caches.keys().then(names => names.includes('pawline-cards'))") is False
+
+
+def test_the_visit_page_keeps_its_own_card(visit, live_server, chromium):
+    """Opened without the dashboard (from a notification, say), the visit page stores its card too."""
+    with _phone_holding_the_card(chromium, live_server, visit) as (context, page):
+        page.evaluate("caches.delete('pawline-cards')")
+        page.goto(f"{live_server}/sitter/visits/{visit.booking.id}")
+        page.wait_for_function("id => document.documentElement.getAttribute('data-offline-card-kept') === id",
+                               arg=str(visit.booking.id))
+        assert _cards_held(page) == 1
+        context.set_offline(True)
+        page.reload()
+        page.locator(f"[data-offline-card='{visit.booking.id}']").wait_for()

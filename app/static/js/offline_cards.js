@@ -139,6 +139,15 @@
     new MutationObserver(sync).observe(document.body, { childList: true, subtree: true });
   }
 
+  function keepPageCard(holder) {
+    // The visit page (opened from a notification, say, without the dashboard): keep its card too.
+    var id = holder.getAttribute("data-offline-card-keep");
+    if (!/^\d+$/.test(id || "")) return;
+    tellWorker({ type: "pawline-card-keep", ids: [Number(id)] }).then(function () {
+      document.documentElement.setAttribute("data-offline-card-kept", id);
+    }, function () {});
+  }
+
   function forgetCardsOnLogout(form) {
     form.addEventListener("submit", function () {
       // The logout answer also says Clear-Site-Data; this covers browsers that ignore it.
@@ -155,5 +164,7 @@
     var logout = document.querySelector("form.logout");
     if (logout) forgetCardsOnLogout(logout);
     watchCardLists();
+    var visit = document.querySelector("[data-offline-card-keep]");
+    if (visit) keepPageCard(visit);
   });
 })();

@@ -72,6 +72,13 @@ self.addEventListener("message", function (event) {
   var done;
   if (data.type === "pawline-cards" && Array.isArray(data.ids)) {
     done = keepOnlyCards(data.ids.filter(function (id) { return /^\d+$/.test(String(id)); }));
+  } else if (data.type === "pawline-card-keep" && Array.isArray(data.ids)) {
+    // A visit page: store (or, outside its span, delete) this one card; the others stay as they are.
+    done = caches.open(CARDS).then(function (cache) {
+      return Promise.all(data.ids.filter(function (id) { return /^\d+$/.test(String(id)); }).map(function (id) {
+        return storeCard(cache, id);
+      }));
+    });
   } else if (data.type === "pawline-logout") {
     done = caches.delete(CARDS);
   } else {
