@@ -42,7 +42,7 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("vapid-keys")
     def vapid_keys_command() -> None:
         """Print a new VAPID key pair for Web Push (set them in the environment, keep the private one secret)."""
-        from app.adapters.webpush import generate_vapid_keys
+        from app.vapid_keys import generate_vapid_keys
 
         public, private = generate_vapid_keys()
         click.echo(f"VAPID_PUBLIC_KEY={public}")

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.vapid_keys import EMBEDDED_SUBJECT, instance_vapid_keys
+
 APP_NAME = "Pawline"  # the working product name lives here and nowhere else
 
 ENVIRONMENTS = ("development", "test", "production")
@@ -145,8 +147,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SENTRY_RELEASE"),
     # One JSON object per line (with request and job ids) in production, readable text elsewhere.
     Setting("LOG_FORMAT", one_of(LOG_FORMATS), json_in_production),
-    # Web Push (VAPID, RFC 8292): `flask --app app vapid-keys` prints a pair. Unset: no push
-    # button is offered and notifications fall back to the SMS ping or the open page.
+    # Web Push (VAPID, RFC 8292): `flask --app app vapid-keys` prints a pair. Production takes them
+    # from here only (unset: no push button; notifications fall back to the SMS ping or the open
+    # page); development with none set makes its own pair once in instance/ (embedded_push_keys).
     Setting("VAPID_PUBLIC_KEY"),
     Setting("VAPID_PRIVATE_KEY"),
     Setting("VAPID_SUBJECT"),
@@ -246,10 +249,21 @@ def read_settings(environ: Mapping[str, str], overrides: dict, instance_path: st
     return cfg
 
 
+def embedded_push_keys(cfg: dict, instance_path: str) -> dict:
+    """The embedded default (development, no keys set) keeps its own VAPID pair in instance/, so
+    push works from the first start; production and tests use only the keys they are given."""
+    if cfg["APP_ENV"] != "development" or cfg["VAPID_PUBLIC_KEY"] or cfg["VAPID_PRIVATE_KEY"]:
+        return {}
+    public, private = instance_vapid_keys(instance_path)
+    return {"VAPID_PUBLIC_KEY": public, "VAPID_PRIVATE_KEY": private,
+            "VAPID_SUBJECT": cfg["VAPID_SUBJECT"] or EMBEDDED_SUBJECT}
+
+
 def build_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Return the Flask config mapping: environment first, then explicit overrides."""
     overrides = dict(overrides or {})
     settings = read_settings(os.environ, overrides, instance_path)
+    settings.update(embedded_push_keys(settings, instance_path))
     cfg = {**fixed_settings(settings["APP_ENV"]), **overrides, **settings}
     # Bound values (clients' numbers, message bodies) stay out of exception messages and logs.
     cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {**cfg["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True}

@@ -354,7 +354,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-doc", action="store_true", help="print the section instead of writing the doc")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
-    from app.adapters.webpush import generate_vapid_keys
+    from app.vapid_keys import generate_vapid_keys
 
     public, private = generate_vapid_keys()
     with ExitStack() as stack:

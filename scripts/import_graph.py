@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # Lower layers first; a module may import its own layer or any lower one. The first
 # matching prefix wins, so the more specific names come first.
 LAYERS: list[tuple[str, ...]] = [
-    ("app.clock", "app.errors", "app.localtime", "app.privacy", "app.config", "app.observability"),
+    ("app.clock", "app.errors", "app.localtime", "app.privacy", "app.config", "app.observability",
+     "app.vapid_keys"),
     ("app.extensions",),
     ("app.models", "app.persistence"),
     ("app.jobs.queue", "app.jobs.specs", "app.jobs.tries", "app.jobs.requeue", "app.adapters"),

@@ -9,7 +9,6 @@ not be made to post into its own network.
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import json
 import logging
@@ -18,8 +17,6 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 
 log = logging.getLogger(__name__)
@@ -32,22 +29,6 @@ class PushOutcome:
     delivered: bool
     gone: bool = False  # delete the subscription
     error: str = ""
-
-
-def _b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def generate_vapid_keys() -> tuple[str, str]:
-    """A new P-256 pair as the browser and pywebpush want them: (public, private), base64url.
-
-    Public: the uncompressed point (the page's applicationServerKey). Private: the raw
-    32-byte scalar (VAPID_PRIVATE_KEY).
-    """
-    key = ec.generate_private_key(ec.SECP256R1())
-    private = key.private_numbers().private_value.to_bytes(32, "big")
-    public = key.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    return _b64url(public), _b64url(private)
 
 
 def push_configured() -> bool:
@@ -217,8 +198,28 @@ def guarded_session(allow_loopback: bool = False) -> requests.Session:
     return session
 
 
-def send_web_push(endpoint: str, p256dh: str, auth: str, payload: dict, *, ttl: int) -> PushOutcome:
-    """Encrypt and POST `payload` (JSON) to one subscription; never raises for the push service."""
+URGENCIES = ("very-low", "low", "normal", "high")  # RFC 8030 section 5.3
+
+
+def push_headers(urgency: str, topic: str | None) -> dict[str, str]:
+    """RFC 8030 headers: Urgency (how hard the phone should wake), and Topic (a message the push
+    service still holds for an offline phone is replaced by the next one with the same Topic;
+    at most 32 characters of the URL-safe base64 alphabet)."""
+    if urgency not in URGENCIES:
+        raise ValueError(f"urgency must be one of {URGENCIES}")
+    headers = {"Urgency": urgency}
+    if topic is not None:
+        if not (0 < len(topic) <= 32 and all(c.isascii() and (c.isalnum() or c in "-_") for c in topic)):
+            raise ValueError("a Topic is 1 to 32 characters of A-Z, a-z, 0-9, - and _")
+        headers["Topic"] = topic
+    return headers
+
+
+def send_web_push(endpoint: str, p256dh: str, auth: str, payload: dict, *, ttl: int, urgency: str = "normal",
+                  topic: str | None = None) -> PushOutcome:
+    """Encrypt and POST `payload` (JSON) to one subscription; never raises for the push service.
+
+    `ttl`: seconds the push service keeps it for a phone that is off (0: now or never)."""
     from pywebpush import WebPushException, webpush
 
     cfg = current_app.config
@@ -233,9 +234,9 @@ def send_web_push(endpoint: str, p256dh: str, auth: str, payload: dict, *, ttl: 
             data,
             vapid_private_key=_vapid(cfg["VAPID_PRIVATE_KEY"]),
             vapid_claims={"sub": cfg["VAPID_SUBJECT"]},  # a fresh dict: webpush adds aud and exp to it
-            ttl=ttl,
+            ttl=max(0, int(ttl)),
             timeout=cfg.get("PUSH_TIMEOUT_SECONDS", 10),
-            headers={"Urgency": "high"},
+            headers=push_headers(urgency, topic),
             requests_session=guarded_session(allow_loopback),
         )
     except WebPushException as exc:

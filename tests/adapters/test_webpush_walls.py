@@ -126,7 +126,7 @@ def test_a_name_that_resolves_to_loopback_is_never_connected(local_service, push
 
 def test_send_web_push_to_an_allowed_host_on_loopback_delivers_nothing(app, local_service,
                                                                         push_name_resolves_to_loopback):
-    from app.adapters.webpush import generate_vapid_keys
+    from app.vapid_keys import generate_vapid_keys
 
     port, hits = local_service
     public, private = generate_vapid_keys()

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.adapters.webpush import endpoint_allowed, generate_vapid_keys
+from app.adapters.webpush import endpoint_allowed
 from app.extensions import db
 from app.models import NotificationSettings, PushSubscription
+from app.vapid_keys import generate_vapid_keys
 from tests.support.push_stand_in import PushStandIn
 from tests.support.sitter_data import make_visit
 
@@ -52,14 +53,16 @@ def test_service_worker_is_served_at_the_root_uncached_and_caches_no_personal_pa
     source = response.get_data(as_text=True)
     response.close()
     shell = json.loads(source.split("self.PAWLINE_SHELL = ")[1].split(";\n")[0])
-    assert shell[0] == "/offline" and len(shell) == 4
+    assert shell[0] == "/offline" and len(shell) == 6
     assert [re.sub(r"\.[0-9a-f]{8,}\.", ".", url) for url in shell[1:]] == [
-        "/static/css/app.css", "/static/css/sitter.css", "/static/icons/icon-192.png"]
+        "/static/css/app.css", "/static/css/sitter.css", "/static/css/offline.css", "/static/js/offline_cards.js",
+        "/static/icons/icon-192.png"]  # the offline page and its card script; no personal page
     for url in shell[1:]:
         asset = client.get(url)
         asset.close()  # WhiteNoise answers with an open file
         assert asset.status_code == 200, url
-    assert "cache.put" not in source  # nothing fetched at run time is stored
+    # Nothing fetched at run time is stored but today's visit card, in its own cache (test_sitter_offline_card).
+    assert source.count("cache.put") == 1 and "cache.put(cardUrl(id)" in source
 
 
 def test_offline_page_needs_no_login_and_shows_nothing_personal(client):
@@ -186,7 +189,7 @@ def test_vapid_keys_command_prints_a_usable_pair(app):
     from cryptography.hazmat.primitives import serialization
     from py_vapid import Vapid
 
-    from app.adapters.webpush import _b64url
+    from app.vapid_keys import _b64url
 
     result = app.test_cli_runner().invoke(args=["vapid-keys"])
     output = result.output.splitlines()

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.adapters.webpush import generate_vapid_keys
 from app.extensions import db
 from app.models import Alert, Message, Notification, OfficeNote
 from app.services.notifications import notify as notifications
+from app.vapid_keys import generate_vapid_keys
 from tests.support.push_stand_in import PushStandIn
 from tests.support.sitter_data import make_visit
 

@@ -100,9 +100,10 @@ def serving(wsgi_app):
 
 
 @pytest.fixture
-def live_server(app_factory):
-    """The app on the test database, served from a thread, with CSRF protection on."""
-    with serving(app_factory(WTF_CSRF_ENABLED=True, SERVER_NAME=None)) as base_url:
+def live_server(app_factory, app_config):
+    """The app on the test database, served from a thread, with CSRF protection on (and the
+    module's `app_config`, e.g. push keys)."""
+    with serving(app_factory(**{**app_config, "WTF_CSRF_ENABLED": True, "SERVER_NAME": None})) as base_url:
         yield base_url
 
 

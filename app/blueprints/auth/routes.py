@@ -145,7 +145,12 @@ def logout():
     sessions.end_session(current_user.session_token)
     _end_current_login()
     flash("You are logged out.", "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # A shared phone forgets this site's storage: the visit cards the service worker kept for
+    # offline reading (and drafts, and the worker itself). js/offline_cards.js also deletes the
+    # cards from the page, for browsers that ignore the header.
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 def _render_account(form, status: int = 200):

@@ -43,7 +43,8 @@ def manifest():
 
 def _shell_urls() -> list[str]:
     """What the service worker caches: nothing personal, and the icon last (notifications use it)."""
-    static = [url_for("static", filename=name) for name in ("css/app.css", "css/sitter.css", "icons/icon-192.png")]
+    names = ("css/app.css", "css/sitter.css", "css/offline.css", "js/offline_cards.js", "icons/icon-192.png")
+    static = [url_for("static", filename=name) for name in names]
     return [url_for("pwa.offline"), *static]
 
 

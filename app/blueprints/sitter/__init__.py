@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("sitter", __name__)
 
-from app.blueprints.sitter import calls, office, routes, visit_info, visits  # noqa: E402,F401 - routes attach to bp
+from app.blueprints.sitter import calls, office, offline, routes, visit_info, visits  # noqa: E402,F401 - routes attach to bp

@@ -10,6 +10,7 @@ from app.blueprints.auth.routes import role_required
 from app.blueprints.media.routes import uploaded_photos
 from app.blueprints.sitter import bp
 from app.blueprints.sitter.forms import ComposeForm
+from app.clock import utcnow
 from app.errors import InvalidInput
 from app.privacy import redact_for_sitter
 from app.services.media.outbound import MediaUnavailable
@@ -17,10 +18,14 @@ from app.services.messaging.sitter_messages import (
     MessagingClosed,
     mark_thread_read,
     send_sitter_message,
+    sitter_for_user,
     visit_report_due,
 )
+from app.services.notifications.notify import notification_choices
 from app.services.orgs.settings import org_quick_replies
 from app.services.queries import sitter_dashboard
+from app.services.queries.schedule import sitter_waiting_today
+from app.services.visits.offline_card import offline_card_ids
 from app.web.templating import render_page_or_partial, wants_fragment
 
 bp.add_app_template_global(visit_report_due, "visit_report_due")  # the compose box's link to the report
@@ -39,8 +44,11 @@ def _org():
 
 
 def _dashboard_context() -> dict:
-    org = _org()
-    return {"dash": sitter_dashboard.dashboard(current_user.id, org), "tz": org.timezone}
+    org, user_id = _org(), current_user.id
+    sitter, now = sitter_for_user(user_id), utcnow()
+    return {"dash": sitter_dashboard.dashboard(user_id, org, now, sitter), "tz": org.timezone,
+            "card_ids": offline_card_ids(user_id, now, sitter), "notify": notification_choices(current_user),
+            "waiting": sitter_waiting_today(user_id, now, sitter)}
 
 
 @bp.route("")
@@ -54,8 +62,10 @@ def dashboard():
 def visits():
     """Active now and Today, polled together (and on returning to the tab) so they agree."""
     if wants_fragment():
-        org = _org()
-        context = {"visits": sitter_dashboard.visits(current_user.id, org), "tz": org.timezone}
+        org, user_id = _org(), current_user.id
+        sitter, now = sitter_for_user(user_id), utcnow()
+        context = {"visits": sitter_dashboard.visits(user_id, org, now, sitter), "tz": org.timezone,
+                   "card_ids": offline_card_ids(user_id, now, sitter)}
     else:
         context = _dashboard_context()
     return render_page_or_partial("sitter/dashboard.html", "sitter/partials/visits.html", **context)

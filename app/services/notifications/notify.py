@@ -47,7 +47,7 @@ from app.observability.metrics import count_notification, count_push
 from app.persistence.locking import insert_if_absent, lock_row
 from app.privacy import redact_for_sitter
 from app.services.accounts.sessions import all_sessions_ended
-from app.services.numbers.choice import front_desk_number_id
+from app.services.numbers.choice import front_desk_number_id, front_desk_number_select
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,13 @@ SMS_PING_INTERVAL = timedelta(minutes=10)
 # while they still matter; older ones are given up, with the reason kept.
 REDELIVER_AFTER = timedelta(minutes=1)
 GIVE_UP_AFTER = timedelta(minutes=30)
-# How long a push service keeps a notification for a phone that is off (seconds).
-TTL_BY_KIND = {"client_text": 3600, "window_opening": 600, "inbox_item": 3600}
+# How long a push service keeps a notification for a phone that is off (seconds), and how hard it
+# wakes the phone (RFC 8030 Urgency). A client's text in the window is kept until the window ends
+# (after that the sitter cannot answer it) and replaced by the thread's next text (`_push_policy`).
+TTL_BY_KIND = {"client_text": 3600, "window_opening": 600, "inbox_item": 3600, "office_reply": 6 * 3600,
+               "visit_late": 3600, "visit_unfinished": 3600}
 DEFAULT_TTL = 6 * 3600
+HIGH_URGENCY = ("client_text", "window_opening", "visit_late", "office_reply")
 # Devices one person may register: enough for every phone, tablet and browser they use.
 MAX_SUBSCRIPTIONS_PER_USER = 10
 # One delivery's budget across all of a person's devices (its job's timeout is 45 s).
@@ -169,16 +173,20 @@ class NotificationChoices:
 
 
 def notification_choices(user: User) -> NotificationChoices:
+    """What this person has on and could turn on, in one statement (the sitter dashboard shows
+    its card from it on every load)."""
     from app.privacy import mask_phone
 
     user = _org_user(user)
     user_id = user.id
-    devices = db.session.scalar(select(func.count(PushSubscription.id)).where(PushSubscription.user_id == user_id))
-    settings = db.session.get(NotificationSettings, user_id)
-    sitter = db.session.scalar(select(Sitter).where(Sitter.user_id == user_id))
-    phone = sitter.phone_e164 if sitter else None
-    possible = bool(phone) and front_desk_number_id(user.org_id) is not None
-    return NotificationChoices(push_configured(), int(devices or 0), bool(settings and settings.sms_ping),
+    devices, sms_ping, desk_id, phone = db.session.execute(select(
+        select(func.count(PushSubscription.id)).where(PushSubscription.user_id == user_id).scalar_subquery(),
+        select(NotificationSettings.sms_ping).where(NotificationSettings.user_id == user_id).scalar_subquery(),
+        front_desk_number_select(user.org_id).scalar_subquery(),
+        select(Sitter.phone_e164).where(Sitter.user_id == user_id).scalar_subquery(),
+    )).one()
+    possible = bool(phone) and desk_id is not None
+    return NotificationChoices(push_configured(), int(devices or 0), bool(sms_ping),
                                possible, mask_phone(phone))
 
 
@@ -397,6 +405,23 @@ def _payload(n: _Claimed) -> dict:
             "kind": n.kind}
 
 
+@dataclass(frozen=True)
+class PushPolicy:
+    ttl: int  # seconds
+    urgency: str
+    topic: str | None  # one message per topic waits at the push service: the latest
+
+
+def _push_policy(n: _Claimed, now: datetime) -> PushPolicy:
+    """TTL, Urgency and Topic of one notification (RFC 8030)."""
+    urgency = "high" if n.kind in HIGH_URGENCY else "normal"
+    if n.kind == "client_text" and n.thread_id is not None:
+        ends_at = db.session.scalar(select(AssignmentWindow.ends_at).where(AssignmentWindow.thread_id == n.thread_id))
+        ttl = int((ends_at - now).total_seconds()) if ends_at is not None else TTL_BY_KIND["client_text"]
+        return PushPolicy(max(0, ttl), urgency, f"text-{n.thread_id}")
+    return PushPolicy(TTL_BY_KIND.get(n.kind, DEFAULT_TTL), urgency, None)
+
+
 def _devices(n: _Claimed) -> list:
     if not push_configured():
         return []
@@ -414,11 +439,12 @@ def deliver_notification(notification_id: int) -> str:
     """
     n = _claim(notification_id)
     subscriptions = _devices(n) if n is not None else []
+    policy = _push_policy(n, utcnow()) if subscriptions else None
     db.session.commit()
     if n is None:
         return "already handled"
     delivered, gone, errors = [], [], []
-    payload, ttl = _payload(n), TTL_BY_KIND.get(n.kind, DEFAULT_TTL)
+    payload = _payload(n)
     deadline = time.monotonic() + current_app.config.get("PUSH_DELIVERY_SECONDS", PUSH_DELIVERY_SECONDS)
     for sub in subscriptions:
         if time.monotonic() >= deadline:
@@ -426,7 +452,8 @@ def deliver_notification(notification_id: int) -> str:
             # `sending`): the devices not reached are an error this time, not a wait.
             errors.append((sub.id, "no time left for this device"))
             continue
-        outcome = send_web_push(sub.endpoint, sub.p256dh, sub.auth, payload, ttl=ttl)
+        outcome = send_web_push(sub.endpoint, sub.p256dh, sub.auth, payload, ttl=policy.ttl,
+                                urgency=policy.urgency, topic=policy.topic)
         (delivered if outcome.delivered else gone if outcome.gone else errors).append((sub.id, outcome.error))
         count_push("delivered" if outcome.delivered else "gone" if outcome.gone else "error")
     now = utcnow()

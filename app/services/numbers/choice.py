@@ -169,14 +169,17 @@ def _assign_pool_number(booking: Booking, avoid: tuple[int, ...], pool_locked: b
     return db.session.scalar(_assign_pool_statement(bool(avoid)), params)
 
 
+def front_desk_number_select(org_id: int):
+    """SQL: the org's active front-desk number id (lowest id if several); a caller may embed it."""
+    return (select(MessageNumber.id)
+            .where(MessageNumber.org_id == org_id, MessageNumber.kind == "front_desk",
+                   MessageNumber.active.is_(True))
+            .order_by(MessageNumber.id).limit(1))
+
+
 def front_desk_number_id(org_id: int) -> int | None:
     """The org's active front-desk number (lowest id if several)."""
-    return db.session.scalar(
-        select(MessageNumber.id)
-        .where(MessageNumber.org_id == org_id, MessageNumber.kind == "front_desk",
-               MessageNumber.active.is_(True))
-        .order_by(MessageNumber.id).limit(1)
-    )
+    return db.session.scalar(front_desk_number_select(org_id))
 
 
 def carries_open_thread_of(number_id: int, booking: Booking) -> bool:

@@ -119,6 +119,7 @@ class UpcomingVisit:
     start_at: datetime
     end_at: datetime
     status: str
+    number_waiting: bool = False  # confirmed, but its conversation waits for a number (no window yet)
 
 
 def sitter_upcoming(user_id: int, now: datetime | None = None) -> list[UpcomingVisit]:
@@ -130,16 +131,41 @@ def sitter_upcoming(user_id: int, now: datetime | None = None) -> list[UpcomingV
     tz = db.session.get(Org, sitter.org_id).timezone
     after_today = local_day_bounds(local_date(now, tz), tz)[1]
     rows = db.session.execute(
-        select(Booking, Thread.id)
+        select(Booking, Thread.id, Thread.message_number_id)
         .outerjoin(Thread, (Thread.booking_id == Booking.id) & (Thread.scope == "client_booking"))
         .where(Booking.org_id == sitter.org_id, Booking.sitter_id == sitter.id,
                Booking.status.in_(("pending", "confirmed")), Booking.start_at >= after_today,
                Booking.start_at < local_day_bounds(local_date(now, tz) + timedelta(days=UPCOMING_DAYS), tz)[1])
         .order_by(Booking.start_at, Booking.id)
     ).unique().all()
-    return [UpcomingVisit(b.id, thread_id, sitter_text(b.client.first_name), sitter_text(b.client.pet_names),
-                          sitter_text(b.client.area or ""), sitter_text(b.service), b.start_at, b.end_at, b.status)
-            for b, thread_id in rows]
+    return [_upcoming(b, thread_id, number_id) for b, thread_id, number_id in rows]
+
+
+def _upcoming(booking: Booking, thread_id: int | None, number_id: int | None) -> UpcomingVisit:
+    waiting = thread_id is not None and number_id is None and booking.status == "confirmed"
+    client = booking.client
+    return UpcomingVisit(booking.id, None if waiting else thread_id, sitter_text(client.first_name),
+                         sitter_text(client.pet_names), sitter_text(client.area or ""), sitter_text(booking.service),
+                         booking.start_at, booking.end_at, booking.status, waiting)
+
+
+def sitter_waiting_today(user_id: int, now: datetime | None = None, sitter: Sitter | None = None
+                         ) -> list[UpcomingVisit]:
+    """This sitter's confirmed visits of today (not over yet) whose conversation waits for a number
+    (app.services.numbers.waiting): no window and no thread page until the office adds one, so the
+    dashboard's Today list (built from windows) cannot show them. No client number in the rows."""
+    now = now or utcnow()
+    sitter = sitter or sitter_for_user(user_id)
+    tz = db.session.get(Org, sitter.org_id).timezone
+    rows = db.session.execute(
+        select(Booking, Thread.id, Thread.message_number_id)
+        .join(Thread, (Thread.booking_id == Booking.id) & (Thread.scope == "client_booking"))
+        .where(Booking.org_id == sitter.org_id, Booking.sitter_id == sitter.id, Booking.status == "confirmed",
+               Thread.message_number_id.is_(None), Booking.end_at > now,
+               Booking.start_at < local_day_bounds(local_date(now, tz), tz)[1])
+        .order_by(Booking.start_at, Booking.id)
+    ).unique().all()
+    return [_upcoming(b, thread_id, number_id) for b, thread_id, number_id in rows]
 
 
 def sitter_time_off(user_id: int, now: datetime | None = None) -> list[tuple[date, date, str]]:

@@ -252,10 +252,10 @@ def visits(user_id: int, org: Org, now: datetime | None = None, sitter: Sitter |
     return Visits(active=active_now(user_id, now, sitter), today=today(user_id, org, now, sitter))
 
 
-def dashboard(user_id: int, org: Org, now: datetime | None = None) -> Dashboard:
+def dashboard(user_id: int, org: Org, now: datetime | None = None, sitter: Sitter | None = None) -> Dashboard:
     """The whole /sitter page: active now, today and alerts, from one sitter lookup."""
     now = now or utcnow()
-    sitter = sitter_for_user(user_id)
+    sitter = sitter or sitter_for_user(user_id)
     live = visits(user_id, org, now, sitter)
     return Dashboard(active=live.active, today=live.today, alerts=alerts(user_id, now, sitter))
 

@@ -118,6 +118,7 @@ class SitterVisitPage:
     rendered_at: datetime
     on_the_way_texts: bool = False  # the org sends "on my way" / "arrived" texts
     on_the_way_at: datetime | None = None
+    number_waiting: bool = False  # confirmed, but the conversation waits for a number (no thread page yet)
 
     @property
     def is_open(self) -> bool:
@@ -133,7 +134,8 @@ class SitterVisitPage:
 
     @property
     def can_say_on_my_way(self) -> bool:
-        return (self.on_the_way_texts and self.on_the_way_at is None and self.checked_in_at is None
+        return (self.on_the_way_texts and not self.number_waiting and self.on_the_way_at is None
+                and self.checked_in_at is None
                 and self.status == "confirmed" and self.rendered_at < self.closes_at)
 
     @property
@@ -156,8 +158,10 @@ def sitter_visit_page(sitter_user_id: int, booking_id: int, now: datetime | None
     org = db.session.get(Org, booking.org_id)
     visit = db.session.scalar(select(VisitCheck).where(VisitCheck.booking_id == booking.id))
     report = db.session.scalar(select(VisitReport).where(VisitReport.booking_id == booking.id))
-    thread_id = db.session.scalar(select(Thread.id).where(Thread.booking_id == booking.id,
-                                                           Thread.scope == "client_booking"))
+    thread = db.session.execute(select(Thread.id, Thread.message_number_id).where(
+        Thread.booking_id == booking.id, Thread.scope == "client_booking")).first()
+    waiting = thread is not None and thread.message_number_id is None and booking.status == "confirmed"
+    thread_id = thread.id if thread is not None and not waiting else None
     opens, closes = visit_span(booking, org)
     client = booking.client
     return SitterVisitPage(
@@ -171,7 +175,8 @@ def sitter_visit_page(sitter_user_id: int, booking_id: int, now: datetime | None
         report_note=redact_for_sitter(report.note) if report else "",
         report_checklist=list(report.checklist) if report else [], report_sent=report is not None,
         report_photos=report.photo_count if report else 0, rendered_at=now,
-        on_the_way_texts=org.visit_arrival_texts, on_the_way_at=visit.on_the_way_at if visit else None)
+        on_the_way_texts=org.visit_arrival_texts, on_the_way_at=visit.on_the_way_at if visit else None,
+        number_waiting=waiting)
 
 
 def sitter_booking_for_thread(sitter_user_id: int, thread_id: int) -> int:

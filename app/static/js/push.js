@@ -97,6 +97,32 @@
     });
   }
 
+  function iosBrowserTab() {
+    // iOS (and iPadOS, which says "Macintosh") delivers web push only to the Home Screen app.
+    var ios = /iPad|iPhone|iPod/.test(navigator.userAgent) ||
+      (/Macintosh/.test(navigator.userAgent) && navigator.maxTouchPoints > 1);
+    var standalone = window.navigator.standalone === true ||
+      (window.matchMedia && window.matchMedia("(display-mode: standalone)").matches);
+    return ios && !standalone;
+  }
+
+  function wireCard(card) {
+    // The dashboard's card: the server shows it until push or the text ping is on for this sitter.
+    if (!card.getAttribute("data-push-key")) return;  // no push on this server: the settings link only
+    var reveal = function (selector) { var node = card.querySelector(selector); if (node) node.hidden = false; };
+    if (iosBrowserTab()) { reveal("[data-ios-steps]"); return; }
+    if (!supported()) { reveal("[data-push-unsupported]"); return; }
+    if (Notification.permission === "denied") {
+      showError(card, new Error("Notifications are blocked for this site in the browser's settings."));
+      return;
+    }
+    var button = card.querySelector("[data-push-enable]");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      subscribe(card).then(function () { card.hidden = true; }, function (error) { showError(card, error); });
+    });
+  }
+
   function wireSettings(holder) {
     var status = holder.querySelector("[data-push-status]");
     var enable = holder.querySelector("[data-push-enable]");
@@ -151,6 +177,8 @@
       // Installable app and offline page for sitters even without push.
       navigator.serviceWorker.register(SW_URL, { scope: SW_SCOPE }).catch(function () {});
     }
+    var card = document.querySelector("[data-notify-card]");
+    if (card) wireCard(card);
     var prompt = document.querySelector("[data-push-prompt]");
     if (prompt) wirePrompt(prompt);
     var settings = document.querySelector("[data-push-settings]");

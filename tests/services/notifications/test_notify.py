@@ -13,13 +13,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.adapters.webpush import generate_vapid_keys
+from app.adapters.webpush import push_headers
 from app.extensions import db
 from app.jobs.queue import get_queue
 from app.models import Message, Notification, NotificationSettings, PushSubscription
 from app.services.bookings.confirmed import on_booking_confirmed
 from app.services.bookings.lifecycle import cancel_booking, change_sitter, reschedule_booking
 from app.services.notifications import notify as notifications
+from app.vapid_keys import generate_vapid_keys
 from tests.services.messaging.test_inbound_routing import inbound as route_text
 from tests.support.push_stand_in import PushStandIn
 from tests.support.sitter_data import make_visit
@@ -149,6 +150,8 @@ def test_visit_added_changed_reassigned_and_cancelled(make, clock, push):
     on_booking_confirmed(booking.id)
     [added] = payloads(push, 1)
     assert added["title"] == "New visit: Alex (Biscuit)" and added["url"].startswith("/sitter/threads/")
+    headers = push.received[0].headers  # a visit change: normal urgency, kept 6 hours, no Topic
+    assert (headers["urgency"], headers["ttl"], headers.get("topic")) == ("normal", str(6 * 3600), None)
     assert "Wed 25 Nov" in added["body"] or "25" in added["body"]
 
     reschedule_booking(booking.id, START + timedelta(hours=2), START + timedelta(hours=3))
@@ -182,6 +185,7 @@ def test_a_window_opening_in_ten_minutes_is_announced_once(make, clock, push):
     queue.run_due(clock.now)
     opening = payloads(push, 2)[1]
     assert opening["title"] == "Visit at 9:00 AM: Alex (Biscuit)"
+    assert (push.received[1].headers["urgency"], push.received[1].headers["ttl"]) == ("high", "600")
     assert opening["body"] == "Messaging opens in 10 minutes."
     # The periodic scan (for a scheduled job Redis lost) finds the same window: nothing new.
     clock.advance(minutes=2)
@@ -291,3 +295,42 @@ def test_the_same_browser_subscribing_for_another_user_moves_to_them(make, visit
     owner = make.user("owner")
     notifications.save_push_subscription(owner, data)
     assert db.session.scalar(select(PushSubscription.user_id)) == owner.id
+
+
+# ---------------------------------------------------------------- what each kind asks of the push service
+# RFC 8030, seen by the stand-in: a client's text in the window wakes the phone (Urgency: high), waits
+# for an offline phone only until the window ends (TTL) and is replaced there by the thread's next
+# text (Topic). Visit changes (normal, 6 h) and a window opening (high, 10 min) are checked above.
+
+
+def test_a_client_text_is_high_urgency_kept_until_the_window_ends_and_one_per_thread(make, visit, push, clock):
+    subscribe(push, visit.user)
+    inbound(visit.thread.message_number, visit.booking.client, body="Is Biscuit ok?")
+    payloads(push, 1)
+    headers = push.received[0].headers
+    window_left = int((visit.window.ends_at - clock.now).total_seconds())
+    assert (headers["urgency"], headers["ttl"], headers["topic"]) == ("high", str(window_left),
+                                                                      f"text-{visit.thread.id}")
+
+    clock.advance(minutes=30)
+    inbound(visit.thread.message_number, visit.booking.client, body="And the cat?")
+    payloads(push, 2)
+    later = push.received[1].headers
+    assert later["topic"] == headers["topic"]  # the push service replaces the first if still held
+    assert later["ttl"] == str(window_left - 30 * 60)
+
+
+def test_texts_of_two_threads_have_two_topics(make, visit, push, clock):
+    other = make_visit(make, sitter=visit.sitter, start=visit.booking.start_at, hours=1,
+                       client=make.client(name="Jamie Chen", pets=("Rex",), phone_e164="+12025550144"))
+    subscribe(push, visit.user)
+    inbound(visit.thread.message_number, visit.booking.client)
+    inbound(other.thread.message_number, other.booking.client)
+    payloads(push, 2)
+    assert {r.headers["topic"] for r in push.received} == {f"text-{visit.thread.id}", f"text-{other.thread.id}"}
+
+
+@pytest.mark.parametrize("urgency, topic", [("urgent", None), ("high", "x" * 33), ("high", "a b"), ("high", "")])
+def test_bad_urgency_or_topic_is_refused_before_sending(urgency, topic):
+    with pytest.raises(ValueError):
+        push_headers(urgency, topic)

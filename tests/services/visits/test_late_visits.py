@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.adapters.webpush import generate_vapid_keys
 from app.extensions import db
 from app.models import Alert, EventLog, Notification
 from app.services.bookings.lifecycle import cancel_booking, change_sitter
@@ -16,6 +15,7 @@ from app.services.notifications import notify as notifications
 from app.services.queries.queue_health import queue_health
 from app.services.visits.alerts import scan_late_visits
 from app.services.visits.checks import check_in, check_out
+from app.vapid_keys import generate_vapid_keys
 from tests.support.push_stand_in import PushStandIn
 from tests.support.sitter_data import make_visit
 

@@ -1,0 +1,30 @@
+"""A visit waiting for a number, as its sitter sees it at 390×844: the dashboard and the visit page say so,
+link the office, and have no serious or critical accessibility violation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.blueprints.test_sitter_waiting_visit import NOTE, START, _waiting_cat
+from tests.browser.a11y import assert_no_serious_violations
+from tests.browser.test_sitter_phone_browser import _signed_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_waiting_visit_on_the_dashboard_and_its_page(make, clock, live_server, chromium):
+    clock.set(START - timedelta(hours=2))
+    cat = _waiting_cat(make)
+    with _signed_in(chromium, live_server, cat.sitter.user) as (context, page):
+        section = page.locator("[data-waiting-visits]")
+        section.get_by_text(NOTE).wait_for()
+        assert_no_serious_violations(page, "dashboard with a visit waiting for a number")
+        section.get_by_role("link", name="Alex · Biscuit").click()
+        page.wait_for_url(f"{live_server}/sitter/visits/{cat.id}")
+        page.get_by_text(NOTE).wait_for()
+        assert page.get_by_role("link", name="Conversation").count() == 0
+        assert_no_serious_violations(page, "visit page waiting for a number")
+        page.get_by_role("link", name="write to the office").click()
+        page.wait_for_url(f"{live_server}/sitter/office")
