@@ -19,7 +19,8 @@ def settings():
     if run_form(form, lambda: apply_line_settings(
             org().id, office_phone=form.office_phone_e164.data,
             out_of_window_reply_enabled=form.out_of_window_reply_enabled.data,
-            number_cooloff_days=form.number_cooloff_days.data, actor=actor()) and update_visit_settings(
+            number_cooloff_days=form.number_cooloff_days.data, front_desk_only=form.front_desk_only.data,
+            actor=actor()) and update_visit_settings(
             org().id, late_minutes=form.visit_late_minutes.data, arrival_texts=form.visit_arrival_texts.data,
             actor=actor()) and update_org_settings(
             org().id, name=form.name.data, timezone=form.timezone.data, grace_minutes=form.grace_minutes.data,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from app.extensions import db
 from app.models import Org
 
@@ -39,3 +41,33 @@ def test_a_bad_office_phone_is_refused_at_its_field_and_nothing_is_saved(client,
     assert response.status_code == 422 and "is not a phone number" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Org, owner.org_id).number_cooloff_days == 7
+
+
+def test_owner_turns_front_desk_only_mode_on_and_off(client, login_as, make):
+    owner = make.user("owner")
+    make.number("front_desk", org=db.session.get(Org, owner.org_id))
+    login_as(owner)
+    org = db.session.get(Org, owner.org_id)
+    page = client.get("/admin/settings").get_data(as_text=True)
+    assert 'name="front_desk_only"' in page and "Front-desk-only mode" in page
+    response = client.post("/admin/settings", data=settings_form(org, front_desk_only="y"), follow_redirects=True)
+    assert "Settings saved." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Org, owner.org_id).front_desk_only is True
+    [box] = re.findall(r'<input[^>]*name="front_desk_only"[^>]*>', client.get("/admin/settings").get_data(as_text=True))
+    assert "checked" in box  # the page shows the mode is on
+    client.post("/admin/settings", data=settings_form(org))  # unchecked: off
+    db.session.expire_all()
+    assert db.session.get(Org, owner.org_id).front_desk_only is False
+
+
+def test_front_desk_only_without_a_front_desk_number_is_refused_at_its_field(client, login_as, make):
+    owner = make.user("owner")
+    login_as(owner)
+    org = db.session.get(Org, owner.org_id)
+    response = client.post("/admin/settings", data=settings_form(org, front_desk_only="y", number_cooloff_days="3"))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Add an active front-desk number first" in text
+    db.session.expire_all()
+    org = db.session.get(Org, owner.org_id)
+    assert (org.front_desk_only, org.number_cooloff_days) == (False, 7)  # nothing saved
