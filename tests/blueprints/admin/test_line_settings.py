@@ -71,3 +71,16 @@ def test_front_desk_only_without_a_front_desk_number_is_refused_at_its_field(cli
     db.session.expire_all()
     org = db.session.get(Org, owner.org_id)
     assert (org.front_desk_only, org.number_cooloff_days) == (False, 7)  # nothing saved
+
+
+def test_quiet_hours_cannot_be_switched_off_on_the_settings_page(client, login_as, make):
+    owner = make.user("owner")
+    login_as(owner)
+    org = db.session.get(Org, owner.org_id)
+    response = client.post("/admin/settings", data=settings_form(org, quiet_start_hour="8", quiet_end_hour="8"))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Quiet hours cannot be switched off" in text
+    assert "8 p.m. in Florida and Oklahoma" in client.get("/admin/settings").get_data(as_text=True)
+    db.session.expire_all()
+    assert (db.session.get(Org, owner.org_id).quiet_start_hour, db.session.get(Org, owner.org_id).quiet_end_hour) \
+        == (20, 8)
