@@ -64,8 +64,9 @@ def _zone(org: Org) -> ZoneInfo:
 
 
 def _quiet_hours(org: Org, legal_start: int | None) -> frozenset[int]:
-    """The local hours that are quiet: the org's (start == end: none, set only outside the settings
-    page, which refuses it), widened by the law's for a client (legal_start given)."""
+    """The local hours that are quiet: the org's, widened by the law's for a client (legal_start
+    given). start == end means none at all, the law's included: only set outside the settings
+    page, which refuses it (tests whose queue reads the wall clock use it to run at any hour)."""
     start, end = org.quiet_start_hour, org.quiet_end_hour
     if start == end:
         hours = set()

@@ -30,6 +30,7 @@ from app.extensions import db
 from app.models import (
     Alert,
     AssignmentWindow,
+    AutomationRun,
     Booking,
     CareNote,
     Client,
@@ -185,9 +186,9 @@ def _cancel_open_bookings(client: Client, now: datetime, actor: str) -> int:
 
 def _erase_related_rows(org_id: int, rows: ClientRows, needles: list[str]) -> int:
     """Rows about the client's bookings, threads and texts, by those keys: alerts and
-    notifications are reworded, visit reports' notes and sitter notes about the threads blanked,
-    exclusion reasons scrubbed, Stripe payloads of their bookings dropped. Returns the Stripe
-    payloads dropped."""
+    notifications are reworded, visit reports' notes blanked, sitters' notes about the threads,
+    exclusion, cancellation and automation reasons scrubbed, Stripe payloads of their bookings
+    dropped. Returns the Stripe payloads dropped."""
     in_org = (Alert.org_id == org_id)
     db.session.execute(update(Notification).where(Notification.org_id == org_id, or_(
         Notification.thread_id.in_(rows.thread_ids), Notification.booking_id.in_(rows.booking_ids),
@@ -203,6 +204,13 @@ def _erase_related_rows(org_id: int, rows: ClientRows, needles: list[str]) -> in
         note.body = _scrub(note.body, needles)
     for exclusion in db.session.scalars(select(SitterExclusion).where(SitterExclusion.client_id == rows.client_id)):
         exclusion.reason = _scrub(exclusion.reason, needles)
+    # Reasons typed by owners or written from an error ("cancelled: Alex is away") may name them.
+    for booking in db.session.scalars(select(Booking).where(Booking.id.in_(rows.booking_ids),
+                                                            Booking.cancel_reason.is_not(None))):
+        booking.cancel_reason = _scrub(booking.cancel_reason, needles)
+    for run in db.session.scalars(select(AutomationRun).where(AutomationRun.booking_id.in_(rows.booking_ids),
+                                                              AutomationRun.reason.is_not(None))):
+        run.reason = _scrub(run.reason, needles)
     stripe_rows = db.session.scalars(select(StripeEvent).where(StripeEvent.booking_id.in_(rows.booking_ids))).all()
     for event in stripe_rows:
         _drop_stripe_payload(event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -16,6 +17,8 @@ from tests.support.messaging_builders import booking_thread, outbound_message
 
 FLORIDA = ZoneInfo("America/New_York")  # Miami's area code 305
 CALIFORNIA = ZoneInfo("America/Los_Angeles")
+CENTRAL = ZoneInfo("America/Chicago")
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 def test_an_automation_due_at_830_pm_for_a_florida_client_waits_while_the_org_is_in_california(make, clock):
@@ -85,23 +88,6 @@ def test_a_fourth_automated_text_within_24_hours_waits_until_the_first_is_a_day_
     assert not db.session.scalars(select(Message).where(Message.body != "earlier automated text")).all()
     clock.set(first_at + timedelta(hours=24))
     assert run_automation(run.id) == "sent"
-
-
-def test_the_booking_page_shows_when_an_automation_reaches_the_client_in_their_own_time(make, clock, client,
-                                                                                         login_as):
-    org = make.org(name="Bay Paws", timezone="America/Los_Angeles")
-    login_as(make.user("owner", org=org))
-    clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=CALIFORNIA))
-    customer = make.client(org=org, phone_e164="+13055550142")
-    booking = make.booking(org=org, client=customer, sitter=None, status="confirmed")
-    make.automation_run(booking, "night_before_reminder", status="scheduled",
-                        scheduled_for=datetime(2026, 11, 25, 8, 0, tzinfo=FLORIDA))
-    page = client.get(f"/admin/bookings/{booking.id}").get_data(as_text=True)
-    assert "Wed 25 Nov, 5:00 AM" in page and "(Wed 25 Nov, 8:00 AM their time)" in page
-
-
-CENTRAL = ZoneInfo("America/Chicago")
-NEW_YORK = ZoneInfo("America/New_York")
 
 
 def due_run(make, clock, org, phone: str, local_time: datetime) -> AutomationRun:
@@ -175,7 +161,11 @@ def test_the_state_comes_from_the_area_code():
                                          "not a number")] == ["Florida", "Oklahoma", "Texas", None, None]
 
 
-def test_the_automations_page_shows_when_a_text_reaches_the_client_in_their_time(make, clock, client, login_as):
+@pytest.mark.parametrize("page_of", [lambda booking: f"/admin/bookings/{booking.id}",
+                                     lambda booking: "/admin/automations", lambda booking: "/admin"],
+                         ids=["booking page", "automations page", "home page"])
+def test_the_pages_show_when_an_automation_reaches_the_client_in_their_own_time(make, clock, client, login_as,
+                                                                                 page_of):
     org = make.org(name="Bay Paws", timezone="America/Los_Angeles")
     login_as(make.user("owner", org=org))
     clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=CALIFORNIA))
@@ -183,5 +173,5 @@ def test_the_automations_page_shows_when_a_text_reaches_the_client_in_their_time
     booking = make.booking(org=org, client=customer, sitter=None, status="confirmed")
     make.automation_run(booking, "night_before_reminder", status="scheduled",
                         scheduled_for=datetime(2026, 11, 25, 8, 0, tzinfo=FLORIDA))
-    page = client.get("/admin/automations").get_data(as_text=True)
+    page = client.get(page_of(booking)).get_data(as_text=True)
     assert "Wed 25 Nov, 5:00 AM" in page and "(Wed 25 Nov, 8:00 AM their time)" in page
