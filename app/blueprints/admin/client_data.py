@@ -10,7 +10,8 @@ from app.blueprints.admin.forms import ConfirmForm
 from app.extensions import db
 from app.models import Client, Org
 from app.services.messaging.provider_deletion import retry_failed_deletions
-from app.services.people.client_data import erase_client, export_filename, export_json
+from app.services.people.client_data import export_filename, export_json
+from app.services.people.client_erase import erase_client
 from app.services.people.timezones import client_zone_name
 from app.services.queries.erase_preview import preview_erase_client
 from app.web.scoping import get_in_org_or_404

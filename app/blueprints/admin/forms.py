@@ -253,6 +253,7 @@ class SettingsForm(FlaskForm):
     number_cooloff_days = IntegerField("Keep a pool number away from a client this many days after another "
                                        "sitter's visit on it", default=7,
                                        validators=[Optional(), NumberRange(0, 90, message="Use 0 to 90 days.")])
+    front_desk_only = BooleanField("Front-desk-only mode: every conversation uses the front-desk number")
     calendar_week_start = SelectField("The week calendar starts",
                                       choices=options((("today", "today (the next seven days)"),
                                                        ("monday", "on Monday"))),

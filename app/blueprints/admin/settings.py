@@ -25,15 +25,17 @@ def settings():
 
 
 def _save(form: SettingsForm):
-    # A post without the quick-replies field (an older form) leaves them as they are. They are
-    # checked before the first of the services below commits, so a bad line saves nothing.
+    # A post without the quick-replies field (an older form) leaves them as they are. The line and
+    # visit settings are set in this transaction and update_org_settings commits them all, so a
+    # refusal anywhere (a bad quick reply included) saves nothing.
     quick_replies = form.quick_replies.data if form.quick_replies.raw_data else None
     if quick_replies is not None:
         parse_quick_replies(quick_replies)
     apply_line_settings(
         org().id, office_phone=form.office_phone_e164.data,
         out_of_window_reply_enabled=form.out_of_window_reply_enabled.data,
-        number_cooloff_days=form.number_cooloff_days.data, actor=actor())
+        number_cooloff_days=form.number_cooloff_days.data, front_desk_only=form.front_desk_only.data,
+        actor=actor())
     update_visit_settings(org().id, late_minutes=form.visit_late_minutes.data,
                           arrival_texts=form.visit_arrival_texts.data, actor=actor())
     return update_org_settings(

@@ -11,6 +11,7 @@ every scheduled run the queue does not hold (a Redis restart loses nothing).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,11 +22,11 @@ from app.extensions import db
 from app.jobs.queue import enqueue, get_queue
 from app.jobs.specs import JOBS
 from app.jobs.tries import count_try_statement, counted_try
-from app.models import AutomationRun, Booking, Message, Org
+from app.models import AutomationRun, Booking, Client, Message, Org
 from app.persistence.locking import insert_all_if_absent, insert_if_absent, lock_row
 from app.services.audit.events import raise_alert, record_event
 from app.services.automations.templates import TemplateRenderError, template_for
-from app.services.people.timezones import client_zone_name
+from app.services.people.timezones import client_zone_name, state_of_number
 
 log = logging.getLogger(__name__)
 
@@ -37,28 +38,75 @@ MAX_AUTOMATED_PER_DAY = 3
 AUTOMATED_PER_DAY_SPAN = timedelta(hours=24)
 
 
+# The law's quiet hours in the recipient's time, whatever an org sets: texts only from 8 a.m. to
+# 9 p.m. (federal), to 8 p.m. in Florida and Oklahoma (their area code is presumed to be where they are).
+LEGAL_QUIET_END = 8
+FEDERAL_QUIET_START = 21
+STATE_QUIET_START = {"Florida": 20, "Oklahoma": 20}
+
+
+@dataclass(frozen=True)
+class ClientQuiet:
+    """Where and how a client's quiet hours are judged: their zone, and the hour the law ends
+    automated texts there."""
+
+    zone: str
+    legal_start: int
+
+
+def client_quiet(client: Client | None, org: Org) -> ClientQuiet:
+    state = state_of_number(client.phone_e164) if client is not None else None
+    return ClientQuiet(client_zone_name(client, org), STATE_QUIET_START.get(state, FEDERAL_QUIET_START))
+
+
 def _zone(org: Org) -> ZoneInfo:
     return ZoneInfo(org.timezone)
 
 
-def in_quiet_hours(when: datetime, org: Org, zone: str | None = None) -> bool:
-    """No automation reaches a client between quiet_start_hour and quiet_end_hour, local time:
-    the client's own zone when given (people.timezones.client_zone_name), else the org's."""
+def _quiet_hours(org: Org, legal_start: int | None) -> frozenset[int]:
+    """The local hours that are quiet: the org's, widened by the law's for a client (legal_start
+    given). start == end means none at all, the law's included: only set outside the settings
+    page, which refuses it (tests whose queue reads the wall clock use it to run at any hour)."""
     start, end = org.quiet_start_hour, org.quiet_end_hour
     if start == end:
-        return False
-    hour = when.astimezone(ZoneInfo(zone) if zone else _zone(org)).hour
-    return (hour >= start or hour < end) if start > end else (start <= hour < end)
+        hours = set()
+    else:
+        hours = {h for h in range(24) if ((h >= start or h < end) if start > end else (start <= h < end))}
+    if start != end and legal_start is not None:
+        law = {h for h in range(24) if h >= legal_start or h < LEGAL_QUIET_END}
+        # An org's hours that leave no sending hour beside the law's: the law's alone.
+        hours = hours | law if len(hours | law) < 24 else law
+    return frozenset(hours)
 
 
-def after_quiet_hours(when: datetime, org: Org, zone: str | None = None) -> datetime:
-    """`when`, or the end of the quiet period it falls in (quiet_end_hour:00 in that zone)."""
-    if not in_quiet_hours(when, org, zone):
-        return when
-    zone = ZoneInfo(zone) if zone else _zone(org)
+def _where(org: Org, quiet: ClientQuiet | str | None) -> tuple[ZoneInfo, int | None]:
+    if isinstance(quiet, ClientQuiet):
+        return ZoneInfo(quiet.zone), quiet.legal_start
+    return (ZoneInfo(quiet) if quiet else _zone(org)), None
+
+
+def in_quiet_hours(when: datetime, org: Org, quiet: ClientQuiet | str | None = None) -> bool:
+    """No automation reaches a client in the org's quiet hours (quiet_start_hour to quiet_end_hour)
+    or the law's, in their local time: for a client (client_quiet), their zone with the law's
+    hours added; for a zone name, the org's hours there; else the org's hours in the org's zone."""
+    zone, legal_start = _where(org, quiet)
+    return when.astimezone(zone).hour in _quiet_hours(org, legal_start)
+
+
+def after_quiet_hours(when: datetime, org: Org, quiet: ClientQuiet | str | None = None) -> datetime:
+    """`when`, or the end of the quiet period it falls in (the first hour:00 after it that is not
+    quiet, wall-clock time in that zone)."""
+    zone, legal_start = _where(org, quiet)
+    hours = _quiet_hours(org, legal_start)
     local = when.astimezone(zone)
-    day = local.date() if local.hour < org.quiet_end_hour else local.date() + timedelta(days=1)
-    return datetime.combine(day, time(org.quiet_end_hour), tzinfo=zone).astimezone(when.tzinfo)
+    if local.hour not in hours:
+        return when
+    wall = local.replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    for step in range(1, 25):
+        candidate = wall + timedelta(hours=step)
+        if candidate.hour not in hours:
+            return candidate.replace(tzinfo=zone).astimezone(when.tzinfo)
+    return when  # not reached: _quiet_hours always leaves an hour to send in
 
 
 def night_before_reminder_at(booking: Booking, org: Org) -> datetime:
@@ -145,7 +193,7 @@ def queue_run_now(booking: Booking, org: Org, kind: str) -> None:
 
     One row per (booking, kind): a second sitter change re-arms the same row.
     """
-    due = after_quiet_hours(utcnow(), org, client_zone_name(booking.client, org))
+    due = after_quiet_hours(utcnow(), org, client_quiet(booking.client, org))
     run_id = create_run(booking, kind, due)
     if run_id is not None:
         return
@@ -188,7 +236,7 @@ def move_runs_for_new_times(booking: Booking, org: Org, window_ends_at: datetime
     runs = {run.kind: run for run in db.session.scalars(
         select(AutomationRun).where(AutomationRun.booking_id == booking.id,
                                     AutomationRun.kind.in_(("night_before_reminder", "visit_followup"))))}
-    zone = client_zone_name(booking.client, org)
+    zone = client_quiet(booking.client, org)
     reminder = runs.get("night_before_reminder")
     if reminder is not None and (reminder.status == "scheduled" or reminder.reason == REASON_BOOKED_LATE):
         at = night_before_reminder_at(booking, org)
@@ -281,7 +329,7 @@ def _run(run_id: int) -> str:
         return _finish(run, "skipped", "opted_out")
     if run.kind == "night_before_reminder" and booking.start_at <= now:
         return _finish(run, "skipped", "visit_already_started")
-    zone = client_zone_name(booking.client, org)
+    zone = client_quiet(booking.client, org)  # re-judged now, in the client's time and the law's hours
     if in_quiet_hours(now, org, zone):
         run.scheduled_for = after_quiet_hours(now, org, zone)
         return _wait(run)

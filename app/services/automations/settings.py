@@ -10,7 +10,7 @@ from app.errors import Conflict
 from app.extensions import db
 from app.models import AutomationRun, Org
 from app.services.audit.events import record_event
-from app.services.automations.runs import after_quiet_hours, enqueue_run, rearm_run
+from app.services.automations.runs import after_quiet_hours, client_quiet, enqueue_run, rearm_run
 from app.services.automations.templates import save_template, template_for
 
 
@@ -32,7 +32,7 @@ def retry_failed_run(run_id: int, actor: str = "system") -> AutomationRun:
     if run.status != "failed":
         raise Conflict(f"Only failed runs can be retried (this one is {run.status}).")
     org = db.session.get(Org, run.org_id)
-    due = after_quiet_hours(utcnow(), org)
+    due = after_quiet_hours(utcnow(), org, client_quiet(run.booking.client, org))
     rearm_run(run, due)
     record_event(run.org_id, "automation.retried", booking_id=run.booking_id, actor=actor, automation=run.kind,
                  run_id=run.id)

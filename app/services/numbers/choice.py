@@ -63,7 +63,7 @@ def open_thread_of_client_on(number_id_col, client_id, except_booking_id=None, n
 def _first_read(dialect: str, keep_existing: bool):  # dialect: with_advisory_locks differs by it
     """Reads the booking thread's number and reason and the sitter's active dedicated number;
     takes the client's lock, and the pool's lock too when the number will come from the pool
-    (no number kept, no sitter number)."""
+    (no number kept, no sitter number, not front-desk-only)."""
     t, n = _THREADS.c, _NUMBERS.c
     booking_thread = booking_thread_key(bindparam("org_id"), bindparam("client_id"), bindparam("booking_id"))
     kept = select(t.message_number_id).where(booking_thread).scalar_subquery()
@@ -73,15 +73,18 @@ def _first_read(dialect: str, keep_existing: bool):  # dialect: with_advisory_lo
                n.sitter_id == bindparam("sitter_id"), n.active.is_(True))
         .order_by(n.id).limit(1)
     ).scalar_subquery()  # NULL without a sitter
-    from_pool = sitter_number.is_(None)
+    o = Org.__table__.c
+    cooloff = select(o.number_cooloff_days).where(o.id == bindparam("org_id"))
+    front_desk_only = select(o.front_desk_only).where(o.id == bindparam("org_id"))
+    from_pool = sitter_number.is_(None) & front_desk_only.scalar_subquery().is_(False)
     if keep_existing:
         from_pool = kept.is_(None) & from_pool
-    cooloff = select(Org.__table__.c.number_cooloff_days).where(Org.__table__.c.id == bindparam("org_id"))
     return with_advisory_locks(
         select(kept.label("kept_number_id"),
                select(t.number_reason).where(booking_thread).scalar_subquery().label("kept_reason"),
                sitter_number.label("sitter_number_id"),
-               cooloff.scalar_subquery().label("cooloff_days")),
+               cooloff.scalar_subquery().label("cooloff_days"),
+               front_desk_only.scalar_subquery().label("front_desk_only")),
         ("client_lock_key", None), ("pool_lock_key", from_pool),
     )
 
@@ -198,6 +201,9 @@ def choose_masking_number(booking: Booking, *, keep_existing: bool = True,
     Order: the sitter's active dedicated number, the active pool number (not
     cooled off, sticky, least recently assigned), the front desk: each skipped
     when it carries another open thread of this client (None: none is left).
+    In front-desk-only mode (Org.front_desk_only) the front desk is the only
+    candidate, under the same rule: another client's open thread on it is no
+    clash; this client's is, and the thread waits.
     A thread that already has a number keeps it (keep_existing), and then
     nothing is bumped. A new choice is marked assigned here, in the
     caller's transaction. `avoid` excludes numbers (a sitter change leaving the
@@ -221,15 +227,16 @@ def choose_masking_number(booking: Booking, *, keep_existing: bool = True,
 
     # Checked after the first read took the client's lock: a concurrent booking of this client
     # has committed its thread by now, and this statement sees it.
-    number_id = first.sitter_number_id
-    if number_id is not None and number_id not in avoid and not carries_open_thread_of(number_id, booking):
-        _mark_assigned(number_id)
-        return NumberChoice(number_id, SITTER_DEDICATED, True)
-    # No sitter number (and none kept): the first read took the pool's lock (see _first_read).
-    number_id = _assign_pool_number(booking, avoid, pool_locked=first.sitter_number_id is None,
-                                    cooloff_days=first.cooloff_days)
-    if number_id is not None:
-        return NumberChoice(number_id, POOL_LRU, True)
+    if not first.front_desk_only:
+        number_id = first.sitter_number_id
+        if number_id is not None and number_id not in avoid and not carries_open_thread_of(number_id, booking):
+            _mark_assigned(number_id)
+            return NumberChoice(number_id, SITTER_DEDICATED, True)
+        # No sitter number (and none kept): the first read took the pool's lock (see _first_read).
+        number_id = _assign_pool_number(booking, avoid, pool_locked=first.sitter_number_id is None,
+                                        cooloff_days=first.cooloff_days)
+        if number_id is not None:
+            return NumberChoice(number_id, POOL_LRU, True)
     number_id = front_desk_number_id(booking.org_id)
     if number_id is None or number_id in avoid or carries_open_thread_of(number_id, booking):
         return None  # nothing is shared silently: the thread waits for a number

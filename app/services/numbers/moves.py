@@ -46,6 +46,17 @@ def predict_masking_number(booking: Booking, avoid: tuple[int, ...] = ()) -> Mes
     thread = db.session.scalar(select(Thread).where(Thread.booking_id == booking.id))
     if thread is not None and thread.message_number_id is not None and not avoid:
         return thread.message_number
+    if not db.session.get(Org, booking.org_id).front_desk_only:  # that mode: the front desk or nothing
+        found = _predict_sitter_or_pool_number(booking, avoid)
+        if found is not None:
+            return found
+    desk = front_desk_number_id(booking.org_id)
+    if not desk or desk in avoid or carries_open_thread_of(desk, booking):
+        return None  # the thread would wait for a number
+    return db.session.get(MessageNumber, desk)
+
+
+def _predict_sitter_or_pool_number(booking: Booking, avoid: tuple[int, ...]) -> MessageNumber | None:
     if booking.sitter_id:
         own = db.session.scalar(
             select(MessageNumber).where(MessageNumber.org_id == booking.org_id, MessageNumber.kind == "sitter",
@@ -55,7 +66,7 @@ def predict_masking_number(booking: Booking, avoid: tuple[int, ...] = ()) -> Mes
             .order_by(MessageNumber.id).limit(1))
         if own is not None:
             return own
-    pool = db.session.scalar(
+    return db.session.scalar(
         select(MessageNumber)
         .where(MessageNumber.org_id == booking.org_id, MessageNumber.kind == "pool", MessageNumber.active.is_(True),
                MessageNumber.id.not_in(avoid or (0,)),
@@ -63,12 +74,6 @@ def predict_masking_number(booking: Booking, avoid: tuple[int, ...] = ()) -> Mes
         .order_by(MessageNumber.last_assigned_at.asc().nulls_first(), MessageNumber.assignment_count,
                   MessageNumber.id)
         .limit(1))
-    if pool is not None:
-        return pool
-    desk = front_desk_number_id(booking.org_id)
-    if not desk or desk in avoid or carries_open_thread_of(desk, booking):
-        return None  # the thread would wait for a number
-    return db.session.get(MessageNumber, desk)
 
 
 def move_thread_off_number(booking: Booking, thread: Thread, number: MessageNumber, actor: str, *,

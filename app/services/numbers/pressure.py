@@ -49,6 +49,10 @@ def no_number_advice(booking: Booking, org: Org) -> str:
     if not has_numbers:
         return f"Add a front-desk or pool number: {client.name}'s visit on {when} has no number to text from. {held}"
     visits = open_visits_of_client(booking)
+    if org.front_desk_only:  # more numbers would not help: the mode texts from the front desk only
+        return (f"{client.name} has {visits} visits at once ({when}) and front-desk-only mode gives a client one "
+                f"conversation at a time on the front desk. {held} It gets the front desk when the other "
+                "visit ends or is cancelled; to text both now, turn the mode off (Settings) and add a pool number.")
     return (f"Add a pool number: {client.name} has {visits} visits at once ({when}) and every free number "
             f"already carries one of them. {held}")
 
@@ -58,7 +62,10 @@ def week_start(day: date) -> date:
 
 
 def alert_pool_short_once_a_week(booking: Booking, org: Org) -> None:
-    """The first thread that waits in a week (org time, from Monday) raises one owner alert."""
+    """The first thread that waits in a week (org time, from Monday) raises one owner alert
+    (none in front-desk-only mode: no pool is used, and the waiting thread's alert says why)."""
+    if org.front_desk_only:
+        return
     monday = week_start(local_date(utcnow(), org.timezone))
     since = local_day_bounds(monday, org.timezone)[0]
     told = db.session.scalar(select(Alert.id).where(Alert.org_id == org.id, Alert.kind == POOL_SHORT,

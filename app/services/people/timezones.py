@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+from phonenumbers import geocoder
 from phonenumbers import timezone as number_zones
 
 from app.models import Client, Org
@@ -31,6 +32,24 @@ def zone_of_number(e164: str | None, org_zone: str) -> str | None:
     if not zones:
         return None
     return org_zone if org_zone in zones else zones[0]
+
+
+def state_of_number(e164: str | None) -> str | None:
+    """The US state of a number's area code ("Florida"), None outside the US or when unknown.
+    phonenumbers' geocoder names a state ("Florida") or a city in one ("Miami, FL")."""
+    try:
+        parsed = phonenumbers.parse(e164 or "")
+    except phonenumbers.NumberParseException:
+        return None
+    if phonenumbers.region_code_for_number(parsed) != "US":
+        return None
+    place = geocoder.description_for_number(parsed, "en")
+    if ", " in place:
+        return _STATES.get(place.rsplit(", ", 1)[1])
+    return place or None
+
+
+_STATES = {"FL": "Florida", "OK": "Oklahoma"}  # the states whose own rule is stricter (automations.runs)
 
 
 def client_zone_name(client: Client | None, org: Org) -> str:

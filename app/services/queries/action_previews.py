@@ -15,7 +15,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.localtime import format_datetime, format_time
 from app.models import AutomationRun, Booking, Client, Message, MessageNumber, Org, Pet, Sitter, Thread, User
-from app.services.automations.runs import after_quiet_hours, confirmation_was_sent, in_quiet_hours
+from app.services.automations.runs import after_quiet_hours, client_quiet, confirmation_was_sent, in_quiet_hours
 from app.services.automations.templates import template_for
 from app.services.numbers.choice import front_desk_number_id
 from app.services.numbers.moves import predict_masking_number
@@ -37,12 +37,12 @@ class ActionPreview:
     refused: str | None = None  # the action cannot be done now, and why (no button then)
 
 
-def _when_text(org: Org) -> str:
-    """'now', or 'at 8:00 AM (after quiet hours)'."""
-    now = utcnow()
-    if not in_quiet_hours(now, org):
+def _when_text(org: Org, client: Client) -> str:
+    """'now', or 'at 8:00 AM, after quiet hours' (org time; quiet hours are the client's)."""
+    now, quiet = utcnow(), client_quiet(client, org)
+    if not in_quiet_hours(now, org, quiet):
         return "now"
-    return f"at {format_time(after_quiet_hours(now, org), org.timezone)}, after quiet hours"
+    return f"at {format_time(after_quiet_hours(now, org, quiet), org.timezone)}, after quiet hours"
 
 
 def _booking_label(booking: Booking, org: Org) -> str:
@@ -58,7 +58,7 @@ def _automation_line(booking: Booking, org: Org, kind: str, what: str, number: M
         return f"{words.capitalize()} texts are turned off, so {client.name} is not texted."
     if number is None:
         return f"There is no number to text {client.name} from, so the {words} text is not sent (add a number)."
-    return f"This texts {client.name} {what} from {national_format(number.e164)} {_when_text(org)}."
+    return f"This texts {client.name} {what} from {national_format(number.e164)} {_when_text(org, client)}."
 
 
 def preview_confirm(booking_id: int) -> ActionPreview:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Booking, CareNote, Client, ConsentEvent, Message, MessageMedia, Thread
+from app.models import Booking, CareNote, Client, ConsentEvent, Message, MessageMedia
+from app.services.people.client_data import client_calls, client_messages
 from app.services.queries.action_previews import ActionPreview
 
 
@@ -19,10 +20,9 @@ def preview_erase_client(client_id: int) -> ActionPreview:
     if client.erased_at is not None:
         preview.refused = "This client's data was already erased."
         return preview
-    messages = select(Message.id).where(Message.org_id == client.org_id, or_(
-        Message.thread_id.in_(select(Thread.id).where(Thread.client_id == client.id)),
-        Message.from_e164 == client.phone_e164, Message.to_e164 == client.phone_e164))
+    messages = client_messages(client).with_only_columns(Message.id)
     n_messages = db.session.scalar(select(func.count()).select_from(messages.subquery()))
+    n_calls = db.session.scalar(select(func.count()).select_from(client_calls(client).subquery()))
     n_media = db.session.scalar(select(func.count(MessageMedia.id)).where(MessageMedia.message_id.in_(messages)))
     n_open = db.session.scalar(select(func.count(Booking.id)).where(
         Booking.client_id == client.id, Booking.status.in_(("pending", "confirmed"))))
@@ -34,6 +34,8 @@ def preview_erase_client(client_id: int) -> ActionPreview:
         "and stored Stripe payloads.",
         f"Blanks the text of {_plural(n_messages, 'message')} and deletes {_plural(n_media, 'photo')}, "
         "and asks Twilio to delete its copies.",
+        f"Removes their number from {_plural(n_calls, 'call')} (the calls' times stay)." if n_calls
+        else "They made or got no calls through Pawline.",
         f"Cancels {_plural(n_open, 'open booking')} without texting them." if n_open
         else "They have no open bookings.",
         f"Keeps the consent ledger ({n_ledger} {'entry' if n_ledger == 1 else 'entries'}) with their number "

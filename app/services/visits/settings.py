@@ -12,7 +12,8 @@ LATE_MINUTES_RANGE = (1, 240)
 
 def update_visit_settings(org_id: int, *, late_minutes: int | None, arrival_texts: bool,
                           actor: str = "system") -> Org:
-    """Save both (validated first; the caller's other settings are saved by their own service)."""
+    """Validate and set both in the caller's transaction: the settings page commits them with the
+    org's other settings (app.services.orgs.settings), so a refusal there saves none of them."""
     org = db.session.get(Org, org_id)
     late_minutes = org.visit_late_minutes if late_minutes is None else late_minutes
     low, high = LATE_MINUTES_RANGE
@@ -25,5 +26,4 @@ def update_visit_settings(org_id: int, *, late_minutes: int | None, arrival_text
         changed["visit_arrival_texts"] = org.visit_arrival_texts = bool(arrival_texts)
     if changed:
         record_event(org_id, "settings.changed", actor=actor, **changed)
-    db.session.commit()
     return org

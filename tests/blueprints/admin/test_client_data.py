@@ -14,6 +14,7 @@ from app.jobs.queue import get_queue
 from app.models import (
     AutomationRun,
     Booking,
+    Call,
     ConsentEvent,
     EventLog,
     Message,
@@ -26,16 +27,31 @@ from app.services.messaging.outbound import queue_outbound_message
 from app.services.people.clients import create_client
 from app.services.people.consent import phone_hash
 from tests.support.factories import CONFIRMED
+from tests.support.twilio_stand_in import fixture_fields, post_signed
 
 NAME = "Zebulon Quartermaine"
 PHONE = "+12025550147"
 SECRET = "the door code is 7319 under the gnome"
+CALL_SID = "CA" + "7" * 32
+
+
+def call_in(client, thread, duration: str = "42") -> None:
+    """The client calls the thread's number (the signed voice webhook), the sitter answers, and the
+    dial ends after `duration` seconds: a real Call row."""
+    fields = dict(CallSid=CALL_SID, From=PHONE, Caller=PHONE, To=thread.message_number.e164,
+                  Called=thread.message_number.e164)
+    assert post_signed(client, "/webhooks/twilio/voice", fixture_fields("inbound-call", **fields)).status_code == 200
+    call_id = db.session.scalar(select(Call.id).where(Call.provider_sid == CALL_SID))
+    ended = fixture_fields("dial-action", **fields, DialCallStatus="completed", DialCallDuration=duration)
+    assert post_signed(client, f"/webhooks/twilio/voice/dial/{call_id}", ended).status_code == 200
 
 
 @pytest.fixture
-def story(make, clock):
+def story(make, clock, client):
     """A client with everything: pets, a care note, an open booking with its thread, texts both ways
-    (one with a photo), an outbox copy, an alert, an audit payload, a notification, a Stripe payload."""
+    (one with a photo), an outbox copy, an alert, audit payloads, a notification, Stripe payloads
+    (one of their booking, one whose booking was never found), a call through the voice webhook."""
+    web = client
     owner, staff = make.user("owner"), make.user("staff")
     client = create_client(make.default_org.id, name=NAME, phone=PHONE, address="12 Gnome Lane", notes="Gate sticks",
                            pets=["Biscuit"], consent_method="verbal", consent_user_id=owner.id)
@@ -43,6 +59,8 @@ def story(make, clock):
     booking = make.booking(client=client, sitter=sitter, status="confirmed", notes=f"Ask {NAME} about the key")
     thread = make.thread(booking=booking)
     make.window(thread)
+    make.booking(client=client, sitter=None, status="cancelled", start=clock.now - timedelta(days=30),
+                 cancel_reason=f"{NAME} was away")
     run = make.automation_run(booking, "night_before_reminder", status="scheduled",
                               scheduled_for=clock.now + timedelta(hours=5))
     inbound = make.message(thread=thread, body=SECRET, from_e164=PHONE, to_e164=thread.message_number.e164,
@@ -55,13 +73,17 @@ def story(make, clock):
     queue_outbound_message(org_id=client.org_id, thread_id=thread.id, from_number_id=thread.message_number_id,
                            to_e164=PHONE, body=f"Hi {NAME}, see you at 9!", sender_kind="automation")
     make.alert(text=f"Text to {NAME} failed", booking_id=booking.id)
-    make.event("client.note", payload={"about": NAME, "phone": PHONE, "said": SECRET})
+    make.event("client.note", payload={"client_id": client.id, "about": NAME, "phone": PHONE, "said": SECRET})
+    make.event("message.simulated", payload={"message_id": inbound.id, "from_e164": PHONE})
     db.session.add(Notification(org_id=client.org_id, user_id=owner.id, kind="inbox_item",
                                 dedupe_key="n-1", title=f"Text from {NAME}", body=SECRET[:40], url="/admin/inbox",
                                 thread_id=thread.id))
     make.stripe_event(org_id=client.org_id, booking_id=booking.id, status="processed",
                       payload=json.dumps({"customer_details": {"name": NAME, "phone": PHONE}}))
+    make.stripe_event(org_id=None, booking_id=None, status="ignored",
+                      payload=json.dumps({"customer_details": {"name": NAME, "phone": PHONE}}))
     db.session.commit()
+    call_in(web, thread)
     return dict(owner=owner, staff=staff, client=client, booking=booking, thread=thread, run=run)
 
 
@@ -84,12 +106,16 @@ def test_owner_downloads_everything_as_one_json_attachment(story, client, login_
     data = json.loads(response.data)
     assert data["client"]["name"] == NAME and data["client"]["phone"] == PHONE
     assert [p["name"] for p in data["pets"]] == ["Biscuit"]
-    assert data["bookings"][0]["id"] == story["booking"].id
+    assert story["booking"].id in [b["id"] for b in data["bookings"]] and len(data["bookings"]) == 2
     texts = {m["text"]: m for m in data["messages"]}
     assert SECRET in texts and any(NAME in t for t in texts)
     assert texts[SECRET]["photos"] == [f"https://pawline.test/media/{db.session.scalar(select(MessageMedia.id))}"]
     assert [(c["kind"], c["method"]) for c in data["consent"]] == [("granted", "verbal")]
-    assert data["consent"][0]["recorded_by"] == story["owner"].name and "calls" in data
+    assert data["consent"][0]["recorded_by"] == story["owner"].name
+    [call] = data["calls"]
+    assert (call["direction"], call["from"], call["to"], call["status"], call["duration_seconds"]) == (
+        "inbound", PHONE, story["thread"].message_number.e164, "completed", 42)
+    assert call["booking_id"] == story["booking"].id and call["at"]
 
 
 def test_staff_get_404_on_export_and_erase(story, client, login_as):
@@ -129,6 +155,9 @@ def test_erase_leaves_no_name_number_or_text_anywhere_and_keeps_the_ledger(story
     with pytest.raises(MediaStoreError):
         get_media_store().get("test/erase-photo.jpg")
     assert db.session.scalar(select(func.count(MessageMedia.id))) == 0
+    # The call stays (owners' record of it), without the client's number.
+    call = db.session.scalar(select(Call).where(Call.provider_sid == CALL_SID))
+    assert (call.from_e164, call.to_e164, call.duration_seconds) == (None, story["thread"].message_number.e164, 42)
     # The open booking is cancelled, its reminder with it, and the client was not texted.
     booking = db.session.get(Booking, story["booking"].id)
     assert booking.status == "cancelled"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from app.extensions import db
 from app.models import Org
 
@@ -39,3 +43,42 @@ def test_a_bad_office_phone_is_refused_at_its_field_and_nothing_is_saved(client,
     assert response.status_code == 422 and "is not a phone number" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Org, owner.org_id).number_cooloff_days == 7
+
+
+def test_owner_turns_front_desk_only_mode_on_and_off(client, login_as, make):
+    owner = make.user("owner")
+    make.number("front_desk", org=db.session.get(Org, owner.org_id))
+    login_as(owner)
+    org = db.session.get(Org, owner.org_id)
+    page = client.get("/admin/settings").get_data(as_text=True)
+    assert 'name="front_desk_only"' in page and "Front-desk-only mode" in page
+    response = client.post("/admin/settings", data=settings_form(org, front_desk_only="y"), follow_redirects=True)
+    assert "Settings saved." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Org, owner.org_id).front_desk_only is True
+    [box] = re.findall(r'<input[^>]*name="front_desk_only"[^>]*>', client.get("/admin/settings").get_data(as_text=True))
+    assert "checked" in box  # the page shows the mode is on
+    client.post("/admin/settings", data=settings_form(org))  # unchecked: off
+    db.session.expire_all()
+    assert db.session.get(Org, owner.org_id).front_desk_only is False
+
+
+@pytest.mark.parametrize(("changes", "refusal"), [
+    ({"front_desk_only": "y"}, "Add an active front-desk number first"),  # the org has no front desk
+    ({"quiet_start_hour": "8", "quiet_end_hour": "8"}, "Quiet hours cannot be switched off"),
+], ids=["front-desk-only without a front desk", "quiet hours off"])
+def test_a_refused_setting_is_named_at_its_field_and_nothing_is_saved(client, login_as, make, changes, refusal):
+    owner = make.user("owner")
+    login_as(owner)
+    org = db.session.get(Org, owner.org_id)
+    response = client.post("/admin/settings", data=settings_form(org, number_cooloff_days="3", **changes))
+    assert response.status_code == 422 and refusal in response.get_data(as_text=True)
+    db.session.expire_all()
+    org = db.session.get(Org, owner.org_id)
+    assert (org.front_desk_only, org.number_cooloff_days, org.quiet_start_hour, org.quiet_end_hour) == (
+        False, 7, 20, 8)
+
+
+def test_the_settings_page_says_the_law_bounds_quiet_hours(client, login_as, make):
+    login_as(make.user("owner"))
+    assert "8 p.m. in Florida and Oklahoma" in client.get("/admin/settings").get_data(as_text=True)

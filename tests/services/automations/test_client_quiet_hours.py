@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -16,6 +17,8 @@ from tests.support.messaging_builders import booking_thread, outbound_message
 
 FLORIDA = ZoneInfo("America/New_York")  # Miami's area code 305
 CALIFORNIA = ZoneInfo("America/Los_Angeles")
+CENTRAL = ZoneInfo("America/Chicago")
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 def test_an_automation_due_at_830_pm_for_a_florida_client_waits_while_the_org_is_in_california(make, clock):
@@ -87,8 +90,82 @@ def test_a_fourth_automated_text_within_24_hours_waits_until_the_first_is_a_day_
     assert run_automation(run.id) == "sent"
 
 
-def test_the_booking_page_shows_when_an_automation_reaches_the_client_in_their_own_time(make, clock, client,
-                                                                                         login_as):
+def due_run(make, clock, org, phone: str, local_time: datetime) -> AutomationRun:
+    """A confirmed booking of a client with this number, its reminder due at `local_time`."""
+    clock.set(local_time)
+    client = make.client(org=org, phone_e164=phone)
+    booking = make.booking(org=org, client=client, sitter=None, start=clock.now + timedelta(days=2),
+                           status="confirmed")
+    make.thread(booking=booking, number=make.number("pool", org=org))
+    return make.automation_run(booking, "night_before_reminder", status="scheduled")
+
+
+def waits_until(run_id: int) -> datetime:
+    assert run_automation(run_id) == "waiting"
+    db.session.rollback()
+    return db.session.get(AutomationRun, run_id).scheduled_for
+
+
+def test_a_confirmation_planned_in_org_time_is_judged_again_in_the_clients_when_due(make, clock):
+    from app.services.bookings.confirmed import on_booking_confirmed
+
+    org = make.org(name="Bay Paws", timezone="America/Los_Angeles")
+    clock.set(datetime(2026, 11, 24, 20, 30, tzinfo=FLORIDA))  # 5:30 p.m. for the org: not quiet there
+    booking = make.booking(org=org, client=make.client(org=org, phone_e164="+13055550142"), sitter=None,
+                           start=clock.now + timedelta(days=2))
+    make.number("pool", org=org)
+    on_booking_confirmed(booking.id)
+    db.session.rollback()
+    run = db.session.scalar(select(AutomationRun).where(AutomationRun.booking_id == booking.id,
+                                                        AutomationRun.kind == "booking_confirmation"))
+    # Planned in org time (5:30 p.m.: at once), so the job ran now, found the client's 8:30 p.m. and waits.
+    assert db.session.scalars(select(OutboxEntry)).all() == []
+    assert run.status == "scheduled" and run.scheduled_for == datetime(2026, 11, 25, 8, 0, tzinfo=FLORIDA)
+    clock.set(run.scheduled_for)
+    assert run_automation(run.id) == "sent"
+    [sent] = db.session.scalars(select(OutboxEntry)).all()
+    assert sent.to_e164 == "+13055550142"
+
+
+def test_the_law_ends_texts_at_8_pm_in_florida_and_oklahoma_even_when_the_org_allows_later(make, clock):
+    org = make.org(name="Late Paws", timezone="America/Chicago")
+    org.quiet_start_hour, org.quiet_end_hour = 22, 7  # the owner's own, wider than the law allows
+    run = due_run(make, clock, org, "+13055550142", datetime(2026, 11, 24, 20, 30, tzinfo=FLORIDA))
+    assert waits_until(run.id) == datetime(2026, 11, 25, 8, 0, tzinfo=FLORIDA)  # 8 a.m., not the org's 7
+    run = due_run(make, clock, org, "+14055550100", datetime(2026, 11, 24, 20, 30, tzinfo=CENTRAL))  # Oklahoma
+    assert waits_until(run.id) == datetime(2026, 11, 25, 8, 0, tzinfo=CENTRAL)
+
+
+def test_elsewhere_the_federal_9_pm_holds_and_8_30_pm_is_allowed(make, clock):
+    org = make.org(name="Late Paws", timezone="America/Chicago")
+    org.quiet_start_hour, org.quiet_end_hour = 22, 7
+    texas = due_run(make, clock, org, "+12145550100", datetime(2026, 11, 24, 20, 30, tzinfo=CENTRAL))
+    assert run_automation(texas.id) == "sent"
+    new_york = due_run(make, clock, org, "+12125550100", datetime(2026, 11, 24, 21, 30, tzinfo=NEW_YORK))
+    assert waits_until(new_york.id) == datetime(2026, 11, 25, 8, 0, tzinfo=NEW_YORK)
+    early = due_run(make, clock, org, "+12125550111", datetime(2026, 11, 25, 7, 30, tzinfo=NEW_YORK))
+    assert waits_until(early.id) == datetime(2026, 11, 25, 8, 0, tzinfo=NEW_YORK)  # the org's 7 a.m. is too early
+
+
+def test_with_the_default_hours_every_client_is_quiet_from_8_pm(make, clock):
+    org = make.org(name="Default Paws", timezone="America/New_York")
+    assert (org.quiet_start_hour, org.quiet_end_hour) == (20, 8)
+    run = due_run(make, clock, org, "+12125550100", datetime(2026, 11, 24, 20, 30, tzinfo=NEW_YORK))
+    assert waits_until(run.id) == datetime(2026, 11, 25, 8, 0, tzinfo=NEW_YORK)
+
+
+def test_the_state_comes_from_the_area_code():
+    from app.services.people.timezones import state_of_number
+
+    assert [state_of_number(n) for n in ("+13055550142", "+14055550100", "+12145550100", "+442079460000",
+                                         "not a number")] == ["Florida", "Oklahoma", "Texas", None, None]
+
+
+@pytest.mark.parametrize("page_of", [lambda booking: f"/admin/bookings/{booking.id}",
+                                     lambda booking: "/admin/automations", lambda booking: "/admin"],
+                         ids=["booking page", "automations page", "home page"])
+def test_the_pages_show_when_an_automation_reaches_the_client_in_their_own_time(make, clock, client, login_as,
+                                                                                 page_of):
     org = make.org(name="Bay Paws", timezone="America/Los_Angeles")
     login_as(make.user("owner", org=org))
     clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=CALIFORNIA))
@@ -96,5 +173,5 @@ def test_the_booking_page_shows_when_an_automation_reaches_the_client_in_their_o
     booking = make.booking(org=org, client=customer, sitter=None, status="confirmed")
     make.automation_run(booking, "night_before_reminder", status="scheduled",
                         scheduled_for=datetime(2026, 11, 25, 8, 0, tzinfo=FLORIDA))
-    page = client.get(f"/admin/bookings/{booking.id}").get_data(as_text=True)
+    page = client.get(page_of(booking)).get_data(as_text=True)
     assert "Wed 25 Nov, 5:00 AM" in page and "(Wed 25 Nov, 8:00 AM their time)" in page

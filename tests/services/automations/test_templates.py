@@ -128,13 +128,9 @@ def test_the_length_is_enforced_again_at_send():
 
 
 def test_the_preview_of_nested_loops_answers_at_once_with_the_reason(make):
-    import time
-
     booking = make.booking()
-    started = time.monotonic()
-    with pytest.raises(InvalidInput, match="loops"):
+    with pytest.raises(InvalidInput, match="loops"):  # the parse-time walk's reason: it was never run
         preview_template(booking.org_id, "visit_followup", NESTED_LOOPS, booking.id)
-    assert time.monotonic() - started < 1  # it was never run
 
 
 # ------------------------------------------------------------ the wall-clock cap (issue 31)
@@ -143,14 +139,14 @@ def test_the_preview_of_nested_loops_answers_at_once_with_the_reason(make):
 # and its nested loops (refused at parse time; here they go straight to the sandbox).
 LONG_D_CHAINS = " ".join(["{{ client_first_name|d|d|d|d|d|d }}"] * 20)
 CAPPED_CASES = [
-    ("{% for a in range(1000) %}{% for b in range(1000) %}x{% endfor %}{% endfor %}", {}),
-    ("{% for a in range(1000) %}{% for b in range(1000) %}{{ b|d }}{% endfor %}{% endfor %}", {}),
-    ("{% for a in r %}{% for b in r %}{{ b.real }}{% endfor %}{% endfor %}", {"r": list(range(1000))}),
-    ("{% for a in r %}{% for b in r %}{{ s[0] }}{% endfor %}{% endfor %}", {"r": list(range(1000)), "s": "abc"}),
+    ("{% for a in range(20000) %}{% for b in range(20000) %}x{% endfor %}{% endfor %}", {}),
+    ("{% for a in range(20000) %}{% for b in range(20000) %}{{ b|d }}{% endfor %}{% endfor %}", {}),
+    ("{% for a in r %}{% for b in r %}{{ b.real }}{% endfor %}{% endfor %}", {"r": list(range(20000))}),
+    ("{% for a in r %}{% for b in r %}{{ s[0] }}{% endfor %}{% endfor %}", {"r": list(range(20000)), "s": "abc"}),
     ("{% for a in r %}{% for b in r %}{% if b is even %}{% endif %}{% endfor %}{% endfor %}",
-     {"r": list(range(1000))}),
-    ("{% for a in r %}{% for b in r %}{{ s.upper() }}{% endfor %}{% endfor %}", {"r": list(range(1000)), "s": "a"}),
-    ("{% for a in r %}{% for b in r %}{{ b + 1 }}{% endfor %}{% endfor %}", {"r": list(range(1000))}),
+     {"r": list(range(20000))}),
+    ("{% for a in r %}{% for b in r %}{{ s.upper() }}{% endfor %}{% endfor %}", {"r": list(range(20000)), "s": "a"}),
+    ("{% for a in r %}{% for b in r %}{{ b + 1 }}{% endfor %}{% endfor %}", {"r": list(range(20000))}),
 ]
 
 
@@ -165,7 +161,9 @@ def test_the_sandbox_stops_a_render_at_its_time_cap(body, context):
     started = time.monotonic()
     with pytest.raises(TemplateTimeout, match="took too long"), time_cap(0.25):
         template.render(**context)
-    assert time.monotonic() - started < 2  # stopped near 250 ms, not after a million steps
+    # 400 million steps would take minutes: ending within a bound this loose (for a loaded machine)
+    # can only mean the cap stopped it, and the error says so.
+    assert time.monotonic() - started < 30
 
 
 def test_outside_a_cap_nothing_is_checked():
