@@ -17,6 +17,7 @@ from tests.support.twilio_stand_in import fixture_fields, twilio_signature
 
 STRIPE_PATH = "/webhooks/stripe"
 BARE_STRIPE_PATH = "/bench/bare/stripe"
+FLOOR_STRIPE_PATH = "/floor/stripe"  # bench.floor's app
 TWILIO_PATH = "/webhooks/twilio/sms"
 BARE_TWILIO_PATH = "/bench/bare/twilio"
 

@@ -32,9 +32,11 @@ def _admin_engine():
 
 
 def fresh_database(name: str) -> str:
-    """Drop and create a PostgreSQL database, migrate it to head; return its URL."""
+    """Drop and create a PostgreSQL database, migrate it to head; return its URL. The name gets this
+    process's id: two runs (a bench, the suite's smoke test) never drop each other's database."""
     from sqlalchemy import text
 
+    name = f"{name}_{os.getpid()}"
     admin = _admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -149,8 +151,9 @@ def app_config(env: dict) -> dict:
 
 
 @contextmanager
-def gunicorn(env: dict, workers: int = 2, threads: int = 4):
-    """Serve bench.wsgi:app; yields the port. Logs go to bench/.gunicorn.log."""
+def gunicorn(env: dict, workers: int = 2, threads: int = 4, target: str = "bench.wsgi:app"):
+    """Serve `target` (the app with the bench's bare endpoints, or the floor app); yields the port.
+    Logs go to bench/.gunicorn.log."""
     port = free_port()
     log = open(ROOT / "bench" / ".gunicorn.log", "ab")
     proc = subprocess.Popen(
@@ -168,7 +171,7 @@ def gunicorn(env: dict, workers: int = 2, threads: int = 4):
             "warning",
             "--keep-alive",
             "30",
-            "bench.wsgi:app",
+            target,
         ],
         cwd=ROOT,
         env=env,
