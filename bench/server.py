@@ -145,6 +145,10 @@ def app_config(env: dict) -> dict:
         # No periodic reconcile in bench workers: it would time the maintenance, not the jobs.
         "PERIODIC_TASKS": (),
         "WORKER_START_TASKS": (),
+        # Nor the minutely late-visit scan: on the seeded tenants (confirmed visits under way, none
+        # checked in) a worker's first heartbeat raised an alert per visit, a minute of work that
+        # a burst timed as the floor's or the app's drain.
+        "MINUTELY_TASKS": (),
         # bench.sitter_phone: the push service stand-in listens on loopback.
         "PUSH_ALLOW_LOOPBACK": env.get("BENCH_PUSH_LOOPBACK") == "1",
     }
