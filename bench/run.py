@@ -96,7 +96,9 @@ def main(argv=None) -> int:
         metavar="JSON",
         help="measure nothing: rewrite --out from a run's raw results (after editing bench/findings.md)",
     )
-    parser.add_argument("--only", choices=("dashboard",), help="only the dashboard sizes (prints the table)")
+    parser.add_argument("--only", choices=("dashboard", "hot-paths"),
+                        help="dashboard: only the dashboard sizes (prints the table); hot-paths: only the webhooks, "
+                             "the burst, applies and sends (raw results to --json, nothing rendered)")
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # the suite's smoke test
     args = parser.parse_args(argv)
     if args.render:
@@ -117,6 +119,12 @@ def main(argv=None) -> int:
         if args.only == "dashboard":
             rows, _ = report.dashboard_summary(dashboard(plan, redis_url, stack))
             print("\n".join(rows))
+            return 0
+        if args.only == "hot-paths":  # e.g. the "before" side of docs/performance.md (bench/before.json)
+            results.update(webhooks_and_sends(plan, redis_url, stack))
+            results["seconds"] = time.perf_counter() - started
+            Path(args.json).write_text(report.dump(results))
+            log(f"wrote {args.json} in {results['seconds']:.0f} s")
             return 0
         results.update(webhooks_and_sends(plan, redis_url, stack))
         log(f"[{scenarios.elapsed(started)}] webhooks, duplicates and sends done")
