@@ -169,6 +169,7 @@ def render(results: dict) -> str:
         "|---|---:|---|",
         *goals,
         "",
+        *before_after(results.get("before"), results),
         "## 1. Stripe webhook vs the floor's minimal endpoint",
         "",
         "Full: a signed `checkout.session.completed` for a fresh pending booking each time. Since issue 19 the "
@@ -259,6 +260,53 @@ def _reconcile_section(results: dict) -> list[str]:
     return [reconcile.START, *reconcile.rows(results["reconcile"]), reconcile.END, ""]
 
 
+def _hot_path_figures(results: dict) -> dict[str, str]:
+    """The issue-28 ratios of one run, by row label (missing ones left out)."""
+    figures = {}
+    for pair in results.get("stripe") or []:
+        c = pair.a[0]["concurrency"]
+        figures[f"Stripe webhook / floor endpoint, throughput, {c} clients (goal ≥ 0.80)"] = \
+            f"{pair.ratio('throughput'):.2f}"
+        figures[f"Stripe webhook / floor endpoint, p99, {c} clients (goal ≤ 1.50)"] = f"{pair.ratio('p99_ms'):.2f}×"
+    latency = results.get("stripe_latency")
+    if latency and burst_ratio(latency) is not None:
+        figures["Burst p99 received → confirmation queued / floor drain (goal ≤ 3.00)"] = (
+            f"{burst_ratio(latency):.2f}× ({_f(latency['p99_ms'] / 1000, 2)} s / "
+            f"{_f(latency['floor_drain_seconds'], 2)} s)")
+    for pair in results.get("applies") or []:
+        figures["Stripe apply jobs / one-row jobs (goal ≥ 0.33)"] = (
+            f"{pair.ratio('jobs_per_second'):.2f} ({_f(pair.median('a', 'jobs_per_second'))}/s)")
+    for pair in results.get("sends") or []:
+        figures[f"{pair.name}: send jobs / no-op jobs (goal ≥ 0.50)"] = (
+            f"{pair.ratio('jobs_per_second'):.2f} ({_f(pair.median('a', 'jobs_per_second'))}/s)")
+    for pair in results.get("inbound") or []:
+        c = pair.a[0]["concurrency"]
+        figures[f"Inbound SMS / bare, throughput, {c} clients (goal ≥ 0.50)"] = f"{pair.ratio('throughput'):.2f}"
+    return figures
+
+
+def before_after(before: dict | None, after: dict) -> list[str]:
+    """Issue 28's ratios before (main as found, its own run) and after (this run), side by side."""
+    if not before:
+        return []
+    old, new = _hot_path_figures(before), _hot_path_figures(after)
+    m = before["machine"]
+    return [
+        "## Before and after (issue 28)",
+        "",
+        f"Before: the tree as found at `{before.get('tree', 'main')}` with this bench (`--only hot-paths`), run "
+        f"{m['date']}, load average at its start {m['load_average']}. After: this run. Each figure is a ratio "
+        "of two sides measured interleaved within its own run; the two runs are minutes apart on the same "
+        "shared machine.",
+        "",
+        "| figure | before | after |",
+        "|---|---:|---:|",
+        *[f"| {label} | {old.get(label, '–')} | {new.get(label, '–')} |"
+          for label in [*new, *(k for k in old if k not in new)]],
+        "",
+    ]
+
+
 def burst_ratio(latency: dict) -> float | None:
     floor = latency.get("floor_drain_seconds")
     return latency["p99_ms"] / (1000 * floor) if floor else None
@@ -316,6 +364,8 @@ def stripe_apply_sections(latency: dict | None, applies: list) -> list[str]:
 def dump(results: dict) -> str:
     """A run's raw results as JSON (Pairs as plain objects), for `load` and `--render`."""
     plain = {k: [dataclasses.asdict(p) for p in v] if k in PAIR_KEYS else v for k, v in results.items()}
+    if results.get("before"):
+        plain["before"] = json.loads(dump(results["before"]))
     return json.dumps(plain, indent=1, default=str)
 
 
@@ -330,6 +380,10 @@ def load(text: str) -> dict:
             for run in pair.a + pair.b:
                 if "statuses" in run:
                     run["statuses"] = {int(k): v for k, v in run["statuses"].items()}
+    if results.get("before"):
+        results["before"] = load(json.dumps(results["before"]))
+    if "dashboard" not in results:  # a `--only hot-paths` run
+        return results
     dash = results["dashboard"]
     dash["statements"] = {int(k): v for k, v in dash["statements"].items()}
     dash["latency"] = {url: {int(k): v for k, v in by_size.items()} for url, by_size in dash["latency"].items()}

@@ -80,6 +80,7 @@ DUPLICATE_BOOKINGS = 20
 LATENCY_CLIENTS = 32
 LATENCY_WORKERS = 2
 LAST_RUN = ROOT / "bench" / ".last-run.json"
+BEFORE = ROOT / "bench" / "before.json"  # issue 28: main as found, measured by this bench
 
 
 def log(text: str) -> None:
@@ -100,6 +101,9 @@ def main(argv=None) -> int:
                         help="dashboard: only the dashboard sizes (prints the table); hot-paths: only the webhooks, "
                              "the burst, applies and sends (raw results to --json, nothing rendered)")
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # the suite's smoke test
+    parser.add_argument("--before", metavar="JSON", default=str(BEFORE) if BEFORE.exists() else None,
+                        help=f"a run's raw results to show beside this one (default: {BEFORE.name} when present)")
+    parser.add_argument("--tree", help="with --only hot-paths: what tree this is (named in the before/after table)")
     args = parser.parse_args(argv)
     if args.render:
         rendered = report.render(report.load(Path(args.render).read_text()))
@@ -114,6 +118,10 @@ def main(argv=None) -> int:
         "machine": scenarios.machine(),
         "command": command,
     }
+    if args.tree:
+        results["tree"] = args.tree
+    if args.before and not args.smoke and args.only is None:
+        results["before"] = report.load(Path(args.before).read_text())
     with ExitStack() as stack:
         redis_url = stack.enter_context(redis_database())
         if args.only == "dashboard":
