@@ -323,9 +323,10 @@ def stripe_apply_sections(latency: dict | None, applies: list) -> list[str]:
             f"{latency['workers']} worker processes (the app's queue order, non-forking) run. For "
             "each event: from its row's `created_at` (stored by the request) to its confirmation `Message` row's "
             "`created_at` (`queued`): the apply job, then the confirmation automation's job. Both clocks are "
-            "this machine's. Floor: as many one-row jobs (`bench.floor.one_row_job`) enqueued at once, then "
-            f"{latency['workers']} burst workers started together; seconds from their start (start-up included) "
-            "to the last exit, measured just before the burst.",
+            "this machine's. Floor: as many one-row jobs (`bench.floor.one_row_job`) enqueued at once on "
+            f"the `stripe` queue while {latency['workers']} worker processes run (started and registered "
+            "first, as for the burst); seconds from the enqueue to the last row written, measured just "
+            "before the burst.",
             "",
             "| events | p50 ms | p99 ms | max ms | webhook req/s meanwhile | webhook p99 ms | all posted in s "
             "| first stored → last queued, s | confirmations queued/s |",
@@ -338,8 +339,7 @@ def stripe_apply_sections(latency: dict | None, applies: list) -> list[str]:
         ]
         if latency.get("floor_drain_seconds"):
             lines += [
-                f"Floor drain: {_f(latency['floor_drain_seconds'], 2)} s with worker start-up "
-                f"({_f(latency['floor_job_span_seconds'], 2)} s from the first job's start to the last one's end); "
+                f"Floor drain: {_f(latency['floor_drain_seconds'], 2)} s; "
                 f"burst p99 / floor drain: **{burst_ratio(latency):.2f}×**.",
                 "",
             ]

@@ -86,6 +86,10 @@ def stripe_vs_floor(port: int, floor_port: int, bookings: list[PendingBooking], 
 
         return interleaved(f"stripe c={c}", plan["rounds"], full, floor, port, c, port_b=floor_port)
 
+    # Warm the floor's processes as the earlier phases warmed the app's (imports, pools, first
+    # requests of each gunicorn worker thread), unmeasured.
+    warm = [reqs.paid_event(bookings[i % len(bookings)]) for i in range(32)]
+    _check_2xx(run_in_child(floor_port, reqs.signed_stripe(warm, path=reqs.FLOOR_STRIPE_PATH), 8), "floor warm-up")
     return [pair(c) for c in plan["concurrency"]]
 
 
@@ -217,13 +221,7 @@ def received_to_queued(port: int, env: dict, bookings: list[PendingBooking], con
     settle_stripe_backlog(env)
     floor = floor_drain(env, len(bookings), workers)
     log = open(ROOT / "bench" / ".worker.log", "ab")
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "bench.worker_run", "serve", *QUEUE_NAMES],  # the app's queue order
-            env=env, cwd=ROOT, stdout=log, stderr=log,
-        )
-        for _ in range(workers)
-    ]
+    procs = serving_workers(env, QUEUE_NAMES, workers, log)  # the app's queue order
     ids = [b.id for b in bookings]
     engine = create_engine(env["DATABASE_URL"])
     confirmation = (
@@ -274,42 +272,70 @@ def received_to_queued(port: int, env: dict, bookings: list[PendingBooking], con
     }
 
 
+def serving_workers(env: dict, queues, count: int, log) -> list[subprocess.Popen]:
+    """`count` non-forking worker processes on `queues` (`bench.worker_run serve`), once every one
+    is registered and waiting: start-up is not timed on either side of the burst."""
+    from redis import Redis
+    from rq import Worker
+
+    procs = [subprocess.Popen([sys.executable, "-m", "bench.worker_run", "serve", *queues],
+                              env=env, cwd=ROOT, stdout=log, stderr=log) for _ in range(count)]
+    with Redis.from_url(env["REDIS_URL"]) as redis:
+        deadline = time.monotonic() + 180
+        while Worker.count(connection=redis) < count:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                for proc in procs:
+                    proc.kill()
+                raise RuntimeError("the bench's workers did not start; see bench/.worker.log")
+            time.sleep(0.1)  # waiting on other processes' start, not a test
+    return procs
+
+
 def floor_drain(env: dict, jobs: int, workers: int) -> dict:
-    """The burst's floor: `jobs` one-row jobs (bench.floor.one_row_job) on the `stripe` queue drained by
-    `workers` burst worker processes started together; seconds from their start (worker start-up
-    included, as for the app's workers) to the last one's exit."""
+    """The burst's floor, on the same footing as the app's side: `workers` worker processes already
+    running (as `serve`, like the app's), then `jobs` one-row jobs (bench.floor.one_row_job) put on
+    the `stripe` queue at once; seconds from the enqueue to the last row written."""
     from redis import Redis
     from rq import Queue
     from rq.serializers import JSONSerializer
 
     from app.jobs.specs import JOBS
+    from app.models import StripeEvent
 
+    tag = f"{time.time_ns()}"
+    written = select(func.count()).select_from(StripeEvent).where(StripeEvent.id.like(f"floor-job-drain-{tag}-%"))
+    engine = create_engine(env["DATABASE_URL"])
+    log = open(ROOT / "bench" / ".worker.log", "ab")
     with Redis.from_url(env["REDIS_URL"]) as redis:
         queue = Queue(JOBS.apply_stripe_event.queue, connection=redis, serializer=JSONSerializer)
-        tag = f"{time.time_ns()}"
-        for i in range(jobs):
-            queue.enqueue(FLOOR_JOB, f"drain-{tag}-{i}")
-        started = time.perf_counter()
-        procs = [
-            subprocess.Popen([sys.executable, "-m", "bench.worker_run", "simple", queue.name],
-                             env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-            for _ in range(workers)
-        ]
-        reports = [json.loads(proc.communicate(timeout=600)[0].strip().splitlines()[-1]) for proc in procs]
-        seconds = time.perf_counter() - started
-        # Each worker reports the queue's registries, which both share: count the rows instead.
-        from app.models import StripeEvent
-
-        engine = create_engine(env["DATABASE_URL"])
-        with engine.connect() as conn:
-            written = conn.scalar(select(func.count()).select_from(StripeEvent)
-                                  .where(StripeEvent.id.like(f"floor-job-drain-{tag}-%")))
-        engine.dispose()
-        if written != jobs or any(r["failed"] for r in reports):
-            raise RuntimeError(f"floor drain: {written} of {jobs} rows written; {reports}")
-        span = max((r["job_span_seconds"] or 0.0) for r in reports)
+        procs = serving_workers(env, (queue.name,), workers, log)
+        try:
+            with redis.pipeline() as pipe:
+                for i in range(jobs):
+                    queue.enqueue(FLOOR_JOB, f"drain-{tag}-{i}", pipeline=pipe)
+                started = time.perf_counter()
+                pipe.execute()
+            deadline = time.monotonic() + 300
+            with engine.connect() as conn:
+                while (done := conn.scalar(written)) < jobs:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"floor drain: {done} of {jobs} rows written in 300 s")
+                    time.sleep(0.02)  # polling another process's progress, not a test
+                    conn.rollback()
+            seconds = time.perf_counter() - started
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            log.close()
+            engine.dispose()
         redis.flushdb()
-    return {"seconds": seconds, "job_span_seconds": span, "jobs": jobs, "workers": workers}
+    return {"seconds": seconds, "job_span_seconds": seconds, "jobs": jobs, "workers": workers}
 
 
 FLOOR_JOB = "bench.floor.one_row_job"
