@@ -11,6 +11,7 @@ The webhook and the apply job are reported as fractions of these (docs/performan
 
 from __future__ import annotations
 
+import json
 import os
 
 from flask import Flask, request
@@ -46,6 +47,21 @@ def build_floor_app() -> Flask:
         try:
             event = stripe.Webhook.construct_event(request.get_data(), request.headers.get("Stripe-Signature", ""),
                                                    secret)
+        except (ValueError, stripe.SignatureVerificationError):
+            return "bad signature", 400
+        with engine.begin() as conn:
+            conn.execute(_floor_insert(event["id"], event["type"]))
+        return {"received": True}
+
+    @floor.post("/floor/stripe/verify-header")
+    def floor_stripe_verify_header():
+        """Leaner still: Stripe's signature check alone and one json.loads, as the app's webhook does
+        (construct_event also builds a StripeObject tree: about 25 times the time, in one measure)."""
+        payload = request.get_data()
+        try:
+            stripe.WebhookSignature.verify_header(payload, request.headers.get("Stripe-Signature", ""), secret,
+                                                  stripe.Webhook.DEFAULT_TOLERANCE)
+            event = json.loads(payload)
         except (ValueError, stripe.SignatureVerificationError):
             return "bad signature", 400
         with engine.begin() as conn:

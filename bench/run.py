@@ -16,6 +16,7 @@ from sqlalchemy import create_engine
 
 from bench import reconcile as reconcile_bench
 from bench import report, scenarios, seed
+from bench import requests as reqs
 from bench.server import (
     ROOT,
     app_config,
@@ -97,9 +98,10 @@ def main(argv=None) -> int:
         metavar="JSON",
         help="measure nothing: rewrite --out from a run's raw results (after editing bench/findings.md)",
     )
-    parser.add_argument("--only", choices=("dashboard", "hot-paths"),
+    parser.add_argument("--only", choices=("dashboard", "hot-paths", "stripe-lean"),
                         help="dashboard: only the dashboard sizes (prints the table); hot-paths: only the webhooks, "
-                             "the burst, applies and sends (raw results to --json, nothing rendered)")
+                             "the burst, applies and sends (raw results to --json, nothing rendered); "
+                             "stripe-lean: only the Stripe webhook vs the floor's verify_header endpoint (prints)")
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # the suite's smoke test
     parser.add_argument("--before", metavar="JSON", default=str(BEFORE) if BEFORE.exists() else None,
                         help=f"a run's raw results to show beside this one (default: {BEFORE.name} when present)")
@@ -128,6 +130,11 @@ def main(argv=None) -> int:
             rows, _ = report.dashboard_summary(dashboard(plan, redis_url, stack))
             print("\n".join(rows))
             return 0
+        if args.only == "stripe-lean":
+            out = webhooks_and_sends(plan, redis_url, stack, stripe_lean_only=True)
+            Path(args.json).write_text(report.dump({**results, **out}))
+            print("\n".join(report.webhook_rows(out["stripe"])))
+            return 0
         if args.only == "hot-paths":  # e.g. the "before" side of docs/performance.md (bench/before.json)
             results.update(webhooks_and_sends(plan, redis_url, stack))
             results["seconds"] = time.perf_counter() - started
@@ -149,7 +156,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack) -> dict:
+def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack, stripe_lean_only: bool = False) -> dict:
     url = fresh_database("pawline_bench")
     stack.callback(drop_database, url)
     env = bench_env(url, redis_url)
@@ -173,6 +180,10 @@ def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack) -> dict:
     for_applies, pending = pending[:apply_events], pending[apply_events:]
     out = {}
     with gunicorn(env) as port, gunicorn(env, target="bench.floor:build_floor_app()") as floor_port:
+        if stripe_lean_only:
+            log("1. stripe webhook vs the floor's verify_header endpoint")
+            return {"stripe": scenarios.stripe_vs_floor(port, floor_port, pending, plan,
+                                                        floor_path=reqs.FLOOR_STRIPE_LEAN_PATH)}
         log("5. duplicate deliveries")
         out["duplicates"] = scenarios.duplicate_deliveries(port, env, duplicates)
         log("1. stripe webhook vs the floor's minimal endpoint")

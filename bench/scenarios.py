@@ -66,7 +66,8 @@ def run_size(plan: dict, concurrency: int) -> int:
     return max(plan["per_run"], plan["per_client"] * concurrency)
 
 
-def stripe_vs_floor(port: int, floor_port: int, bookings: list[PendingBooking], plan: dict) -> list[Pair]:
+def stripe_vs_floor(port: int, floor_port: int, bookings: list[PendingBooking], plan: dict,
+                    floor_path: str = reqs.FLOOR_STRIPE_PATH) -> list[Pair]:
     """The webhook (the whole app) vs the floor app's minimal endpoint (bench.floor), same gunicorn
     settings, same signed bodies."""
     fresh = iter(bookings)
@@ -82,14 +83,15 @@ def stripe_vs_floor(port: int, floor_port: int, bookings: list[PendingBooking], 
             # The same kind of event body, for bookings that stay untouched (the floor endpoint
             # only verifies and inserts its own row).
             events = [reqs.paid_event(bookings[next(bare_ids) % len(bookings)]) for _ in range(n)]
-            return reqs.signed_stripe(events, path=reqs.FLOOR_STRIPE_PATH)
+            return reqs.signed_stripe(events, path=floor_path)
 
         return interleaved(f"stripe c={c}", plan["rounds"], full, floor, port, c, port_b=floor_port)
 
     # Warm the floor's processes as the earlier phases warmed the app's (imports, pools, first
     # requests of each gunicorn worker thread), unmeasured.
     warm = [reqs.paid_event(bookings[i % len(bookings)]) for i in range(32)]
-    _check_2xx(run_in_child(floor_port, reqs.signed_stripe(warm, path=reqs.FLOOR_STRIPE_PATH), 8), "floor warm-up")
+    _check_2xx(run_in_child(floor_port, reqs.signed_stripe(warm, path=floor_path), 8), "floor warm-up")
+    _check_2xx(run_in_child(port, reqs.signed_stripe([reqs.paid_event(b) for b in bookings[-8:]]), 8), "warm-up")
     return [pair(c) for c in plan["concurrency"]]
 
 

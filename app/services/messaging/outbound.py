@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, literal_column, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from app.adapters.sms import (
     PermanentSendError,
@@ -198,10 +199,13 @@ def _claim_and_count(message_id: int):
     """The claim with its try counted (a row), or None: nothing written, the careful path decides.
 
     A claim that raises (a database bug) is not a try counted: it is rolled back and the careful
-    path counts the try first, so a job that keeps failing still ends after MAX_TRIES."""
+    path counts the try first, so a job that keeps failing still ends after MAX_TRIES. A lost
+    connection (a database restart) is raised: nothing was written, and the queue retries."""
     try:
         return db.session.execute(_CLAIM_AND_COUNT, {"message_id": message_id}).first()
-    except Exception:
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise
         db.session.rollback()
         log.exception("message %s: the counted claim failed; trying the careful path", message_id)
         return None
