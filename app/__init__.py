@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_commands(app)
     start_embedded_scheduler(app)
     serve_static_files(app)
+    register_lean_requests(app)  # after every hook is registered: it wraps them
     trust_proxies(app)
     return app
 
@@ -62,6 +63,12 @@ def register_security_headers(app: Flask) -> None:
     from app.web.headers import install_security_headers
 
     install_security_headers(app)
+
+
+def register_lean_requests(app: Flask) -> None:
+    from app.web.lean_requests import install_lean_requests
+
+    install_lean_requests(app)  # signed webhooks skip session, login, scoping, CSRF, limiter, CSP work
 
 
 def serve_static_files(app: Flask) -> None:

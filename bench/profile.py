@@ -70,7 +70,7 @@ def main(argv=None) -> int:
     with ExitStack() as stack:
         redis_url = stack.enter_context(redis_database())
         # One database per process: helpers profiling side by side must not drop each other's.
-        url = fresh_database(f"pawline_bench_profile_{os.getpid()}")
+        url = fresh_database("pawline_bench_profile")
         stack.callback(drop_database, url)
         env = bench_env(url, redis_url)
         engine = create_engine(url)

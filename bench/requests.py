@@ -17,6 +17,8 @@ from tests.support.twilio_stand_in import fixture_fields, twilio_signature
 
 STRIPE_PATH = "/webhooks/stripe"
 BARE_STRIPE_PATH = "/bench/bare/stripe"
+FLOOR_STRIPE_PATH = "/floor/stripe"  # bench.floor's app: Stripe's construct_event and one insert
+FLOOR_STRIPE_LEAN_PATH = "/floor/stripe/verify-header"  # verify_header + json.loads and one insert
 TWILIO_PATH = "/webhooks/twilio/sms"
 BARE_TWILIO_PATH = "/bench/bare/twilio"
 

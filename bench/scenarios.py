@@ -42,13 +42,16 @@ def _check_2xx(result: dict, what: str) -> None:
         raise RuntimeError(f"{what}: non-2xx answers {bad}; see bench/.gunicorn.log")
 
 
-def interleaved(name: str, rounds: int, make_a, make_b, port: int, concurrency: int) -> Pair:
-    """make_a/make_b() → prepared requests, built (and signed) just before their run."""
+def interleaved(name: str, rounds: int, make_a, make_b, port: int, concurrency: int,
+                port_b: int | None = None) -> Pair:
+    """make_a/make_b() → prepared requests, built (and signed) just before their run; side B goes
+    to `port_b` when given (the floor app), else to the same server."""
     pair = Pair(name)
+    ports = {"a": port, "b": port_b or port}
     for r in range(rounds):
         order = (("a", make_a), ("b", make_b)) if r % 2 == 0 else (("b", make_b), ("a", make_a))
         for side, make in order:
-            result = run_in_child(port, make(), concurrency)
+            result = run_in_child(ports[side], make(), concurrency)
             _check_2xx(result, f"{name} ({side})")
             getattr(pair, side).append(result)
     return pair
@@ -63,7 +66,10 @@ def run_size(plan: dict, concurrency: int) -> int:
     return max(plan["per_run"], plan["per_client"] * concurrency)
 
 
-def stripe_vs_bare(port: int, bookings: list[PendingBooking], plan: dict) -> list[Pair]:
+def stripe_vs_floor(port: int, floor_port: int, bookings: list[PendingBooking], plan: dict,
+                    floor_path: str = reqs.FLOOR_STRIPE_PATH) -> list[Pair]:
+    """The webhook (the whole app) vs the floor app's minimal endpoint (bench.floor), same gunicorn
+    settings, same signed bodies."""
     fresh = iter(bookings)
     bare_ids = iter(range(10**9))
 
@@ -73,14 +79,19 @@ def stripe_vs_bare(port: int, bookings: list[PendingBooking], plan: dict) -> lis
         def full():
             return reqs.signed_stripe([reqs.paid_event(next(fresh)) for _ in range(n)])
 
-        def bare():
-            # The same kind of event body, for bookings that stay untouched (the bare endpoint
+        def floor():
+            # The same kind of event body, for bookings that stay untouched (the floor endpoint
             # only verifies and inserts its own row).
             events = [reqs.paid_event(bookings[next(bare_ids) % len(bookings)]) for _ in range(n)]
-            return reqs.signed_stripe(events, path=reqs.BARE_STRIPE_PATH)
+            return reqs.signed_stripe(events, path=floor_path)
 
-        return interleaved(f"stripe c={c}", plan["rounds"], full, bare, port, c)
+        return interleaved(f"stripe c={c}", plan["rounds"], full, floor, port, c, port_b=floor_port)
 
+    # Warm the floor's processes as the earlier phases warmed the app's (imports, pools, first
+    # requests of each gunicorn worker thread), unmeasured.
+    warm = [reqs.paid_event(bookings[i % len(bookings)]) for i in range(32)]
+    _check_2xx(run_in_child(floor_port, reqs.signed_stripe(warm, path=floor_path), 8), "floor warm-up")
+    _check_2xx(run_in_child(port, reqs.signed_stripe([reqs.paid_event(b) for b in bookings[-8:]]), 8), "warm-up")
     return [pair(c) for c in plan["concurrency"]]
 
 
@@ -206,17 +217,13 @@ def received_to_queued(port: int, env: dict, bookings: list[PendingBooking], con
     """Paid events posted by `concurrency` clients while `workers` worker processes run: for each, the
     time from its row being stored (the request) to its confirmation text's row being queued (the
     worker: apply job, then the confirmation automation's job)."""
+    from app.jobs.specs import QUEUE_NAMES
     from app.models import AutomationRun, Message, StripeEvent
 
     settle_stripe_backlog(env)
+    floor = floor_drain(env, len(bookings), workers)
     log = open(ROOT / "bench" / ".worker.log", "ab")
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "bench.worker_run", "serve", "default", "automations", "stripe"],
-            env=env, cwd=ROOT, stdout=log, stderr=log,
-        )
-        for _ in range(workers)
-    ]
+    procs = serving_workers(env, QUEUE_NAMES, workers, log)  # the app's queue order
     ids = [b.id for b in bookings]
     engine = create_engine(env["DATABASE_URL"])
     confirmation = (
@@ -239,7 +246,12 @@ def received_to_queued(port: int, env: dict, bookings: list[PendingBooking], con
         for proc in procs:
             proc.terminate()
         for proc in procs:
-            proc.wait(timeout=60)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # its measure is taken: do not let a slow stop end the run
+                log.write(b"bench: a serve worker did not stop within 60 s of SIGTERM; killed\n")
+                proc.kill()
+                proc.wait()
         log.close()
     engine.dispose()
     if len(rows) != len(ids):
@@ -257,12 +269,83 @@ def received_to_queued(port: int, env: dict, bookings: list[PendingBooking], con
         "max_ms": ms[-1],
         "webhook_throughput": result["throughput"],
         "webhook_p99_ms": result["p99_ms"],
+        "floor_drain_seconds": floor["seconds"],
+        "floor_job_span_seconds": floor["job_span_seconds"],
     }
 
 
-def applies_vs_noop(env: dict, bookings: list[PendingBooking], rounds: int, per_run: int) -> Pair:
+def serving_workers(env: dict, queues, count: int, log) -> list[subprocess.Popen]:
+    """`count` non-forking worker processes on `queues` (`bench.worker_run serve`), once every one
+    is registered and waiting: start-up is not timed on either side of the burst."""
+    from redis import Redis
+    from rq import Worker
+
+    procs = [subprocess.Popen([sys.executable, "-m", "bench.worker_run", "serve", *queues],
+                              env=env, cwd=ROOT, stdout=log, stderr=log) for _ in range(count)]
+    with Redis.from_url(env["REDIS_URL"]) as redis:
+        deadline = time.monotonic() + 180
+        while Worker.count(connection=redis) < count:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                for proc in procs:
+                    proc.kill()
+                raise RuntimeError("the bench's workers did not start; see bench/.worker.log")
+            time.sleep(0.1)  # waiting on other processes' start, not a test
+    return procs
+
+
+def floor_drain(env: dict, jobs: int, workers: int) -> dict:
+    """The burst's floor, on the same footing as the app's side: `workers` worker processes already
+    running (as `serve`, like the app's), then `jobs` one-row jobs (bench.floor.one_row_job) put on
+    the `stripe` queue at once; seconds from the enqueue to the last row written."""
+    from redis import Redis
+    from rq import Queue
+    from rq.serializers import JSONSerializer
+
+    from app.jobs.specs import JOBS
+    from app.models import StripeEvent
+
+    tag = f"{time.time_ns()}"
+    written = select(func.count()).select_from(StripeEvent).where(StripeEvent.id.like(f"floor-job-drain-{tag}-%"))
+    engine = create_engine(env["DATABASE_URL"])
+    log = open(ROOT / "bench" / ".worker.log", "ab")
+    with Redis.from_url(env["REDIS_URL"]) as redis:
+        queue = Queue(JOBS.apply_stripe_event.queue, connection=redis, serializer=JSONSerializer)
+        procs = serving_workers(env, (queue.name,), workers, log)
+        try:
+            with redis.pipeline() as pipe:
+                for i in range(jobs):
+                    queue.enqueue(FLOOR_JOB, f"drain-{tag}-{i}", pipeline=pipe)
+                started = time.perf_counter()
+                pipe.execute()
+            deadline = time.monotonic() + 300
+            with engine.connect() as conn:
+                while (done := conn.scalar(written)) < jobs:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"floor drain: {done} of {jobs} rows written in 300 s")
+                    time.sleep(0.02)  # polling another process's progress, not a test
+                    conn.rollback()
+            seconds = time.perf_counter() - started
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            log.close()
+            engine.dispose()
+        redis.flushdb()
+    return {"seconds": seconds, "job_span_seconds": seconds, "jobs": jobs, "workers": workers}
+
+
+FLOOR_JOB = "bench.floor.one_row_job"
+
+
+def applies_vs_floor(env: dict, bookings: list[PendingBooking], rounds: int, per_run: int) -> Pair:
     """Jobs per second of one burst worker on the `stripe` queue: app.jobs.apply_stripe_event on stored
-    paid events (each for its own pending booking) vs bench.jobs.noop."""
+    paid events (each for its own pending booking) vs the floor's one-row job (bench.floor)."""
     import json as json_
 
     from redis import Redis
@@ -284,7 +367,7 @@ def applies_vs_noop(env: dict, bookings: list[PendingBooking], rounds: int, per_
 
     def enqueue(func_name: str) -> None:
         """Rows as the webhook stores them, jobs as it enqueues them (same id and options)."""
-        events = [reqs.paid_event(next(fresh)) for _ in range(per_run)] if func_name != "bench.jobs.noop" else []
+        events = [reqs.paid_event(next(fresh)) for _ in range(per_run)] if func_name != FLOOR_JOB else []
         if events:
             now = datetime.now(UTC)
             with engine.begin() as conn:
@@ -296,14 +379,14 @@ def applies_vs_noop(env: dict, bookings: list[PendingBooking], rounds: int, per_
                 ])
             applied_ids.extend(e["id"] for e in events)
         for i in range(per_run):
-            event_id = events[i]["id"] if events else f"evt_noop_{i}"
+            event_id = events[i]["id"] if events else f"apply-{time.time_ns()}-{i}"
             queue.enqueue(func_name, event_id, job_id=spec.id_for(event_id) if events else None,
                           result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
                           retry=Retry(max=spec.retry.max, interval=list(spec.retry.intervals)))
 
     pair = Pair("stripe applies")
     for r in range(rounds):
-        order = (("a", "app.jobs.apply_stripe_event"), ("b", "bench.jobs.noop"))
+        order = (("a", "app.jobs.apply_stripe_event"), ("b", FLOOR_JOB))
         for side, func_name in order if r % 2 == 0 else order[::-1]:
             enqueue(func_name)
             result = drain_queues(env, "simple", (spec.queue,))
@@ -435,20 +518,31 @@ class DashboardSite:
 DASHBOARD_URLS = {"/sitter": {}, "/sitter/active": {"HX-Request": "true"}}
 
 
-def session_cookie(app, user_id: int) -> str:
-    """A signed Flask session logged in as this user (what /login would set)."""
-    value = app.session_interface.get_signing_serializer(app).dumps({"_user_id": str(user_id), "_fresh": True})
+def log_in(app, user_id: int) -> str:
+    """Log this user in as /login does (a server-side login session); the token the session
+    cookie carries (Flask-Login's `_user_id`)."""
+    from app.extensions import db
+    from app.models import User
+    from app.services.accounts.sessions import start_session
+
+    with app.app_context():
+        return start_session(db.session.get(User, user_id), remember=False, user_agent="bench").token
+
+
+def session_cookie(app, token: str) -> str:
+    """A signed Flask session holding this login's token (what /login sets)."""
+    value = app.session_interface.get_signing_serializer(app).dumps({"_user_id": token, "_fresh": True})
     return f"{app.config['SESSION_COOKIE_NAME']}={value}"
 
 
-def count_statements(app, user_id: int) -> dict:
+def count_statements(app, token: str) -> dict:
     """SQL statements one request to each dashboard URL runs (in-process, same database)."""
     from app.extensions import db
 
     counts = {}
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"] = str(user_id), True
+        session["_user_id"], session["_fresh"] = token, True
     with app.app_context():
         engine = db.engine
     for url, headers in DASHBOARD_URLS.items():

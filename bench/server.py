@@ -32,9 +32,11 @@ def _admin_engine():
 
 
 def fresh_database(name: str) -> str:
-    """Drop and create a PostgreSQL database, migrate it to head; return its URL."""
+    """Drop and create a PostgreSQL database, migrate it to head; return its URL. The name gets this
+    process's id: two runs (a bench, the suite's smoke test) never drop each other's database."""
     from sqlalchemy import text
 
+    name = f"{name}_{os.getpid()}"
     admin = _admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -143,14 +145,19 @@ def app_config(env: dict) -> dict:
         # No periodic reconcile in bench workers: it would time the maintenance, not the jobs.
         "PERIODIC_TASKS": (),
         "WORKER_START_TASKS": (),
+        # Nor the minutely late-visit scan: on the seeded tenants (confirmed visits under way, none
+        # checked in) a worker's first heartbeat raised an alert per visit, a minute of work that
+        # a burst timed as the floor's or the app's drain.
+        "MINUTELY_TASKS": (),
         # bench.sitter_phone: the push service stand-in listens on loopback.
         "PUSH_ALLOW_LOOPBACK": env.get("BENCH_PUSH_LOOPBACK") == "1",
     }
 
 
 @contextmanager
-def gunicorn(env: dict, workers: int = 2, threads: int = 4):
-    """Serve bench.wsgi:app; yields the port. Logs go to bench/.gunicorn.log."""
+def gunicorn(env: dict, workers: int = 2, threads: int = 4, target: str = "bench.wsgi:app"):
+    """Serve `target` (the app with the bench's bare endpoints, or the floor app); yields the port.
+    Logs go to bench/.gunicorn.log."""
     port = free_port()
     log = open(ROOT / "bench" / ".gunicorn.log", "ab")
     proc = subprocess.Popen(
@@ -168,7 +175,7 @@ def gunicorn(env: dict, workers: int = 2, threads: int = 4):
             "warning",
             "--keep-alive",
             "30",
-            "bench.wsgi:app",
+            target,
         ],
         cwd=ROOT,
         env=env,

@@ -238,14 +238,13 @@ class RQQueue:
         return self._queues[name]
 
     def enqueue(self, call: JobCall) -> str:
-        spec, args, at = call
-        options = _rq_options(call)
-        q = self.queue(spec.queue)
-        if at is not None and at > utcnow():
-            job = q.enqueue_at(at, spec.path, *args, **options)
-        else:
-            job = q.enqueue(spec.path, *args, **options)
-        return job.id
+        """One job in one MULTI/EXEC round trip (RQ's own enqueue makes two: the queue set, then
+        the job; enqueue_at three)."""
+        with self.redis.pipeline() as pipe:
+            pipe.multi()
+            job_id = self._enqueue_into(pipe, call)
+            pipe.execute()
+        return job_id
 
     def enqueue_all(self, calls: list[JobCall]) -> None:
         """The jobs of one transaction in one Redis pipeline: one MULTI/EXEC round trip (instead
@@ -266,26 +265,27 @@ class RQQueue:
         if not built:  # one by one, so only the broken job is lost (and logged), as before
             _enqueue_each(self, calls)
 
-    def _enqueue_into(self, pipe, call: JobCall) -> None:
-        """`enqueue`, its writes queued on `pipe`."""
+    def _enqueue_into(self, pipe, call: JobCall) -> str:
+        """The job's writes queued on `pipe` (executed by the caller); its id."""
         spec, args, at = call
         options = _rq_options(call)
         q = self.queue(spec.queue)
         if at is None or at <= utcnow():
-            q.enqueue(spec.path, *args, pipeline=pipe, **options)
-            return
+            return q.enqueue(spec.path, *args, pipeline=pipe, **options).id
         # RQ's enqueue_at(..., pipeline=pipe) would write the scheduled registry entry at once,
         # outside the pipeline (a round trip more, and for a moment the registry would name a
         # job not saved yet): its steps here, all on the pipeline. A test holds the result to
         # what enqueue_at makes.
         from rq.job import JobStatus
 
+        options["timeout"] = options.pop("job_timeout")  # create_job's name for it (enqueue_at's parse_args)
         job = q.create_job(spec.path, args=args, status=JobStatus.SCHEDULED, **options)
         pipe.sadd(q.redis_queues_keys, q.key)
         job.set_status(JobStatus.SCHEDULED, pipeline=pipe)
         job.save(pipeline=pipe)
         job.cleanup(ttl=job.ttl, pipeline=pipe)
         pipe.zadd(q.scheduled_job_registry.key, {job.id: calendar.timegm(at.utctimetuple())})
+        return job.id
 
     def fetch(self, job_id: str):
         from rq.exceptions import NoSuchJobError

@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass
 from hashlib import sha256
 
-# A worker takes its queues in this order: texts first, then Stripe events, push deliveries
+# A worker takes its queues in this order: Stripe events first (a paid booking's confirmation
+# starts there, and each apply is short), then texts, automation runs, and push deliveries
 # last: each waits on other people's push services, so they never stand before payments.
-QUEUE_NAMES = ("default", "automations", "stripe", "push")
+QUEUE_NAMES = ("stripe", "default", "automations", "push")
 JOB_TIMEOUT = 60  # seconds; a provider call that hangs longer is a failed attempt
 # The bound on the tries of every row-backed job (texts, automation runs, Stripe events: see
 # app.jobs.tries); the queue's own retries use them up, reconcile's re-enqueues count too.

@@ -51,6 +51,13 @@ def counted_try(count: Update, row_id, work: Callable[[], T], give_up: Callable[
     """
     attempt = db.session.execute(count, {"row_id": row_id}).scalar()
     db.session.commit()  # the try counts even if this process dies during it
+    return run_counted_try(attempt, work, give_up, label=label, on_failed_try=on_failed_try)
+
+
+def run_counted_try(attempt: int | None, work: Callable[[], T], give_up: Callable[[str], T], *,
+                    label: str, on_failed_try: Callable[[str, Exception], None] | None = None) -> T | None:
+    """`counted_try` once its try is counted and committed (`attempt`: the count, None when the row
+    was not open): for a job whose own first statement counts the try (the send job's claim)."""
     if attempt is None:
         return None
     if attempt > MAX_TRIES:

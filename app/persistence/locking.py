@@ -45,15 +45,39 @@ def lock_row(model, row_id: int, *, with_org: bool = False):
     with_org: the same statement also loads the row's `org` relationship (joined; only
     the row itself is locked: FOR … UPDATE OF its table).
     """
-    if not is_postgresql():
-        session = db.session()
-        if session.in_transaction() and not has_uncommitted_writes(session):
-            # A read-only transaction (a view loaded the booking first) would make
-            # the write below fail at once with SQLITE_BUSY if another writer
-            # committed since its snapshot; end it so the write starts fresh.
-            session.commit()
-        db.session.execute(_touch_statement(model), {"id": row_id})
+    _sqlite_write_lock_first(model, row_id)
     return db.session.scalar(_locking_select(model, with_org), {"row_id": row_id})
+
+
+def _sqlite_write_lock_first(model, row_id) -> None:
+    if is_postgresql():
+        return
+    session = db.session()
+    if session.in_transaction() and not has_uncommitted_writes(session):
+        # A read-only transaction (a view loaded the booking first) would make
+        # the write below fail at once with SQLITE_BUSY if another writer
+        # committed since its snapshot; end it so the write starts fresh.
+        session.commit()
+    db.session.execute(_touch_statement(model), {"id": row_id})
+
+
+def lock_row_reading(model, row_id, columns: tuple, params: dict | None = None, *, with_org: bool = False):
+    """`lock_row`, with more columns read by the same statement: (row, values) or (None, None).
+
+    `columns` is a tuple of fixed SQL expressions (keep it a module constant: statements are
+    cached by shape), evaluated on the locked row's snapshot; `params` binds their parameters.
+    An expression calling pg_advisory_xact_lock takes that lock in the same round trip; what
+    it guards must then be read by a later statement (this one's snapshot predates the lock).
+    """
+    _sqlite_write_lock_first(model, row_id)
+    result = db.session.execute(_locking_select_with(model, with_org, columns),
+                                {"row_id": row_id, **(params or {})}).first()
+    return (None, None) if result is None else (result[0], tuple(result[1:]))
+
+
+@cache
+def _locking_select_with(model, with_org: bool, columns: tuple):
+    return _locking_select(model, with_org).add_columns(*columns)
 
 
 @cache

@@ -46,9 +46,14 @@ def install_org_scoping(app: Flask) -> None:
     def _scope_request_to_user_org() -> None:
         from flask_login import current_user
 
+        from app.web.lean_requests import is_lean_request
+
         # A request may run inside an outer app context (tests, CLI): never inherit
         # the user or the scope a previous request left in `g`.
         g.pop("_login_user", None)
+        if is_lean_request():  # a signed webhook has no login: unscoped, without loading one
+            scope_to_org(None)
+            return
         scope_to_org(current_user.org_id if current_user.is_authenticated else None)
 
     @app.teardown_request

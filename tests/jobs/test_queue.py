@@ -184,10 +184,13 @@ def test_rq_a_batched_scheduled_job_is_what_enqueue_at_makes(redis_app, clock):
     the pipeline): the job, its TTL and its registry entry must be enqueue_at's."""
     from datetime import UTC, datetime
 
+    from app.jobs.queue import _rq_options
+
     clock.set(datetime.now(UTC))
     backend, at = get_queue(), clock.now + timedelta(hours=5)
     same = dict(queue="automations", retry=SEND_RETRY)
-    backend.enqueue(JobCall(_record_as("single", **same), (1, "x"), at))
+    single = JobCall(_record_as("single", **same), (1, "x"), at)
+    backend.queue("automations").enqueue_at(at, single.spec.path, *single.args, **_rq_options(single))  # RQ's own
     backend.enqueue_all([
         JobCall(_record_as("batched", **same), (1, "x"), at),
         JobCall(_record_as("now"), (1, "y")),
@@ -202,3 +205,32 @@ def test_rq_a_batched_scheduled_job_is_what_enqueue_at_makes(redis_app, clock):
     assert backend.fetch("batched").get_status() == "scheduled"
     assert set(redis.smembers("rq:queues")) == {b"rq:queue:automations", b"rq:queue:default"}
     assert backend.queue("default").job_ids == ["now"]
+
+
+def test_rq_one_job_goes_over_in_one_round_trip_as_rq_would_make_it(redis_app, monkeypatch):
+    """A lone job (the common case: a webhook's apply job, a send) is one MULTI/EXEC, not RQ's two
+    round trips (the queue set, then the job), and the job is the one RQ's enqueue makes."""
+    import redis.connection
+
+    from app.jobs.queue import _rq_options
+
+    backend = get_queue()
+    call = JobCall(_record_as("lone", retry=SEND_RETRY), (1, "x"))
+    backend.queue("default").enqueue(call.spec.path, *call.args, **dict(_rq_options(call), job_id="reference"))
+    sent = []
+    real_send = redis.connection.AbstractConnection.send_packed_command
+
+    def counting_send(self, command, check_health=True):
+        sent.append(command)
+        return real_send(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting_send)
+    assert backend.enqueue(call) == "lone"
+    monkeypatch.undo()
+    assert len(sent) == 1
+    lone, reference = backend.redis.hgetall("rq:job:lone"), backend.redis.hgetall("rq:job:reference")
+    for job in (lone, reference):
+        assert job.pop(b"created_at") and job.pop(b"enqueued_at")
+    assert lone == reference
+    assert backend.queue("default").job_ids == ["reference", "lone"]
+    assert backend.fetch("lone").get_status() == "queued"

@@ -39,4 +39,5 @@ def test_the_worker_runs_what_the_table_marks():
                               "app.jobs.notify_windows_opening_soon", "app.jobs.reconcile_notifications",
                               "app.jobs.purge_expired_messages", "app.jobs.resume_provider_deletions")
     assert MINUTELY_TASKS == ("app.jobs.late_visits",)  # a late visit is noticed within a minute
-    assert QUEUE_NAMES[0] == "default"  # texts before automation runs and Stripe events
+    # Stripe events before texts and automation runs (issue 28), push deliveries last.
+    assert QUEUE_NAMES == ("stripe", "default", "automations", "push")

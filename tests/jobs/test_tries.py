@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.extensions import db
 from app.jobs.specs import MAX_TRIES
@@ -37,6 +37,9 @@ def test_a_send_job_that_raises_every_time_fails_after_max_tries_with_an_alert(m
         raise RuntimeError("column does not exist")
 
     monkeypatch.setattr(outbound, "_claim_queued", database_bug)
+    # The counted claim (one statement: the common case) is broken too: it counts nothing, so the
+    # careful path counts each try first.
+    monkeypatch.setattr(outbound, "_CLAIM_AND_COUNT", text("SELECT no_such_column FROM messages"))
     for _ in range(MAX_TRIES - 1):  # the queue's retries, then reconcile's re-enqueues
         with pytest.raises(RuntimeError):
             deliver_message(message.id)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, literal_column, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from app.adapters.sms import (
     PermanentSendError,
@@ -19,8 +20,8 @@ from app.adapters.twilio_sms import OPTED_OUT
 from app.clock import utcnow
 from app.extensions import db
 from app.jobs.queue import STARTED_GRACE, enqueue
-from app.jobs.specs import JOBS
-from app.jobs.tries import count_try_statement, counted_try
+from app.jobs.specs import JOBS, MAX_TRIES
+from app.jobs.tries import count_try_statement, counted_try, run_counted_try
 from app.models import Client, Message, MessageMedia, MessageNumber, Org
 from app.observability.metrics import count_provider_call, count_text
 from app.services.audit.events import raise_alert, record_event
@@ -120,7 +121,7 @@ _CLAIM_QUEUED = (
             _messages.c.routing_reason == OPT_OUT_CONFIRMATION),
     )
     .values(status="sending", attempts=_messages.c.attempts + 1, error_code=None, error_message=None)
-    .returning(_messages.c.id, _messages.c.org_id, _messages.c.from_e164, _messages.c.to_e164,
+    .returning(_messages.c.tries, _messages.c.id, _messages.c.org_id, _messages.c.from_e164, _messages.c.to_e164,
                _messages.c.body,
                # The org's Messaging Service (10DLC), if any: read with the claim, not after it.
                select(Org.messaging_service_sid).where(Org.id == literal_column("messages.org_id"))
@@ -165,6 +166,10 @@ def _claim_queued(message_id: int) -> dict | None:
 
 
 _COUNT_TRY = count_try_statement(_messages, "tries", ("queued", "sending"))
+# The common case counts its try with the claim (one statement, one commit: issue 28); only while
+# tries are left, so a message at the bound takes the careful path and gives up there.
+_CLAIM_AND_COUNT = (_CLAIM_QUEUED.where(_messages.c.tries < MAX_TRIES)
+                    .values(tries=_messages.c.tries + 1))
 TOO_MANY_TRIES = "too_many_tries"
 
 
@@ -173,13 +178,37 @@ def deliver_message(message_id: int) -> str:
 
     A send whose job keeps failing for a reason that is neither the provider nor the template
     (a database bug, a worker killed mid-send) ends `failed` with an owner alert after
-    MAX_TRIES tries, instead of being re-enqueued by reconcile for ever."""
-    status = counted_try(_COUNT_TRY, message_id, lambda: _send_once(message_id),
-                         lambda reason: _give_up(message_id, reason), label=f"message {message_id}")
+    MAX_TRIES tries, instead of being re-enqueued by reconcile for ever. A `queued` message is
+    counted and claimed by one statement; anything else is counted first, then looked at."""
+    label, give_up = f"message {message_id}", (lambda reason: _give_up(message_id, reason))
+    claimed = _claim_and_count(message_id)
+    if claimed is not None:
+        db.session.commit()  # counted and `sending` before the provider call
+        status = run_counted_try(claimed.tries, lambda: _send_once(message_id, _outgoing(claimed)), give_up,
+                                 label=label)
+    else:
+        # Nothing written: the transaction goes on (on SQLite the UPDATE holds the write lock).
+        status = counted_try(_COUNT_TRY, message_id, lambda: _send_once(message_id), give_up, label=label)
     if status is None:  # sent, failed or blocked already: never send twice
         status = db.session.scalar(select(Message.status).where(Message.id == message_id)) or "missing"
         db.session.commit()
     return status
+
+
+def _claim_and_count(message_id: int):
+    """The claim with its try counted (a row), or None: nothing written, the careful path decides.
+
+    A claim that raises (a database bug) is not a try counted: it is rolled back and the careful
+    path counts the try first, so a job that keeps failing still ends after MAX_TRIES. A lost
+    connection (a database restart) is raised: nothing was written, and the queue retries."""
+    try:
+        return db.session.execute(_CLAIM_AND_COUNT, {"message_id": message_id}).first()
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise
+        db.session.rollback()
+        log.exception("message %s: the counted claim failed; trying the careful path", message_id)
+        return None
 
 
 def _give_up(message_id: int, reason: str) -> str:
@@ -199,7 +228,7 @@ def _give_up(message_id: int, reason: str) -> str:
     return message.status
 
 
-def _send_once(message_id: int) -> str:
+def _send_once(message_id: int, outgoing: dict | None = None) -> str:
     """Send one queued message exactly once; returns the message's status afterwards.
 
     `sending` is committed before the provider call. A job that finds the
@@ -211,7 +240,7 @@ def _send_once(message_id: int) -> str:
     attempt that uses up the last retry fails the message instead.
     """
     provider = get_provider()
-    outgoing = _claim_queued(message_id)
+    outgoing = outgoing or _claim_queued(message_id)  # given: claimed (and counted) by the job
     if outgoing is None:
         claimed = _claim_after_checks(provider, message_id)
         if isinstance(claimed, str):

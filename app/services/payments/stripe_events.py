@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import stripe
 from flask import current_app
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, insert, literal, or_, select, update
 
 from app.clock import utcnow
 from app.errors import DomainError
@@ -34,7 +34,7 @@ from app.jobs.requeue import after_id, requeue_lost, status_is
 from app.jobs.specs import JOBS, MAX_TRIES
 from app.jobs.tries import count_try_statement, counted_try
 from app.models import Booking, Payment, StripeEvent
-from app.persistence.locking import advisory_lock, insert_if_absent, lock_row
+from app.persistence.locking import dialect_name, insert_if_absent, lock_row, lock_row_reading
 from app.services.audit.events import raise_alert, record_event
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,21 @@ _SETTLE_EVENT = (
     update(StripeEvent.__table__).where(StripeEvent.__table__.c.id == bindparam("event_id"))
     .values({name: bindparam(name) for name in ("status", "reason", "processed_at", "booking_id", "org_id")})
 )
+# Read with the event row's lock, in the same statement (issue 28: a round trip less per event).
+# PostgreSQL: the payment intent's advisory lock, so a refund and the payment it refunds apply one
+# after the other (SQLite: the whole database is locked already). The key is computed in SQL from
+# the row's own payment_intent, which never changes once stored.
+_EVENT_LOCK_COLUMNS = {
+    "postgresql": (case((StripeEvent.payment_intent.is_not(None), func.pg_advisory_xact_lock(
+        func.hashtextextended(literal("stripe-intent:") + StripeEvent.payment_intent, 0)))),),
+}
+# Read with the booking's lock: whether a refund of this payment intent waits to be applied
+# (received, or ignored before its payment arrived). This statement runs after the intent's lock
+# was granted (the event lock's statement), so its snapshot sees what the lock guards.
+_REFUND_WAITING = (exists().where(
+    StripeEvent.payment_intent == bindparam("intent"), StripeEvent.type == REFUND_EVENT_TYPE,
+    or_(StripeEvent.status == "received", and_(StripeEvent.status == "ignored", StripeEvent.booking_id.is_(None))),
+),)
 
 
 class InvalidWebhook(DomainError):
@@ -251,14 +266,13 @@ def apply_stripe_event(event_id: str) -> str:
 
 
 def _apply(event_id: str) -> str:
-    row = lock_row(StripeEvent, event_id)  # a second job for this event waits here, then finds it settled
+    # A second job for this event waits here, then finds it settled. The same statement takes the
+    # payment intent's lock (before the booking lock): see _EVENT_LOCK_COLUMNS.
+    row, _ = lock_row_reading(StripeEvent, event_id, _EVENT_LOCK_COLUMNS.get(dialect_name(), ()))
     if row is None or row.status != "received":
         db.session.commit()
         return row.status if row is not None else "missing"
     event = json.loads(row.payload)
-    if row.payment_intent:
-        # A refund and the payment it refunds apply one after the other (before the booking lock).
-        advisory_lock("stripe-intent", row.payment_intent)
     decision = _decide(event, row.payment_intent)
     settled = dict(event_id=event_id, status=decision.status, reason=_clip(decision.reason),
                    processed_at=utcnow(), booking_id=row.booking_id, org_id=row.org_id)
@@ -348,7 +362,7 @@ def _decide(event: dict, intent: str | None) -> _Decision:
 
 
 def _apply_payment(event: dict, obj: dict, kind: str, intent: str | None) -> _Decision:
-    booking, why = find_booking(obj.get("metadata"))
+    booking, why, refund_waiting = _find_booking(obj.get("metadata"), refunds_of=intent)
     if booking is None:
         return _Decision("ignored", why)
     if event["type"] == "checkout.session.completed" and obj.get("payment_status") != "paid":
@@ -371,7 +385,7 @@ def _apply_payment(event: dict, obj: dict, kind: str, intent: str | None) -> _De
         return _Decision("ignored", f"booking {booking.id} is already paid and confirmed", booking)
     if booking.paid_at is None:
         _record_payment(event, obj, kind, booking)
-    refunded_first = _refunds_waiting_for(intent)
+    refunded_first = _refunds_waiting_for(intent) if refund_waiting else None
     if refunded_first:
         # Stripe sent the full refund before this payment: it applies next (it finds the payment
         # now), and cancels the booking; confirming it first would text the client for nothing.
@@ -458,16 +472,29 @@ def _apply_refund(event: dict, charge: dict, intent: str | None) -> _Decision:
 
 def find_booking(metadata) -> tuple[Booking | None, str | None]:
     """The booking named by Stripe metadata, locked; or None and why not."""
+    booking, why, _ = _find_booking(metadata)
+    return booking, why
+
+
+def _find_booking(metadata, refunds_of: str | None = None) -> tuple[Booking | None, str | None, bool]:
+    """`find_booking`, and whether a refund of payment intent `refunds_of` waits to be applied
+    (read by the booking's locking statement; False without an intent)."""
     booking_id, why = _booking_id_in(metadata)
     if booking_id is None:
-        return None, why
-    booking = lock_row(Booking, booking_id, with_org=True)  # confirming it needs booking.org
+        return None, why, False
+    refund_waiting = False
+    if refunds_of is None:
+        booking = lock_row(Booking, booking_id, with_org=True)  # confirming it needs booking.org
+    else:
+        booking, values = lock_row_reading(Booking, booking_id, _REFUND_WAITING, {"intent": refunds_of},
+                                           with_org=True)
+        refund_waiting = bool(values and values[0])
     if booking is None:
-        return None, f"booking {booking_id} does not exist here"
+        return None, f"booking {booking_id} does not exist here", False
     org_hint = metadata.get("org_id")
     if org_hint not in (None, "") and str(org_hint) != str(booking.org_id):
-        return None, f"booking {booking_id} is not in org {str(org_hint)[:20]}"
-    return booking, None
+        return None, f"booking {booking_id} is not in org {str(org_hint)[:20]}", False
+    return booking, None, refund_waiting
 
 
 def _booking_id_in(metadata) -> tuple[int | None, str | None]:
