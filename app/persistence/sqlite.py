@@ -25,8 +25,9 @@ def configure_sqlite(engine: Engine) -> None:
 
     pysqlite's own transaction handling breaks SAVEPOINT and transactional DDL: the driver is
     set to emit no BEGIN (isolation_level None) and the `begin` event emits BEGIN IMMEDIATE.
-    A connection in AUTOCOMMIT (an execution option, or an engine created so) gets no BEGIN:
-    each statement commits on its own.
+    A connection asking for AUTOCOMMIT by execution option (on the engine:
+    `create_engine(..., execution_options={"isolation_level": "AUTOCOMMIT"})`, or per
+    connection) gets no BEGIN: each statement commits on its own.
     """
     if getattr(engine, "_pawline_sqlite_configured", False):
         return
@@ -44,7 +45,7 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         options = conn.get_execution_options()
-        if options.get("isolation_level", conn.dialect.isolation_level) == "AUTOCOMMIT":
+        if options.get("isolation_level") == "AUTOCOMMIT":
             return  # each statement commits on its own
         kind = options.get("sqlite_begin", BEGIN)
         if kind not in _BEGIN_KINDS:
@@ -63,6 +64,6 @@ def holds_write_lock(session: Session) -> bool:
     if has_uncommitted_writes(session):
         return True
     options = session.connection().get_execution_options()
-    if options.get("isolation_level", session.get_bind().dialect.isolation_level) == "AUTOCOMMIT":
+    if options.get("isolation_level") == "AUTOCOMMIT":
         return False
     return options.get("sqlite_begin", BEGIN) != "DEFERRED"
