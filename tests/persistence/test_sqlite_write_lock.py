@@ -12,8 +12,10 @@ from __future__ import annotations
 import threading
 
 import requests
+from sqlalchemy import create_engine, inspect
 
 from app.extensions import db
+from app.persistence.sqlite import configure_sqlite
 from tests.support.factories import PASSWORD
 from tests.support.live_server import serving
 
@@ -48,3 +50,25 @@ def test_two_logins_at_once_never_answer_500(app_factory, make):
     with serving(server_app) as base_url:
         answers = [_logins_at_once(base_url, emails) for _ in range(ROUNDS)]
     assert all(statuses == [302, 302] for statuses in answers), answers
+
+
+def test_ddl_and_savepoints_are_transactional_on_sqlite(tmp_path):
+    """The recipe's other half: pysqlite emits no BEGIN or COMMIT of its own, so a rollback undoes
+    DDL (Alembic migrates with transactional_ddl on SQLite) and a savepoint rolls back alone."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'ddl.sqlite3'}")
+    configure_sqlite(engine)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("CREATE TABLE probe (id INTEGER PRIMARY KEY)")
+            conn.rollback()
+            assert not inspect(conn).has_table("probe")
+            conn.rollback()
+            conn.exec_driver_sql("CREATE TABLE kept (id INTEGER PRIMARY KEY)")
+            with conn.begin_nested() as savepoint:
+                conn.exec_driver_sql("INSERT INTO kept (id) VALUES (1)")
+                savepoint.rollback()
+            conn.exec_driver_sql("INSERT INTO kept (id) VALUES (2)")
+            conn.commit()
+            assert conn.exec_driver_sql("SELECT id FROM kept").scalars().all() == [2]
+    finally:
+        engine.dispose()
