@@ -152,7 +152,7 @@ def test_compose_warns_ten_minutes_before_the_close_and_disables_send_at_it(make
     with _on_thread(chromium, live_server, visit) as (context, page):
         page.fill("#body", "Last note")
         send = page.locator("[data-send-button]")
-        page.wait_for_function("document.querySelector('[data-send-button]').disabled", timeout=8000)
+        page.wait_for_function("document.querySelector('[data-send-button]').disabled")
         assert not send.is_enabled()
         assert "Messaging closed at 11:00 AM" in page.locator("[data-compose-state]").inner_text()
         assert page.locator("#body").input_value() == "Last note"  # kept, for the office or later
