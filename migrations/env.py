@@ -100,6 +100,10 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
+    if connectable.dialect.name == "sqlite":
+        # app.persistence.sqlite emits BEGIN IMMEDIATE itself (pysqlite emits none), so DDL is
+        # transactional on SQLite too: a migration that fails leaves no half-built schema.
+        conf_args.setdefault("transactional_ddl", True)
 
     with connectable.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"

@@ -169,9 +169,23 @@ def app_config() -> dict:
     return {}
 
 
+def own_app_config(app_config: dict) -> dict:
+    """The config of the test's own app: on SQLite its transactions begin DEFERRED.
+
+    Its session is the test's (the test client's requests share it): a test reads between steps
+    and leaves that read open while other apps, threads and live servers write, and with the
+    app's BEGIN IMMEDIATE (app.persistence.sqlite) that read would hold the database write lock
+    until the test ends it. Apps a test builds for concurrency (`app_factory`) begin IMMEDIATE,
+    as the embedded default does.
+    """
+    engine = dict(app_config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+    engine["execution_options"] = {"sqlite_begin": "DEFERRED", **engine.get("execution_options", {})}
+    return {**app_config, "SQLALCHEMY_ENGINE_OPTIONS": engine}
+
+
 @pytest.fixture
 def app(migrated_database, app_config):
-    app = build_app(migrated_database, **app_config)
+    app = build_app(migrated_database, **own_app_config(app_config))
     with app.app_context():
         yield app
         _db.session.rollback()
@@ -235,7 +249,7 @@ def redis_app(migrated_database, redis_url, app_config):
     """An app whose queue is RQ on the run's own Redis database."""
     from redis import Redis
 
-    app = build_app(migrated_database, REDIS_URL=redis_url, **app_config)
+    app = build_app(migrated_database, REDIS_URL=redis_url, **own_app_config(app_config))
     with app.app_context():
         yield app
         _db.session.rollback()

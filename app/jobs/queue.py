@@ -29,6 +29,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.jobs.specs import JOB_TIMEOUT, QUEUE_NAMES, JobSpec
 from app.observability.logs import job_context
+from app.persistence.sqlite import holds_write_lock
 from app.persistence.writes import has_uncommitted_writes
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ EXTENSION_KEY = "pawline_queue"
 # worker is dead (SIGKILL, lost machine) and RQ has not cleaned it up yet.
 STARTED_GRACE = 30
 WAITING_JOB_STATUSES = frozenset({"queued", "scheduled", "deferred"})
+_AFTER_READ_ONLY = "jobs_after_read_only"  # session.info: inline jobs held until the transaction ends
 
 
 class JobCall(NamedTuple):
@@ -378,6 +380,11 @@ def enqueue(spec: JobSpec, *args, at: datetime | None = None) -> None:
     session = db.session()
     if has_uncommitted_writes(session):
         session.info.setdefault("pending_jobs", []).append(call)
+    elif backend.kind == InProcessQueue.kind and holds_write_lock(session):
+        # A read-only transaction on SQLite still holds the write lock (BEGIN IMMEDIATE): the inline
+        # job, in a session of its own, would wait for it. It runs when the transaction ends, however
+        # it ends (it does not depend on this transaction: it had written nothing).
+        session.info.setdefault(_AFTER_READ_ONLY, []).append(call)
     else:
         _dispatch([call])
 
@@ -428,6 +435,14 @@ def _dispatch_after_commit(session: Session) -> None:
     calls = session.info.pop("pending_jobs", None)
     if calls:
         _dispatch(calls)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _dispatch_after_read_only(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended: its connection is released
+        calls = session.info.pop(_AFTER_READ_ONLY, None)
+        if calls:
+            _dispatch(calls)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -2,11 +2,9 @@
 
 PostgreSQL: `SELECT … FOR UPDATE` on a row that exists, `pg_advisory_xact_lock`
 on a key for something that has no row yet; both are released at commit or
-rollback. SQLite has one writer at a time: app/sqlite.py opens a deferred
-transaction, so the first statement of a serialised unit of work must be a
-write (it takes the database write lock, and later readers of the same rows
-wait on the busy timeout instead of working from a stale snapshot). There an
-advisory lock is a no-op because the whole database is already locked.
+rollback. SQLite has one writer at a time, and app.persistence.sqlite begins every
+transaction with BEGIN IMMEDIATE: the transaction holds the database write lock from its
+first statement, so a row lock and an advisory lock are no-ops there.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from sqlalchemy import BigInteger, bindparam, case, func, select, text
 from sqlalchemy.orm import contains_eager, lazyload
 
 from app.extensions import db
-from app.persistence.writes import has_uncommitted_writes
 
 # Statements: fixed ones are module constants; one whose shape varies (the model, the
 # dialect, the conflict columns) comes from a `functools.cache`d builder, built once per
@@ -38,27 +35,13 @@ def dialect_name() -> str:
 def lock_row(model, row_id: int, *, with_org: bool = False):
     """Load one row for update (fresh from the database), or None when it does not exist.
 
-    On SQLite the write lock is taken first with a no-op UPDATE of that row (a
-    read-only transaction in progress is ended first), so call this before
-    writing anything else in the transaction.
+    On SQLite the transaction already holds the database write lock (BEGIN IMMEDIATE):
+    this is a plain fresh read.
 
     with_org: the same statement also loads the row's `org` relationship (joined; only
     the row itself is locked: FOR … UPDATE OF its table).
     """
-    _sqlite_write_lock_first(model, row_id)
     return db.session.scalar(_locking_select(model, with_org), {"row_id": row_id})
-
-
-def _sqlite_write_lock_first(model, row_id) -> None:
-    if is_postgresql():
-        return
-    session = db.session()
-    if session.in_transaction() and not has_uncommitted_writes(session):
-        # A read-only transaction (a view loaded the booking first) would make
-        # the write below fail at once with SQLITE_BUSY if another writer
-        # committed since its snapshot; end it so the write starts fresh.
-        session.commit()
-    db.session.execute(_touch_statement(model), {"id": row_id})
 
 
 def lock_row_reading(model, row_id, columns: tuple, params: dict | None = None, *, with_org: bool = False):
@@ -69,7 +52,6 @@ def lock_row_reading(model, row_id, columns: tuple, params: dict | None = None, 
     An expression calling pg_advisory_xact_lock takes that lock in the same round trip; what
     it guards must then be read by a later statement (this one's snapshot predates the lock).
     """
-    _sqlite_write_lock_first(model, row_id)
     result = db.session.execute(_locking_select_with(model, with_org, columns),
                                 {"row_id": row_id, **(params or {})}).first()
     return (None, None) if result is None else (result[0], tuple(result[1:]))
@@ -78,12 +60,6 @@ def lock_row_reading(model, row_id, columns: tuple, params: dict | None = None, 
 @cache
 def _locking_select_with(model, with_org: bool, columns: tuple):
     return _locking_select(model, with_org).add_columns(*columns)
-
-
-@cache
-def _touch_statement(model):
-    # Raw SQL: an ORM update would also bump `updated_at` (onupdate).
-    return text(f"UPDATE {model.__table__.name} SET id = id WHERE id = :id")
 
 
 @cache

@@ -1,5 +1,10 @@
 """Browser-test fixtures: headless Chromium and the app served from a thread with CSRF on.
 
+The live server and the test share nothing that can lock: the server is an app of its own (its
+own engine and sessions) on the run's SQLite file in WAL mode (or PostgreSQL), and the test's
+side commits statement by statement (AUTOCOMMIT), so no transaction of the test is open while
+the browser acts (on SQLite every transaction holds the write lock: app.persistence.sqlite).
+
 Every page of every browser test is watched for Content-Security-Policy violations (the
 `securitypolicyviolation` event, reported to the console by an init script the CSP cannot
 block) and for htmx refusing to eval; a test that causes one fails.
@@ -7,14 +12,15 @@ block) and for htmx refusing to eval; a test that causes one fails.
 
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from sqlalchemy import make_url
 
 from tests.support.factories import PASSWORD
+from tests.support.live_server import RequestGate, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -86,25 +92,37 @@ def no_csp_violations():
     assert not found, "Content-Security-Policy violations:\n" + "\n".join(found)
 
 
-@contextmanager
-def serving(wsgi_app):
-    """`wsgi_app` served from a thread on loopback; yields its base URL."""
-    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+@pytest.fixture
+def app_config() -> dict:
+    """The test's side of a browser test: every statement commits on its own. A module adding
+    settings (push keys, say) asks for this fixture and extends it; the live server gets those
+    settings but not this engine option (its requests are transactions)."""
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {"execution_options": {"isolation_level": "AUTOCOMMIT"}}}
 
 
 @pytest.fixture
-def live_server(app_factory, app_config):
+def live_server(app_factory, app_config, backend, live_gate):
     """The app on the test database, served from a thread, with CSRF protection on (and the
-    module's `app_config`, e.g. push keys)."""
-    with serving(app_factory(**{**app_config, "WTF_CSRF_ENABLED": True, "SERVER_NAME": None})) as base_url:
-        yield base_url
+    module's `app_config` but the test side's engine options)."""
+    settings = {key: value for key, value in app_config.items() if key != "SQLALCHEMY_ENGINE_OPTIONS"}
+    server_app = app_factory(**{**settings, "WTF_CSRF_ENABLED": True, "SERVER_NAME": None})
+    if backend == "sqlite":  # a file in WAL mode (set by the app's first connection): readers never wait
+        path = make_url(server_app.config["SQLALCHEMY_DATABASE_URI"]).database
+        assert path and path != ":memory:" and "mode=memory" not in path, path
+        with closing(sqlite3.connect(path)) as raw:
+            assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    live_gate.app = server_app
+    with serving(live_gate) as base_url:
+        try:
+            yield base_url
+        finally:
+            live_gate.release_all()  # before the server stops: no request left held
+
+
+@pytest.fixture
+def live_gate():
+    """Hold a request at the live server's door: `live_gate.hold("POST", "/messages")`."""
+    return RequestGate(None, bound_seconds=WAIT_BOUND_MS / 1000)
 
 
 @pytest.fixture

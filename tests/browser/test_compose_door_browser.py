@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 from tests.browser.a11y import assert_no_serious_violations
-from tests.browser.conftest import ARTIFACTS, WAIT_BOUND_MS, log_in, serving
+from tests.browser.conftest import ARTIFACTS, WAIT_BOUND_MS, log_in
+from tests.support.live_server import serving
 from tests.support.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser

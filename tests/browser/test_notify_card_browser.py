@@ -16,8 +16,9 @@ IPHONE_SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWe
 
 
 @pytest.fixture
-def app_config():
-    return {"VAPID_PUBLIC_KEY": PUBLIC, "VAPID_PRIVATE_KEY": PRIVATE, "VAPID_SUBJECT": "mailto:ops@pawline.test"}
+def app_config(app_config):
+    return {**app_config, "VAPID_PUBLIC_KEY": PUBLIC, "VAPID_PRIVATE_KEY": PRIVATE,
+            "VAPID_SUBJECT": "mailto:ops@pawline.test"}
 
 
 def test_a_new_sitter_gets_the_button_in_chrome(make, live_server, chromium):

@@ -34,7 +34,7 @@ def test_window_opens_with_the_page_open_then_a_send_offline_and_online_never_lo
         page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
         assert page.locator("#body").is_disabled()
         clock.set(START + timedelta(seconds=1))  # the window opens while the page is open
-        page.locator("#body:not([disabled])").wait_for(timeout=15000)
+        page.locator("#body:not([disabled])").wait_for()
 
         # The box that appeared is the HTMX form (a plain form would post the whole page).
         assert page.locator("form[data-compose-form]").get_attribute("hx-post")

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.extensions import db
 from tests.browser.a11y import assert_no_serious_violations
 from tests.browser.conftest import ARTIFACTS, WAIT_BOUND_MS, log_in
 from tests.support.sitter_data import make_visit
@@ -65,21 +64,6 @@ def _busy_visit(make, clock, messages=14):
     return visit, newest
 
 
-def _write_after_the_server(write):
-    """Run a test-side write while the live server may write too. On SQLite a transaction that read
-    before the server's commit cannot write after it ("database is locked" at once, whatever the
-    busy timeout): start a fresh snapshot and write again."""
-    from sqlalchemy.exc import OperationalError
-
-    for attempt in range(3):
-        db.session.rollback()  # end this test's read snapshot
-        try:
-            return write()
-        except OperationalError:
-            if attempt == 2:
-                raise
-
-
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_the_thread_opens_at_the_newest_message_with_send_in_view(make, clock, live_server, chromium, screen):
     visit, newest = _busy_visit(make, clock)
@@ -113,23 +97,18 @@ def test_a_send_without_signal_says_so_keeps_the_text_and_retries(make, clock, l
         assert page.locator("#body").input_value() == ""
 
 
-def test_sending_shows_a_real_sending_state(make, clock, live_server, chromium):
+def test_sending_shows_a_real_sending_state(make, clock, live_server, live_gate, chromium):
     visit, _ = _busy_visit(make, clock, messages=1)
     with _on_thread(chromium, live_server, visit) as (context, page):
-        # Hold the request so the in-between state can be seen, then let it through.
-        held = []
-        page.route("**/messages", lambda route: held.append(route) if route.request.method == "POST"
-                   else route.continue_())
+        # Hold the request at the server so the in-between state can be seen, then let it through.
+        held = live_gate.hold("POST", f"/threads/{visit.thread.id}/messages")
         page.fill("#body", "On my way")
         page.get_by_role("button", name="Send").click()
         page.get_by_role("button", name="Sending…").wait_for()
         assert page.locator("form[data-compose-form]").get_attribute("aria-busy") == "true"
-        for _ in range(100):  # the route handler runs when Playwright dispatches the event: wait for it
-            if held:
-                break
-            page.wait_for_timeout(50)
-        assert held, "the send request was not made"
-        held[0].continue_()
+        assert held.arrived.wait(WAIT_BOUND_MS / 1000), "the send request was not made"
+        assert page.get_by_role("button", name="Sending…").is_visible()  # still in flight
+        held.release()
         page.locator("#messages .message-mine").filter(has_text="On my way").wait_for()
 
 
@@ -140,8 +119,7 @@ def test_new_messages_arrive_incrementally_and_an_offline_banner_appears(make, c
         page.on("request", lambda r: requests.append(r.url) if "after=" in r.url else None)
         clock.advance(minutes=1)
         thread = visit.thread
-        page.wait_for_load_state("networkidle")  # the page's own first requests (and their writes) are done
-        fresh = _write_after_the_server(lambda: make.message(thread=thread, body="Did Biscuit eat?"))
+        fresh = make.message(thread=thread, body="Did Biscuit eat?")  # the test side autocommits
         page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # as on unlocking the phone
         page.locator(f"#message-{fresh.id}").wait_for()
         assert page.locator(f"#message-{newest.id}").count() == 1  # appended, not reloaded
@@ -174,7 +152,7 @@ def test_compose_warns_ten_minutes_before_the_close_and_disables_send_at_it(make
     with _on_thread(chromium, live_server, visit) as (context, page):
         page.fill("#body", "Last note")
         send = page.locator("[data-send-button]")
-        page.wait_for_function("document.querySelector('[data-send-button]').disabled", timeout=8000)
+        page.wait_for_function("document.querySelector('[data-send-button]').disabled")
         assert not send.is_enabled()
         assert "Messaging closed at 11:00 AM" in page.locator("[data-compose-state]").inner_text()
         assert page.locator("#body").input_value() == "Last note"  # kept, for the office or later

@@ -47,8 +47,8 @@ def test_check_in_then_report_then_check_out_on_a_phone(make, clock, live_server
     phone.fill("#note", "Biscuit ate everything and loved the park.")
     phone.locator("#report-photos").set_input_files([{"name": "IMG_1.JPG", "mimeType": "image/jpeg",
                                                        "buffer": photo_bytes((1200, 900))}])
-    phone.get_by_role("button", name="Send report").click(timeout=30000)  # photos are processed first
-    phone.locator("[data-report-sent]").wait_for(timeout=30000)
+    phone.get_by_role("button", name="Send report").click()  # photos are processed first
+    phone.locator("[data-report-sent]").wait_for()
     assert "Report saved and queued to send to Alex." in phone.locator(".flash").first.inner_text()
     assert "with 1 photo" in phone.locator("[data-report-sent]").inner_text()
     assert phone.get_by_role("button", name="Save changes").is_visible()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -9,7 +10,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.jobs.queue import JobCall, enqueue, get_queue
 from app.jobs.specs import JOBS, JobSpec, RetryPolicy
-from app.models import EventLog
+from app.models import EventLog, Org
 
 CALLS: list = []
 
@@ -44,11 +45,32 @@ def test_inline_job_runs_only_after_the_transaction_commits(app, make):
     org = make.default_org
     db.session.add(EventLog(org_id=org.id, kind="pending.write", payload={}))
     enqueue(RECORD_EVENT, org.id, "job.ran")
-    with db.engine.connect() as other:  # look from outside the open transaction
+    # Look from outside the open transaction (an autocommit read: on SQLite a transaction would
+    # wait for the caller's write lock).
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as other:
         seen = other.scalar(select(func.count()).select_from(EventLog).where(EventLog.kind == "job.ran"))
     assert seen == 0  # not yet: the caller has not committed
     db.session.commit()
     assert _count("job.ran") == 1
+
+
+def test_an_inline_job_enqueued_after_a_read_runs_when_the_read_ends(app_factory, make):
+    """The embedded default begins every transaction IMMEDIATE on SQLite: a read (here of an
+    expired object after a commit, as in "commit, then enqueue(JOBS.x, row.id)") holds the write
+    lock. The inline job, in a session of its own, runs once that transaction ends, and does not
+    wait for the lock the busy timeout long and fail."""
+    org_id = make.default_org.id
+    db.session.commit()
+    embedded = app_factory()
+    with embedded.app_context():
+        org = db.session.get(Org, org_id)  # a read: this transaction is open (on SQLite, it holds the lock)
+        started = time.monotonic()
+        enqueue(RECORD_EVENT, org.id, "job.ran")
+        db.session.commit()
+        assert time.monotonic() - started < 5  # it ran, it did not wait out the busy timeout
+        assert db.session.scalar(select(func.count()).select_from(EventLog)
+                                 .where(EventLog.kind == "job.ran")) == 1
+        db.session.remove()
 
 
 def test_inline_job_is_dropped_when_the_transaction_rolls_back(app, make):

@@ -42,10 +42,6 @@ def _audit_row(org):
     record_event(org.id, "test.written")
 
 
-def _sqlite_row_lock(org):
-    lock_row(Org, org.id)  # on SQLite an UPDATE that takes the write lock; on PostgreSQL a read
-
-
 @pytest.fixture
 def org(app, make):
     org = make.default_org
@@ -81,11 +77,26 @@ def test_a_job_queued_after_reads_only_goes_at_once(org):
     assert RAN == ["at once"]  # nothing to wait for: a read-only transaction may never commit
 
 
-def test_a_sqlite_row_lock_holds_jobs_until_the_commit(org):
-    _sqlite_row_lock(org)
-    enqueue(NOTE_RAN, "locked")
-    if db.engine.dialect.name == "sqlite":
-        # The lock is an UPDATE: an inline job writing now would wait on our write lock.
-        assert RAN == []
-    db.session.commit()
-    assert RAN == ["locked"]
+def test_a_row_lock_on_sqlite_holds_inline_jobs_until_the_transaction_ends(org, app_factory):
+    org_id = org.id  # read here: inside the other app a test-side read would use its engine, IMMEDIATE
+    embedded = app_factory()  # begins IMMEDIATE on SQLite, as the embedded default does
+    with embedded.app_context():
+        lock_row(Org, org_id)  # SQLite: the transaction holds the database write lock; PostgreSQL: the row's
+        enqueue(NOTE_RAN, "locked")
+        if db.engine.dialect.name == "sqlite":
+            # An inline job writing now would wait on our write lock: it runs when we are done.
+            assert RAN == []
+        db.session.commit()
+        assert RAN == ["locked"]
+        db.session.remove()
+
+
+def test_a_read_only_transaction_on_sqlite_lets_its_inline_jobs_run_however_it_ends(org, app_factory):
+    org_id = org.id
+    embedded = app_factory()
+    with embedded.app_context():
+        db.session.scalar(select(Org.name).where(Org.id == org_id))
+        enqueue(NOTE_RAN, "after the read")
+        db.session.rollback()  # nothing was written: the job never depended on this transaction
+        assert RAN == ["after the read"]
+        db.session.remove()
