@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, event, func, insert, select
 from bench import requests as reqs
 from bench.load import Prepared, run_in_child
 from bench.seed import PendingBooking, WebhookTenant
-from bench.server import ROOT
+from bench.server import ROOT, stop
 
 
 @dataclass
@@ -243,15 +243,7 @@ def received_to_queued(port: int, env: dict, bookings: list[PendingBooking], con
                 break
             time.sleep(0.5)  # a poll of another process's progress, not a test
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:  # its measure is taken: do not let a slow stop end the run
-                log.write(b"bench: a serve worker did not stop within 60 s of SIGTERM; killed\n")
-                proc.kill()
-                proc.wait()
+        stop(procs, log)
         log.close()
     engine.dispose()
     if len(rows) != len(ids):
@@ -326,14 +318,7 @@ def floor_drain(env: dict, jobs: int, workers: int) -> dict:
                     conn.rollback()
             seconds = time.perf_counter() - started
         finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                try:
-                    proc.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop(procs, log)
             log.close()
             engine.dispose()
         redis.flushdb()

@@ -155,6 +155,20 @@ def app_config(env: dict) -> dict:
 
 
 @contextmanager
+def stop(procs, log, timeout: float = 60) -> None:
+    """SIGTERM every process, then wait for each; one that outlives `timeout` is killed (said in
+    `log`): its measure is already taken, so a slow stop must not end the run."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log.write(f"bench: pid {proc.pid} did not stop within {timeout:g} s of SIGTERM; killed\n".encode())
+            proc.kill()
+            proc.wait()
+
+
 def gunicorn(env: dict, workers: int = 2, threads: int = 4, target: str = "bench.wsgi:app"):
     """Serve `target` (the app with the bench's bare endpoints, or the floor app); yields the port.
     Logs go to bench/.gunicorn.log."""
@@ -196,10 +210,5 @@ def gunicorn(env: dict, workers: int = 2, threads: int = 4, target: str = "bench
             raise RuntimeError("gunicorn did not start; see bench/.gunicorn.log")
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop([proc], log, timeout=20)
         log.close()
