@@ -16,6 +16,7 @@ from app.privacy import redact_for_sitter
 from app.services.media.outbound import MediaUnavailable
 from app.services.messaging.sitter_messages import (
     MessagingClosed,
+    SendKeyInvalid,
     SendKeyUsed,
     mark_thread_read,
     send_sitter_message,
@@ -170,9 +171,9 @@ def send(thread_id: int):
     try:
         outcome = send_sitter_message(current_user.id, thread_id, form.body.data, photos=uploaded_photos(),
                                       send_key=form.send_key.data)
-    except SendKeyUsed as exc:
-        # This form's key already made a message that cannot answer for these words: they stay
-        # in the box under a fresh key, so Send sends them (once).
+    except (SendKeyUsed, SendKeyInvalid) as exc:
+        # This form's key already made a message that cannot answer for these words (or is no
+        # key of ours): they stay in the box under a fresh key, so Send sends them (once).
         form.send_key.data = new_send_key()
         return _refused(thread_id, form, redact_for_sitter(str(exc)), exc.status_code)
     except (InvalidInput, MessagingClosed, MediaUnavailable) as exc:

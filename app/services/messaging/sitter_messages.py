@@ -46,6 +46,14 @@ class SendKeyUsed(Conflict):
     it was not delivered): nothing is sent, the text stays in the box with a fresh key."""
 
 
+class SendKeyInvalid(InvalidInput):
+    """The form's key is not one the server makes (a tampered or broken page): a clear 422."""
+
+    def __init__(self):
+        super().__init__("Not sent: this page is out of date. Your text is still in the box: tap Send to send it.",
+                         field="body")
+
+
 @dataclass(frozen=True)
 class SendOutcome:
     message_id: int
@@ -197,8 +205,7 @@ def _validated_key(send_key: str | None) -> str | None:
     if not send_key:
         return None  # a page from before keys: sent as before (the same-tap check still applies)
     if not SEND_KEY.fullmatch(send_key):
-        raise InvalidInput("This page is out of date: reload it and send again. Your text is still in the box.",
-                           field="body")
+        raise SendKeyInvalid()
     return send_key
 
 
@@ -306,8 +313,7 @@ def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None,
         if earlier is None:
             raise
         if not _is_own(earlier, sitter_user_id):
-            raise SendKeyUsed("Not sent: this page is out of date. Reload it and send again; "
-                              "your text is still in the box.") from None
+            raise SendKeyInvalid() from None
         return _answer_for_key(earlier, text, digests, first_name)
 
     notice = _notice(status, check.flagged, first_name, check.found_text)

@@ -153,7 +153,7 @@ def test_a_text_that_was_not_delivered_is_not_resent_under_its_key(visit):
 
 def test_a_malformed_key_is_a_clear_refusal(visit):
     for bad in ("short", "x" * 65, "spaces are not allowed in a key!"):
-        with pytest.raises(InvalidInput, match="reload it"):
+        with pytest.raises(InvalidInput, match="out of date"):
             send_sitter_message(visit.user.id, visit.thread.id, "Hi", send_key=bad)
     assert _rows(Message) == []
 
