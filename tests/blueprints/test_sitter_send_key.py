@@ -88,6 +88,10 @@ def test_different_keys_send_twice_and_no_key_still_sends(client, login_as, visi
     _post(client, visit, "On my way", "second-draft-key-0123456789", HX)
     assert _post(client, visit, "Fed and watered", None, HX).status_code == 200  # a page from before keys
     assert _count(Message) == 3 and _count(OutboxEntry) == 3
+    assert db.session.scalars(select(Message.send_key).order_by(Message.id)).all() == [
+        "first-draft-key-0123456789", "second-draft-key-0123456789", None]  # no key made up for an old page
+    again = _post(client, visit, "Fed and watered", None, HX)  # its same tap twice: still sent once
+    assert "not sent twice" in again.get_data(as_text=True) and _count(OutboxEntry) == 3
 
 
 def test_other_words_under_a_used_key_stay_in_the_box_with_a_fresh_key(client, login_as, visit):

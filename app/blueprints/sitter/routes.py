@@ -170,7 +170,7 @@ def send(thread_id: int):
     form = ComposeForm()
     try:
         outcome = send_sitter_message(current_user.id, thread_id, form.body.data, photos=uploaded_photos(),
-                                      send_key=form.send_key.data)
+                                      send_key=request.form.get("send_key"))  # not the field's fresh default
     except (SendKeyUsed, SendKeyInvalid) as exc:
         # This form's key already made a message that cannot answer for these words (or is no
         # key of ours): they stay in the box under a fresh key, so Send sends them (once).
