@@ -4,6 +4,7 @@ and its key kept on the phone) is answered with the message already made: the cl
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -44,14 +45,23 @@ def _rows(model):
     return db.session.scalars(select(model)).all()
 
 
-def test_retry_after_a_lost_answer_sends_the_text_and_photo_once(make, clock, live_server, chromium):
+@contextmanager
+def _thread_open_on_a_phone(make, clock, live_server, chromium):
+    """A sitter inside the window with the thread open at 390×844; yields the page."""
     clock.set(START + timedelta(minutes=10))
     visit = make_visit(make, start=START, hours=1, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
     context, page = _phone(chromium)
-    received: list = []
     try:
         log_in(page, live_server, visit.user)
         page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+        yield page
+    finally:
+        context.close()
+
+
+def test_retry_after_a_lost_answer_sends_the_text_and_photo_once(make, clock, live_server, chromium):
+    received: list = []
+    with _thread_open_on_a_phone(make, clock, live_server, chromium) as page:
         page.locator("#photos").set_input_files([{"name": "garden.jpg", "mimeType": "image/jpeg",
                                                  "buffer": photo_bytes((800, 600))}])
         page.locator("#attach-status").get_by_text("ready").wait_for()
@@ -73,18 +83,11 @@ def test_retry_after_a_lost_answer_sends_the_text_and_photo_once(make, clock, li
         assert len(_rows(Message)) == 1 and len(_rows(OutboxEntry)) == 1 and len(_rows(MessageMedia)) == 1
         stored = page.evaluate("Object.keys(window.localStorage).filter(k => k.startsWith('pawline:draft:'))")
         assert stored == []  # the confirmed send took the draft and its key away
-    finally:
-        context.close()
 
 
 def test_send_after_a_reload_keeps_the_drafts_key_and_sends_once(make, clock, live_server, chromium):
-    clock.set(START + timedelta(minutes=10))
-    visit = make_visit(make, start=START, hours=1, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
-    context, page = _phone(chromium)
     received: list = []
-    try:
-        log_in(page, live_server, visit.user)
-        page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+    with _thread_open_on_a_phone(make, clock, live_server, chromium) as page:
         sent_key = page.locator("[data-send-key]").input_value()
         page.fill("#body", "All done, door locked")
         _lose_the_first_answer(page, received)
@@ -106,5 +109,3 @@ def test_send_after_a_reload_keeps_the_drafts_key_and_sends_once(make, clock, li
         page.get_by_role("button", name="Send", exact=True).click()
         page.locator("#messages .message-mine").filter(has_text="Back tomorrow at 9").wait_for()
         assert len(_rows(OutboxEntry)) == 2
-    finally:
-        context.close()

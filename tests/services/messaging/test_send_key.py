@@ -27,13 +27,6 @@ OTHER_KEY = "another-draft-key-0123456789abcd"
 
 
 @pytest.fixture
-def media_root(app, tmp_path):
-    app.config["MEDIA_ROOT"] = str(tmp_path / "media")
-    app.extensions.pop("pawline_media_store", None)
-    return tmp_path / "media"
-
-
-@pytest.fixture
 def visit(make, clock, media_root):
     clock.set(START + timedelta(minutes=10))
     return make_visit(make, start=START, hours=1)
