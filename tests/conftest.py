@@ -239,6 +239,14 @@ def clock():
 
 
 @pytest.fixture
+def media_root(app, tmp_path):
+    """The app's photo store in this test's own folder (returned, to look at the files)."""
+    app.config["MEDIA_ROOT"] = str(tmp_path / "media")
+    app.extensions.pop("pawline_media_store", None)
+    return tmp_path / "media"
+
+
+@pytest.fixture
 def make(db, clock):
     """Small factories for every model: make.booking(), make.thread(), …"""
     return Factories(db.session, clock)

@@ -134,6 +134,10 @@ class Message(OrgScoped, db.Model):
         # Reconcile walks the `queued` and `sending` rows by id: a range of this index, so a
         # batch costs the same with 1,000 or 10 million messages in the table.
         Index("ix_messages_status_id", "status", "id"),
+        # A compose form's one-time key: a retried send (its answer lost on a weak connection)
+        # finds the message it already made instead of sending a second text.
+        # A unique index (not a table constraint): SQLite adds it without rebuilding `messages`.
+        Index("ux_messages_thread_send_key", "thread_id", "send_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -155,6 +159,7 @@ class Message(OrgScoped, db.Model):
     error_message: Mapped[str | None] = mapped_column(String(500))
     attempts: Mapped[int] = mapped_column(default=0)  # provider attempts (JOBS.send_message.retry, app.jobs.specs)
     tries: Mapped[int] = mapped_column(default=0, server_default="0")  # send-job tries (app.jobs.tries)
+    send_key: Mapped[str | None] = mapped_column(String(64))  # the compose form's idempotency key
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

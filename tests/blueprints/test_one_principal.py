@@ -26,12 +26,6 @@ SUBSCRIPTION = {"endpoint": "https://fcm.googleapis.com/fcm/send/op1", "keys": {
 
 
 @pytest.fixture
-def media_root(app, tmp_path):
-    app.config["MEDIA_ROOT"] = str(tmp_path / "media")
-    app.extensions.pop("pawline_media_store", None)
-
-
-@pytest.fixture
 def world(make, clock, media_root, client, login_as):
     """A sitter's photo in an open window, and an operator whose id is an owner's id."""
     clock.set(START + timedelta(minutes=15))

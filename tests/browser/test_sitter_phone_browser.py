@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -172,14 +173,31 @@ def test_sitter_pages_have_no_serious_accessibility_violations(make, clock, live
         assert page.evaluate("document.activeElement.textContent") == "Skip to content"
 
 
+# {cache name: [paths]} for every cache of the page's origin.
+_EVERY_CACHE = """async () => {
+  const found = {};
+  for (const name of await caches.keys()) {
+    const requests = await (await caches.open(name)).keys();
+    found[name] = requests.map(r => new URL(r.url).pathname);
+  }
+  return found;
+}"""
+
+
 def test_the_installed_app_shows_the_offline_page_without_signal(make, clock, live_server, chromium):
     visit, _ = _busy_visit(make, clock, messages=1)
     with _signed_in(chromium, live_server, visit.user, service_workers="allow") as (context, page):
         assert page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)")  # installed (shell cached)
         page.reload()  # now controlled by the worker
         page.wait_for_function("!!navigator.serviceWorker.controller")
-        cached = page.evaluate("caches.open('pawline-shell-v1').then(c => c.keys()).then(k => k.map(r => r.url))")
-        assert all("/threads/" not in url and not url.endswith("/sitter") for url in cached)  # no personal pages
+        # Every cache the worker made, by its real name (the shell's ends in a content hash).
+        cached = page.evaluate(_EVERY_CACHE)
+        shells = [name for name in cached if name.startswith("pawline-shell-")]
+        assert len(shells) == 1 and "/offline" in cached[shells[0]], cached  # the shell is really there
+        for name, paths in cached.items():  # and no personal page is in any cache
+            for path in paths:
+                is_card = name == "pawline-cards" and re.fullmatch(r"/sitter/visits/\d+/card", path)
+                assert is_card or not path.startswith(("/sitter", "/admin", "/threads")), (name, path)
         context.set_offline(True)
         page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
         assert page.locator("h1").inner_text() == "No connection"

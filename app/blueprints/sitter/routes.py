@@ -9,13 +9,15 @@ from flask_login import current_user
 from app.blueprints.auth.routes import role_required
 from app.blueprints.media.routes import uploaded_photos
 from app.blueprints.sitter import bp
-from app.blueprints.sitter.forms import ComposeForm
+from app.blueprints.sitter.forms import ComposeForm, new_send_key
 from app.clock import utcnow
 from app.errors import InvalidInput
 from app.privacy import redact_for_sitter
 from app.services.media.outbound import MediaUnavailable
 from app.services.messaging.sitter_messages import (
     MessagingClosed,
+    SendKeyInvalid,
+    SendKeyUsed,
     mark_thread_read,
     send_sitter_message,
     sitter_for_user,
@@ -167,7 +169,13 @@ def compose(thread_id: int):
 def send(thread_id: int):
     form = ComposeForm()
     try:
-        outcome = send_sitter_message(current_user.id, thread_id, form.body.data, photos=uploaded_photos())
+        outcome = send_sitter_message(current_user.id, thread_id, form.body.data, photos=uploaded_photos(),
+                                      send_key=request.form.get("send_key"))  # not the field's fresh default
+    except (SendKeyUsed, SendKeyInvalid) as exc:
+        # This form's key already made a message that cannot answer for these words (or is no
+        # key of ours): they stay in the box under a fresh key, so Send sends them (once).
+        form.send_key.data = new_send_key()
+        return _refused(thread_id, form, redact_for_sitter(str(exc)), exc.status_code)
     except (InvalidInput, MessagingClosed, MediaUnavailable) as exc:
         # Empty, too long, a policy block, a bad photo, or outside the window (already recorded
         # and alerted by the service): show why and keep the typed text for editing; a text the

@@ -43,13 +43,15 @@ _UNREAD = object()
 
 def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id: int, to_e164: str,
                            body: str, sender_kind: str, sender_user_id: int | None = None,
-                           confirms_opt_out: bool = False) -> Message:
+                           confirms_opt_out: bool = False, send_key: str | None = None) -> Message:
     """Add a `queued` message to the session and send it after the caller commits.
 
     A client who has opted out gets nothing: the row is kept as `blocked`
     (reason `opted_out`) so owners can see what was not sent; only the one confirmation of an
     opt-out in their own words (`confirms_opt_out`) still goes. The first text a client ever
     gets from the org names the business and says how to stop (app.services.messaging.wording).
+    `send_key` (a compose form's one-time key) is unique per thread: a second row with it fails
+    at this flush with an IntegrityError, before anything is queued.
     """
     from_e164 = db.session.scalar(select(MessageNumber.e164).where(MessageNumber.id == from_number_id))
     # One read: whether a client of the org has this number, opted out, and ever got a text from us.
@@ -62,7 +64,7 @@ def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id
     message = Message(org_id=org_id, thread_id=thread_id, direction="outbound", sender_kind=sender_kind,
                       sender_user_id=sender_user_id, body=body, message_number_id=from_number_id,
                       from_e164=from_e164, to_e164=to_e164, status="queued",
-                      routing_reason=OPT_OUT_CONFIRMATION if confirms_opt_out else None)
+                      routing_reason=OPT_OUT_CONFIRMATION if confirms_opt_out else None, send_key=send_key)
     if opted_out:
         _block_opted_out(message)
     db.session.add(message)

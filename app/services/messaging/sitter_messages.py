@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from app.clock import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
@@ -23,6 +25,9 @@ MAX_BODY = 1600  # ten SMS segments: Twilio's own ceiling for one message
 # A resend of the same text this soon is the same tap arriving twice (a retried
 # form on a weak connection), not a new message.
 RESEND_WINDOW = timedelta(minutes=2)
+# The compose form's one-time key (ComposeForm.send_key): a retry of one draft carries the same
+# key, so a send whose answer was lost on the way back is found, never sent twice.
+SEND_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 class MessagingClosed(Conflict):
@@ -36,12 +41,26 @@ class PolicyBlocked(InvalidInput):
         super().__init__(message, field="body")
 
 
+class SendKeyUsed(Conflict):
+    """The form's key already made a message that cannot answer for this post (other words, or
+    it was not delivered): nothing is sent, the text stays in the box with a fresh key."""
+
+
+class SendKeyInvalid(InvalidInput):
+    """The form's key is not one the server makes (a tampered or broken page): a clear 422."""
+
+    def __init__(self):
+        super().__init__("Not sent: this page is out of date. Your text is still in the box: tap Send to send it.",
+                         field="body")
+
+
 @dataclass(frozen=True)
 class SendOutcome:
     message_id: int
     status: str  # queued, sent, blocked (opted out), …
     flagged: bool
     notice: str
+    repeated: bool = False  # the answer of a message already made (same key or same tap): nothing sent now
 
 
 @dataclass(frozen=True)
@@ -148,12 +167,21 @@ def _record_policy_violation(found: AssignedThread, check, body: str, message_id
     )
 
 
+def _same_content(message_id: int, text: str, digests: list[str]) -> bool:
+    """Whether a stored message carries this typed text (maybe as a first text) and these photos."""
+    same_words = db.session.scalar(
+        select(Message.id).where(Message.id == message_id,
+                                 or_(Message.body == text, Message.body.in_(first_text_forms(text))))
+    )
+    return same_words is not None and media_digests(message_id) == digests
+
+
 def _same_text_just_sent(found: AssignedThread, sitter_user_id: int, text: str, now,
-                         digests: list[str] | None = None) -> Message | None:
+                         digests: list[str]) -> Message | None:
     """The same sitter's identical text (and photos) to this thread in the last moments, if any.
 
-    Runs under the window's row lock (PostgreSQL), so two copies of one form
-    post arriving together still send once.
+    For a post without a send key (a page from before keys). Runs under the window's row lock
+    (PostgreSQL), so two copies of one form post arriving together still send once.
     """
     repeat = db.session.scalar(
         select(Message)
@@ -168,33 +196,87 @@ def _same_text_just_sent(found: AssignedThread, sitter_user_id: int, text: str, 
         .order_by(Message.id.desc())
         .limit(1)
     )
-    if repeat is not None and media_digests(repeat.id) != (digests or []):
+    if repeat is not None and media_digests(repeat.id) != digests:
         return None  # same caption, other photos (or none): a new message
     return repeat
 
 
+def _validated_key(send_key: str | None) -> str | None:
+    if not send_key:
+        return None  # a page from before keys: sent as before (the same-tap check still applies)
+    if not SEND_KEY.fullmatch(send_key):
+        raise SendKeyInvalid()
+    return send_key
+
+
+def _keyed_message(thread_id: int, key: str) -> Message | None:
+    return db.session.scalar(select(Message).where(Message.thread_id == thread_id, Message.send_key == key))
+
+
+def _is_own(message: Message, sitter_user_id: int) -> bool:
+    return message.sender_kind == "sitter" and message.sender_user_id == sitter_user_id
+
+
+def _repeat_notice(status: str, first_name: str) -> str:
+    """The state of the message a repeated post already made, as the compose box says it."""
+    if status == "blocked":
+        return _notice(status, False, first_name)
+    if status in ("queued", "sending"):
+        return "Already queued to send; it was not sent twice."
+    if status == "unknown":
+        return "Already handed to the carrier (not confirmed yet); it was not sent twice."
+    return "Already sent; it was not sent twice."
+
+
+def _repeat_outcome(message: Message, first_name: str) -> SendOutcome:
+    return SendOutcome(message_id=message.id, status=message.status, flagged=False,
+                       notice=_repeat_notice(message.status, first_name), repeated=True)
+
+
+def _answer_for_key(earlier: Message, text: str, digests: list[str], first_name: str) -> SendOutcome:
+    """A post whose key already made `earlier`: its state, never a second text."""
+    if not _same_content(earlier.id, text, digests):
+        raise SendKeyUsed("Your earlier text from this box was already sent, so this one was not. "
+                          "It is still in the box: tap Send to send it too.")
+    if earlier.status in ("failed", "undelivered"):
+        raise SendKeyUsed(f"Not delivered: this text was tried once and did not reach {first_name}. "
+                          "It is still in the box: tap Send to try again.")
+    return _repeat_outcome(earlier, first_name)
+
+
 def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None,
-                        photos: list[Upload] | None = None) -> SendOutcome:
+                        photos: list[Upload] | None = None, send_key: str | None = None) -> SendOutcome:
     """Send a sitter's text (and photos, MMS) to the thread's client from the thread's masking number.
 
     Photos are checked, stripped and sized before anything else (a bad one refuses the
     whole message). Refusals (outside the window, policy block) are recorded and alerted
     before the DomainError is raised, so the audit trail survives the refusal.
+
+    `send_key` (the compose form's one-time key) makes a retry safe: a key this sitter already
+    used on this thread answers with that message's state and sends nothing (also after the
+    window closed, and when two posts race: the window's row lock, then the unique index).
     """
     prepared = prepare_uploads(photos or [])  # CPU work before the window's row lock is taken
+    key = _validated_key(send_key)
     found = assigned_thread(sitter_user_id, thread_id, lock=True)
     text = _validated_body(body, has_photos=bool(prepared))
+    digests = [p.digest for p in prepared]
+    first_name = found.thread.client.first_name
+    if key is not None:
+        earlier = _keyed_message(found.thread.id, key)
+        if earlier is not None and _is_own(earlier, sitter_user_id):
+            db.session.commit()  # release the window lock
+            return _answer_for_key(earlier, text, digests, first_name)
+        if earlier is not None:
+            key = None  # another sender's key is no match (and tells nothing): sent without one
     now = utcnow()
     if not sitter_may_send(found.window, found.window.booking, found.sitter.id, now):
         _refuse_outside_window(found, text, now)
 
-    repeat = _same_text_just_sent(found, sitter_user_id, text, now, [p.digest for p in prepared])
+    repeat = None if key is not None else _same_text_just_sent(found, sitter_user_id, text, now, digests)
     if repeat is not None:
         db.session.commit()  # release the window lock
-        notice = _notice(repeat.status, False, found.thread.client.first_name)
-        if repeat.status != "blocked":
-            notice = "Already sent a moment ago; it was not sent twice."
-        return SendOutcome(message_id=repeat.id, status=repeat.status, flagged=False, notice=notice)
+        return _repeat_outcome(repeat, first_name)
 
     check = check_sitter_message(found.org, text)
     if check.blocked:
@@ -206,24 +288,35 @@ def send_sitter_message(sitter_user_id: int, thread_id: int, body: str | None,
         )
 
     thread = found.thread
-    with stored_photos(found.org.id, prepared) as stored:
-        message = queue_outbound_message(
-            org_id=found.org.id,
-            thread_id=thread.id,
-            from_number_id=thread.message_number_id,
-            to_e164=thread.client.phone_e164,
-            body=text,
-            sender_kind="sitter",
-            sender_user_id=sitter_user_id,
-        )
-        attach_photos(found.org.id, message.id, stored)
-        thread.last_message_at = now
-        if check.flagged:
-            _record_policy_violation(found, check, text, message_id=message.id)
-        status = message.status
-        db.session.commit()
+    try:
+        with stored_photos(found.org.id, prepared) as stored:
+            message = queue_outbound_message(
+                org_id=found.org.id,
+                thread_id=thread.id,
+                from_number_id=thread.message_number_id,
+                to_e164=thread.client.phone_e164,
+                body=text,
+                sender_kind="sitter",
+                sender_user_id=sitter_user_id,
+                send_key=key,
+            )
+            attach_photos(found.org.id, message.id, stored)
+            thread.last_message_at = now
+            if check.flagged:
+                _record_policy_violation(found, check, text, message_id=message.id)
+            status = message.status
+            db.session.commit()
+    except IntegrityError:
+        # Another post with this key committed first (stored_photos rolled back and removed
+        # this one's photos): answer with the message that post made.
+        earlier = _keyed_message(thread_id, key) if key is not None else None
+        if earlier is None:
+            raise
+        if not _is_own(earlier, sitter_user_id):
+            raise SendKeyInvalid() from None
+        return _answer_for_key(earlier, text, digests, first_name)
 
-    notice = _notice(status, check.flagged, thread.client.first_name, check.found_text)
+    notice = _notice(status, check.flagged, first_name, check.found_text)
     return SendOutcome(message_id=message.id, status=status, flagged=check.flagged, notice=notice)
 
 

@@ -315,7 +315,10 @@
 
   // ---------------------------------------------------------------- drafts
   // What the sitter typed is kept on the phone, per thread, until a send is confirmed (or logout):
-  // a reload, a crash or a lost connection never loses it. Only the sitter's own words are kept.
+  // a reload, a crash or a lost connection never loses it. Only the sitter's own words are kept,
+  // with the form's one-time send key: a Retry of the same draft (even after a reload) posts the
+  // same key, so a send whose answer was lost on the way back is not sent twice. A confirmed send
+  // brings a fresh box with a fresh key.
 
   var DRAFT_PREFIX = "pawline:draft:";
 
@@ -328,15 +331,25 @@
     try { return window.localStorage; } catch (e) { return null; }
   }
 
+  function sendKeyField(box) { return box.querySelector("[data-send-key]"); }
+
   function saveDraft(box, text) {
-    var key = draftKey(box), store = storage();
+    var key = draftKey(box), store = storage(), field = sendKeyField(box);
     if (!key || !store) return;
-    try { if (text) store.setItem(key, text); else store.removeItem(key); } catch (e) { /* full or private mode */ }
+    try {
+      if (text) store.setItem(key, text); else store.removeItem(key);
+      if (text && field && field.value) store.setItem(key + ":key", field.value);
+      else store.removeItem(key + ":key");
+    } catch (e) { /* full or private mode */ }
   }
 
   function loadDraft(box) {
     var key = draftKey(box), store = storage();
-    return key && store ? store.getItem(key) || "" : "";
+    if (!key || !store) return "";
+    var text = store.getItem(key) || "";
+    var sendKey = store.getItem(key + ":key"), field = sendKeyField(box);
+    if (text && sendKey && field) field.value = sendKey;  // the draft's own key, not this page's
+    return text;
   }
 
   function clearAllDrafts() {

@@ -23,13 +23,6 @@ START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # 9:00 AM New York
 
 
 @pytest.fixture
-def media_root(app, tmp_path):
-    app.config["MEDIA_ROOT"] = str(tmp_path / "media")
-    app.extensions.pop("pawline_media_store", None)
-    return tmp_path / "media"
-
-
-@pytest.fixture
 def visit(make, clock, media_root):
     clock.set(START + timedelta(minutes=2))
     client = make.client(name="Alex Morgan", pets=("Biscuit",))
