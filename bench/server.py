@@ -154,7 +154,6 @@ def app_config(env: dict) -> dict:
     }
 
 
-@contextmanager
 def stop(procs, log, timeout: float = 60) -> None:
     """SIGTERM every process, then wait for each; one that outlives `timeout` is killed (said in
     `log`): its measure is already taken, so a slow stop must not end the run."""
@@ -169,6 +168,7 @@ def stop(procs, log, timeout: float = 60) -> None:
             proc.wait()
 
 
+@contextmanager
 def gunicorn(env: dict, workers: int = 2, threads: int = 4, target: str = "bench.wsgi:app"):
     """Serve `target` (the app with the bench's bare endpoints, or the floor app); yields the port.
     Logs go to bench/.gunicorn.log."""

@@ -117,9 +117,25 @@ class AppScheduler(RQScheduler):
         return self._process
 
 
+PUBSUB_POLL_SECONDS = 0.5  # how long a worker's teardown may wait for its command-channel thread
+
+
 class _AppContextMixin:
     flask_app: Flask
     _parent_pid: int
+
+    def subscribe(self):
+        """RQ's own, but its command-channel thread polls every PUBSUB_POLL_SECONDS, not 60 s.
+
+        redis-py 8's PubSubWorkerThread.stop() joins the thread, and RQ unsubscribes before it
+        stops it: a thread woken by the unsubscribe reply loops once more and waits up to its
+        poll time to be subscribed again, so every worker teardown (a shutdown, a burst run)
+        could stall 60 s (seen: 60.2 s per burst worker under load)."""
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=PUBSUB_POLL_SECONDS, daemon=True, exception_handler=self._pubsub_exception_handler)
     _scheduler_takeover = False  # set when the worker runs with the scheduler, not in burst mode
     _next_scheduler_try = 0.0
     _next_minutely = 0.0

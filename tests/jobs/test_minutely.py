@@ -60,3 +60,19 @@ def test_the_real_minutely_task_raises_the_late_visit_alert(redis_app, make, clo
     db.session.rollback()
     alert = db.session.scalar(select(Alert).where(Alert.kind == "visit.late"))
     assert alert is not None and alert.booking_id == visit.booking.id
+
+
+def test_a_workers_command_channel_thread_stops_within_its_short_poll(redis_app):
+    """A worker's teardown joins its pub/sub thread (redis-py 8): that thread polls every
+    PUBSUB_POLL_SECONDS, so no teardown waits RQ's 60 s (a burst run took 60.2 s under load)."""
+    import time
+
+    from app.jobs.worker import PUBSUB_POLL_SECONDS, build_worker
+
+    worker = build_worker(redis_app, forking=False)
+    worker.subscribe()
+    assert worker.pubsub_thread.sleep_time == PUBSUB_POLL_SECONDS <= 1
+    started = time.monotonic()
+    worker.unsubscribe()
+    assert not worker.pubsub_thread.is_alive()
+    assert time.monotonic() - started < 30  # loose for a loaded machine; RQ's own poll is 60 s

@@ -23,7 +23,7 @@ def _statements(fn) -> list[str]:
     seen = []
 
     def listener(conn, cursor, statement, *args):
-        if statement != "BEGIN":  # SQLite's own transaction start
+        if not statement.startswith("BEGIN"):  # SQLite's own transaction start (IMMEDIATE or DEFERRED)
             seen.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", listener)
