@@ -26,13 +26,15 @@ def test_an_instance_the_dashboard_does_not_have_is_404_for_an_operator(redis_ap
 
 def test_the_operator_sees_a_finished_json_job_in_the_list_and_its_details(redis_app, operator):
     from redis import Redis
-    from rq import Queue, SimpleWorker
+    from rq import Queue
     from rq.serializers import JSONSerializer
+
+    from app.jobs.worker import build_worker
 
     redis = Redis.from_url(redis_app.config["REDIS_URL"])
     queue = Queue("default", connection=redis, serializer=JSONSerializer)  # as app.jobs.queue enqueues
     job = queue.enqueue("builtins.len", [1, 2, 3], job_id="walls-json-job")
-    SimpleWorker([queue], connection=redis, serializer=JSONSerializer).work(burst=True)
+    build_worker(redis_app, forking=False, queue_names=("default",)).work(burst=True)  # ours: no 60 s teardown
     assert job.get_status(refresh=True) == "finished"
     client = log_in(redis_app.test_client(), operator)
     listed = client.get("/admin/rq/0/data/jobs/default/finished/10/asc/1.json")
