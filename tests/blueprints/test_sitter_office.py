@@ -12,20 +12,17 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Alert, Message, Notification, OfficeNote
 from app.services.notifications import notify as notifications
-from app.vapid_keys import generate_vapid_keys
+from tests.support.push import PUBLIC, PUSH_CONFIG, SUBJECT  # noqa: F401
 from tests.support.push_stand_in import PushStandIn
 from tests.support.sitter_data import make_visit
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # 9:00 AM New York
 HX = {"HX-Request": "true"}
-PUBLIC, PRIVATE = generate_vapid_keys()
-SUBJECT = "mailto:ops@pawline.test"
 
 
 @pytest.fixture
 def app_config():
-    return {"VAPID_PUBLIC_KEY": PUBLIC, "VAPID_PRIVATE_KEY": PRIVATE, "VAPID_SUBJECT": SUBJECT,
-            "PUSH_ALLOW_LOOPBACK": True}
+    return dict(PUSH_CONFIG)
 
 
 @pytest.fixture

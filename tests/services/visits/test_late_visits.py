@@ -15,19 +15,16 @@ from app.services.notifications import notify as notifications
 from app.services.queries.queue_health import queue_health
 from app.services.visits.alerts import scan_late_visits
 from app.services.visits.checks import check_in, check_out
-from app.vapid_keys import generate_vapid_keys
+from tests.support.push import PUBLIC, PUSH_CONFIG, SUBJECT  # noqa: F401
 from tests.support.push_stand_in import PushStandIn
 from tests.support.sitter_data import make_visit
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # 9:00 AM New York
-PUBLIC, PRIVATE = generate_vapid_keys()
-SUBJECT = "mailto:ops@pawline.test"
 
 
 @pytest.fixture
 def app_config():
-    return {"VAPID_PUBLIC_KEY": PUBLIC, "VAPID_PRIVATE_KEY": PRIVATE, "VAPID_SUBJECT": SUBJECT,
-            "PUSH_ALLOW_LOOPBACK": True}
+    return dict(PUSH_CONFIG)
 
 
 @pytest.fixture
