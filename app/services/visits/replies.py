@@ -8,8 +8,9 @@ client's next visit starts if that is sooner. Keywords (STOP, START, HELP) are n
 
 Whether a reply reads unhappy is a plain word rule (`app.services.visits.concern_words`): a short
 list of phrases, whole words, case and punctuation ignored, not counted after a negation ("no
-problem", "not sick at all") or inside thanks ("thank you for cleaning up the vomit"). A happy or
-neutral reply is linked and raises nothing.
+problem", "not sick at all") or inside thanks ("thank you for cleaning up the vomit"). The concern
+alert is also pushed to the owners and staff who turned on the office's notifications (the words
+found, never the reply). A happy or neutral reply is linked and raises nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from app.localtime import format_datetime
 from app.models import Booking, Message, Org, Sitter
 from app.models.visits import VisitReport, VisitReportReply
 from app.services.audit.events import raise_alert, record_event
+from app.services.notifications.notify import plan_office_news, push_name, queue_deliveries
 from app.services.visits.concern_words import concern_phrases_in
 
 REPLY_SPAN = timedelta(hours=48)
@@ -82,6 +84,14 @@ def _raise_concern(booking: Booking, report: VisitReport, message_id: int, body:
     raise_alert(org.id, CONCERN_KIND, text, booking_id=booking.id, thread_id=thread_id, message_id=message_id)
     record_event(org.id, CONCERN_KIND, booking_id=booking.id, thread_id=thread_id,
                  sitter_id=report.sitter_id, message_id=message_id, words=found)
+    # The push names the concern words, never the reply itself: a lock screen is not private and the
+    # client may have typed a phone number.
+    client = booking.client
+    queue_deliveries(plan_office_news(
+        org.id, "visit_concern", f"visit_concern:{report.id}",
+        f"Concern from {push_name(client.first_name, client.pet_names)}",
+        f"Their reply to the {format_datetime(booking.start_at, org.timezone)} visit report mentions: "
+        f"{', '.join(found)}.", f"/admin/bookings/{booking.id}", thread_id=thread_id, booking_id=booking.id))
 
 
 def replies_to_report(report_id: int) -> list[VisitReportReply]:
