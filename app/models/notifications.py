@@ -22,6 +22,8 @@ NOTIFICATION_KINDS = (
     "office_reply",  # a sitter: the office answered their note (POST /sitter/office)
     "visit_late",  # owners, staff and the sitter: a visit not checked in (app.services.visits.alerts)
     "visit_unfinished",  # … checked in but not checked out an hour after its end
+    "visit_concern",  # owners and staff: a client's reply to a visit report sounds like a concern
+    "new_sitter_needed",  # owners and staff: a sitter marked not to go to a client still has visits there
 )
 NOTIFICATION_STATUSES = ("pending", "sending", "sent", "no_device", "skipped", "failed")
 NOTIFICATION_CHANNELS = ("push", "sms", "none")

@@ -67,7 +67,7 @@ class VisitReport(OrgScoped, Timestamped, db.Model):
 
 class VisitReportReply(OrgScoped, Timestamped, db.Model):
     """A client's text on the report's thread within the report's reply span, linked to the report
-    for owners; `concern` when it reads unhappy (app.services.visits.replies.CONCERN_PHRASES)."""
+    for owners; `concern` when it reads unhappy (app.services.visits.concern_words)."""
 
     __tablename__ = "visit_report_replies"
 

@@ -98,7 +98,31 @@ SENTENCES = {
     "care_note.saved": "{actor} saved a {note_kind} care note for {client}.",
     "care_note.removed": "{actor} removed a {note_kind} care note of {client}.",
     "inbound.simulated": "{actor} simulated a text from {from_phone} to {number}.",
+    # Visits (check-in and out, late visits, the visit report and its replies, "don't send again").
+    "visit.checked_in": "{sitter} checked in to booking {booking}{distance}.",
+    "visit.checked_out": "{sitter} checked out of booking {booking}{distance}.",
+    "visit.late": "The visit of booking {booking} was not checked in on time{by_sitter} (owners alerted).",
+    "visit.unfinished": "The visit of booking {booking} was not checked out an hour after its end "
+                        "(owners alerted).",
+    "visit.late_cleared": "The late alert of booking {booking} was cleared: {late_reason}.",
+    "visit.on_the_way_texted": "{client} was texted that the sitter is on the way (booking {booking}).",
+    "visit.arrival_texted": "{client} was texted that the sitter arrived (booking {booking}).",
+    "visit.report_sent": "{actor} sent the visit report of booking {booking} to {client}{photos}.",
+    "visit.report_saved": "{actor} saved the visit report of booking {booking}; it was not texted ({reason}).",
+    "visit.report_edited": "{actor} edited the visit report of booking {booking} (not texted again).",
+    "visit.report_reply": "{client} replied to the visit report of booking {booking}{concern}.",
+    "visit.report_concern": "{client}'s reply to the visit report of booking {booking} sounds like a concern "
+                            "({words}): owners alerted.",
+    "visit.checklist_changed": "{actor} set the visit checklist for {service}: {items}.",
+    "visit.needs_new_sitter": "{sitter} may not be sent to {client} again but still had {bookings}: "
+                              "each needs a new sitter (owners alerted).",
+    "client.sitter_excluded": "{actor} marked {sitter} not to be sent to {client} again{because}.",
+    "client.sitter_exclusion_removed": "{actor} removed the mark: {sitter} may be sent to {client} again.",
+    "client.address_point_set": "{actor} set the map point of {client}'s address.",
+    "client.address_point_removed": "{actor} removed the map point of {client}'s address.",
 }
+
+LATE_CLEARED = {"cancelled": "the visit was cancelled", "sitter changed": "another sitter has the visit"}
 
 
 @dataclass(frozen=True)
@@ -155,6 +179,7 @@ def describe_events(org_id: int, tz: str, events: list[EventLog]) -> list[AuditL
             sitter=sitter.name if sitter else "no sitter",
             previous_sitter=previous.name if previous else "no sitter",
             for_sitter=f" with {sitter.name}" if sitter else "",
+            by_sitter=f" by {sitter.name}" if sitter else " (no sitter was assigned)",
             client=client.name if client else "a client",
             with_client=f" with {client.name}" if client else "",
             for_booking=f" for booking #{event.booking_id}" if event.booking_id else "",
@@ -173,6 +198,7 @@ def describe_events(org_id: int, tz: str, events: list[EventLog]) -> list[AuditL
             policy_outcome="sent and flagged" if p.get("mode") == "flag" else "blocked",
             starts_at=_when(p.get("starts_at"), tz), ends_at=_when(p.get("ends_at"), tz),
             start_at=_when(p.get("start_at"), tz), previous_start_at=_when(p.get("previous_start_at"), tz),
+            **_visit_values(p),
         )
         template = SENTENCES.get(event.kind, "{actor}: " + event.kind.replace(".", " ").replace("_", " ") + ".")
         sentence = template.format_map(values)
@@ -192,3 +218,25 @@ def _money(cents, currency) -> str:
     if not isinstance(cents, int):
         return "an amount"
     return f"{cents / 100:.2f} {(currency or 'usd').upper()}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _visit_values(p: dict) -> dict:
+    """The words the visit sentences need from their payloads (a distance, never coordinates)."""
+    distance, photos, words = p.get("distance_m"), p.get("photos"), p.get("words") or []
+    bookings = [f"#{b}" for b in p.get("booking_ids") or []]
+    items = p.get("items") or []
+    return dict(
+        distance=f" ({distance} m from the client's address)" if isinstance(distance, int | float) else "",
+        photos=f" with {_count(photos, 'photo')}" if isinstance(photos, int) and photos else "",
+        words=", ".join(words) or "—",
+        concern=f" (sounds like a concern: {', '.join(words)})" if p.get("concern") and words else "",
+        bookings=f"{_count(len(bookings), 'upcoming booking')} with them ({', '.join(bookings)})" if bookings
+        else "upcoming bookings with them",
+        because=f" ({p['reason']})" if p.get("reason") else "",
+        items=", ".join(str(i) for i in items) if items else "nothing to tick",
+        late_reason=LATE_CLEARED.get(p.get("reason"), p.get("reason") or "no reason given"),
+    )

@@ -10,7 +10,13 @@ Events that notify (each enqueues a job by id after its transaction commits):
   a text filed in the owner inbox → owners and staff whose device opted in (`inbox_item`);
 - a visit added, changed, reassigned or cancelled → the sitter(s) concerned;
 - a window opening in ten minutes → its sitter (a job scheduled at the window's start
-  minus ten minutes, and the periodic scan in case Redis lost that job).
+  minus ten minutes, and the periodic scan in case Redis lost that job);
+- a visit late or unfinished, a client's reply that sounds like a concern, a sitter marked not
+  to be sent to a client who still has visits with them → owners and staff whose device opted
+  in (`office_user_ids`; app.services.visits).
+
+What goes to owners and staff (a notification that opens an /admin page) reaches only the
+devices they opted in for the office's news: that is their setting.
 """
 
 from __future__ import annotations
@@ -61,9 +67,10 @@ GIVE_UP_AFTER = timedelta(minutes=30)
 # wakes the phone (RFC 8030 Urgency). A client's text in the window is kept until the window ends
 # (after that the sitter cannot answer it) and replaced by the thread's next text (`_push_policy`).
 TTL_BY_KIND = {"client_text": 3600, "window_opening": 600, "inbox_item": 3600, "office_reply": 6 * 3600,
-               "visit_late": 3600, "visit_unfinished": 3600}
+               "visit_late": 3600, "visit_unfinished": 3600, "visit_concern": 6 * 3600,
+               "new_sitter_needed": 24 * 3600}
 DEFAULT_TTL = 6 * 3600
-HIGH_URGENCY = ("client_text", "window_opening", "visit_late", "office_reply")
+HIGH_URGENCY = ("client_text", "window_opening", "visit_late", "office_reply", "visit_concern")
 # Devices one person may register: enough for every phone, tablet and browser they use.
 MAX_SUBSCRIPTIONS_PER_USER = 10
 # One delivery's budget across all of a person's devices (its job's timeout is 45 s).
@@ -211,14 +218,14 @@ def set_sms_ping(user: User, enabled: bool) -> None:
 # ---------------------------------------------------------------- planning
 
 
-def _who(first_name: str, pets: str) -> str:
-    """'Alex (Biscuit)', redacted: names and pet names are typed by people."""
+def push_name(first_name: str, pets: str) -> str:
+    """'Alex (Biscuit)', redacted of any phone number or e-mail: names and pet names are typed by people."""
     who = redact_for_sitter(first_name) or "A client"
     return f"{who} ({redact_for_sitter(pets)})" if pets else who
 
 
-def _plan(org_id: int, user_id: int, kind: str, key: str, title: str, body: str, url: str, *,
-          thread_id: int | None = None, booking_id: int | None = None) -> int | None:
+def plan_notification(org_id: int, user_id: int, kind: str, key: str, title: str, body: str, url: str, *,
+                      thread_id: int | None = None, booking_id: int | None = None) -> int | None:
     """One Notification row unless this key was planned before; returns the new id or None."""
     return insert_if_absent(Notification, ("dedupe_key",), org_id=org_id, user_id=user_id, kind=kind,
                             dedupe_key=key[:120], title=title[:120], body=body[:240], url=url[:300],
@@ -256,25 +263,50 @@ def notify_client_text(message_id: int) -> int:
             user_id = _sitter_user_id(window.sitter_id)
             if user_id is not None:
                 client = thread.client
-                planned.append(_plan(
+                planned.append(plan_notification(
                     message.org_id, user_id, "client_text", f"text:{message.id}:{user_id}",
-                    f"New message from {_who(client.first_name, client.pet_names)}", "Tap to open the conversation.",
+                    f"New message from {push_name(client.first_name, client.pet_names)}",
+                    "Tap to open the conversation.",
                     f"/sitter/threads/{thread.id}", thread_id=thread.id, booking_id=booking.id))
     if message.owner_inbox:
         planned.extend(_plan_inbox_item(message, thread))
     return _deliver_all(planned)
 
 
-def _plan_inbox_item(message: Message, thread: Thread | None) -> list[int | None]:
-    users = db.session.scalars(
-        select(User.id).where(User.org_id == message.org_id, User.role.in_(("owner", "staff")), User.active.is_(True),
-                              select(PushSubscription.id).where(PushSubscription.user_id == User.id,
-                                                                PushSubscription.inbox_items.is_(True)).exists())
-    ).all()
-    who = _who(thread.client.first_name, thread.client.pet_names) if thread is not None else "an unknown sender"
-    return [_plan(message.org_id, user_id, "inbox_item", f"inbox:{message.id}:{user_id}", "New in the inbox",
-                  f"A text from {who}.", "/admin/inbox", thread_id=message.thread_id)
-            for user_id in users]
+def office_user_ids(org_id: int, *, except_sitter_id: int | None = None) -> list[int]:
+    """Active owners and staff with a device opted in for the office's news (their setting); an
+    owner or staff login that is `except_sitter_id`'s own is left out (nobody is told of a mark on
+    themselves)."""
+    query = select(User.id).where(
+        User.org_id == org_id, User.role.in_(("owner", "staff")), User.active.is_(True),
+        select(PushSubscription.id).where(PushSubscription.user_id == User.id,
+                                          PushSubscription.inbox_items.is_(True)).exists())
+    if except_sitter_id is not None:
+        query = query.where(~select(Sitter.id).where(Sitter.id == except_sitter_id, Sitter.user_id == User.id).exists())
+    return list(db.session.scalars(query.order_by(User.id)))
+
+
+def plan_office_news(org_id: int, kind: str, key: str, title: str, body: str, url: str, *,
+                     thread_id: int | None = None, booking_id: int | None = None,
+                     except_sitter_id: int | None = None) -> list[int]:
+    """One row per owner or staff member who wants the office's news (`key` + their id: once
+    each); in the caller's transaction. Returns the new rows' ids for the caller to deliver."""
+    planned = [plan_notification(org_id, user_id, kind, f"{key}:{user_id}", title, body, url, thread_id=thread_id,
+                                 booking_id=booking_id)
+               for user_id in office_user_ids(org_id, except_sitter_id=except_sitter_id)]
+    return [i for i in planned if i is not None]
+
+
+def queue_deliveries(notification_ids: list[int]) -> None:
+    """One delivery job each, handed over when the caller's transaction commits."""
+    for notification_id in notification_ids:
+        enqueue(JOBS.deliver_notification, notification_id)
+
+
+def _plan_inbox_item(message: Message, thread: Thread | None) -> list[int]:
+    who = push_name(thread.client.first_name, thread.client.pet_names) if thread is not None else "an unknown sender"
+    return plan_office_news(message.org_id, "inbox_item", f"inbox:{message.id}", "New in the inbox",
+                            f"A text from {who}.", "/admin/inbox", thread_id=message.thread_id)
 
 
 def queue_visit_notification(booking_id: int, change: str, sitter_id: int | None) -> None:
@@ -295,7 +327,7 @@ def queue_window_notifications(booking_id: int, previous_sitter_id: int | None, 
 
 def _visit_text(booking: Booking, change: str, tz: str, now: datetime) -> tuple[str, str]:
     client = booking.client
-    who = _who(client.first_name, client.pet_names)
+    who = push_name(client.first_name, client.pet_names)
     when = f"{format_datetime(booking.start_at, tz)}–{format_time(booking.end_at, tz)}"
     return {
         "added": (f"New visit: {who}", f"{when} · {redact_for_sitter(booking.service)}"),
@@ -321,8 +353,9 @@ def notify_visit_change(booking_id: int, change: str, sitter_id: int) -> int:
     title, body = _visit_text(booking, change, org.timezone, now)
     shows_thread = change in ("added", "changed") and window is not None
     url = f"/sitter/threads/{window.thread_id}" if shows_thread else "/sitter"
-    planned = _plan(booking.org_id, user_id, VISIT_CHANGES[change], f"visit:{booking.id}:{change}:{user_id}:{stamp}",
-                    title, body, url, thread_id=window.thread_id if window else None, booking_id=booking.id)
+    planned = plan_notification(booking.org_id, user_id, VISIT_CHANGES[change],
+                                f"visit:{booking.id}:{change}:{user_id}:{stamp}", title, body, url,
+                                thread_id=window.thread_id if window else None, booking_id=booking.id)
     if shows_thread and booking.status == "confirmed":
         _schedule_opening(window, now)
     return _deliver_all([planned])
@@ -352,11 +385,12 @@ def _plan_opening(window: AssignmentWindow, now: datetime) -> int | None:
         return None
     client, tz = booking.client, booking.org.timezone
     minutes = max(1, round(lead / timedelta(minutes=1)))
-    return _plan(window.org_id, user_id, "window_opening",
-                 f"opening:{window.id}:{int(window.starts_at.timestamp())}:{user_id}",
-                 f"Visit at {format_time(window.starts_at, tz)}: {_who(client.first_name, client.pet_names)}",
-                 f"Messaging opens in {minutes} minutes.", f"/sitter/threads/{window.thread_id}",
-                 thread_id=window.thread_id, booking_id=booking.id)
+    return plan_notification(window.org_id, user_id, "window_opening",
+                             f"opening:{window.id}:{int(window.starts_at.timestamp())}:{user_id}",
+                             f"Visit at {format_time(window.starts_at, tz)}: "
+                             f"{push_name(client.first_name, client.pet_names)}",
+                             f"Messaging opens in {minutes} minutes.", f"/sitter/threads/{window.thread_id}",
+                             thread_id=window.thread_id, booking_id=booking.id)
 
 
 def notify_windows_opening_soon() -> int:
@@ -426,7 +460,7 @@ def _devices(n: _Claimed) -> list:
     if not push_configured():
         return []
     query = select(_S.c.id, _S.c.endpoint, _S.c.p256dh, _S.c.auth).where(_S.c.user_id == n.user_id)
-    if n.kind == "inbox_item":
+    if n.url.startswith("/admin"):  # the office's news: only the devices opted in for it
         query = query.where(_S.c.inbox_items.is_(True))
     return db.session.execute(query.order_by(_S.c.id)).all()
 
@@ -506,7 +540,7 @@ def _send_sms_ping(n: Notification, now: datetime) -> str:
         from app.services.messaging.outbound import queue_outbound_message
 
         thread = db.session.get(Thread, n.thread_id)
-        who = _who(thread.client.first_name, thread.client.pet_names)
+        who = push_name(thread.client.first_name, thread.client.pet_names)
         body = f"New message from {who}: open {current_app.config['APP_NAME']}"
         message = queue_outbound_message(org_id=n.org_id, thread_id=None, from_number_id=from_number_id,
                                          to_e164=sitter.phone_e164, body=body, sender_kind="system")
@@ -538,17 +572,11 @@ def plan_office_note(message: Message, sitter_name: str) -> list[int]:
 
     Planned in the caller's transaction; the caller enqueues `JOBS.deliver_notification` for each id.
     """
-    users = db.session.scalars(
-        select(User.id).where(User.org_id == message.org_id, User.role.in_(("owner", "staff")), User.active.is_(True),
-                              select(PushSubscription.id).where(PushSubscription.user_id == User.id,
-                                                                PushSubscription.inbox_items.is_(True)).exists())
-    ).all()
-    planned = [_plan(message.org_id, user_id, "inbox_item", f"inbox:{message.id}:{user_id}", "New in the inbox",
-                     f"A note from {sitter_name}.", "/admin/inbox") for user_id in users]
-    return [i for i in planned if i is not None]
+    return plan_office_news(message.org_id, "inbox_item", f"inbox:{message.id}", "New in the inbox",
+                            f"A note from {sitter_name}.", "/admin/inbox")
 
 
 def plan_office_reply(org_id: int, sitter_user_id: int, note_id: int, thread_id: int | None) -> int | None:
     """The office answered a sitter's note: that sitter (`office_reply`); the text stays off the lock screen."""
-    return _plan(org_id, sitter_user_id, "office_reply", f"office-reply:{note_id}", "The office answered your note",
-                 "Tap to read it.", "/sitter/alerts", thread_id=thread_id)
+    return plan_notification(org_id, sitter_user_id, "office_reply", f"office-reply:{note_id}",
+                             "The office answered your note", "Tap to read it.", "/sitter/alerts", thread_id=thread_id)

@@ -18,12 +18,12 @@ from sqlalchemy import and_, or_, select, update
 from app.clock import utcnow
 from app.extensions import db
 from app.localtime import format_time
-from app.models import Alert, Booking, Notification, Org, PushSubscription, Sitter, Thread, User
+from app.models import Alert, Booking, Notification, Org, Sitter, Thread
 from app.models.visits import VisitCheck
 from app.observability.metrics import count_late_visit
-from app.persistence.locking import claim_row, insert_if_absent, lock_row
-from app.privacy import redact_for_sitter
+from app.persistence.locking import claim_row, lock_row
 from app.services.audit.events import raise_alert, record_event
+from app.services.notifications.notify import deliver_notification, plan_notification, plan_office_news, push_name
 from app.services.ops.counting import count_after_commit
 
 VISIT_ALERT_KINDS = ("visit.late", "visit.unfinished")
@@ -166,35 +166,19 @@ def _plan_pushes(alert: Alert, booking: Booking, sitter: Sitter | None, *, owner
     """Notification rows (delivered after the commit): owners and staff who turned notifications on
     (a device opted in for the office's news), and the assigned sitter (no client number or text)."""
     kind = alert.kind.replace(".", "_")
-    office = db.session.scalars(
-        select(User.id).where(User.org_id == booking.org_id, User.role.in_(("owner", "staff")),
-                              User.active.is_(True),
-                              select(PushSubscription.id).where(PushSubscription.user_id == User.id,
-                                                                PushSubscription.inbox_items.is_(True)).exists())
-    ).all()
-    for user_id in office:
-        _plan(alert, user_id, kind, owner_title, alert.text, f"/admin/bookings/{booking.id}")
+    plan_office_news(booking.org_id, kind, f"{kind}:{booking.id}", owner_title, alert.text,
+                     f"/admin/bookings/{booking.id}", thread_id=alert.thread_id, booking_id=booking.id)
     user_id = sitter.user_id if sitter is not None and sitter.active else None
     if user_id is not None:
         client = booking.client
-        who = redact_for_sitter(client.first_name) or "a client"
-        pets = redact_for_sitter(client.pet_names)
-        _plan(alert, user_id, kind, sitter_title, f"{who}{f' ({pets})' if pets else ''}: {sitter_body}",
-              f"/sitter/visits/{booking.id}")
-
-
-def _plan(alert: Alert, user_id: int, kind: str, title: str, body: str, url: str) -> None:
-    insert_if_absent(Notification, ("dedupe_key",), org_id=alert.org_id, user_id=user_id, kind=kind,
-                     dedupe_key=f"{kind}:{alert.booking_id}:{user_id}"[:120], title=title[:120], body=body[:240],
-                     url=url[:300], thread_id=alert.thread_id, booking_id=alert.booking_id, status="pending",
-                     channel="none", devices=0, created_at=utcnow())
+        plan_notification(booking.org_id, user_id, kind, f"{kind}:{booking.id}:{user_id}", sitter_title,
+                          f"{push_name(client.first_name, client.pet_names)}: {sitter_body}",
+                          f"/sitter/visits/{booking.id}", thread_id=alert.thread_id, booking_id=booking.id)
 
 
 def _commit_and_deliver(alert: Alert) -> bool:
     booking_id, kind = alert.booking_id, alert.kind.replace(".", "_")
     db.session.commit()
-    from app.services.notifications.notify import deliver_notification
-
     pending = db.session.scalars(select(Notification.id).where(
         Notification.booking_id == booking_id, Notification.kind == kind, Notification.status == "pending")).all()
     db.session.commit()

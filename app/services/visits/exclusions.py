@@ -4,7 +4,8 @@ sitter assignment (new booking, pending edit, change of sitter) respects.
 Bookings the pair already has and that are not over yet ("upcoming": pending or confirmed, ending
 after now) are listed on the confirm step; once marked, each shows "needs a new sitter" on the
 booking page, the calendar and Today (derived from the mark, so a new sitter, a cancel or removing
-the mark clears it), and one owner alert lists them (resolved when the mark is removed).
+the mark clears it), and one owner alert lists them (resolved when the mark is removed), pushed to
+the owners and staff who turned on the office's notifications, never to the marked sitter's own login.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from app.models import Alert, Booking, Client, Org, Sitter
 from app.models.visits import SitterExclusion
 from app.persistence.locking import insert_if_absent
 from app.services.audit.events import raise_alert, record_event
+from app.services.notifications.notify import plan_office_news, push_name, queue_deliveries
 
 REFUSAL = "{sitter} is marked not to be sent to {client} again (see the client's page)."
 NEEDS_NEW_SITTER = "visit.needs_new_sitter"
@@ -117,6 +119,13 @@ def _alert_upcoming(row: SitterExclusion, client: Client, sitter: Sitter, upcomi
     row.alert_id = alert.id
     record_event(row.org_id, NEEDS_NEW_SITTER, booking_id=upcoming[0].id, sitter_id=sitter.id,
                  client_id=client.id, booking_ids=[b.id for b in upcoming])
+    one = len(upcoming) == 1
+    queue_deliveries(plan_office_news(
+        row.org_id, "new_sitter_needed", f"new_sitter_needed:{alert.id}", "New sitter needed",
+        f"{sitter.name} is not to be sent to {push_name(client.first_name, client.pet_names)} again: "
+        f"{len(upcoming)} upcoming visit{'' if one else 's'} with them need{'s' if one else ''} another sitter.",
+        f"/admin/bookings/{upcoming[0].id}" if one else f"/admin/clients/{client.id}",
+        booking_id=upcoming[0].id, except_sitter_id=sitter.id))
 
 
 def remove_exclusion(org_id: int, client_id: int, exclusion_id: int, actor: str = "system") -> None:

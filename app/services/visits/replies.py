@@ -6,15 +6,15 @@ reaches that thread's sitter exactly as any inbound text does, and never another
 report was texted and within the report's reply span: `REPLY_SPAN` (48 hours), or until the
 client's next visit starts if that is sooner. Keywords (STOP, START, HELP) are not replies.
 
-Whether a reply reads unhappy is a short word list (`CONCERN_PHRASES`), matched as whole words
-with case, punctuation and apostrophes ignored ("Wasn't FED!" matches "wasnt fed"). It errs
-towards telling the owner: "not worried" matches too; an owner reads the reply and resolves the
-alert. A happy or neutral reply is linked and raises nothing.
+Whether a reply reads unhappy is a plain word rule (`app.services.visits.concern_words`): a short
+list of phrases, whole words, case and punctuation ignored, not counted after a negation ("no
+problem", "not sick at all") or inside thanks ("thank you for cleaning up the vomit"). The concern
+alert is also pushed to the owners and staff who turned on the office's notifications (the words
+found, never the reply). A happy or neutral reply is linked and raises nothing.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -25,29 +25,11 @@ from app.localtime import format_datetime
 from app.models import Booking, Message, Org, Sitter
 from app.models.visits import VisitReport, VisitReportReply
 from app.services.audit.events import raise_alert, record_event
+from app.services.notifications.notify import plan_office_news, push_name, queue_deliveries
+from app.services.visits.concern_words import concern_phrases_in
 
 REPLY_SPAN = timedelta(hours=48)
 CONCERN_KIND = "visit.report_concern"
-# Whole words or phrases, lower case, without apostrophes (the reply is normalised the same way).
-CONCERN_PHRASES = (
-    "not happy", "unhappy", "upset", "disappointed", "disappointing", "complain", "complaint",
-    "worried", "worrying", "concerned", "wasnt fed", "not fed", "didnt feed", "hungry", "injured",
-    "injury", "hurt", "bleeding", "limping", "sick", "vomit", "vomiting", "threw up", "missing",
-    "lost", "escaped", "got out", "door open", "left open", "never came", "didnt come",
-    "didnt show", "no show", "angry", "unacceptable", "terrible", "awful",
-)
-
-
-def _normalised(text: str) -> str:
-    """Lower case, apostrophes dropped, every other non-letter a space: ' wasnt fed '."""
-    text = text.lower().replace("'", "").replace("\u2019", "")
-    return " " + " ".join(re.sub(r"[^a-z0-9]+", " ", text).split()) + " "
-
-
-def concern_phrases_in(text: str) -> list[str]:
-    """The CONCERN_PHRASES the text holds (whole words, case and punctuation ignored)."""
-    words = _normalised(text or "")
-    return [phrase for phrase in CONCERN_PHRASES if f" {phrase} " in words]
 
 
 def reply_span_end(booking: Booking, sent_at: datetime) -> datetime:
@@ -102,6 +84,14 @@ def _raise_concern(booking: Booking, report: VisitReport, message_id: int, body:
     raise_alert(org.id, CONCERN_KIND, text, booking_id=booking.id, thread_id=thread_id, message_id=message_id)
     record_event(org.id, CONCERN_KIND, booking_id=booking.id, thread_id=thread_id,
                  sitter_id=report.sitter_id, message_id=message_id, words=found)
+    # The push names the concern words, never the reply itself: a lock screen is not private and the
+    # client may have typed a phone number.
+    client = booking.client
+    queue_deliveries(plan_office_news(
+        org.id, "visit_concern", f"visit_concern:{report.id}",
+        f"Concern from {push_name(client.first_name, client.pet_names)}",
+        f"Their reply to the {format_datetime(booking.start_at, org.timezone)} visit report mentions: "
+        f"{', '.join(found)}.", f"/admin/bookings/{booking.id}", thread_id=thread_id, booking_id=booking.id))
 
 
 def replies_to_report(report_id: int) -> list[VisitReportReply]:

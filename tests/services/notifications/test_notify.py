@@ -216,10 +216,12 @@ def test_no_device_is_recorded_as_such(make, visit):
 
 def test_pending_notifications_whose_job_was_lost_are_delivered_or_given_up(make, visit, push, clock):
     subscribe(push, visit.user)
-    fresh = notifications._plan(visit.sitter.org_id, visit.user.id, "client_text", "lost:1", "t", "b", "/sitter")
+    fresh = notifications.plan_notification(visit.sitter.org_id, visit.user.id, "client_text", "lost:1", "t", "b",
+                                            "/sitter")
     db.session.commit()
     clock.advance(minutes=2)
-    stale = notifications._plan(visit.sitter.org_id, visit.user.id, "client_text", "lost:2", "t", "b", "/sitter")
+    stale = notifications.plan_notification(visit.sitter.org_id, visit.user.id, "client_text", "lost:2", "t", "b",
+                                            "/sitter")
     db.session.get(Notification, stale).created_at = clock.now - timedelta(hours=1)
     db.session.commit()
     assert notifications.reconcile_notifications() == 1

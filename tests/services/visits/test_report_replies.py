@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Alert, Message
 from app.models.visits import VisitReport, VisitReportReply
 from app.services.visits.checks import check_in
-from app.services.visits.replies import concern_phrases_in
+from app.services.visits.concern_words import concern_phrases_in
 from app.services.visits.reports import submit_visit_report
 from tests.support.login import log_in
 from tests.support.sitter_data import make_visit
