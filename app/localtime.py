@@ -33,3 +33,10 @@ def format_datetime(value: datetime | None, tz: str) -> str:
     """'Wed 25 Nov, 9:00 AM' in the org's timezone."""
     local = to_org_time(value, tz)
     return local.strftime("%a %-d %b, %-I:%M %p") if local else ""
+
+
+def with_their_time(value: datetime, tz: str, their_tz: str, fmt=format_time) -> str:
+    """'5:00 AM (8:00 AM their time)': org time, and the client's beside it when their zone differs
+    (the pages' `their_time` macro does the same)."""
+    text = fmt(value, tz)
+    return text if their_tz == tz else f"{text} ({fmt(value, their_tz)} their time)"

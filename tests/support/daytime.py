@@ -1,0 +1,29 @@
+"""For tests whose queue reads the wall clock (RQ's scheduler, `python worker.py`): a zone where it
+is about noon now, so automated texts may reach a client there at once (the law's quiet hours,
+8 a.m. to 9 p.m. their time, always hold; nothing in the app bypasses them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+
+from app.models import Client, Org
+
+
+def daytime_zone(now: datetime) -> str:
+    """An IANA zone where `now` is between 12:00 and 13:00 (Etc/GMT±N, whose sign is POSIX's:
+    Etc/GMT-5 is five hours ahead of UTC)."""
+    ahead = (12 - now.astimezone(UTC).hour + 12) % 24 - 12  # hours ahead of UTC, -12 to 11
+    return "Etc/GMT" if ahead == 0 else f"Etc/GMT{-ahead:+d}"
+
+
+def live_in_daytime(session, org: Org, now: datetime) -> str:
+    """Put the org and every client it has now in that zone (an owner's own setting for each
+    client: their time zone), so what they plan and what their workers judge falls in the day.
+    Clients made afterwards need `timezone=` themselves. Returns the zone; commits."""
+    zone = daytime_zone(now)
+    org.timezone = zone
+    session.execute(update(Client).where(Client.org_id == org.id).values(timezone=zone))
+    session.commit()
+    return zone
