@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import update
 
-from app.models import Client, Org
+from app.models import Client
 
 
 def daytime_zone(now: datetime) -> str:
@@ -18,12 +18,14 @@ def daytime_zone(now: datetime) -> str:
     return "Etc/GMT" if ahead == 0 else f"Etc/GMT{-ahead:+d}"
 
 
-def live_in_daytime(session, org: Org, now: datetime) -> str:
-    """Put the org and every client it has now in that zone (an owner's own setting for each
-    client: their time zone), so what they plan and what their workers judge falls in the day.
-    Clients made afterwards need `timezone=` themselves. Returns the zone; commits."""
+def live_in_daytime(make, now: datetime) -> str:
+    """Put the default org and its clients, those made so far and those `make` makes from now on,
+    where it is day (an owner's own setting for each client: their time zone), so what the org
+    plans and what its workers judge falls in the law's hours. Returns the zone; commits."""
     zone = daytime_zone(now)
+    org = make.default_org
     org.timezone = zone
-    session.execute(update(Client).where(Client.org_id == org.id).values(timezone=zone))
-    session.commit()
+    make.client_defaults["timezone"] = zone
+    make.session.execute(update(Client).where(Client.org_id == org.id).values(timezone=zone))
+    make.session.commit()
     return zone

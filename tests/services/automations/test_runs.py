@@ -281,9 +281,9 @@ def _redis_booking(clock):
     make = Factories(db.session, clock)  # the `make` fixture would bring the inline-queue app
     now = clock.set(datetime.now(UTC).replace(microsecond=0))
     # Whatever the hour here, the org and its client are where it is day (quiet hours always hold).
-    zone = live_in_daytime(db.session, make.default_org, now)
+    zone = live_in_daytime(make, now)
     start = (now + timedelta(days=3)).astimezone(ZoneInfo(zone)).replace(hour=9, minute=0, second=0)
-    return confirmed_booking(make, clock, now, start, client=make.client(timezone=zone))
+    return confirmed_booking(make, clock, now, start)
 
 
 def test_redis_flush_after_scheduling_then_reconcile_still_sends_each_run_once(redis_app, clock):
