@@ -8,14 +8,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import update
 
+from app.localtime import zone_where_it_is
 from app.models import Client
 
 
 def daytime_zone(now: datetime) -> str:
-    """An IANA zone where `now` is between 12:00 and 13:00 (Etc/GMT±N, whose sign is POSIX's:
-    Etc/GMT-5 is five hours ahead of UTC)."""
-    ahead = (12 - now.astimezone(UTC).hour + 12) % 24 - 12  # hours ahead of UTC, -12 to 11
-    return "Etc/GMT" if ahead == 0 else f"Etc/GMT{-ahead:+d}"
+    """An Etc/GMT zone where `now` is between 12:00 and 13:00."""
+    return zone_where_it_is(12, now.astimezone(UTC).hour)
 
 
 def live_in_daytime(make, now: datetime) -> str:

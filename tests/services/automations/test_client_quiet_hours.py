@@ -292,3 +292,17 @@ def test_the_pages_show_when_a_run_planned_in_org_time_will_really_go(make, cloc
         html = client.get(page).get_data(as_text=True)
         assert "Wed 25 Nov, 5:00 AM" in html and "(Wed 25 Nov, 8:00 AM their time)" in html, page
         assert "Tue 24 Nov, 6:00 PM" not in html, page
+
+
+def test_after_a_confirm_the_owner_is_told_when_the_text_goes_in_both_zones(make, clock, client, login_as):
+    from tests.support.factories import CONFIRMED
+
+    org = in_california(make)
+    clock.set(datetime(2026, 11, 24, 20, 30, tzinfo=FLORIDA))  # 5:30 p.m. for the org
+    login_as(make.user("owner", org=org))
+    make.number("pool")
+    booking = make.booking(client=make.client(name="Taylor Brooks", phone_e164="+13055550142"), sitter=None,
+                           start=clock.now + timedelta(days=2))
+    page = client.post(f"/admin/bookings/{booking.id}/confirm", data=CONFIRMED,
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Taylor will be texted at 5:00 AM (8:00 AM their time) (after quiet hours)" in page
