@@ -33,3 +33,16 @@ def format_datetime(value: datetime | None, tz: str) -> str:
     """'Wed 25 Nov, 9:00 AM' in the org's timezone."""
     local = to_org_time(value, tz)
     return local.strftime("%a %-d %b, %-I:%M %p") if local else ""
+
+
+def with_their_time(value: datetime, tz: str, their_tz: str, fmt=format_time) -> str:
+    """'5:00 AM (8:00 AM their time)': org time, and the client's beside it when their zone differs
+    (the pages' `their_time` macro does the same)."""
+    text = fmt(value, tz)
+    return text if their_tz == tz else f"{text} ({fmt(value, their_tz)} their time)"
+
+
+def zone_where_it_is(local_hour: int, utc_hour: int) -> str:
+    """An Etc/GMT zone in which it is now `local_hour` (Etc/GMT-3 is UTC+3: POSIX signs)."""
+    offset = (local_hour - utc_hour + 12) % 24 - 12
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"

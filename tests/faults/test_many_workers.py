@@ -19,6 +19,7 @@ from app.jobs.specs import JOBS, QUEUE_NAMES
 from app.models import AutomationRun, Booking, Client, Message, OutboxEntry
 from app.services.automations.runs import enqueue_run
 from tests.faults.conftest import sends_per_message, wait_for
+from tests.support.daytime import live_in_daytime
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres_only]
 
@@ -31,10 +32,10 @@ def _seed(make, now) -> tuple[list[int], list[int], list[int]]:
     """Queued texts and due runs as rows only (their jobs lost), plus runs due in a few seconds
     whose jobs sit in Redis's scheduled registry."""
     org = make.default_org
-    org.quiet_start_hour = org.quiet_end_hour = 0
+    zone = live_in_daytime(make, now)  # the workers read the wall clock: the clients are where it is day
     desk = make.number("front_desk")
     client_ids = db.session.scalars(insert(Client).returning(Client.id), [
-        {"org_id": org.id, "name": f"Client {n}", "phone_e164": f"+1202{4000000 + n:07d}"}
+        {"org_id": org.id, "name": f"Client {n}", "phone_e164": f"+1202{4000000 + n:07d}", "timezone": zone}
         for n in range(DUE_RUNS)]).all()
     booking_ids = db.session.scalars(insert(Booking).returning(Booking.id), [
         {"org_id": org.id, "client_id": client_id, "status": "confirmed", "price_cents": 3500,

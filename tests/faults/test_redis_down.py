@@ -22,6 +22,7 @@ from app.services.bookings.confirmed import on_booking_confirmed
 from app.services.payments.checkout import STRIPE_HTTP_CLIENT_KEY
 from tests.faults.conftest import sends_per_message, wait_for
 from tests.support import stripe_payloads as sp
+from tests.support.daytime import live_in_daytime
 from tests.support.factories import CONFIRMED  # the confirm step's yes
 from tests.support.messaging_builders import booking_thread
 from tests.support.stripe_stand_in import StripeStandIn
@@ -43,7 +44,7 @@ def app_config():
 
 @pytest.fixture
 def live(app, clock):
-    """The test clock at the real time (the worker process reads the wall clock), no quiet hours."""
+    """The test clock at the real time (the worker process reads the wall clock)."""
     clock.set(datetime.now(UTC).replace(second=0, microsecond=0))
     app.extensions[STRIPE_HTTP_CLIENT_KEY] = StripeStandIn()
     return clock
@@ -71,8 +72,7 @@ def redis_contents(url: str) -> str:
 def test_with_redis_down_everything_commits_then_one_worker_sends_each_text_once(
         app, client, login_as, make, live, start_worker, redis_url):
     org = make.default_org
-    org.quiet_start_hour = org.quiet_end_hour = 0  # the test runs at any hour
-    db.session.commit()
+    live_in_daytime(make, live.now)  # the worker reads the wall clock: the org and its clients are where it is day
     make.number("front_desk")
     make.number("pool")
     make.number("pool")

@@ -40,6 +40,7 @@ class Factories:
         self.clock = clock
         self._n = itertools.count(1)
         self._org = None
+        self.client_defaults: dict = {}  # what every client made from now on gets unless told
 
     def _next(self) -> int:
         return next(self._n)
@@ -87,6 +88,8 @@ class Factories:
         kw.setdefault("name", f"Client{n} Jones")
         kw.setdefault("phone_e164", self.phone())
         kw.setdefault("area", "Dupont Circle")
+        for key, value in self.client_defaults.items():
+            kw.setdefault(key, value)
         client = self._save(Client(org_id=org.id, **kw))
         for pet in pets:
             self.session.add(Pet(org_id=org.id, client_id=client.id, name=pet))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Response, flash, redirect, url_for
 
 from app.blueprints.admin import bp
@@ -9,6 +11,7 @@ from app.blueprints.admin.common import actor, confirm_step, owner_only
 from app.blueprints.admin.forms import ConfirmForm
 from app.extensions import db
 from app.models import Client, Org
+from app.services.automations.runs import automation_sends_at
 from app.services.messaging.provider_deletion import retry_failed_deletions
 from app.services.people.client_data import export_filename, export_json
 from app.services.people.client_erase import erase_client
@@ -21,6 +24,12 @@ from app.web.scoping import get_in_org_or_404
 def client_zone(client: Client) -> str:
     """The client's own zone, for showing when a text reaches them (quiet hours are judged there)."""
     return client_zone_name(client, db.session.get(Org, client.org_id))
+
+
+@bp.app_template_global("automation_sends_at")
+def sends_at(when: datetime, client: Client) -> datetime:
+    """When a scheduled automation reaches the client (after their quiet hours then, if in them)."""
+    return automation_sends_at(when, client, db.session.get(Org, client.org_id))
 
 
 @bp.get("/clients/<int:client_id>/export")

@@ -55,6 +55,7 @@ class ClientQuiet:
 
 
 def client_quiet(client: Client | None, org: Org) -> ClientQuiet:
+    """The client's zone and the law's hour there; no client: the org's zone and the federal 9 p.m."""
     state = state_of_number(client.phone_e164) if client is not None else None
     return ClientQuiet(client_zone_name(client, org), STATE_QUIET_START.get(state, FEDERAL_QUIET_START))
 
@@ -63,37 +64,35 @@ def _zone(org: Org) -> ZoneInfo:
     return ZoneInfo(org.timezone)
 
 
-def _quiet_hours(org: Org, legal_start: int | None) -> frozenset[int]:
-    """The local hours that are quiet: the org's, widened by the law's for a client (legal_start
-    given). start == end means none at all, the law's included: only set outside the settings
-    page, which refuses it (tests whose queue reads the wall clock use it to run at any hour)."""
-    start, end = org.quiet_start_hour, org.quiet_end_hour
-    if start == end:
-        hours = set()
-    else:
-        hours = {h for h in range(24) if ((h >= start or h < end) if start > end else (start <= h < end))}
-    if start != end and legal_start is not None:
-        law = {h for h in range(24) if h >= legal_start or h < LEGAL_QUIET_END}
-        # An org's hours that leave no sending hour beside the law's: the law's alone.
-        hours = hours | law if len(hours | law) < 24 else law
-    return frozenset(hours)
+def _hours_between(start: int, end: int) -> set[int]:
+    """The hours from `start` up to `end` (across midnight when start > end; none when equal)."""
+    return {h for h in range(24) if ((h >= start or h < end) if start > end else (start <= h < end))}
 
 
-def _where(org: Org, quiet: ClientQuiet | str | None) -> tuple[ZoneInfo, int | None]:
-    if isinstance(quiet, ClientQuiet):
-        return ZoneInfo(quiet.zone), quiet.legal_start
-    return (ZoneInfo(quiet) if quiet else _zone(org)), None
+def _quiet_hours(org: Org, legal_start: int) -> frozenset[int]:
+    """The local hours that are quiet: the law's (8 a.m. to `legal_start`), always, widened by the
+    org's own (quiet_start_hour to quiet_end_hour; the same hour twice: none of its own). The org's
+    hours only ever add: an org whose hours would leave no sending hour beside the law's gets the
+    law's alone."""
+    law = _hours_between(legal_start, LEGAL_QUIET_END)
+    hours = law | _hours_between(org.quiet_start_hour, org.quiet_end_hour)
+    return frozenset(hours if len(hours) < 24 else law)
 
 
-def in_quiet_hours(when: datetime, org: Org, quiet: ClientQuiet | str | None = None) -> bool:
-    """No automation reaches a client in the org's quiet hours (quiet_start_hour to quiet_end_hour)
-    or the law's, in their local time: for a client (client_quiet), their zone with the law's
-    hours added; for a zone name, the org's hours there; else the org's hours in the org's zone."""
+def _where(org: Org, quiet: ClientQuiet | None) -> tuple[ZoneInfo, int]:
+    quiet = quiet or client_quiet(None, org)
+    return ZoneInfo(quiet.zone), quiet.legal_start
+
+
+def in_quiet_hours(when: datetime, org: Org, quiet: ClientQuiet | None = None) -> bool:
+    """No automation reaches a client in the law's quiet hours or the org's, in their local time:
+    for a client (client_quiet), their zone and their state's law; without one, the org's zone and
+    the federal law."""
     zone, legal_start = _where(org, quiet)
     return when.astimezone(zone).hour in _quiet_hours(org, legal_start)
 
 
-def after_quiet_hours(when: datetime, org: Org, quiet: ClientQuiet | str | None = None) -> datetime:
+def after_quiet_hours(when: datetime, org: Org, quiet: ClientQuiet | None = None) -> datetime:
     """`when`, or the end of the quiet period it falls in (the first hour:00 after it that is not
     quiet, wall-clock time in that zone)."""
     zone, legal_start = _where(org, quiet)
@@ -107,6 +106,25 @@ def after_quiet_hours(when: datetime, org: Org, quiet: ClientQuiet | str | None 
         if candidate.hour not in hours:
             return candidate.replace(tzinfo=zone).astimezone(when.tzinfo)
     return when  # not reached: _quiet_hours always leaves an hour to send in
+
+
+def quiet_spans(org: Org, quiet: ClientQuiet | None = None) -> list[tuple[int, int]]:
+    """The quiet hours as (start, end) local hours, e.g. [(20, 8)]: the law's and the org's."""
+    hours = _quiet_hours(org, _where(org, quiet)[1])
+    starts = sorted(h for h in hours if (h - 1) % 24 not in hours)
+    spans = []
+    for start in starts:
+        end = start
+        while end in hours:
+            end = (end + 1) % 24
+        spans.append((start, end))
+    return spans
+
+
+def automation_sends_at(when: datetime, client: Client, org: Org) -> datetime:
+    """When a run scheduled for `when` reaches the client: its time, or the end of their quiet
+    hours then (the run waits for it when due, app.services.automations.runs._run)."""
+    return after_quiet_hours(when, org, client_quiet(client, org))
 
 
 def night_before_reminder_at(booking: Booking, org: Org) -> datetime:
@@ -157,8 +175,9 @@ def plan_confirmed_booking(booking: Booking, org: Org, window_ends_at: datetime)
     now = utcnow()
     created = []
     plan = []
-    # Planned in the org's zone (no read of the client on the confirm path); each run re-checks
-    # quiet hours in the client's own zone when it is due (_run) and waits for their morning.
+    # Planned in the org's zone with the federal law (no read of the client on the confirm path);
+    # each run re-checks quiet hours in the client's own zone when it is due (_run) and waits for
+    # their morning.
     zone = None
     if booking.end_at <= now:
         plan.append(("booking_confirmation", now, "skipped", "booking_already_over"))

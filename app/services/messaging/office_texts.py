@@ -16,7 +16,7 @@ from app.extensions import db
 from app.localtime import format_time
 from app.models import Message, MessageNumber, Org, Thread
 from app.services.audit.events import record_event
-from app.services.automations.runs import after_quiet_hours, in_quiet_hours
+from app.services.automations.runs import after_quiet_hours, in_quiet_hours, quiet_spans
 from app.services.messaging.outbound import queue_outbound_message
 from app.services.people.phones import national_format
 
@@ -59,8 +59,9 @@ class QuietHours:
 
 
 def quiet_hours(org: Org) -> QuietHours:
+    """In the org's zone: the law's quiet hours (federal) and the org's own."""
     now = utcnow()
-    span = f"{org.quiet_start_hour:02d}:00–{org.quiet_end_hour:02d}:00"
+    span = ", ".join(f"{start:02d}:00–{end:02d}:00" for start, end in quiet_spans(org))
     return QuietHours(in_quiet_hours(now, org), format_time(after_quiet_hours(now, org), org.timezone), span)
 
 

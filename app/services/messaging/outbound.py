@@ -367,6 +367,8 @@ def retry_message(message_id: int, actor: str = "system") -> Message:
     if message is None or message.direction != "outbound" or message.status not in RETRYABLE_MESSAGE_STATES:
         db.session.rollback()
         raise Conflict("Only a failed, undelivered or unconfirmed text can be sent again.")
+    if message.sender_kind == "automation":
+        _refuse_in_quiet_hours(message)
     previous = message.status
     message.status, message.attempts, message.tries = "queued", 0, 0
     # A fresh send gets a fresh sid; late callbacks for the old one no longer match.
@@ -378,6 +380,23 @@ def retry_message(message_id: int, actor: str = "system") -> Message:
     db.session.commit()
     count_text("queued")
     return message
+
+
+def _refuse_in_quiet_hours(message: Message) -> None:
+    """An automated text sent again keeps the quiet hours in the client's time, the law's among
+    them (DESIGN "Automations"): in them, Conflict (nothing changed) saying when it may go."""
+    from app.errors import Conflict
+    from app.localtime import with_their_time
+    from app.services.automations.runs import after_quiet_hours, client_quiet, in_quiet_hours
+
+    org = db.session.get(Org, message.org_id)
+    client = db.session.scalar(select(Client).where(_is_recipient(message.org_id, message.to_e164)))
+    quiet, now = client_quiet(client, org), utcnow()
+    if in_quiet_hours(now, org, quiet):
+        db.session.rollback()
+        when = with_their_time(after_quiet_hours(now, org, quiet), org.timezone, quiet.zone)
+        raise Conflict(f"It is quiet hours where the client is: an automated text may not reach them before "
+                       f"{when}. Send it again then.")
 
 
 UNKNOWN_REASON = ("The send was interrupted and the SMS provider could not confirm whether the text "

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from app.clock import utcnow
 from app.extensions import db
-from app.localtime import format_datetime
+from app.localtime import format_datetime, zone_where_it_is
 from app.models import (
     AssignmentWindow,
     AutomationRun,
@@ -110,7 +110,7 @@ def _prepare_booking() -> int:
         org = Org(name=PROOF_ORG)
         db.session.add(org)
         db.session.flush()
-    org.timezone = _zone_where_it_is(LOCAL_HOUR, now.hour)
+    org.timezone = zone_where_it_is(LOCAL_HOUR, now.hour)
     sitter = _get_or_add(Sitter, org, {"phone_e164": PROOF_SITTER[1]}, name=PROOF_SITTER[0])
     client = _get_or_add(Client, org, {"phone_e164": PROOF_CLIENT[1]}, name=PROOF_CLIENT[0],
                          area="Proof Park")
@@ -141,12 +141,6 @@ def _get_or_add(model, org: Org, lookup: dict, **fields):
         db.session.add(row)
         db.session.flush()
     return row
-
-
-def _zone_where_it_is(local_hour: int, utc_hour: int) -> str:
-    """An Etc/GMT zone in which it is now `local_hour` (Etc/GMT-3 is UTC+3: POSIX signs)."""
-    offset = (local_hour - utc_hour + 12) % 24 - 12
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
 
 
 def _checkout_completed_event(booking_id: int) -> dict:

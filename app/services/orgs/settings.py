@@ -78,9 +78,6 @@ def update_org_settings(org_id: int, *, name: str, timezone: str, grace_minutes:
     for field, hour in (("quiet_start_hour", quiet_start_hour), ("quiet_end_hour", quiet_end_hour)):
         if not 0 <= hour <= 23:
             raise InvalidInput("Use an hour from 0 to 23.", field=field)
-    if quiet_start_hour == quiet_end_hour:  # the same hour would mean none (app.services.automations.runs)
-        raise InvalidInput("Quiet hours cannot be switched off: automated texts may reach a client only from "
-                           "8 a.m. to 9 p.m. their time (8 p.m. in Florida and Oklahoma).", field="quiet_end_hour")
     if care_notes_lead_minutes is None:
         care_notes_lead_minutes = org.care_notes_lead_minutes
     if not 0 <= care_notes_lead_minutes <= 1440:

@@ -13,15 +13,22 @@ from sqlalchemy import func, select
 
 from app.clock import utcnow
 from app.extensions import db
-from app.localtime import format_datetime, format_time
+from app.localtime import format_datetime, format_time, with_their_time
 from app.models import AutomationRun, Booking, Client, Message, MessageNumber, Org, Pet, Sitter, Thread, User
-from app.services.automations.runs import after_quiet_hours, client_quiet, confirmation_was_sent, in_quiet_hours
+from app.services.automations.runs import (
+    after_quiet_hours,
+    automation_sends_at,
+    client_quiet,
+    confirmation_was_sent,
+    in_quiet_hours,
+)
 from app.services.automations.templates import template_for
 from app.services.numbers.choice import front_desk_number_id
 from app.services.numbers.moves import predict_masking_number
 from app.services.people.labels import person_label
 from app.services.people.phones import national_format
 from app.services.people.time_off import away_warning
+from app.services.people.timezones import client_zone_name
 from app.services.queries.admin import open_threads_on_number
 from app.services.visits.exclusions import describe_booking, pair_upcoming_bookings
 
@@ -38,11 +45,12 @@ class ActionPreview:
 
 
 def _when_text(org: Org, client: Client) -> str:
-    """'now', or 'at 8:00 AM, after quiet hours' (org time; quiet hours are the client's)."""
+    """'now', or 'at 5:00 AM (8:00 AM their time), after quiet hours' (org time, and the client's
+    beside it: quiet hours are theirs)."""
     now, quiet = utcnow(), client_quiet(client, org)
     if not in_quiet_hours(now, org, quiet):
         return "now"
-    return f"at {format_time(after_quiet_hours(now, org, quiet), org.timezone)}, after quiet hours"
+    return f"at {with_their_time(after_quiet_hours(now, org, quiet), org.timezone, quiet.zone)}, after quiet hours"
 
 
 def _booking_label(booking: Booking, org: Org) -> str:
@@ -288,8 +296,10 @@ def text_outcome(booking_id: int, kind: str) -> str:
     if run is None:
         return f"{who} was not texted"
     if run.status == "scheduled":
-        if run.scheduled_for > utcnow() + _SOON:
-            return f"{who} will be texted at {format_time(run.scheduled_for, org.timezone)} (after quiet hours)"
+        sends_at = automation_sends_at(run.scheduled_for, booking.client, org)
+        if sends_at > utcnow() + _SOON:
+            when = with_their_time(sends_at, org.timezone, client_zone_name(booking.client, org))
+            return f"{who} will be texted at {when} (after quiet hours)"
         return f"{who} will be told by text"
     if run.status == "sent":
         status = db.session.scalar(select(Message.status).where(Message.id == run.message_id))

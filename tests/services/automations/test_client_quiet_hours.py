@@ -175,3 +175,134 @@ def test_the_pages_show_when_an_automation_reaches_the_client_in_their_own_time(
                         scheduled_for=datetime(2026, 11, 25, 8, 0, tzinfo=FLORIDA))
     page = client.get(page_of(booking)).get_data(as_text=True)
     assert "Wed 25 Nov, 5:00 AM" in page and "(Wed 25 Nov, 8:00 AM their time)" in page
+
+
+def no_quiet_hours_of_its_own(make, **kw):
+    """An org whose owner set the same hour twice: no extra quiet hours of its own."""
+    from app.services.orgs.settings import update_org_settings
+
+    org = make.org(name="Any Hour Paws", **kw)
+    update_org_settings(org.id, name=org.name, timezone=org.timezone, grace_minutes=60, quiet_start_hour=0,
+                        quiet_end_hour=0, policy_mode="block", visit_followup_enabled=True)
+    db.session.refresh(org)
+    assert (org.quiet_start_hour, org.quiet_end_hour) == (0, 0)
+    return org
+
+
+def test_an_org_with_no_quiet_hours_of_its_own_still_keeps_the_laws(make, clock):
+    org = no_quiet_hours_of_its_own(make)
+    late = due_run(make, clock, org, "+12125550100", datetime(2026, 11, 24, 21, 30, tzinfo=NEW_YORK))
+    assert waits_until(late.id) == datetime(2026, 11, 25, 8, 0, tzinfo=NEW_YORK)
+    early = due_run(make, clock, org, "+12125550111", datetime(2026, 11, 25, 7, 30, tzinfo=NEW_YORK))
+    assert waits_until(early.id) == datetime(2026, 11, 25, 8, 0, tzinfo=NEW_YORK)
+    florida = due_run(make, clock, org, "+13055550142", datetime(2026, 11, 24, 20, 15, tzinfo=FLORIDA))
+    assert waits_until(florida.id) == datetime(2026, 11, 25, 8, 0, tzinfo=FLORIDA)
+    # Inside the law's day it goes at once (the org adds no hours of its own: 8:30 p.m. is fine in New York).
+    evening = due_run(make, clock, org, "+12125550122", datetime(2026, 11, 24, 20, 30, tzinfo=NEW_YORK))
+    assert run_automation(evening.id) == "sent"
+
+
+def test_a_confirmation_at_night_for_such_an_org_is_planned_for_the_morning(make, clock):
+    from app.services.bookings.confirmed import on_booking_confirmed
+
+    org = no_quiet_hours_of_its_own(make)
+    clock.set(datetime(2026, 11, 24, 23, 0, tzinfo=NEW_YORK))
+    booking = make.booking(org=org, client=make.client(org=org, phone_e164="+12125550100"), sitter=None,
+                           start=clock.now + timedelta(days=2))
+    make.number("pool", org=org)
+    on_booking_confirmed(booking.id)
+    db.session.rollback()
+    run = db.session.scalar(select(AutomationRun).where(AutomationRun.booking_id == booking.id,
+                                                        AutomationRun.kind == "booking_confirmation"))
+    assert (run.status, run.scheduled_for) == ("scheduled", datetime(2026, 11, 25, 8, 0, tzinfo=NEW_YORK))
+    assert db.session.scalars(select(OutboxEntry)).all() == []
+
+
+def test_the_orgs_own_hours_only_add_to_the_laws(make, clock):
+    org = make.org(name="Lunch Paws", timezone="America/New_York")
+    org.quiet_start_hour, org.quiet_end_hour = 13, 15  # a quiet lunch of its own, inside the law's day
+    lunch = due_run(make, clock, org, "+12125550100", datetime(2026, 11, 24, 13, 30, tzinfo=NEW_YORK))
+    assert waits_until(lunch.id) == datetime(2026, 11, 24, 15, 0, tzinfo=NEW_YORK)
+    night = due_run(make, clock, org, "+12125550111", datetime(2026, 11, 24, 22, 0, tzinfo=NEW_YORK))
+    assert waits_until(night.id) == datetime(2026, 11, 25, 8, 0, tzinfo=NEW_YORK)
+
+
+def in_california(make):
+    org = make.default_org
+    org.timezone = "America/Los_Angeles"
+    db.session.commit()
+    return org
+
+
+def test_an_automated_text_sent_again_from_queue_health_keeps_the_clients_quiet_hours(make, clock, client,
+                                                                                      login_as):
+    from app.models import EventLog
+
+    org = in_california(make)
+    clock.set(datetime(2026, 11, 24, 20, 30, tzinfo=FLORIDA))  # 5:30 p.m. for the org, 8:30 p.m. for the client
+    login_as(make.user("owner", org=org))
+    thread = booking_thread(make, client=make.client(org=org, phone_e164="+13055550142"))
+    failed = outbound_message(make, thread, status="failed", error_code="30003")
+    page = client.post(f"/admin/queue/messages/{failed.id}/retry", follow_redirects=True).get_data(as_text=True)
+    assert ("It is quiet hours where the client is: an automated text may not reach them before "
+            "5:00 AM (8:00 AM their time). Send it again then.") in page
+    db.session.expire_all()
+    assert db.session.get(Message, failed.id).status == "failed"
+    assert db.session.scalar(select(EventLog.id).where(EventLog.kind == "message.retried")) is None
+    # The owner's own words in the thread are conversation: they go now.
+    typed = client.post(f"/admin/threads/{thread.id}/text", data={"body": "Sorry, one more thing"},
+                        follow_redirects=True)
+    assert typed.status_code == 200
+    assert db.session.scalar(select(OutboxEntry.id).join(Message, Message.id == OutboxEntry.message_id)
+                             .where(Message.body == "Sorry, one more thing")) is not None
+    clock.set(datetime(2026, 11, 25, 8, 0, tzinfo=FLORIDA))
+    login_as(make.user("owner", org=org))  # a login session follows the (frozen) clock
+    client.post(f"/admin/queue/messages/{failed.id}/retry")
+    db.session.expire_all()
+    assert db.session.get(Message, failed.id).status == "sent"
+
+
+def test_the_retry_step_and_its_outcome_say_when_in_both_zones(make, clock, client, login_as):
+    from tests.support.factories import CONFIRMED
+
+    org = in_california(make)
+    clock.set(datetime(2026, 11, 24, 20, 30, tzinfo=FLORIDA))
+    login_as(make.user("owner", org=org))
+    thread = booking_thread(make, client=make.client(org=org, phone_e164="+13055550142"),
+                            started_hours_ago=-30)
+    run = make.automation_run(thread.booking, "night_before_reminder", status="failed", reason="broken")
+    step = client.post(f"/admin/automations/runs/{run.id}/retry").get_data(as_text=True)
+    assert "at 5:00 AM (8:00 AM their time), after quiet hours." in step
+    client.post(f"/admin/automations/runs/{run.id}/retry", data=CONFIRMED)
+    db.session.expire_all()
+    run = db.session.get(AutomationRun, run.id)
+    assert (run.status, run.scheduled_for) == ("scheduled", datetime(2026, 11, 25, 8, 0, tzinfo=FLORIDA))
+
+
+def test_the_pages_show_when_a_run_planned_in_org_time_will_really_go(make, clock, client, login_as):
+    org = make.org(name="Bay Paws", timezone="America/Los_Angeles")
+    login_as(make.user("owner", org=org))
+    clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=CALIFORNIA))
+    customer = make.client(org=org, phone_e164="+13055550142")
+    booking = make.booking(org=org, client=customer, sitter=None, status="confirmed")
+    # 6 p.m. in California is 9 p.m. in Florida: the run will wait for the client's 8 a.m.
+    make.automation_run(booking, "night_before_reminder", status="scheduled",
+                        scheduled_for=datetime(2026, 11, 24, 18, 0, tzinfo=CALIFORNIA))
+    for page in ("/admin/automations", "/admin", f"/admin/bookings/{booking.id}"):
+        html = client.get(page).get_data(as_text=True)
+        assert "Wed 25 Nov, 5:00 AM" in html and "(Wed 25 Nov, 8:00 AM their time)" in html, page
+        assert "Tue 24 Nov, 6:00 PM" not in html, page
+
+
+def test_after_a_confirm_the_owner_is_told_when_the_text_goes_in_both_zones(make, clock, client, login_as):
+    from tests.support.factories import CONFIRMED
+
+    org = in_california(make)
+    clock.set(datetime(2026, 11, 24, 20, 30, tzinfo=FLORIDA))  # 5:30 p.m. for the org
+    login_as(make.user("owner", org=org))
+    make.number("pool")
+    booking = make.booking(client=make.client(name="Taylor Brooks", phone_e164="+13055550142"), sitter=None,
+                           start=clock.now + timedelta(days=2))
+    page = client.post(f"/admin/bookings/{booking.id}/confirm", data=CONFIRMED,
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Taylor will be texted at 5:00 AM (8:00 AM their time) (after quiet hours)" in page

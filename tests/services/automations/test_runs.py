@@ -17,6 +17,7 @@ from app.services.automations.send import send_automation_message_via_thread
 from app.services.bookings.confirmed import on_booking_confirmed
 from app.services.bookings.lifecycle import cancel_booking, change_sitter
 from app.services.ops.reconcile import requeue_scheduled_runs
+from tests.support.daytime import live_in_daytime
 
 NY = ZoneInfo("America/New_York")
 
@@ -279,10 +280,9 @@ def _redis_booking(clock):
 
     make = Factories(db.session, clock)  # the `make` fixture would bring the inline-queue app
     now = clock.set(datetime.now(UTC).replace(microsecond=0))
-    org = make.default_org
-    org.quiet_start_hour = org.quiet_end_hour = 0  # no quiet hours: the test runs at any hour
-    db.session.commit()
-    start = (now + timedelta(days=3)).astimezone(NY).replace(hour=9, minute=0, second=0)
+    # Whatever the hour here, the org and its client are where it is day (quiet hours always hold).
+    zone = live_in_daytime(make, now)
+    start = (now + timedelta(days=3)).astimezone(ZoneInfo(zone)).replace(hour=9, minute=0, second=0)
     return confirmed_booking(make, clock, now, start)
 
 

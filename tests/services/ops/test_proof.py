@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.localtime import zone_where_it_is
 from app.models import Booking, Org
-from app.services.ops.proof import PROOF_ORG, _zone_where_it_is
+from app.services.ops.proof import PROOF_ORG
 
 
 def test_proof_passes_prints_the_evidence_and_can_run_again(app):
@@ -56,4 +57,4 @@ def test_proof_zone_puts_the_org_in_early_afternoon():
 
     for utc_hour in range(24):
         now = datetime(2026, 11, 25, utc_hour, 30, tzinfo=UTC)
-        assert now.astimezone(ZoneInfo(_zone_where_it_is(13, utc_hour))).hour == 13
+        assert now.astimezone(ZoneInfo(zone_where_it_is(13, utc_hour))).hour == 13
