@@ -98,10 +98,11 @@ def main(argv=None) -> int:
         metavar="JSON",
         help="measure nothing: rewrite --out from a run's raw results (after editing bench/findings.md)",
     )
-    parser.add_argument("--only", choices=("dashboard", "hot-paths", "stripe-lean"),
+    parser.add_argument("--only", choices=("dashboard", "hot-paths", "stripe-lean", "burst"),
                         help="dashboard: only the dashboard sizes (prints the table); hot-paths: only the webhooks, "
                              "the burst, applies and sends (raw results to --json, nothing rendered); "
-                             "stripe-lean: only the Stripe webhook vs the floor's verify_header endpoint (prints)")
+                             "stripe-lean: only the Stripe webhook vs the floor's verify_header endpoint (prints); "
+                             "burst: only the burst of paid events vs its floor (section 6; prints)")
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # the suite's smoke test
     parser.add_argument("--before", metavar="JSON", default=str(BEFORE) if BEFORE.exists() else None,
                         help=f"a run's raw results to show beside this one (default: {BEFORE.name} when present)")
@@ -131,9 +132,14 @@ def main(argv=None) -> int:
             print("\n".join(rows))
             return 0
         if args.only == "stripe-lean":
-            out = webhooks_and_sends(plan, redis_url, stack, stripe_lean_only=True)
+            out = webhooks_and_sends(plan, redis_url, stack, only="stripe-lean")
             Path(args.json).write_text(report.dump({**results, **out}))
             print("\n".join(report.webhook_rows(out["stripe"])))
+            return 0
+        if args.only == "burst":
+            out = webhooks_and_sends(plan, redis_url, stack, only="burst")
+            Path(args.json).write_text(report.dump({**results, **out}))
+            print("\n".join(report.stripe_apply_sections(out["stripe_latency"], [])))
             return 0
         if args.only == "hot-paths":  # e.g. the "before" side of docs/performance.md (bench/before.json)
             results.update(webhooks_and_sends(plan, redis_url, stack))
@@ -156,7 +162,8 @@ def main(argv=None) -> int:
     return 0
 
 
-def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack, stripe_lean_only: bool = False) -> dict:
+def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack, only: str | None = None) -> dict:
+    """The webhook, burst, apply and send scenarios; `only`: "stripe-lean" or "burst", that one alone."""
     url = fresh_database("pawline_bench")
     stack.callback(drop_database, url)
     env = bench_env(url, redis_url)
@@ -180,18 +187,19 @@ def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack, stripe_lean
     for_applies, pending = pending[:apply_events], pending[apply_events:]
     out = {}
     with gunicorn(env) as port, gunicorn(env, target="bench.floor:build_floor_app()") as floor_port:
-        if stripe_lean_only:
+        if only == "stripe-lean":
             log("1. stripe webhook vs the floor's verify_header endpoint")
             return {"stripe": scenarios.stripe_vs_floor(port, floor_port, pending, plan,
                                                         floor_path=reqs.FLOOR_STRIPE_LEAN_PATH)}
+        if only == "burst":
+            return {"stripe_latency": received_to_queued(port, env, for_latency)}
         log("5. duplicate deliveries")
         out["duplicates"] = scenarios.duplicate_deliveries(port, env, duplicates)
         log("1. stripe webhook vs the floor's minimal endpoint")
         out["stripe"] = scenarios.stripe_vs_floor(port, floor_port, pending, plan)
         log("2. inbound sms vs bare")
         out["inbound"] = scenarios.inbound_vs_bare(port, tenants, plan)
-        log(f"6. stripe event received → confirmation queued ({LATENCY_CLIENTS} clients, {LATENCY_WORKERS} workers)")
-        out["stripe_latency"] = scenarios.received_to_queued(port, env, for_latency, LATENCY_CLIENTS, LATENCY_WORKERS)
+        out["stripe_latency"] = received_to_queued(port, env, for_latency)
     log("7. stripe applies vs the floor's one-row job")
     checkpoint(url)
     out["applies"] = [scenarios.applies_vs_floor(env, for_applies, plan["apply_rounds"], plan["applies_per_run"])]
@@ -199,6 +207,11 @@ def webhooks_and_sends(plan: dict, redis_url: str, stack: ExitStack, stripe_lean
     checkpoint(url)
     out["sends"] = scenarios.sends_vs_noop(env, tenants[0], plan["send_rounds"], plan["sends_per_run"])
     return out
+
+
+def received_to_queued(port: int, env: dict, bookings: list) -> dict:
+    log(f"6. stripe event received → confirmation queued ({LATENCY_CLIENTS} clients, {LATENCY_WORKERS} workers)")
+    return scenarios.received_to_queued(port, env, bookings, LATENCY_CLIENTS, LATENCY_WORKERS)
 
 
 def dashboard(plan: dict, redis_url: str, stack: ExitStack) -> dict:

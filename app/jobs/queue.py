@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import calendar
 import heapq
-import importlib
 import itertools
 import logging
 import threading
@@ -27,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.extensions import db
-from app.jobs.specs import JOB_TIMEOUT, QUEUE_NAMES, JobSpec
+from app.jobs.follow_on import keep_follow_ons
+from app.jobs.specs import JOB_TIMEOUT, QUEUE_NAMES, JobSpec, resolve
 from app.observability.logs import job_context
 from app.persistence.sqlite import holds_write_lock
 from app.persistence.writes import has_uncommitted_writes
@@ -64,11 +64,6 @@ class _Pending:
     spec: JobSpec = field(compare=False)
     args: tuple = field(compare=False)
     attempt: int = field(compare=False, default=0)
-
-
-def resolve(func_path: str):
-    module, _, name = func_path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
 
 
 class InProcessLock:
@@ -390,9 +385,10 @@ def enqueue(spec: JobSpec, *args, at: datetime | None = None) -> None:
 
 
 def _dispatch(calls: list) -> None:
-    """Hand jobs over, all of one backend at once (RQ: one Redis round trip)."""
+    """Hand jobs over, all of one backend at once (RQ: one Redis round trip); in a worker's job, its
+    follow-ons are kept to run after it (app.jobs.follow_on)."""
     by_backend: dict[int, tuple] = {}
-    for backend, call in calls:
+    for backend, call in keep_follow_ons(calls):
         by_backend.setdefault(id(backend), (backend, []))[1].append(call)
     for backend, jobs in by_backend.values():
         try:

@@ -8,8 +8,10 @@ stores in Redis: the functions stay in `app.jobs`, so jobs stored before a chang
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from hashlib import sha256
 
 # A worker takes its queues in this order: Stripe events first (a paid booking's confirmation
@@ -20,6 +22,9 @@ JOB_TIMEOUT = 60  # seconds; a provider call that hangs longer is a failed attem
 # The bound on the tries of every row-backed job (texts, automation runs, Stripe events: see
 # app.jobs.tries); the queue's own retries use them up, reconcile's re-enqueues count too.
 MAX_TRIES = 6
+# A job handed over up to this early counts as due: its row's time was read from one clock, the
+# job's check from another (an automation run this early is sent, not made to wait).
+EARLY_TOLERANCE = timedelta(seconds=1)
 
 _ID_SAFE = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
@@ -58,6 +63,8 @@ class JobSpec:
     periodic: bool = False
     at_worker_start: bool = False
     every_minute: bool = False  # like `periodic`, every MINUTELY_TASK_SECONDS (app.jobs.worker)
+    # Handed over due by a job in a worker: run by that worker right after the job (app.jobs.follow_on).
+    follow_on: bool = False
 
     def id_for(self, *args) -> str | None:
         """The job id for these arguments. RQ allows only [A-Za-z0-9_-] in an id: an argument
@@ -65,6 +72,12 @@ class JobSpec:
         if self.job_id is None:
             return None
         return self.job_id.format(*(_id_part(arg) for arg in args))
+
+
+def resolve(func_path: str):
+    """The function a job's dotted path names."""
+    module, _, name = func_path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 def _id_part(value) -> str:
@@ -82,7 +95,9 @@ class JOBS:
     apply_status_callback = JobSpec(
         "app.jobs.apply_status_callback", job_id="status-callback-{0}",
         retry=RetryPolicy(max=3, intervals=(30, 120, 600)))
-    run_automation = JobSpec("app.jobs.run_automation", queue="automations", job_id="automation-run-{0}")
+    # A run due now that a job creates (a paid booking's confirmation) follows that job in its worker.
+    run_automation = JobSpec("app.jobs.run_automation", queue="automations", job_id="automation-run-{0}",
+                             follow_on=True)
     fetch_inbound_media = JobSpec(
         "app.jobs.fetch_inbound_media", job_id="fetch-media-{0}",
         retry=RetryPolicy(max=4, intervals=(10, 60, 300, 900)))

@@ -14,10 +14,12 @@ from rq import SimpleWorker, Worker
 from rq.scheduler import RQScheduler
 from rq.scheduler import run as run_scheduler
 from rq.serializers import JSONSerializer
+from rq.timeouts import JobTimeoutException
 
 from app.extensions import db
+from app.jobs.follow_on import following_on
 from app.jobs.queue import get_queue
-from app.jobs.specs import ALL_JOBS, QUEUE_NAMES
+from app.jobs.specs import ALL_JOBS, QUEUE_NAMES, resolve
 from app.observability.logs import job_context
 
 log = logging.getLogger(__name__)
@@ -44,8 +46,6 @@ MINUTELY_TASK_SECONDS = 60
 
 def run_tasks(app: Flask, names) -> None:
     """Run named jobs in a fresh app context each; one failing does not stop the rest."""
-    from app.jobs.queue import resolve
-
     for name in names:
         try:
             with app.app_context():
@@ -210,9 +210,15 @@ class _AppContextMixin:
             die_with_parent(signal.SIGKILL)
             with self.flask_app.app_context():
                 db.engine.dispose(close=False)
-        with self.flask_app.app_context(), job_context(job.id):  # its log lines carry the job's id
-            log.info("job %s start %s", job.id, job.func_name)
-            return super().perform_job(job, queue)
+        # What the job hands over due now and marked `follow_on` runs here once it has returned.
+        with following_on(self.flask_app, self._follow_on_timeout):
+            with self.flask_app.app_context(), job_context(job.id):  # its log lines carry the job's id
+                log.info("job %s start %s", job.id, job.func_name)
+                return super().perform_job(job, queue)
+
+    def _follow_on_timeout(self, call):
+        """A follow-on job's own timeout, as RQ enforces a job's (SimpleWorker: SIGALRM)."""
+        return self.death_penalty_class(call.spec.timeout, JobTimeoutException, job_id=call.job_id)
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()

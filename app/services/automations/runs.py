@@ -20,7 +20,7 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.extensions import db
 from app.jobs.queue import enqueue, get_queue
-from app.jobs.specs import JOBS
+from app.jobs.specs import EARLY_TOLERANCE, JOBS
 from app.jobs.tries import count_try_statement, counted_try
 from app.models import AutomationRun, Booking, Client, Message, Org
 from app.persistence.locking import insert_all_if_absent, insert_if_absent, lock_row
@@ -31,7 +31,6 @@ from app.services.people.timezones import client_zone_name, state_of_number
 log = logging.getLogger(__name__)
 
 REMINDER_LOCAL_TIME = time(18, 0)
-EARLY_TOLERANCE = timedelta(seconds=1)
 REASON_BOOKED_LATE = "booked_after_reminder_time"
 # Carrier and state rules: at most 3 automated texts to one client in 24 hours.
 MAX_AUTOMATED_PER_DAY = 3
