@@ -17,6 +17,7 @@ from app.jobs.specs import JOBS, JobSpec
 from app.models import AutomationRun, Booking, Message, OutboxEntry
 from app.services.ops.reconcile import reconcile
 from tests.support import stripe_payloads as sp
+from tests.support.daytime import live_in_daytime
 
 RAN: list[int] = []
 # On `automations`: the tests' workers listen on `default` only, so what is handed to Redis stays there.
@@ -119,13 +120,13 @@ def test_outside_a_worker_nothing_is_kept(redis_app, ran):
 @pytest.fixture
 def booking(redis_app, clock):
     """A pending booking with a sitter's number, on the RQ app; the clock at wall-clock time
-    (RQ's registries read real time) and no quiet hours (the test runs at any hour)."""
+    (RQ's registries read real time) and the org and client where it is day (the law's quiet
+    hours hold at any hour the test runs)."""
     from tests.support.factories import Factories
 
     make = Factories(db.session, clock)
     clock.set(datetime.now(UTC).replace(microsecond=0))
-    org = make.default_org
-    org.quiet_start_hour = org.quiet_end_hour = 0
+    live_in_daytime(make, clock.now)
     number = make.number("sitter", sitter_id=make.sitter(with_login=False).id)
     booking = make.booking(sitter=number.sitter, start=clock.now + timedelta(days=3))
     db.session.commit()
