@@ -76,3 +76,29 @@ def test_a_waiting_visit_later_this_week_is_marked_in_the_next_seven_days(client
     assert "/sitter/threads/" not in html
     assert "data-waiting-visits" not in client.get("/sitter").get_data(as_text=True)  # not today
     _assert_no_client_number(html)
+
+
+def test_the_polled_visits_show_a_visit_waiting_and_drop_it_when_its_number_comes(client, login_as, make, clock):
+    """The dashboard's poll (/sitter/visits) carries the waiting list: no full reload needed either way."""
+    clock.set(START - timedelta(hours=2))
+    sitter = make.sitter()
+    visit = make.booking(client=make.client(name="Alex Morgan", pets=("Biscuit",), phone_e164=CLIENT_PHONE),
+                         sitter=sitter, start=START, service="Cat visit")
+    login_as(sitter.user)
+
+    def poll() -> str:
+        response = client.get("/sitter/visits", headers={"HX-Request": "true"})
+        assert response.status_code == 200 and "<html" not in response.get_data(as_text=True)
+        return response.get_data(as_text=True)
+
+    assert "data-waiting-visits" not in poll()  # pending: nothing waits yet
+    assert on_booking_confirmed(visit.id).no_number  # the org has no number at all
+    html = poll()
+    assert "data-waiting-visits" in html and "Alex · Biscuit" in html and NOTE in html
+    assert f'href="/sitter/visits/{visit.id}"' in html and "No other visits today." in html
+    _assert_no_client_number(html)
+
+    make.number("pool")
+    assert assign_waiting_threads(visit.org_id) == 1
+    html = poll()
+    assert "data-waiting-visits" not in html and "/sitter/threads/" in html  # in Today now
