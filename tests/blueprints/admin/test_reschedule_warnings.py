@@ -17,13 +17,6 @@ from tests.support.factories import CONFIRMED
 
 
 @pytest.fixture
-def owner(make, login_as):
-    user = make.user("owner")
-    login_as(user)
-    return user
-
-
-@pytest.fixture
 def walk(client, owner, make, db):
     """Sam's confirmed walk for Taylor, Thu 26 Nov 10:00-11:00 New York."""
     make.number("pool")
