@@ -2,7 +2,7 @@
 
 A sitter's note is also an owner-inbox `Message` (direction inbound, sender_kind sitter, no
 thread, no phone number) so it is listed, counted and marked handled like every other inbox
-item; this row keeps who wrote it, the thread it is about, and the office's answers.
+item; this row keeps who wrote it, the visit and thread it is about, and the office's answers.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ class OfficeNote(OrgScoped, Timestamped, db.Model):
     author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The conversation the note is about (a sitter's own thread), if any.
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="SET NULL"))
+    # The visit the note is about, if any: also when its conversation has no window for the sitter yet
+    # (it waits for a number), so the office can open the booking from the note.
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
     # The owner-inbox message: the note itself (to_office) or the note answered (to_sitter).
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), index=True)
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -57,6 +57,7 @@ def test_a_sitters_note_lands_in_the_owner_inbox_under_their_name_at_any_time(cl
         "sitter", "inbound", None, None)
     note = db.session.scalar(select(OfficeNote))
     assert (note.sitter_id, note.thread_id, note.direction) == (visit.sitter.id, visit.thread.id, "to_office")
+    assert note.booking_id == visit.booking.id  # the office can open the visit from the note
     # Not in the client's conversation: nothing about it is texted or shown there.
     assert db.session.scalar(select(func.count(Message.id)).where(Message.thread_id == visit.thread.id)) == 0
 

@@ -72,6 +72,13 @@ def _add_bookings(make, sitter, count: int) -> None:
             status="received",
         )
         db.session.add_all([booking, thread, window, message])
+    # Today's visits whose conversation waits for a number (no window yet): the polled Waiting list.
+    for i in range(max(1, count // 50)):
+        start = START + timedelta(hours=2, minutes=i)
+        booking = Booking(org_id=org.id, client_id=clients[i % 5].id, sitter_id=sitter.id, start_at=start,
+                          end_at=start + timedelta(hours=1), status="confirmed")
+        db.session.add_all([booking, Thread(org_id=org.id, client_id=booking.client_id, booking=booking,
+                                            scope="client_booking", message_number_id=None)])
     db.session.add(Pet(org_id=org.id, client_id=clients[0].id, name="Extra"))
     db.session.commit()
 
@@ -98,6 +105,7 @@ def _measure(make, clock, login_as, client, extra: int) -> tuple[dict[str, int],
     urls = [  # named by page, not by URL: the two runs have different thread ids
         ("dashboard", "/sitter", {}),
         ("active partial", "/sitter/active", HX),
+        ("visits partial", "/sitter/visits", HX),
         ("alerts partial", "/sitter/alerts", HX),
         ("thread", f"/sitter/threads/{tid}", {}),
         ("messages partial", f"/sitter/threads/{tid}/messages", HX),
@@ -120,3 +128,5 @@ def test_statement_count_is_the_same_for_10_and_1000_bookings(app_factory, make,
     today = html.split('id="today-heading"')[1]
     active = html.split('id="active-now"')[1].split("</section>")[0]
     assert today.count('<li class="visit-card') >= 60 and active.count('<li class="visit-card') > 5
+    polled = client.get("/sitter/visits", headers=HX).get_data(as_text=True)
+    assert polled.split("data-waiting-visits")[1].count('<li class="visit-card') == 20

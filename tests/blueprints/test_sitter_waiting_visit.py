@@ -4,10 +4,14 @@ conversation that does not exist yet, a way to the office, and never the client'
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
+from app.extensions import db
+from app.models import Alert, Message, OfficeNote, Thread
 from app.services.bookings.confirmed import on_booking_confirmed
 from app.services.numbers.waiting import assign_waiting_threads
 from tests.blueprints.test_sitter_privacy import number_forms
@@ -76,3 +80,91 @@ def test_a_waiting_visit_later_this_week_is_marked_in_the_next_seven_days(client
     assert "/sitter/threads/" not in html
     assert "data-waiting-visits" not in client.get("/sitter").get_data(as_text=True)  # not today
     _assert_no_client_number(html)
+
+
+def test_the_polled_visits_show_a_visit_waiting_and_drop_it_when_its_number_comes(client, login_as, make, clock):
+    """The dashboard's poll (/sitter/visits) carries the waiting list: no full reload needed either way."""
+    clock.set(START - timedelta(hours=2))
+    sitter = make.sitter()
+    visit = make.booking(client=make.client(name="Alex Morgan", pets=("Biscuit",), phone_e164=CLIENT_PHONE),
+                         sitter=sitter, start=START, service="Cat visit")
+    login_as(sitter.user)
+
+    def poll() -> str:
+        response = client.get("/sitter/visits", headers={"HX-Request": "true"})
+        assert response.status_code == 200 and "<html" not in response.get_data(as_text=True)
+        return response.get_data(as_text=True)
+
+    assert "data-waiting-visits" not in poll()  # pending: nothing waits yet
+    assert on_booking_confirmed(visit.id).no_number  # the org has no number at all
+    html = poll()
+    assert "data-waiting-visits" in html and "Alex · Biscuit" in html and NOTE in html
+    assert f'href="/sitter/visits/{visit.id}"' in html and "No other visits today." in html
+    _assert_no_client_number(html)
+
+    make.number("pool")
+    assert assign_waiting_threads(visit.org_id) == 1
+    html = poll()
+    assert "data-waiting-visits" not in html and "/sitter/threads/" in html  # in Today now
+
+
+def _note_from_the_visit_page(client, visit) -> OfficeNote:
+    """The sitter follows the visit page's office link and sends a note from there."""
+    page = client.get(f"/sitter/visits/{visit.id}").get_data(as_text=True)
+    link = f"/sitter/office?booking_id={visit.id}"
+    assert f'href="{link}"' in page
+    office = client.get(link).get_data(as_text=True)
+    assert f'name="booking_id" value="{visit.id}"' in office
+    assert "About your visit: Cat visit with Alex, Wed 25 Nov, 10:00 AM" in office
+    _assert_no_client_number(office)
+    sent = client.post("/sitter/office", data={"body": "Front door key missing, waiting outside.",
+                                               "booking_id": str(visit.id)})
+    assert sent.status_code == 302
+    return db.session.scalar(select(OfficeNote))
+
+
+def test_a_note_from_a_waiting_visit_names_its_booking_and_thread_for_the_office(client, login_as, make,
+                                                                                waiting_cat_visit):
+    owner = make.user("owner")
+    cat = waiting_cat_visit
+    waiting_thread = db.session.scalar(select(Thread).where(Thread.booking_id == cat.id))
+    assert waiting_thread.message_number_id is None
+    login_as(cat.sitter.user)
+    dashboard = client.get("/sitter").get_data(as_text=True)
+    assert f'href="/sitter/office?booking_id={cat.id}"' in dashboard.split("data-waiting-visits")[1]
+    note = _note_from_the_visit_page(client, cat)
+    assert (note.booking_id, note.thread_id) == (cat.id, waiting_thread.id)
+
+    client.get("/logout")
+    login_as(owner)
+    inbox = client.get("/admin/inbox").get_data(as_text=True)
+    row = inbox.split("data-sitter-note")[1].split("</li>")[0]
+    assert f"about booking #{cat.id}" in row
+    assert f'href="/admin/bookings/{cat.id}"' in row and f'href="/admin/threads/{waiting_thread.id}"' in row
+    page = client.get(f"/admin/inbox/{note.message_id}").get_data(as_text=True)
+    assert f'href="/admin/bookings/{cat.id}"' in page and f"booking #{cat.id} (Alex Morgan" in page
+    assert "the conversation with Alex Morgan</a> (waiting for a number)" in page
+
+    # The answer reaches the sitter with no link into a conversation they cannot open yet.
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    assert client.post(f"/admin/inbox/{note.message_id}", data={"csrf_token": token, "body": "On my way"}
+                       ).status_code == 302
+    alert = db.session.scalar(select(Alert).where(Alert.audience == "sitter"))
+    assert alert.text == "The office: On my way" and alert.thread_id is None
+    client.get("/logout")
+    login_as(cat.sitter.user)
+    alerts = client.get("/sitter/alerts").get_data(as_text=True)
+    assert "On my way" in alerts and "Open conversation" not in alerts
+
+
+def test_a_note_about_someone_elses_visit_is_404_and_a_bad_id_keeps_the_words(client, login_as, make,
+                                                                              waiting_cat_visit):
+    mine = make.sitter()
+    login_as(mine.user)
+    response = client.post("/sitter/office", data={"body": "hello", "booking_id": str(waiting_cat_visit.id)})
+    assert response.status_code == 404
+    assert "Cat visit with Alex" not in client.get(
+        f"/sitter/office?booking_id={waiting_cat_visit.id}").get_data(as_text=True)
+    bad = client.post("/sitter/office", data={"body": "Keep these words", "booking_id": "12x"})
+    assert bad.status_code == 422 and "Keep these words" in bad.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Message.id)).where(Message.owner_inbox.is_(True))) == 0

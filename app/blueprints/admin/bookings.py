@@ -31,6 +31,7 @@ from app.blueprints.admin.forms import (
     org_time_to_utc,
     utc_to_org_time,
 )
+from app.errors import InvalidInput
 from app.extensions import db
 from app.models import Booking
 from app.services.audit.sentences import describe_events
@@ -43,6 +44,7 @@ from app.services.queries.action_previews import (
     preview_cancel,
     preview_change_sitter,
     preview_confirm,
+    preview_reschedule,
     text_outcome,
 )
 from app.services.queries.admin import (
@@ -300,12 +302,22 @@ def booking_change_sitter(booking_id: int):
 @bp.route("/bookings/<int:booking_id>/reschedule", methods=["POST"])
 @owner_or_staff
 def booking_reschedule(booking_id: int):
+    """New times: at once when the sitter is free then; else the confirm step names the clash or time off."""
     booking = get_in_org_or_404(Booking, booking_id)
 
-    def reschedule(form):
+    def new_times(form):
         tz = org().timezone
         start_at, end_at = org_time_to_utc(form.start_at.data, tz), org_time_to_utc(form.end_at.data, tz)
         booking_editing.check_times(start_at, end_at, allow_past_start=start_at == booking.start_at)
-        return reschedule_booking(booking.id, start_at, end_at, actor=actor())
+        return start_at, end_at
 
-    return _booking_form_action(booking, "reschedule_form", reschedule)
+    def preview(form):
+        try:
+            start_at, end_at = new_times(form)
+        except InvalidInput:
+            return None  # the action runs and lands the refusal on its field, nothing moved
+        return preview_reschedule(booking.id, start_at, end_at)
+
+    return _booking_form_action(booking, "reschedule_form",
+                                lambda form: reschedule_booking(booking.id, *new_times(form), actor=actor()),
+                                preview=preview)

@@ -12,7 +12,7 @@ from app.blueprints.admin import bp
 from app.blueprints.admin.common import form_status, run_form
 from app.blueprints.admin.forms import ConfirmForm
 from app.extensions import db
-from app.models import Message, OfficeNote, Thread
+from app.models import Booking, Message, OfficeNote, Thread
 from app.services.messaging.office_notes import conversation, notes_for_messages, reply_to_office_note
 
 
@@ -35,5 +35,6 @@ def office_note_page(message: Message, note: OfficeNote):
         flash(f"Answer sent to {note.sitter.name}: it is on their Alerts page; the note is marked handled.", "info")
         return redirect(url_for("admin.inbox"))
     thread = db.session.get(Thread, note.thread_id) if note.thread_id else None
-    return render_template("admin/office_note.html", message=message, note=note, thread=thread,
+    booking = db.session.get(Booking, note.booking_id) if note.booking_id else None
+    return render_template("admin/office_note.html", message=message, note=note, thread=thread, booking=booking,
                            lines=conversation(note), form=form, confirm=ConfirmForm()), form_status(form)

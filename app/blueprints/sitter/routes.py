@@ -26,7 +26,6 @@ from app.services.messaging.sitter_messages import (
 from app.services.notifications.notify import notification_choices
 from app.services.orgs.settings import org_quick_replies
 from app.services.queries import sitter_dashboard
-from app.services.queries.schedule import sitter_waiting_today
 from app.services.visits.offline_card import offline_card_ids
 from app.web.templating import render_page_or_partial, wants_fragment
 
@@ -49,8 +48,7 @@ def _dashboard_context() -> dict:
     org, user_id = _org(), current_user.id
     sitter, now = sitter_for_user(user_id), utcnow()
     return {"dash": sitter_dashboard.dashboard(user_id, org, now, sitter), "tz": org.timezone,
-            "card_ids": offline_card_ids(user_id, now, sitter), "notify": notification_choices(current_user),
-            "waiting": sitter_waiting_today(user_id, now, sitter)}
+            "card_ids": offline_card_ids(user_id, now, sitter), "notify": notification_choices(current_user)}
 
 
 @bp.route("")
@@ -62,7 +60,7 @@ def dashboard():
 @bp.route("/visits")
 @role_required("sitter")
 def visits():
-    """Active now and Today, polled together (and on returning to the tab) so they agree."""
+    """Active now, Today and Waiting for a number, polled together (and on returning to the tab) so they agree."""
     if wants_fragment():
         org, user_id = _org(), current_user.id
         sitter, now = sitter_for_user(user_id), utcnow()

@@ -4,6 +4,7 @@ and a series is changed or cancelled from one occurrence onwards through the ord
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -108,8 +109,9 @@ def plan_series(org_id: int, *, client_id: int, sitter_id: int | None, start_at:
 
 
 def clashes(org_id: int, sitter_id: int | None, planned: list[Occurrence],
-            ignore_series: str | None = None) -> list[Clash]:
-    """The sitter's other live visits that overlap a planned one (one query over the series' span)."""
+            ignore_series: str | None = None, ignore_ids: Collection[int] = ()) -> list[Clash]:
+    """The sitter's other live visits that overlap a planned one (one query over the series' span);
+    the bookings being moved (ignore_ids) and their own series (ignore_series) are not "other"."""
     if not sitter_id or not planned:
         return []
     conditions = [Booking.org_id == org_id, Booking.sitter_id == sitter_id, Booking.status.in_(LIVE_STATUSES),
@@ -117,6 +119,8 @@ def clashes(org_id: int, sitter_id: int | None, planned: list[Occurrence],
                   Booking.end_at > min(o.start_at for o in planned)]
     if ignore_series is not None:
         conditions.append((Booking.series_id.is_(None)) | (Booking.series_id != ignore_series))
+    if ignore_ids:
+        conditions.append(Booking.id.not_in(list(ignore_ids)))
     others = db.session.scalars(select(Booking).where(*conditions).order_by(Booking.start_at)).all()
     return [Clash(o, b) for o in planned for b in others if b.start_at < o.end_at and b.end_at > o.start_at]
 
@@ -231,11 +235,19 @@ def plan_series_edit(booking_id: int, *, start_time: time, end_time: time, price
         if new_start < now and (new_start, new_end) != (booking.start_at, booking.end_at):
             raise InvalidInput(f"Booking #{booking.id} would then start in the past; edit from a later visit.",
                                field="start_time")
-        paid = booking.paid_at is not None
-        plan.edits.append(PlannedEdit(booking.id, booking.status, booking.sitter_id, booking.start_at,
-                                      booking.end_at, new_start, new_end, booking.price_cents,
-                                      booking.price_cents if paid else price_cents, paid))
+        plan.edits.append(planned_move(booking, new_start, new_end, price_cents))
     return plan
+
+
+def planned_move(booking: Booking, new_start_at: datetime, new_end_at: datetime,
+                 new_price_cents: int | None = None) -> PlannedEdit:
+    """A booking's move to new times (and price, unless it is paid: that price stays), as a series edit
+    plans each occurrence's; a single reschedule is a move of one."""
+    paid = booking.paid_at is not None
+    keep = paid or new_price_cents is None
+    return PlannedEdit(booking.id, booking.status, booking.sitter_id, booking.start_at, booking.end_at,
+                       new_start_at, new_end_at, booking.price_cents,
+                       booking.price_cents if keep else new_price_cents, paid)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from app.services.automations.runs import (
     in_quiet_hours,
 )
 from app.services.automations.templates import template_for
+from app.services.bookings.series import planned_move
 from app.services.numbers.choice import front_desk_number_id
 from app.services.numbers.moves import predict_masking_number
 from app.services.people.labels import person_label
@@ -30,6 +31,7 @@ from app.services.people.phones import national_format
 from app.services.people.time_off import away_warning
 from app.services.people.timezones import client_zone_name
 from app.services.queries.admin import open_threads_on_number
+from app.services.queries.clash_lines import clash_lines
 from app.services.visits.exclusions import describe_booking, pair_upcoming_bookings
 
 _SOON = timedelta(minutes=1)
@@ -194,6 +196,27 @@ def preview_booking_time_off(org_id: int, sitter_id: int | None, start_at, end_a
     preview.lines.append(warning)
     preview.lines.append(f"The visit is {format_datetime(start_at, org.timezone)} – "
                          f"{format_time(end_at, org.timezone)}; nothing is texted when a pending booking is saved.")
+    return preview
+
+
+def preview_reschedule(booking_id: int, start_at, end_at) -> ActionPreview | None:
+    """A move onto another of the sitter's visits or a day they are away: the warnings, and a yes to go on.
+    None when the new time is free (the move saves at once, as it always did)."""
+    booking = db.session.get(Booking, booking_id)
+    org = db.session.get(Org, booking.org_id)
+    warnings = clash_lines(org, [planned_move(booking, start_at, end_at)])
+    if not warnings:
+        return None
+    preview = ActionPreview(f"Move booking #{booking.id} to a time {booking.sitter.name} is not free?",
+                            "Yes, move it anyway")
+    preview.lines.append(f"This moves {_booking_label(booking, org)} to {format_datetime(start_at, org.timezone)} "
+                         f"– {format_time(end_at, org.timezone)}.")
+    preview.lines.extend(warnings)
+    if booking.status == "confirmed":
+        preview.lines.append(f"Its conversation window and scheduled texts follow the new times and "
+                             f"{booking.sitter.name} is notified; {booking.client.name} is not texted about it.")
+    else:
+        preview.lines.append("Nothing is texted: the booking is not confirmed yet.")
     return preview
 
 

@@ -13,6 +13,7 @@ from app.services.automations.runs import confirmation_was_sent
 from app.services.bookings.series import Occurrence, SeriesEditPlan, clashes, series_from
 from app.services.people.time_off import away_days, format_days
 from app.services.queries.action_previews import ActionPreview
+from app.services.queries.clash_lines import clash_lines
 
 
 def _span(occurrence: Occurrence, tz: str) -> str:
@@ -143,26 +144,6 @@ def preview_edit_series(booking_id: int, plan: SeriesEditPlan) -> ActionPreview 
     for booking in plan.started:
         preview.lines.append(f"#{booking.id} ({format_datetime(booking.start_at, tz)}) has already started: "
                              "it stays as it is.")
-    _clash_lines(preview, org, first.series_id, [e for e in changing if e.times_change])
+    preview.lines.extend(clash_lines(org, [e for e in changing if e.times_change], first.series_id))
     return preview
 
-
-def _clash_lines(preview: ActionPreview, org: Org, series_id: str | None, moving) -> None:
-    """For each sitter of the moving occurrences: their other visits the new times overlap, and their time off."""
-    by_sitter: dict[int, list] = {}
-    for edit in moving:
-        if edit.sitter_id:
-            by_sitter.setdefault(edit.sitter_id, []).append(edit)
-    for sitter_id, edits in by_sitter.items():
-        sitter = db.session.get(Sitter, sitter_id)
-        planned = [Occurrence(e.new_start_at, e.new_end_at) for e in edits]
-        for clash in clashes(org.id, sitter_id, planned, ignore_series=series_id):
-            preview.lines.append(f"{format_datetime(clash.occurrence.start_at, org.timezone)} clashes with "
-                                 f"{sitter.name}'s booking #{clash.booking.id} ({clash.booking.client.name}, "
-                                 f"{format_datetime(clash.booking.start_at, org.timezone)} – "
-                                 f"{format_time(clash.booking.end_at, org.timezone)}).")
-        away = away_days(sitter_id, [(e.new_start_at, e.new_end_at) for e in edits], org.timezone)
-        for edit, days in zip(edits, away, strict=True):
-            if days:
-                preview.lines.append(f"Warning: {sitter.name} is away (time off) on {format_days(days)}: booking "
-                                     f"#{edit.booking_id}.")

@@ -30,6 +30,7 @@ from app.services.bookings.windows import ComposeState, compose_state, describe_
 from app.services.messaging.sitter_messages import assigned_thread, assignment_conditions, sitter_for_user
 from app.services.people.phones import national_format
 from app.services.people.visit_address import sitter_address
+from app.services.queries.schedule import UpcomingVisit, sitter_waiting_today
 
 THREAD_MESSAGE_LIMIT = 200
 ALERT_LIMIT = 30
@@ -223,10 +224,12 @@ CLEARED_WHEN_SEEN = ("message.blocked_outside_window",)
 
 @dataclass(frozen=True)
 class Visits:
-    """Active now and Today read at one moment, so the two lists always agree."""
+    """Active now, Today and today's visits waiting for a number, read at one moment so they always
+    agree (a visit leaves Waiting for Today in the same poll that its number arrives)."""
 
     active: list[WindowCard]
     today: list[WindowCard]
+    waiting: list[UpcomingVisit]
 
     @property
     def unread(self) -> int:
@@ -236,28 +239,23 @@ class Visits:
 
 @dataclass(frozen=True)
 class Dashboard:
-    active: list[WindowCard]
-    today: list[WindowCard]
+    visits: Visits
     alerts: list[AlertItem]
-
-    @property
-    def visits(self) -> Visits:
-        return Visits(self.active, self.today)
 
 
 def visits(user_id: int, org: Org, now: datetime | None = None, sitter: Sitter | None = None) -> Visits:
-    """The dashboard's live part: both lists from one sitter lookup and one `now`."""
+    """The dashboard's polled part: its three lists from one sitter lookup and one `now`."""
     now = now or utcnow()
     sitter = sitter or sitter_for_user(user_id)
-    return Visits(active=active_now(user_id, now, sitter), today=today(user_id, org, now, sitter))
+    return Visits(active=active_now(user_id, now, sitter), today=today(user_id, org, now, sitter),
+                  waiting=sitter_waiting_today(user_id, now, sitter))
 
 
 def dashboard(user_id: int, org: Org, now: datetime | None = None, sitter: Sitter | None = None) -> Dashboard:
-    """The whole /sitter page: active now, today and alerts, from one sitter lookup."""
+    """The whole /sitter page: its polled visits and the alerts, from one sitter lookup."""
     now = now or utcnow()
     sitter = sitter or sitter_for_user(user_id)
-    live = visits(user_id, org, now, sitter)
-    return Dashboard(active=live.active, today=live.today, alerts=alerts(user_id, now, sitter))
+    return Dashboard(visits=visits(user_id, org, now, sitter), alerts=alerts(user_id, now, sitter))
 
 
 def _delivery_problem(message: Message) -> str:

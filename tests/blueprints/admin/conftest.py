@@ -25,6 +25,14 @@ class OrgRows:
 
 
 @pytest.fixture
+def owner(make, login_as):
+    """An owner of the default org, logged in (test modules with their own `owner` keep theirs)."""
+    user = make.user("owner")
+    login_as(user)
+    return user
+
+
+@pytest.fixture
 def org_rows(make) -> OrgRows:
     owner = make.user("owner")
     staff = make.user("staff")
