@@ -5,7 +5,7 @@ so the note links the booking (and its thread when there is one) for the office 
 SQLite rebuilds office_notes, which no other table references.
 
 Revision ID: 0014_notebooking
-Revises: 0013_oncesend
+Revises: 0014_alertpush
 Create Date: 2026-12-07 08:10:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0014_notebooking'
-down_revision = '0013_oncesend'
+down_revision = '0014_alertpush'
 branch_labels = None
 depends_on = None
 
