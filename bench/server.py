@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import socket
 import subprocess
@@ -32,19 +34,37 @@ def _admin_engine():
 
 
 def fresh_database(name: str) -> str:
-    """Drop and create a PostgreSQL database, migrate it to head; return its URL. The name gets this
-    process's id: two runs (a bench, the suite's smoke test) never drop each other's database."""
+    """Drop and create a PostgreSQL database at head; return its URL. The name gets this process's
+    id: two runs (a bench, the suite's smoke test) never drop each other's database. The first is
+    built by the migrations and kept as a template; the others are copies of it (CREATE DATABASE …
+    TEMPLATE: a tenth of a second, where each migration run took 3-20 s)."""
     from sqlalchemy import text
 
+    template = _migrated_template()
     name = f"{name}_{os.getpid()}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+@functools.cache
+def _migrated_template() -> str:
+    """A database of this process built by the real migrations, dropped when the process exits."""
+    from sqlalchemy import text
+
+    name = f"pawline_bench_template_{os.getpid()}"
     admin = _admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    migrate(url)
-    return url
+    atexit.register(drop_database, url)
+    migrate(url)  # disposes its engine: no connection left to the template
+    return name
 
 
 def drop_database(url: str) -> None:

@@ -126,15 +126,13 @@ def test_a_name_that_resolves_to_loopback_is_never_connected(local_service, push
 
 def test_send_web_push_to_an_allowed_host_on_loopback_delivers_nothing(app, local_service,
                                                                         push_name_resolves_to_loopback):
-    from app.vapid_keys import generate_vapid_keys
-
-    port, hits = local_service
-    public, private = generate_vapid_keys()
-    app.config.update(VAPID_PUBLIC_KEY=public, VAPID_PRIVATE_KEY=private, VAPID_SUBJECT="mailto:o@pawline.test",
-                      PUSH_SERVICE_HOSTS=("push.test",), PUSH_ALLOW_LOOPBACK=False)
+    from tests.support.push import PUBLIC, SUBJECT, VAPID_CONFIG
     from tests.support.push_stand_in import PushStandIn
 
-    with PushStandIn(public, "mailto:o@pawline.test") as service:
+    port, hits = local_service
+    app.config.update(**VAPID_CONFIG, PUSH_SERVICE_HOSTS=("push.test",), PUSH_ALLOW_LOOPBACK=False)
+
+    with PushStandIn(PUBLIC, SUBJECT) as service:
         keys = service.subscribe()["keys"]
     outcome = send_web_push(f"https://push.test:{port}/x", keys["p256dh"], keys["auth"], {"title": "t"}, ttl=60)
     assert not outcome.delivered and hits == []

@@ -58,8 +58,11 @@ def test_fifty_failures_from_one_address_lock_that_address(client, make, cheap_u
     assert _try(client, owner.email, PASSWORD, address="198.51.100.9").status_code == 302
 
 
-def test_unknown_deactivated_and_wrong_answer_alike_with_one_hash_each(client, make, monkeypatch):
+def test_unknown_deactivated_and_wrong_answer_alike_with_one_hash_each(client, make, db, monkeypatch):
     active, inactive = make.user("owner"), make.user("staff", active=False)
+    for user in (active, inactive):  # real users' hashes, as the app makes them (the factories' are cheap)
+        user.set_password(PASSWORD)
+    db.session.commit()
     hashed = []
     real = accounts.check_password_hash
 

@@ -17,6 +17,7 @@ from werkzeug.test import encode_multipart
 
 from app.extensions import db
 from app.models import MessageMedia, NotificationSettings, Operator, PushSubscription, User
+from tests.support.factories import cheap_hash
 from tests.support.media_stand_in import photo_bytes
 from tests.support.sitter_data import make_visit
 
@@ -40,7 +41,7 @@ def world(make, clock, media_root, client, login_as):
     # An operator row whose id is an owner's id (the ids of the two tables share nothing).
     twin = make.user(role="owner")
     operator = Operator(id=twin.id, email="ops@pawline.test", name="Ops")
-    operator.set_password("operator-password-1")
+    operator.password_hash = cheap_hash("operator-password-1")  # never typed in: login_as starts its session
     db.session.add(operator)
     db.session.commit()
     assert db.session.get(User, operator.id).role == "owner"

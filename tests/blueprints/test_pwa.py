@@ -12,18 +12,16 @@ from sqlalchemy import select
 from app.adapters.webpush import endpoint_allowed
 from app.extensions import db
 from app.models import NotificationSettings, PushSubscription
-from app.vapid_keys import generate_vapid_keys
+from tests.support.push import PUBLIC, SUBJECT, VAPID_CONFIG
 from tests.support.push_stand_in import PushStandIn
 from tests.support.sitter_data import make_visit
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
-PUBLIC, PRIVATE = generate_vapid_keys()
-SUBJECT = "mailto:ops@pawline.test"
 
 
 @pytest.fixture
 def app_config():
-    return {"VAPID_PUBLIC_KEY": PUBLIC, "VAPID_PRIVATE_KEY": PRIVATE, "VAPID_SUBJECT": SUBJECT}
+    return dict(VAPID_CONFIG)
 
 
 @pytest.fixture

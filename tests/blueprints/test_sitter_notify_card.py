@@ -6,16 +6,15 @@ from __future__ import annotations
 import pytest
 
 from app.services.notifications import notify as notifications
-from app.vapid_keys import generate_vapid_keys
+from tests.support.push import PUBLIC, VAPID_CONFIG
 
-PUBLIC, PRIVATE = generate_vapid_keys()
 SUBSCRIPTION = {"endpoint": "https://fcm.googleapis.com/fcm/send/abc123", "expirationTime": None,
                 "keys": {"p256dh": "BNc" + "A" * 84, "auth": "B" * 22}}
 
 
 @pytest.fixture
 def app_config():
-    return {"VAPID_PUBLIC_KEY": PUBLIC, "VAPID_PRIVATE_KEY": PRIVATE, "VAPID_SUBJECT": "mailto:ops@pawline.test"}
+    return dict(VAPID_CONFIG)
 
 
 @pytest.fixture

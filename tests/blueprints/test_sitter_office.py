@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Alert, Message, Notification, OfficeNote
 from app.services.notifications import notify as notifications
-from tests.support.push import PUBLIC, PUSH_CONFIG, SUBJECT  # noqa: F401
+from tests.support.push import PUBLIC, PUSH_CONFIG, SUBJECT
 from tests.support.push_stand_in import PushStandIn
 from tests.support.sitter_data import make_visit
 

@@ -13,7 +13,7 @@ block) and for htmx refusing to eval; a test that causes one fails.
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,8 @@ from tests.support.live_server import RequestGate, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
+# A phone at 390×844 (the size the sitter pages are designed for); modules add their own screens.
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1}
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -73,8 +75,10 @@ class CspWatchingBrowser:
         return context
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def chromium():
+    """One Chromium for every browser test (each test has contexts of its own): started per module,
+    Playwright and the browser took 1.5-2 s of every browser module's time."""
     from playwright.sync_api import sync_playwright
 
     assert (ROOT / "app/static/vendor/htmx.min.js").exists(), "run ./scripts/install (fetches htmx)"
@@ -138,3 +142,28 @@ def log_in(page, base_url: str, user, landing: str = "/sitter") -> None:
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}{landing}")
+
+
+def phone(chromium, screen=PHONE, **options):
+    """A touch phone's context at `screen` (CSP bypassed: axe is injected into its pages) and its page."""
+    context = chromium.new_context(is_mobile=True, has_touch=True, bypass_csp=True, **{**screen, **options})
+    return context, context.new_page()
+
+
+@contextmanager
+def signed_in(chromium, base_url: str, user, path: str | None = None, screen=PHONE, **options):
+    """A phone logged in as `user` through the real form (then at `path` if given); yields (context,
+    page) and closes the context afterwards."""
+    context, page = phone(chromium, screen, **options)
+    try:
+        log_in(page, base_url, user)
+        if path:
+            page.goto(f"{base_url}{path}")
+        yield context, page
+    finally:
+        context.close()
+
+
+def on_thread(chromium, base_url: str, visit, screen=PHONE, **options):
+    """signed_in as the visit's sitter with the visit's thread open."""
+    return signed_in(chromium, base_url, visit.user, f"/sitter/threads/{visit.thread.id}", screen, **options)

@@ -12,14 +12,13 @@ import pytest
 from PIL import Image
 
 from tests.browser.a11y import assert_no_serious_violations
-from tests.browser.conftest import ARTIFACTS, WAIT_BOUND_MS, log_in
+from tests.browser.conftest import ARTIFACTS, on_thread
 from tests.support.live_server import serving
 from tests.support.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # 9:00 AM New York
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1}
 # 200 % zoom of a 390×844 phone is a 195×422 CSS-pixel viewport at twice the pixel density.
 SCREENS = {
     "320px": {"viewport": {"width": 320, "height": 568}, "device_scale_factor": 1},
@@ -28,13 +27,6 @@ SCREENS = {
 }
 PAGE_MARGINS = 24  # .sitter .page: .75rem each side
 ONE_BAR = 48 * 1024  # bytes a second up and down
-
-
-def _phone(chromium, screen=PHONE):
-    context = chromium.new_context(is_mobile=True, has_touch=True, bypass_csp=True, **screen)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_BOUND_MS)
-    return context, page
 
 
 def _phone_photo(megabytes: float = 5.0) -> bytes:
@@ -72,10 +64,7 @@ def test_quick_reply_then_a_send_offline_says_one_true_thing_and_never_loses_the
         make, clock, live_server, chromium):
     clock.set(START + timedelta(minutes=10))
     visit = make_visit(make, start=START, hours=1, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
-    context, page = _phone(chromium)
-    try:
-        log_in(page, live_server, visit.user)
-        page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+    with on_thread(chromium, live_server, visit) as (context, page):
         page.get_by_role("button", name="On my way").click()
         assert page.locator("#body").input_value() == "On my way"  # in the field, not sent
         assert page.locator("#messages .message-mine").count() == 0
@@ -100,8 +89,6 @@ def test_quick_reply_then_a_send_offline_says_one_true_thing_and_never_loses_the
         page.locator("#messages .message-mine").filter(has_text="Biscuit is fed Fed and watered").wait_for()
         assert page.locator("#body").input_value() == ""
         assert page.locator("#messages .message-mine").count() == 2
-    finally:
-        context.close()
 
 
 def test_a_5_mb_photo_on_one_bar_is_shrunk_on_the_phone_retried_without_choosing_again_and_sent(
@@ -111,10 +98,7 @@ def test_a_5_mb_photo_on_one_bar_is_shrunk_on_the_phone_retried_without_choosing
     visit = make_visit(make, start=START, hours=1, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
     photo = _phone_photo()
     assert len(photo) > 4_000_000
-    context, page = _phone(chromium)
-    try:
-        log_in(page, base_url, visit.user)
-        page.goto(f"{base_url}/sitter/threads/{visit.thread.id}")
+    with on_thread(chromium, base_url, visit) as (context, page):
         page.locator("#photos").set_input_files([{"name": "IMG_4032.JPG", "mimeType": "image/jpeg", "buffer": photo}])
         status = page.locator("#attach-status")
         status.get_by_text("made smaller on this phone").wait_for()
@@ -141,34 +125,24 @@ def test_a_5_mb_photo_on_one_bar_is_shrunk_on_the_phone_retried_without_choosing
         assert page.locator("#body").input_value() == ""
         assert page.locator("#messages .message-mine").count() == 1  # the failed try sent nothing
         assert_no_serious_violations(page, "thread after a photo on one bar")
-    finally:
-        context.close()
 
 
 def test_a_photo_the_browser_cannot_decode_goes_as_it_is_and_the_hint_says_so(make, clock, live_server, chromium):
     clock.set(START + timedelta(minutes=10))
     visit = make_visit(make, start=START, hours=1)
-    context, page = _phone(chromium)
-    try:
-        log_in(page, live_server, visit.user)
-        page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+    with on_thread(chromium, live_server, visit) as (context, page):
         # Bytes Chromium cannot decode, as it cannot decode an iPhone's HEIC: sent whole, for the server.
         page.locator("#photos").set_input_files([{"name": "IMG_0001.HEIC", "mimeType": "image/heic",
                                                   "buffer": b"\x00\x00\x00\x18ftypheic" + b"\x00" * 4000}])
         page.locator("#attach-status").get_by_text("sent at full size").wait_for()
         assert page.evaluate("document.getElementById('photos').files[0].name") == "IMG_0001.HEIC"
-    finally:
-        context.close()
 
 
 def test_a_send_the_window_refused_keeps_the_text_and_the_photo(make, clock, live_server, chromium):
     clock.set(START + timedelta(minutes=30))
     make.user("owner")
     visit = make_visit(make, start=START, hours=1)
-    context, page = _phone(chromium)
-    try:
-        log_in(page, live_server, visit.user)
-        page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+    with on_thread(chromium, live_server, visit) as (context, page):
         page.locator("#photos").set_input_files([{"name": "a.jpg", "mimeType": "image/jpeg",
                                                   "buffer": _small_photo()}])
         page.locator("#attach-status").get_by_text("1 photo ready").wait_for()
@@ -179,8 +153,6 @@ def test_a_send_the_window_refused_keeps_the_text_and_the_photo(make, clock, liv
         assert page.locator("#body").input_value() == "Locked up, heading out"
         assert page.evaluate("document.getElementById('photos').files.length") == 1
         assert "1 photo is still attached" in page.locator("#attach-status").inner_text()
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("screen", list(SCREENS))
@@ -189,10 +161,7 @@ def test_the_compose_layout_holds_with_the_countdown_a_photo_and_the_report_show
     clock.set(START)
     visit = make_visit(make, start=START, hours=1, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
     clock.set(visit.window.ends_at - timedelta(minutes=8))  # the last ten minutes: the countdown warns
-    context, page = _phone(chromium, SCREENS[screen])
-    try:
-        log_in(page, live_server, visit.user)
-        page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+    with on_thread(chromium, live_server, visit, SCREENS[screen]) as (context, page):
         page.locator("#compose.compose-closing").wait_for()
         page.locator("#photos").set_input_files([{"name": "a.jpg", "mimeType": "image/jpeg",
                                                   "buffer": _small_photo()}])
@@ -220,8 +189,6 @@ def test_the_compose_layout_holds_with_the_countdown_a_photo_and_the_report_show
         assert_no_serious_violations(page, f"compose with a photo and the report on {screen}")
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"sitter-compose-{screen}.png"), full_page=True)
-    finally:
-        context.close()
 
 
 def _small_photo() -> bytes:

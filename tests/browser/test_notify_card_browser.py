@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.blueprints.test_sitter_notify_card import PRIVATE, PUBLIC
 from tests.browser.a11y import assert_no_serious_violations
-from tests.browser.test_sitter_phone_browser import _signed_in
+from tests.browser.conftest import signed_in
+from tests.support.push import VAPID_CONFIG
 
 pytestmark = pytest.mark.browser
 
@@ -17,13 +17,12 @@ IPHONE_SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWe
 
 @pytest.fixture
 def app_config(app_config):
-    return {**app_config, "VAPID_PUBLIC_KEY": PUBLIC, "VAPID_PRIVATE_KEY": PRIVATE,
-            "VAPID_SUBJECT": "mailto:ops@pawline.test"}
+    return {**app_config, **VAPID_CONFIG}
 
 
 def test_a_new_sitter_gets_the_button_in_chrome(make, live_server, chromium):
     sitter = make.sitter()
-    with _signed_in(chromium, live_server, sitter.user) as (context, page):
+    with signed_in(chromium, live_server, sitter.user) as (context, page):
         card = page.locator("[data-notify-card]")
         card.get_by_role("button", name="Turn on notifications").wait_for()
         assert card.locator("[data-ios-steps]").is_hidden()
@@ -33,7 +32,7 @@ def test_a_new_sitter_gets_the_button_in_chrome(make, live_server, chromium):
 
 def test_iphone_safari_outside_the_home_screen_gets_the_steps_not_the_button(make, live_server, chromium):
     sitter = make.sitter()
-    with _signed_in(chromium, live_server, sitter.user, user_agent=IPHONE_SAFARI) as (context, page):
+    with signed_in(chromium, live_server, sitter.user, user_agent=IPHONE_SAFARI) as (context, page):
         card = page.locator("[data-notify-card]")
         card.get_by_text("Tap “Add to Home Screen”, then “Add”.").wait_for()
         assert card.get_by_role("button", name="Turn on notifications").is_hidden()

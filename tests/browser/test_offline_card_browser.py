@@ -11,7 +11,7 @@ import pytest
 from app.extensions import db
 from app.services.people.care_notes import save_care_note
 from tests.browser.a11y import assert_no_serious_violations
-from tests.browser.test_sitter_phone_browser import _signed_in
+from tests.browser.conftest import signed_in
 from tests.support.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
@@ -41,7 +41,7 @@ def _wait_until_synced(page, ids: str) -> None:
 @contextmanager
 def _phone_holding_the_card(chromium, live_server, visit):
     """390×844 with the service worker allowed, logged in, the visit's card stored by the worker."""
-    with _signed_in(chromium, live_server, visit.user, service_workers="allow") as (context, page):
+    with signed_in(chromium, live_server, visit.user, service_workers="allow") as (context, page):
         _wait_until_synced(page, str(visit.booking.id))
         yield context, page
 

@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Message, MessageMedia, OutboxEntry
-from tests.browser.conftest import log_in
-from tests.browser.test_compose_door_browser import _phone
+from tests.browser.conftest import on_thread
 from tests.support.media_stand_in import photo_bytes
 from tests.support.sitter_data import make_visit
 
@@ -50,13 +49,8 @@ def _thread_open_on_a_phone(make, clock, live_server, chromium):
     """A sitter inside the window with the thread open at 390×844; yields the page."""
     clock.set(START + timedelta(minutes=10))
     visit = make_visit(make, start=START, hours=1, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
-    context, page = _phone(chromium)
-    try:
-        log_in(page, live_server, visit.user)
-        page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+    with on_thread(chromium, live_server, visit) as (_context, page):
         yield page
-    finally:
-        context.close()
 
 
 def test_retry_after_a_lost_answer_sends_the_text_and_photo_once(make, clock, live_server, chromium):

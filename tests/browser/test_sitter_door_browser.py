@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.browser.a11y import assert_no_serious_violations
-from tests.browser.conftest import WAIT_BOUND_MS, log_in
+from tests.browser.conftest import on_thread, signed_in
 from tests.support.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
@@ -16,22 +16,11 @@ pytestmark = pytest.mark.browser
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # 9:00 AM New York
 
 
-def _phone(chromium):
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                   bypass_csp=True, service_workers="block")
-    page = context.new_page()
-    page.set_default_timeout(WAIT_BOUND_MS)
-    return context, page
-
-
 def test_window_opens_with_the_page_open_then_a_send_offline_and_online_never_loses_the_text(
         make, clock, live_server, chromium):
     clock.set(START - timedelta(seconds=2))
     visit = make_visit(make, start=START, hours=1, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
-    context, page = _phone(chromium)
-    try:
-        log_in(page, live_server, visit.user)
-        page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+    with on_thread(chromium, live_server, visit) as (context, page):
         assert page.locator("#body").is_disabled()
         clock.set(START + timedelta(seconds=1))  # the window opens while the page is open
         page.locator("#body:not([disabled])").wait_for()
@@ -55,16 +44,12 @@ def test_window_opens_with_the_page_open_then_a_send_offline_and_online_never_lo
         assert page.locator("#body").input_value() == ""
         page.reload()
         assert page.locator("#body").input_value() == ""  # a confirmed send clears the draft
-    finally:
-        context.close()
 
 
 def test_logout_clears_drafts_and_no_empty_unread_pill(make, clock, live_server, chromium):
     clock.set(START + timedelta(minutes=10))
     visit = make_visit(make, start=START, hours=1, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
-    context, page = _phone(chromium)
-    try:
-        log_in(page, live_server, visit.user)
+    with signed_in(chromium, live_server, visit.user) as (context, page):
         assert page.locator("[data-nav-count]").is_hidden()  # no empty pill, no "0 unread" next to Today
         page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
         page.fill("#body", "Private draft")
@@ -72,18 +57,13 @@ def test_logout_clears_drafts_and_no_empty_unread_pill(make, clock, live_server,
         page.wait_for_url(f"{live_server}/login*")
         stored = page.evaluate("Object.keys(window.localStorage).filter(k => k.startsWith('pawline:draft:'))")
         assert stored == []
-    finally:
-        context.close()
 
 
 def test_a_refused_send_goes_to_the_office_instead_with_the_words_kept(make, clock, live_server, chromium):
     clock.set(START + timedelta(minutes=30))
     make.user("owner")
     visit = make_visit(make, start=START, hours=1, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
-    context, page = _phone(chromium)
-    try:
-        log_in(page, live_server, visit.user)
-        page.goto(f"{live_server}/sitter/threads/{visit.thread.id}")
+    with on_thread(chromium, live_server, visit) as (context, page):
         page.fill("#body", "Locked up, heading out")
         clock.set(visit.window.ends_at + timedelta(minutes=1))  # the server says the window is over
         page.get_by_role("button", name="Send", exact=True).click()
@@ -97,5 +77,3 @@ def test_a_refused_send_goes_to_the_office_instead_with_the_words_kept(make, clo
         page.goto(f"{live_server}/sitter/office")
         assert "Locked up, heading out" in page.locator(".office-notes").inner_text()
         assert_no_serious_violations(page, "sitter office page")
-    finally:
-        context.close()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.browser.a11y import assert_no_serious_violations
-from tests.browser.conftest import ARTIFACTS, WAIT_BOUND_MS, log_in
+from tests.browser.conftest import ARTIFACTS, WAIT_BOUND_MS, on_thread, signed_in
 from tests.support.sitter_data import make_visit
 
 pytestmark = pytest.mark.browser
@@ -22,30 +21,6 @@ SCREENS = {
     "landscape": {"viewport": {"width": 844, "height": 390}, "device_scale_factor": 1},
     "zoom-200": {"viewport": {"width": 195, "height": 422}, "device_scale_factor": 2},
 }
-
-
-def _phone(chromium, screen="portrait", **options):
-    context = chromium.new_context(is_mobile=True, has_touch=True, bypass_csp=True, **SCREENS[screen], **options)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_BOUND_MS)
-    return context, page
-
-
-@contextmanager
-def _signed_in(chromium, live_server, user, path=None, screen="portrait", **options):
-    """A phone logged in as the sitter (at `path` if given); the context closes afterwards."""
-    context, page = _phone(chromium, screen, **options)
-    try:
-        log_in(page, live_server, user)
-        if path:
-            page.goto(f"{live_server}{path}")
-        yield context, page
-    finally:
-        context.close()
-
-
-def _on_thread(chromium, live_server, visit, screen="portrait"):
-    return _signed_in(chromium, live_server, visit.user, f"/sitter/threads/{visit.thread.id}", screen)
 
 
 def _in_view(page, locator) -> bool:
@@ -68,7 +43,7 @@ def _busy_visit(make, clock, messages=14):
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_the_thread_opens_at_the_newest_message_with_send_in_view(make, clock, live_server, chromium, screen):
     visit, newest = _busy_visit(make, clock)
-    with _on_thread(chromium, live_server, visit, screen=screen) as (context, page):
+    with on_thread(chromium, live_server, visit, SCREENS[screen]) as (context, page):
         last = page.locator(f"#message-{newest.id}")
         send = page.get_by_role("button", name="Send")
         page.wait_for_function("document.readyState === 'complete'")
@@ -83,7 +58,7 @@ def test_the_thread_opens_at_the_newest_message_with_send_in_view(make, clock, l
 
 def test_a_send_without_signal_says_so_keeps_the_text_and_retries(make, clock, live_server, chromium):
     visit, _ = _busy_visit(make, clock, messages=2)
-    with _on_thread(chromium, live_server, visit) as (context, page):
+    with on_thread(chromium, live_server, visit) as (context, page):
         page.fill("#body", "Biscuit is fed")
         context.set_offline(True)
         page.get_by_role("button", name="Send").click()
@@ -100,7 +75,7 @@ def test_a_send_without_signal_says_so_keeps_the_text_and_retries(make, clock, l
 
 def test_sending_shows_a_real_sending_state(make, clock, live_server, live_gate, chromium):
     visit, _ = _busy_visit(make, clock, messages=1)
-    with _on_thread(chromium, live_server, visit) as (context, page):
+    with on_thread(chromium, live_server, visit) as (context, page):
         # Hold the request at the server so the in-between state can be seen, then let it through.
         held = live_gate.hold("POST", f"/threads/{visit.thread.id}/messages")
         page.fill("#body", "On my way")
@@ -115,7 +90,7 @@ def test_sending_shows_a_real_sending_state(make, clock, live_server, live_gate,
 
 def test_new_messages_arrive_incrementally_and_an_offline_banner_appears(make, clock, live_server, chromium):
     visit, newest = _busy_visit(make, clock, messages=1)
-    with _on_thread(chromium, live_server, visit) as (context, page):
+    with on_thread(chromium, live_server, visit) as (context, page):
         requests = []
         page.on("request", lambda r: requests.append(r.url) if "after=" in r.url else None)
         clock.advance(minutes=1)
@@ -142,7 +117,7 @@ def test_compose_warns_ten_minutes_before_the_close_and_disables_send_at_it(make
     clock.set(START)
     visit = make_visit(make, start=START, hours=1, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
     clock.set(visit.window.ends_at - timedelta(minutes=9, seconds=58))
-    with _on_thread(chromium, live_server, visit) as (context, page):
+    with on_thread(chromium, live_server, visit) as (context, page):
         state = page.locator("[data-compose-state]")
         assert "9 min left" in state.inner_text()
         page.wait_for_function(
@@ -150,7 +125,7 @@ def test_compose_warns_ten_minutes_before_the_close_and_disables_send_at_it(make
         assert "compose-closing" in page.locator("#compose").get_attribute("class")
 
     clock.set(visit.window.ends_at - timedelta(seconds=2))
-    with _on_thread(chromium, live_server, visit) as (context, page):
+    with on_thread(chromium, live_server, visit) as (context, page):
         page.fill("#body", "Last note")
         send = page.locator("[data-send-button]")
         page.wait_for_function("document.querySelector('[data-send-button]').disabled")
@@ -163,7 +138,7 @@ def test_sitter_pages_have_no_serious_accessibility_violations(make, clock, live
     visit, _ = _busy_visit(make, clock, messages=2)
     make_visit(make, sitter=visit.sitter, start=START - timedelta(hours=4))  # a past, dimmed card
     make.alert(audience="sitter", sitter_id=visit.sitter.id, text="Not sent: outside the window")
-    with _signed_in(chromium, live_server, visit.user) as (context, page):
+    with signed_in(chromium, live_server, visit.user) as (context, page):
         for path in ("/sitter", f"/sitter/threads/{visit.thread.id}", "/sitter/alerts", "/notifications", "/offline"):
             page.goto(f"{live_server}{path}")
             assert_no_serious_violations(page, path)
@@ -186,7 +161,7 @@ _EVERY_CACHE = """async () => {
 
 def test_the_installed_app_shows_the_offline_page_without_signal(make, clock, live_server, chromium):
     visit, _ = _busy_visit(make, clock, messages=1)
-    with _signed_in(chromium, live_server, visit.user, service_workers="allow") as (context, page):
+    with signed_in(chromium, live_server, visit.user, service_workers="allow") as (context, page):
         assert page.evaluate("navigator.serviceWorker.ready.then(r => !!r.active)")  # installed (shell cached)
         page.reload()  # now controlled by the worker
         page.wait_for_function("!!navigator.serviceWorker.controller")
@@ -205,7 +180,7 @@ def test_the_installed_app_shows_the_offline_page_without_signal(make, clock, li
 
 def test_logging_out_still_works_with_the_device_check_in_between(make, clock, live_server, chromium):
     visit, _ = _busy_visit(make, clock, messages=1)
-    with _signed_in(chromium, live_server, visit.user) as (context, page):
+    with signed_in(chromium, live_server, visit.user) as (context, page):
         page.get_by_role("button", name="Log out").click()
         page.wait_for_url(f"{live_server}/login")
         page.goto(f"{live_server}/sitter")

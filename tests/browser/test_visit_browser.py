@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import OutboxEntry
 from tests.browser.a11y import assert_no_serious_violations
-from tests.browser.conftest import ARTIFACTS, WAIT_BOUND_MS, log_in
+from tests.browser.conftest import ARTIFACTS, log_in, signed_in
 from tests.browser.test_sitter_browser import _fits_the_screen, phone  # noqa: F401 - fixture
 from tests.support.media_stand_in import photo_bytes
 from tests.support.sitter_data import make_visit
@@ -71,16 +71,8 @@ def test_check_in_then_report_then_check_out_on_a_phone(make, clock, live_server
 def test_the_visit_page_has_no_serious_accessibility_violations(make, clock, live_server, chromium):
     clock.set(START + timedelta(minutes=5))
     visit = make_visit(make, start=START, hours=1, client=make.client(name="Alex Morgan", pets=("Biscuit",)))
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                   bypass_csp=True)  # axe is injected into the page
-    page = context.new_page()
-    page.set_default_timeout(WAIT_BOUND_MS)
-    try:
-        log_in(page, live_server, visit.user)
-        page.goto(f"{live_server}/sitter/visits/{visit.booking.id}")
+    with signed_in(chromium, live_server, visit.user, f"/sitter/visits/{visit.booking.id}") as (context, page):
         assert_no_serious_violations(page, "visit page before check-in")
         page.get_by_role("button", name="Check in").click()
         page.locator("[data-checked-in]").wait_for()
         assert_no_serious_violations(page, "visit page with the report form")
-    finally:
-        context.close()

@@ -11,7 +11,7 @@ import pytest
 from app.services.numbers.waiting import assign_waiting_threads
 from tests.blueprints.test_sitter_waiting_visit import NOTE, START, _waiting_cat
 from tests.browser.a11y import assert_no_serious_violations
-from tests.browser.test_sitter_phone_browser import _signed_in
+from tests.browser.conftest import signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 def test_a_waiting_visit_on_the_dashboard_and_its_page(make, clock, live_server, chromium):
     clock.set(START - timedelta(hours=2))
     cat = _waiting_cat(make)
-    with _signed_in(chromium, live_server, cat.sitter.user) as (context, page):
+    with signed_in(chromium, live_server, cat.sitter.user) as (context, page):
         section = page.locator("[data-waiting-visits]")
         section.get_by_text(NOTE).wait_for()
         assert_no_serious_violations(page, "dashboard with a visit waiting for a number")

@@ -6,17 +6,17 @@ import pytest
 
 from app.extensions import db
 from app.services.ops.reconcile import reconcile
-from tests.services.notifications.test_notify import PRIVATE, PUBLIC, SUBJECT, inbound, push, subscribe, visit
+from tests.services.notifications.test_notify import inbound, push, subscribe, visit
 from tests.support.messaging_builders import booking_thread, outbound_message
 from tests.support.metrics import METRICS_TOKEN, scrape, value
+from tests.support.push import PUSH_CONFIG
 
 __all__ = ["push", "visit"]  # fixtures shared with the notification tests
 
 
 @pytest.fixture
 def app_config():
-    return {"METRICS_TOKEN": METRICS_TOKEN, "VAPID_PUBLIC_KEY": PUBLIC, "VAPID_PRIVATE_KEY": PRIVATE,
-            "VAPID_SUBJECT": SUBJECT, "PUSH_ALLOW_LOOPBACK": True}
+    return {**PUSH_CONFIG, "METRICS_TOKEN": METRICS_TOKEN}
 
 
 def _moved(before, after, name, **labels) -> float:

@@ -20,21 +20,18 @@ from app.models import Message, Notification, NotificationSettings, PushSubscrip
 from app.services.bookings.confirmed import on_booking_confirmed
 from app.services.bookings.lifecycle import cancel_booking, change_sitter, reschedule_booking
 from app.services.notifications import notify as notifications
-from app.vapid_keys import generate_vapid_keys
 from tests.services.messaging.test_inbound_routing import inbound as route_text
+from tests.support.push import PUBLIC, PUSH_CONFIG, SUBJECT
 from tests.support.push_stand_in import PushStandIn
 from tests.support.sitter_data import make_visit
 
 START = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # 9:00 AM New York
-PUBLIC, PRIVATE = generate_vapid_keys()
-SUBJECT = "mailto:ops@pawline.test"
 PHONE_LIKE = re.compile(r"\d[\d\s().-]{5,}\d")
 
 
 @pytest.fixture
 def app_config():
-    return {"VAPID_PUBLIC_KEY": PUBLIC, "VAPID_PRIVATE_KEY": PRIVATE, "VAPID_SUBJECT": SUBJECT,
-            "PUSH_ALLOW_LOOPBACK": True}
+    return dict(PUSH_CONFIG)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from app.services.notifications import notify as notifications
 from app.services.queries.queue_health import queue_health
 from app.services.visits.alerts import scan_late_visits
 from app.services.visits.checks import check_in, check_out
-from tests.support.push import PUBLIC, PUSH_CONFIG, SUBJECT  # noqa: F401
+from tests.support.push import PUBLIC, PUSH_CONFIG, SUBJECT
 from tests.support.push_stand_in import PushStandIn
 from tests.support.sitter_data import make_visit
 
