@@ -9,10 +9,38 @@ from contextlib import contextmanager
 from werkzeug.serving import make_server
 
 
+class _InFlight:
+    """WSGI middleware counting the requests inside the app, so the block can end after them."""
+
+    def __init__(self, app):
+        self.app = app
+        self.count = 0
+        self.idle = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.idle:
+            self.count += 1
+        try:
+            return self.app(environ, start_response)  # Flask releases its session before returning
+        finally:
+            with self.idle:
+                self.count -= 1
+                self.idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self.idle:
+            return self.idle.wait_for(lambda: self.count == 0, timeout)
+
+
 @contextmanager
-def serving(app):
-    """Serve `app` on a free local port for the block; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serving(app, drain_seconds: float = 30):
+    """Serve `app` on a free local port for the block; yields its base URL. On the way out, the
+    requests still inside the app (a browser gave up on them: a test cut the network or dropped
+    the answer) are waited for, so none still holds a pooled connection when the test disposes
+    of the app's engine (it would be closed by the garbage collector later, in another test,
+    as a ResourceWarning)."""
+    in_flight = _InFlight(app)
+    server = make_server("127.0.0.1", 0, in_flight, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -20,6 +48,8 @@ def serving(app):
     finally:
         server.shutdown()
         thread.join(timeout=5)
+        server.server_close()
+        assert in_flight.wait_idle(drain_seconds), f"{in_flight.count} request(s) still running"
 
 
 class Hold:
