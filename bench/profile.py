@@ -237,7 +237,7 @@ def _runs(env, tenant, args) -> int:
     os.environ.update(env)
     from app import create_app
     from app.extensions import db
-    from app.services.automations.runs import run_automation
+    from app.services.automations.run_job import run_automation
     from bench.floor import one_row_job
 
     app = create_app(app_config(env))
