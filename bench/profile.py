@@ -203,22 +203,13 @@ def _sends(env, tenant, args) -> int:
 def _due_confirmation_runs(app, engine, bookings) -> list[int]:
     """Confirm `bookings` as the burst does (a stored paid event, then its apply job, in-process):
     each gets its confirmation run, due now. Returns the runs' ids."""
-    import json
+    from sqlalchemy import select
 
-    from sqlalchemy import insert, select
-
-    from app.models import AutomationRun, StripeEvent
+    from app.models import AutomationRun
     from app.services.payments.stripe_events import apply_stripe_event
 
     events = [reqs.paid_event(booking) for booking in bookings]
-    now = scenarios.now_utc()
-    with engine.begin() as conn:
-        conn.execute(insert(StripeEvent), [
-            {"id": e["id"], "type": e["type"], "status": "received", "attempts": 0, "created_at": now,
-             "payload": json.dumps(e), "stripe_created": e["created"],
-             "payment_intent": e["data"]["object"]["payment_intent"]}
-            for e in events
-        ])
+    scenarios.store_received_events(engine, events)
     for e in events:
         with app.app_context():
             apply_stripe_event(e["id"])
