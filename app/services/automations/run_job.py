@@ -234,6 +234,9 @@ def _run(run_id: int) -> str:
             db.session.commit()
             return "missing"
         run = _read_run(run_id, now)
+        if run is None:  # its booking, client or org gone since (the run goes with its booking)
+            db.session.commit()
+            return "missing"
     if run.status != "scheduled":
         db.session.commit()
         return run.status  # sent, cancelled, skipped or failed already: never again

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text, update
 
 from app.extensions import db
-from app.models import AutomationRun, Message
-from app.services.automations.run_job import run_automation
+from app.models import AutomationRun, Booking, Message
+from app.services.automations.run_job import _run, run_automation
 from app.services.messaging import outbound
 from tests.blueprints.test_sitter_queries import count_statements
 
@@ -48,3 +49,42 @@ def test_a_due_run_sends_its_text_in_four_statements_and_only_once(make, clock, 
     assert (run.status, run.message_id, run.attempts) == ("sent", message.id, 1)
     assert run_automation(run_id) == "sent"  # a duplicate job: nothing more
     assert db.session.scalars(select(Message.id).where(Message.org_id == booking.org_id)).all() == [message.id]
+
+
+@pytest.mark.postgres_only
+def test_a_run_held_by_another_transaction_waits_and_sends_what_that_one_committed(app, make, clock):
+    """The one-statement read skips a locked run (its snapshot would predate the holder's commit):
+    the run waits for the lock, then reads again, so the text names the sitter just changed."""
+    import threading
+
+    clock.set(datetime(2026, 11, 20, 10, 0, tzinfo=NY))
+    booking = make.booking(sitter=make.sitter(name="Sasha Reed", with_login=False),
+                           start=datetime(2026, 11, 25, 9, 0, tzinfo=NY), status="confirmed")
+    make.thread(booking)
+    new_sitter = make.sitter(name="Bo Lind", with_login=False)
+    run_id = make.automation_run(booking, "booking_confirmation").id
+    statuses = []
+
+    def work():
+        with app.app_context():  # its own session and connection, as a worker has
+            statuses.append(_run(run_id))
+
+    racer = threading.Thread(target=work)
+    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                   " AND datname = current_database()")
+    with db.engine.connect() as holder:
+        holder.execute(select(AutomationRun.id).where(AutomationRun.id == run_id).with_for_update())
+        holder.execute(update(Booking).where(Booking.id == booking.id).values(sitter_id=new_sitter.id))
+        racer.start()
+        with db.engine.connect() as watcher:
+            for _ in range(3000):  # until it waits (bounded at ~30 s: a loaded machine is slow to start threads)
+                if watcher.execute(waiting).scalar() == 1:
+                    break
+                racer.join(0.01)
+            assert watcher.execute(waiting).scalar() == 1  # it really waits on the lock
+        holder.commit()
+    racer.join(10)
+    assert statuses == ["sent"]
+    db.session.rollback()
+    body = db.session.scalars(select(Message.body).where(Message.org_id == booking.org_id)).one()
+    assert "with Bo is confirmed" in body
