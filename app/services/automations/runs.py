@@ -116,7 +116,7 @@ def quiet_spans(org: Org, quiet: ClientQuiet | None = None) -> list[tuple[int, i
 
 def automation_sends_at(when: datetime, client: Client, org: Org) -> datetime:
     """When a run scheduled for `when` reaches the client: its time, or the end of their quiet
-    hours then (the run waits for it when due, app.services.automations.runs._run)."""
+    hours then (the run waits for it when due, app.services.automations.run_job._run)."""
     return after_quiet_hours(when, org, client_quiet(client, org))
 
 
