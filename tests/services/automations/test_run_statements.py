@@ -67,7 +67,10 @@ def test_a_run_held_by_another_transaction_waits_and_sends_what_that_one_committ
 
     def work():
         with app.app_context():  # its own session and connection, as a worker has
-            statuses.append(_run(run_id))
+            try:
+                statuses.append(_run(run_id))
+            except Exception as exc:  # said by the assertions below, not lost in the thread
+                statuses.append(repr(exc))
 
     racer = threading.Thread(target=work)
     waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
@@ -81,7 +84,7 @@ def test_a_run_held_by_another_transaction_waits_and_sends_what_that_one_committ
                 if watcher.execute(waiting).scalar() == 1:
                     break
                 racer.join(0.01)
-            assert watcher.execute(waiting).scalar() == 1  # it really waits on the lock
+            assert watcher.execute(waiting).scalar() == 1, statuses  # it really waits on the lock
         holder.commit()
     racer.join(10)
     assert statuses == ["sent"]
