@@ -328,10 +328,23 @@ def floor_drain(env: dict, jobs: int, workers: int) -> dict:
 FLOOR_JOB = "bench.floor.one_row_job"
 
 
+def store_received_events(engine, events: list[dict]) -> None:
+    """Stripe events stored as the webhook stores them (`received`, with their payload), no job."""
+    from app.models import StripeEvent
+
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(StripeEvent), [
+            {"id": e["id"], "type": e["type"], "status": "received", "attempts": 0, "created_at": now,
+             "payload": json.dumps(e), "stripe_created": e["created"],
+             "payment_intent": e["data"]["object"]["payment_intent"]}
+            for e in events
+        ])
+
+
 def applies_vs_floor(env: dict, bookings: list[PendingBooking], rounds: int, per_run: int) -> Pair:
     """Jobs per second of one burst worker on the `stripe` queue: app.jobs.apply_stripe_event on stored
     paid events (each for its own pending booking) vs the floor's one-row job (bench.floor)."""
-    import json as json_
 
     from redis import Redis
     from rq import Queue, Retry
@@ -354,14 +367,7 @@ def applies_vs_floor(env: dict, bookings: list[PendingBooking], rounds: int, per
         """Rows as the webhook stores them, jobs as it enqueues them (same id and options)."""
         events = [reqs.paid_event(next(fresh)) for _ in range(per_run)] if func_name != FLOOR_JOB else []
         if events:
-            now = datetime.now(UTC)
-            with engine.begin() as conn:
-                conn.execute(insert(StripeEvent), [
-                    {"id": e["id"], "type": e["type"], "status": "received", "attempts": 0, "created_at": now,
-                     "payload": json_.dumps(e), "stripe_created": e["created"],
-                     "payment_intent": e["data"]["object"]["payment_intent"]}
-                    for e in events
-                ])
+            store_received_events(engine, events)
             applied_ids.extend(e["id"] for e in events)
         for i in range(per_run):
             event_id = events[i]["id"] if events else f"apply-{time.time_ns()}-{i}"

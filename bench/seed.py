@@ -7,10 +7,11 @@ filled in here from the model metadata; the rows are otherwise what the app writ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
+from app.localtime import zone_where_it_is
 from app.models import (
     Alert,
     AssignmentWindow,
@@ -150,13 +151,15 @@ def add_sitters(conn, org_id: int, count: int, with_login_for_first: bool = Fals
     return add(conn, Sitter, rows), user_id
 
 
-def add_clients(conn, org_id: int, count: int, with_pets: bool = True) -> list[tuple[int, str]]:
+def add_clients(conn, org_id: int, count: int, with_pets: bool = True,
+                timezone: str | None = None) -> list[tuple[int, str]]:
     phones = [client_phone(i) for i in range(count)]
     ids = add(
         conn,
         Client,
         [
-            {"org_id": org_id, "name": f"Client{i} Bench", "phone_e164": p, "opted_out": False, "area": "Northside"}
+            {"org_id": org_id, "name": f"Client{i} Bench", "phone_e164": p, "opted_out": False, "area": "Northside",
+             "timezone": timezone}
             for i, p in enumerate(phones)
         ],
     )
@@ -323,12 +326,15 @@ class WebhookTenant:
 def seed_webhook_tenant(conn, org_index: int, pending: int, active_threads: int, now: datetime) -> WebhookTenant:
     """An org with pending bookings (for paid webhooks) and clients texting open windows.
 
-    No quiet hours, so each confirmation is queued for now rather than for tomorrow morning.
+    No quiet hours of the org's own, and the org and its clients live where it is about noon (the
+    law's quiet hours, 8 a.m. to 9 p.m. the client's time, always hold), so each confirmation is
+    queued for now rather than for tomorrow morning, whatever the hour the bench runs at.
     """
-    org_id = add_org(conn, f"Bench Webhooks {org_index}", quiet_start_hour=0, quiet_end_hour=0)
+    zone = zone_where_it_is(12, now.astimezone(UTC).hour)
+    org_id = add_org(conn, f"Bench Webhooks {org_index}", quiet_start_hour=0, quiet_end_hour=0, timezone=zone)
     _, pool_ids, pool_e164s = add_numbers(conn, org_id, org_index, pool=10)
     sitter_ids, _ = add_sitters(conn, org_id, 5)
-    clients = add_clients(conn, org_id, max(pending // 2, 1) + active_threads)
+    clients = add_clients(conn, org_id, max(pending // 2, 1) + active_threads, timezone=zone)
     active_clients, pending_clients = clients[:active_threads], clients[active_threads:]
     pending_specs = [
         BookingSpec(

@@ -17,7 +17,7 @@ def apply_status_callback(callback_id: int) -> str:
 
 
 def run_automation(run_id: int) -> str:
-    from app.services.automations.runs import run_automation as run
+    from app.services.automations.run_job import run_automation as run
 
     return run(run_id)
 

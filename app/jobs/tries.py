@@ -5,7 +5,7 @@ killed mid-job) would otherwise be retried by the queue, then re-enqueued by rec
 ever. `counted_try` counts the try in its own committed transaction first, so even a try that
 kills its process counts; after MAX_TRIES the row's `give_up` ends it (`failed` with a reason,
 an audit event and an owner alert), and reconcile, which only picks up open rows, stops.
-Used by the send job (app.services.messaging.outbound), automation runs (app.services.automations.runs)
+Used by the send job (app.services.messaging.outbound), automation runs (app.services.automations.run_job)
 and Stripe events (app.services.payments.stripe_events).
 """
 

@@ -12,6 +12,18 @@ from app.models.base import OrgScoped, Timestamped
 from app.models.types import UTCDateTime
 
 
+def first_name_of(name: str | None) -> str:
+    """A person's first name from their full name ("" when none)."""
+    return name.split()[0] if name else ""
+
+
+def pet_names_of(names: list[str]) -> str:
+    """The pets as words: "Mochi", "Mochi and Tofu", "Mochi, Tofu and Biscuit" ("" for none)."""
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
 class Sitter(OrgScoped, Timestamped, db.Model):
     __tablename__ = "sitters"
 
@@ -27,7 +39,7 @@ class Sitter(OrgScoped, Timestamped, db.Model):
 
     @property
     def first_name(self) -> str:
-        return self.name.split()[0] if self.name else ""
+        return first_name_of(self.name)
 
 
 class SitterTimeOff(OrgScoped, Timestamped, db.Model):
@@ -68,14 +80,11 @@ class Client(OrgScoped, Timestamped, db.Model):
 
     @property
     def first_name(self) -> str:
-        return self.name.split()[0] if self.name else ""
+        return first_name_of(self.name)
 
     @property
     def pet_names(self) -> str:
-        names = [p.name for p in self.pets]
-        if len(names) <= 1:
-            return "".join(names)
-        return ", ".join(names[:-1]) + " and " + names[-1]
+        return pet_names_of([p.name for p in self.pets])
 
 
 class Pet(OrgScoped, Timestamped, db.Model):

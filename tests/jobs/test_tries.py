@@ -11,7 +11,7 @@ from app.extensions import db
 from app.jobs.specs import MAX_TRIES
 from app.models import Alert, AutomationRun, EventLog, Message, OutboxEntry
 from app.services.automations import send as thread_sender
-from app.services.automations.runs import run_automation
+from app.services.automations.run_job import run_automation
 from app.services.automations.settings import retry_failed_run
 from app.services.bookings.confirmed import on_booking_confirmed
 from app.services.messaging import outbound
@@ -85,10 +85,10 @@ def test_an_automation_run_that_raises_every_time_fails_after_max_tries_with_an_
     make.number("pool")
     booking = make.booking(sitter=None)
 
-    def database_bug(booking_id, kind):
+    def database_bug(run):
         raise RuntimeError("deadlock detected")
 
-    monkeypatch.setattr(thread_sender, "send_automation_message_via_thread", database_bug)
+    monkeypatch.setattr(thread_sender, "queue_run_text", database_bug)
     on_booking_confirmed(booking.id)  # the confirmation's job runs at once (inline) and fails
     run_id = db.session.scalar(select(AutomationRun.id).where(AutomationRun.booking_id == booking.id,
                                                               AutomationRun.kind == "booking_confirmation"))

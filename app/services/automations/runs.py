@@ -2,15 +2,14 @@
 
 Each (booking, kind) has one run. Planning writes the row (INSERT … ON CONFLICT
 DO NOTHING) and enqueues job `app.jobs.run_automation` with a job id derived
-from the row, after commit. The job re-reads the row and the booking under a
-row lock before sending, so a lost, duplicated, early or stale job never sends
+from the row, after commit. The job (app.services.automations.run_job) re-reads the row and the
+booking under a row lock before sending, so a lost, duplicated, early or stale job never sends
 twice or sends something no longer true. app.services.ops.reconcile re-enqueues
 every scheduled run the queue does not hold (a Redis restart loses nothing).
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -20,15 +19,10 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.extensions import db
 from app.jobs.queue import enqueue, get_queue
-from app.jobs.specs import EARLY_TOLERANCE, JOBS
-from app.jobs.tries import count_try_statement, counted_try
-from app.models import AutomationRun, Booking, Client, Message, Org
-from app.persistence.locking import insert_all_if_absent, insert_if_absent, lock_row
-from app.services.audit.events import raise_alert, record_event
-from app.services.automations.templates import TemplateRenderError, template_for
+from app.jobs.specs import JOBS
+from app.models import AutomationRun, Booking, Client, Org
+from app.persistence.locking import insert_all_if_absent, insert_if_absent
 from app.services.people.timezones import client_zone_name, state_of_number
-
-log = logging.getLogger(__name__)
 
 REMINDER_LOCAL_TIME = time(18, 0)
 REASON_BOOKED_LATE = "booked_after_reminder_time"
@@ -122,7 +116,7 @@ def quiet_spans(org: Org, quiet: ClientQuiet | None = None) -> list[tuple[int, i
 
 def automation_sends_at(when: datetime, client: Client, org: Org) -> datetime:
     """When a run scheduled for `when` reaches the client: its time, or the end of their quiet
-    hours then (the run waits for it when due, app.services.automations.runs._run)."""
+    hours then (the run waits for it when due, app.services.automations.run_job._run)."""
     return after_quiet_hours(when, org, client_quiet(client, org))
 
 
@@ -131,21 +125,6 @@ def night_before_reminder_at(booking: Booking, org: Org) -> datetime:
     zone = _zone(org)
     day_before = booking.start_at.astimezone(zone).date() - timedelta(days=1)
     return datetime.combine(day_before, REMINDER_LOCAL_TIME, tzinfo=zone).astimezone(booking.start_at.tzinfo)
-
-
-def automated_texts_allowed_from(org_id: int, to_e164: str, now: datetime) -> datetime | None:
-    """None when another automated text may go to this number now; else when it may (the
-    oldest of the last 24 h's MAX_AUTOMATED_PER_DAY automated texts turning 24 h old)."""
-    recent = db.session.scalars(
-        select(Message.created_at)
-        .where(Message.org_id == org_id, Message.to_e164 == to_e164, Message.direction == "outbound",
-               Message.sender_kind == "automation", Message.status.notin_(("blocked", "failed")),
-               Message.created_at > now - AUTOMATED_PER_DAY_SPAN)
-        .order_by(Message.created_at.desc()).limit(MAX_AUTOMATED_PER_DAY)
-    ).all()
-    if len(recent) < MAX_AUTOMATED_PER_DAY:
-        return None
-    return min(recent) + AUTOMATED_PER_DAY_SPAN
 
 
 def enqueue_run(run_id: int, at: datetime) -> None:
@@ -270,98 +249,3 @@ def move_runs_for_new_times(booking: Booking, org: Org, window_ends_at: datetime
         if run.status == "scheduled":
             cancel_run_job(run.id)
             enqueue_run(run.id, run.scheduled_for)
-
-
-def _finish(run: AutomationRun, status: str, reason: str | None = None) -> str:
-    run.status, run.reason = status, reason
-    db.session.commit()
-    return status
-
-
-_COUNT_TRY = count_try_statement(AutomationRun.__table__, "attempts", ("scheduled",))
-
-
-def run_automation(run_id: int) -> str:
-    """The job body: send one run if it is still due and still true; returns the run's status.
-
-    Each try is counted first (app.jobs.tries): a run whose job keeps failing (a database
-    bug, a worker killed mid-run) ends `failed` with an owner alert after MAX_TRIES."""
-    status = counted_try(_COUNT_TRY, run_id, lambda: _run(run_id), lambda reason: _give_up(run_id, reason),
-                         label=f"automation run {run_id}")
-    if status is None:  # sent, cancelled, skipped or failed already: never again
-        status = db.session.scalar(select(AutomationRun.status).where(AutomationRun.id == run_id)) or "missing"
-        db.session.commit()
-    return status
-
-
-def _wait(run: AutomationRun) -> str:
-    """The run waits for its time: enqueued again, and this was no try (its count undone)."""
-    run.attempts -= 1  # a write: the job waits for this transaction's commit
-    enqueue_run(run.id, run.scheduled_for)
-    db.session.commit()
-    return "waiting"
-
-
-def _fail_run(run: AutomationRun, reason: str) -> str:
-    """`failed` for good: an audit event and an owner alert."""
-    reason = reason[:300]
-    record_event(run.org_id, "automation.failed", booking_id=run.booking_id, automation=run.kind, reason=reason)
-    raise_alert(run.org_id, "automation.failed",
-                f"The {run.kind.replace('_', ' ')} text for booking #{run.booking_id} was not sent: {reason}",
-                booking_id=run.booking_id)
-    return _finish(run, "failed", reason)
-
-
-def _give_up(run_id: int, reason: str) -> str:
-    run = lock_row(AutomationRun, run_id)
-    if run is None or run.status != "scheduled":
-        db.session.commit()
-        return run.status if run is not None else "missing"
-    log.error("automation run %s failed for good: %s", run_id, reason)
-    return _fail_run(run, f"Not sent: {reason}")
-
-
-def _run(run_id: int) -> str:
-    from app.services.automations.send import NoSendingNumber, send_automation_message_via_thread
-
-    run = lock_row(AutomationRun, run_id)
-    if run is None:
-        db.session.commit()
-        return "missing"
-    if run.status != "scheduled":
-        db.session.commit()
-        return run.status  # sent, cancelled, skipped or failed already: never again
-    booking = db.session.get(Booking, run.booking_id, populate_existing=True)
-    org = db.session.get(Org, run.org_id)
-    now = utcnow()
-    if run.scheduled_for > now + EARLY_TOLERANCE:
-        return _wait(run)  # a stale job (the run was moved later): wait for the row's time
-    if run.kind == "booking_cancelled":
-        if booking.status != "cancelled":
-            return _finish(run, "cancelled", "booking_not_cancelled")
-    elif booking.status == "cancelled":
-        return _finish(run, "cancelled", "booking_cancelled")
-    elif booking.status == "pending":
-        return _finish(run, "skipped", "booking_not_confirmed")
-    if booking.client.opted_out:
-        return _finish(run, "skipped", "opted_out")
-    if run.kind == "night_before_reminder" and booking.start_at <= now:
-        return _finish(run, "skipped", "visit_already_started")
-    zone = client_quiet(booking.client, org)  # re-judged now, in the client's time and the law's hours
-    if in_quiet_hours(now, org, zone):
-        run.scheduled_for = after_quiet_hours(now, org, zone)
-        return _wait(run)
-    capped_until = automated_texts_allowed_from(booking.org_id, booking.client.phone_e164, now)
-    if capped_until is not None:  # 3 automated texts in 24 h already: the next waits its turn
-        run.scheduled_for = after_quiet_hours(capped_until, org, zone)
-        return _wait(run)
-    _body, enabled = template_for(run.org_id, run.kind)
-    if not enabled:
-        return _finish(run, "skipped", "template_disabled")
-
-    try:
-        message = send_automation_message_via_thread(booking.id, run.kind)
-    except (TemplateRenderError, NoSendingNumber) as exc:
-        return _fail_run(run, str(exc))
-    run.message_id = message.id
-    return _finish(run, "sent")

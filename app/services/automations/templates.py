@@ -263,9 +263,12 @@ def template_for(org_id: int, kind: str) -> tuple[str, bool]:
         select(AutomationTemplate.body, AutomationTemplate.enabled)
         .where(AutomationTemplate.org_id == org_id, AutomationTemplate.kind == kind)
     ).first()
-    if row is None:
-        return DEFAULT_TEMPLATES[kind], True
-    return row.body, row.enabled
+    return saved_or_default(kind, row.body if row else None, row.enabled if row else True)
+
+
+def saved_or_default(kind: str, body: str | None, enabled: bool) -> tuple[str, bool]:
+    """(body, enabled): the org's saved text (`body`, None when it has none), else the default."""
+    return (DEFAULT_TEMPLATES[kind], True) if body is None else (body, enabled)
 
 
 def _date(local: datetime) -> str:
@@ -277,18 +280,27 @@ def _time(local: datetime) -> str:
 
 
 def template_context(booking: Booking, org: Org) -> dict[str, str]:
-    zone = ZoneInfo(org.timezone)
-    start, end = booking.start_at.astimezone(zone), booking.end_at.astimezone(zone)
+    return text_context(client_first_name=booking.client.first_name, pet_names=booking.client.pet_names,
+                        sitter_first_name=booking.sitter.first_name if booking.sitter else None,
+                        service=booking.service, start_at=booking.start_at, end_at=booking.end_at,
+                        org_timezone=org.timezone, business_name=org.name)
+
+
+def text_context(*, client_first_name: str, pet_names: str, sitter_first_name: str | None, service: str,
+                 start_at: datetime, end_at: datetime, org_timezone: str, business_name: str) -> dict[str, str]:
+    """The variables of a text (TEMPLATE_VARIABLES) from plain values: times in the org's zone."""
+    zone = ZoneInfo(org_timezone)
+    start, end = start_at.astimezone(zone), end_at.astimezone(zone)
     return {
-        "client_first_name": booking.client.first_name,
-        "pet_names": booking.client.pet_names or "your pets",
-        "sitter_first_name": booking.sitter.first_name if booking.sitter else "your sitter",
-        "service": booking.service,
+        "client_first_name": client_first_name,
+        "pet_names": pet_names or "your pets",
+        "sitter_first_name": "your sitter" if sitter_first_name is None else sitter_first_name,
+        "service": service,
         "start_date": _date(start),
         "start_time": _time(start),
         "end_date": _date(end),
         "end_time": _time(end),
-        "business_name": org.name,
+        "business_name": business_name,
     }
 
 

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, literal_column, or_, select, update
+from sqlalchemy import and_, bindparam, insert, literal_column, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from app.adapters.sms import (
@@ -74,6 +74,26 @@ def queue_outbound_message(*, org_id: int, thread_id: int | None, from_number_id
     status = message.status
     count_after_commit(lambda: count_text(status))
     return message
+
+
+# Built once: a message row written with Core (no unit-of-work flush); returns its id.
+INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)
+
+
+def queue_text_to_client(*, org_id: int, thread_id: int | None, from_number_id: int, from_e164: str | None,
+                         to_e164: str, body: str, sender_kind: str, business_name: str,
+                         texted_before: bool) -> int:
+    """`queue_outbound_message` for a caller that has already read the sending number's e164 and
+    the recipient (a client of the org who has not opted out, and whether a text has gone to them
+    before): one Core INSERT, no ORM object or flush. Returns the message id; sent after commit."""
+    if not texted_before:
+        body = with_first_text_wording(business_name, body)
+    message_id = db.session.execute(INSERT_MESSAGE, dict(
+        org_id=org_id, thread_id=thread_id, direction="outbound", sender_kind=sender_kind, body=body,
+        message_number_id=from_number_id, from_e164=from_e164, to_e164=to_e164, status="queued")).scalar_one()
+    enqueue_send(message_id)
+    count_after_commit(lambda: count_text("queued"))
+    return message_id
 
 
 def enqueue_send(message_id: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -22,6 +23,7 @@ def zones_of_number(e164: str | None) -> list[str]:
     return [z for z in number_zones.time_zones_for_number(parsed) if z != _UNKNOWN and _is_zone(z)]
 
 
+@lru_cache(maxsize=4096)
 def zone_of_number(e164: str | None, org_zone: str) -> str | None:
     """The zone of a number's area (their area code is presumed to be where they are).
 
@@ -34,9 +36,12 @@ def zone_of_number(e164: str | None, org_zone: str) -> str | None:
     return org_zone if org_zone in zones else zones[0]
 
 
+@lru_cache(maxsize=4096)
 def state_of_number(e164: str | None) -> str | None:
     """The US state of a number's area code ("Florida"), None outside the US or when unknown.
-    phonenumbers' geocoder names a state ("Florida") or a city in one ("Miami, FL")."""
+    phonenumbers' geocoder names a state ("Florida") or a city in one ("Miami, FL"). Cached per
+    number: a pure function of it, and every automation run asks (parsing and geocoding cost
+    more than the run's database reads)."""
     try:
         parsed = phonenumbers.parse(e164 or "")
     except phonenumbers.NumberParseException:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AutomationRun, Message, OutboxEntry
-from app.services.automations.runs import run_automation
+from app.services.automations.run_job import run_automation
 from app.services.messaging.sitter_messages import send_sitter_message
 from app.services.people.timezones import client_zone_name, zone_of_number
 from tests.support.messaging_builders import booking_thread, outbound_message

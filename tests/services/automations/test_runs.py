@@ -12,7 +12,7 @@ from app.extensions import db
 from app.jobs.queue import get_queue
 from app.jobs.specs import JOBS, QUEUE_NAMES
 from app.models import Alert, AutomationRun, AutomationTemplate, EventLog, Message, OutboxEntry, Thread
-from app.services.automations.runs import run_automation
+from app.services.automations.run_job import run_automation
 from app.services.automations.send import send_automation_message_via_thread
 from app.services.bookings.confirmed import on_booking_confirmed
 from app.services.bookings.lifecycle import cancel_booking, change_sitter

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Alert, AutomationRun, Client, ConsentEvent, Message, OutboxEntry
-from app.services.automations.runs import run_automation
+from app.services.automations.run_job import run_automation
 from app.services.messaging.opt_out_phrases import opt_out_reading
 from app.services.people.consent import consent_ledger, phone_hash
 from tests.services.messaging.test_inbound_routing import inbound as _inbound
