@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 
 from app.extensions import db
 from app.models import Message, OutboxEntry
@@ -158,11 +158,3 @@ def statuses(ids) -> dict[int, str]:
     return found
 
 
-def backends_waiting_on_lock(observer, query_part: str) -> int:
-    """How many other sessions wait on a lock in a statement like `query_part` (`observer`: a
-    connection holding nothing; its read is ended at once)."""
-    with observer.begin():
-        return observer.execute(text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-        "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND query ILIKE :q"
-        ), {"q": f"%{query_part}%"}).scalar()

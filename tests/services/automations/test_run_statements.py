@@ -6,13 +6,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import AutomationRun, Booking, Message
 from app.services.automations.run_job import _run, run_automation
 from app.services.messaging import outbound
 from tests.blueprints.test_sitter_queries import count_statements
+from tests.support.pg_locks import wait_for_lock_waiters
 
 NY = ZoneInfo("America/New_York")
 
@@ -73,18 +74,11 @@ def test_a_run_held_by_another_transaction_waits_and_sends_what_that_one_committ
                 statuses.append(repr(exc))
 
     racer = threading.Thread(target=work)
-    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                   " AND datname = current_database()")
     with db.engine.connect() as holder:
         holder.execute(select(AutomationRun.id).where(AutomationRun.id == run_id).with_for_update())
         holder.execute(update(Booking).where(Booking.id == booking.id).values(sitter_id=new_sitter.id))
         racer.start()
-        with db.engine.connect() as watcher:
-            for _ in range(3000):  # until it waits (bounded at ~30 s: a loaded machine is slow to start threads)
-                if watcher.execute(waiting).scalar() == 1:
-                    break
-                racer.join(0.01)
-            assert watcher.execute(waiting).scalar() == 1, statuses  # it really waits on the lock
+        assert wait_for_lock_waiters(db.engine, 1, [racer]) == 1, statuses  # it really waits on the lock
         holder.commit()
     racer.join(10)
     assert statuses == ["sent"]

@@ -15,6 +15,7 @@ from app.services.messaging.inbound import ROUTING_REASON_LABELS, route_inbound_
 from app.services.messaging.opt_out import keyword_action
 from app.services.messaging.outbound import queue_outbound_message
 from tests.support.messaging_builders import booking_thread
+from tests.support.pg_locks import wait_for_lock_waiters
 from tests.support.twilio_stand_in import fixture_fields
 
 _sids = itertools.count(1)
@@ -275,7 +276,7 @@ def test_concurrent_duplicate_sid_waits_and_keeps_the_first(app, make, caplog):
     import logging
     import threading
 
-    from sqlalchemy import insert, text
+    from sqlalchemy import insert
 
     caplog.set_level(logging.INFO, logger="app.services.messaging.inbound")
     pool = make.number("pool")
@@ -294,13 +295,7 @@ def test_concurrent_duplicate_sid_waits_and_keeps_the_first(app, make, caplog):
                                              attempts=0))
         racer = threading.Thread(target=deliver_again)
         racer.start()
-        waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                       " AND datname = current_database()")
-        with db.engine.connect() as watcher:
-            for _ in range(500):
-                if watcher.execute(waiting).scalar():
-                    break
-                racer.join(0.01)
+        wait_for_lock_waiters(db.engine, 1, [racer])  # it waits on the first one's unique index entry
         first.commit()
     racer.join(10)
     db.session.rollback()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Message, OutboxEntry
 from app.services.messaging.outbound import _claim_queued, deliver_message, queue_outbound_message
 from tests.blueprints.test_sitter_queries import count_statements
 from tests.support.messaging_builders import as_first_text
+from tests.support.pg_locks import wait_for_lock_waiters
 
 # Statements one send job runs (outbox provider): the claim, which also counts the try (committed
 # before the provider call: app.jobs.tries), the outbox row and the final status, in two
@@ -163,18 +164,11 @@ def test_two_jobs_claiming_one_message_at_once_claim_it_once(app, make):
             claims.append(_claim_queued(message.id))
 
     racers = [threading.Thread(target=claim) for _ in range(2)]
-    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                   " AND datname = current_database()")
     with db.engine.connect() as holder:
         holder.execute(select(Message.id).where(Message.id == message.id).with_for_update())
         for racer in racers:
             racer.start()
-        with db.engine.connect() as watcher:
-            for _ in range(3000):  # until both wait (bounded at ~30 s: a loaded machine is slow to start threads)
-                if watcher.execute(waiting).scalar() == 2:
-                    break
-                racers[0].join(0.01)
-            assert watcher.execute(waiting).scalar() == 2  # both really wait on the lock
+        assert wait_for_lock_waiters(db.engine, 2, racers) == 2  # both really wait on the lock
         holder.commit()
     for racer in racers:
         racer.join(10)
