@@ -35,7 +35,7 @@ from app.jobs.requeue import after_id, requeue_lost, status_is
 from app.jobs.specs import JOBS, MAX_TRIES
 from app.jobs.tries import count_try_statement, counted_try
 from app.models import Booking, Payment, StripeEvent
-from app.persistence.locking import dialect_name, insert_if_absent, lock_row, lock_row_reading
+from app.persistence.locking import dialect_name, insert_if_absent_committed, lock_row, lock_row_reading
 from app.services.audit.events import raise_alert, record_event
 
 log = logging.getLogger(__name__)
@@ -114,13 +114,14 @@ class _Decision:
 
 
 def receive_stripe_event(payload: bytes, sig_header: str | None) -> StoredEvent:
-    """Verify one delivery and store its event once; its job is handed over after the commit."""
+    """Verify one delivery and store its event once (the INSERT is its own transaction: nothing
+    else is written); its job is handed over once the row is committed."""
     event = verify_event(payload, sig_header)
     event_id, event_type = event["id"], event["type"]
     used = event_type in USED_EVENT_TYPES
     now = utcnow()
     created = event.get("created")
-    inserted = insert_if_absent(
+    inserted = insert_if_absent_committed(
         StripeEvent, ("id",), id=event_id, type=event_type[:100],
         status="received" if used else "ignored",
         reason=None if used else _clip(f"event type {event_type} is not used by Pawline"),
@@ -131,10 +132,11 @@ def receive_stripe_event(payload: bytes, sig_header: str | None) -> StoredEvent:
     )
     if inserted is not None and used:
         enqueue_apply(event_id)
-    db.session.commit()
     if inserted is None:
         return StoredEvent(event_id, event_type, None, duplicate=True)
-    log.info("stripe event %s (%s) stored", event_id, event_type)
+    # DEBUG, not INFO: the row is the record of what arrived (and a JSON log line costs this
+    # request about as much CPU as its signature check); the apply job logs what it did.
+    log.debug("stripe event %s (%s) stored", event_id, event_type)
     return StoredEvent(event_id, event_type, "received" if used else "ignored")
 
 
