@@ -519,6 +519,9 @@ def enqueue(spec: JobSpec, *args, at: datetime | None = None) -> None:
     once if it has not written); `at`: not before then."""
     backend = get_queue()
     call = (backend, JobCall(spec, args, at))
+    if not db.session.registry.has():  # no session in this context: no transaction to wait for
+        _dispatch([call])
+        return
     session = db.session()
     if has_uncommitted_writes(session):
         session.info.setdefault("pending_jobs", []).append(call)

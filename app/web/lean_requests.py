@@ -20,6 +20,7 @@ import inspect
 
 from flask import Flask, request
 from flask.globals import request_ctx
+from flask.sessions import SecureCookieSessionInterface
 
 # The signed webhook routes (endpoint names). A route added to app/blueprints/webhooks
 # must be named here (a test checks that every rule of the blueprint is).
@@ -56,10 +57,21 @@ def is_lean_request() -> bool:
     return request.endpoint in LEAN_ENDPOINTS
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building the signer for a request that sent no
+    session cookie (a webhook never does): its session is the new, empty one Flask would make."""
+
+    def open_session(self, app, request):
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 class PawlineFlask(Flask):
     """Flask, except that a signed webhook's request runs only the hooks kept for webhooks: not
     even a check of its own per skipped hook (Flask calls each hook through `ensure_sync`)."""
 
+    session_interface = CookieSessions()
     lean_before_hooks: tuple = ()
     lean_after_hooks: tuple = ()
 
