@@ -53,6 +53,9 @@ EXTENSION_KEY = "pawline_queue"
 # worker is dead (SIGKILL, lost machine) and RQ has not cleaned it up yet.
 STARTED_GRACE = 30
 OUTBOX_BATCH = 100  # jobs the sender thread hands over in one round trip, at most
+# How long a waiter (a process exiting, a closing queue, a test) gives the sender thread to finish:
+# far more than a round trip, and bounded so that a Redis that hangs cannot hold an exit forever.
+OUTBOX_WAIT = 15
 WAITING_JOB_STATUSES = frozenset({"queued", "scheduled", "deferred"})
 _AFTER_READ_ONLY = "jobs_after_read_only"  # session.info: inline jobs held until the transaction ends
 # The jobs a `held_jobs()` block collects (None outside one): per thread and per request.
@@ -298,7 +301,7 @@ class RQQueue:
     def wait_sent(self) -> None:
         """Return once every job given to `enqueue_soon` so far was handed over (or its failure logged)."""
         if self._outbox is not None and self._outbox.pid == os.getpid():
-            self._outbox.join()
+            self._outbox.wait_sent()
 
     def _enqueue_into(self, pipe, call: JobCall) -> str:
         """The job's writes queued on `pipe` (executed by the caller); its id."""
@@ -472,14 +475,19 @@ class _Outbox(queue_module.Queue):
         super().__init__()
         self.backend, self.pid = backend, os.getpid()
         threading.Thread(target=self._send_forever, name="pawline-job-sender", daemon=True).start()
-        atexit.register(self.join)
+        atexit.register(self.wait_sent)
 
     def put(self, calls: list[JobCall]) -> None:  # type: ignore[override]
         super().put((calls, current_request_id.get()))
 
+    def wait_sent(self, seconds: float = OUTBOX_WAIT) -> bool:
+        """Whether everything put so far was handed over (or its failure logged) within `seconds`."""
+        with self.all_tasks_done:
+            return self.all_tasks_done.wait_for(lambda: not self.unfinished_tasks, timeout=seconds)
+
     def stop(self) -> None:
-        self.join()
-        atexit.unregister(self.join)
+        self.wait_sent()
+        atexit.unregister(self.wait_sent)
         super().put(None)  # the thread's last item
 
     def _send_forever(self) -> None:

@@ -295,3 +295,29 @@ def test_rq_an_immediate_job_is_written_as_rq_enqueue_writes_it(redis_app, spec,
     assert _redis_contents(backend.redis, ours) == rq_made
     job = backend.fetch(ours)
     assert (job.func_name, job.args, job.get_status()) == (spec.path, list(args), "queued")
+
+
+def test_rq_jobs_given_to_the_sender_while_it_is_busy_go_over_together(redis_app, monkeypatch):
+    """enqueue_soon (a request's jobs, after its response): the sender thread hands over in one
+    round trip every job that waited while it was busy, and none is lost."""
+    import threading
+
+    backend = get_queue()
+    real, batches = backend.enqueue_all, []
+    busy, go_on = threading.Event(), threading.Event()
+
+    def slow_redis(calls):
+        batches.append([call.job_id for call in calls])
+        busy.set()
+        go_on.wait(30)
+        real(calls)
+
+    monkeypatch.setattr(backend, "enqueue_all", slow_redis)
+    backend.enqueue_soon([JobCall(_record_as("soon-1"), (1, "a"))])
+    assert busy.wait(30)  # the first job is on its way; the next three wait
+    for n in (2, 3, 4):
+        backend.enqueue_soon([JobCall(_record_as(f"soon-{n}"), (1, "a"))])
+    go_on.set()
+    backend.wait_sent()
+    assert batches == [["soon-1"], ["soon-2", "soon-3", "soon-4"]]
+    assert backend.queue("default").job_ids == ["soon-1", "soon-2", "soon-3", "soon-4"]

@@ -178,6 +178,27 @@ def test_the_apply_job_reaches_redis_once_the_response_is_sent(redis_app, rq_boo
     assert get_queue().holds(job_id)
 
 
+def test_a_slow_redis_holds_up_no_request(redis_app, rq_booking, monkeypatch):
+    """The request is done (response sent and closed) while the apply job still waits for Redis."""
+    import threading
+
+    backend, evt = get_queue(), _paid(rq_booking)
+    real, go_on = backend.enqueue_all, threading.Event()
+
+    def slow_redis(calls):
+        go_on.wait(30)
+        real(calls)
+
+    monkeypatch.setattr(backend, "enqueue_all", slow_redis)
+    response = _deliver_unclosed(redis_app.test_client(), evt)
+    response.close()
+    assert response.status_code == 200 and sp.stored(evt).status == "received"
+    assert not backend.holds(JOBS.apply_stripe_event.id_for(evt["id"]))
+    go_on.set()
+    backend.wait_sent()
+    assert backend.holds(JOBS.apply_stripe_event.id_for(evt["id"]))
+
+
 def test_redis_failing_after_the_response_loses_nothing(redis_app, rq_booking, monkeypatch, caplog):
     """The 200 is out and the row committed when the hand-over fails: the failure is logged under
     the request's id, and reconcile enqueues the stored event, which a worker applies once."""
