@@ -68,8 +68,9 @@ class CookieSessions(SecureCookieSessionInterface):
 
 
 class PawlineFlask(Flask):
-    """Flask, except that a signed webhook's request runs only the hooks kept for webhooks: not
-    even a check of its own per skipped hook (Flask calls each hook through `ensure_sync`)."""
+    """Flask, except that a signed webhook's request runs only the hooks kept for webhooks (and no
+    URL value preprocessor, none of which is about webhooks): not even a check of its own per
+    skipped hook (Flask calls each hook through `ensure_sync`)."""
 
     session_interface = CookieSessions()
     lean_before_hooks: tuple = ()
