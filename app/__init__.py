@@ -7,10 +7,11 @@ import logging
 from flask import Flask
 
 from app.config import build_config
+from app.web.lean_requests import PawlineFlask
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = PawlineFlask(__name__, instance_relative_config=True)
     app.config.update(build_config(app.instance_path, config))
     configure_logging(app)
     start_error_reports(app)
@@ -25,7 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_commands(app)
     start_embedded_scheduler(app)
     serve_static_files(app)
-    register_lean_requests(app)  # after every hook is registered: it wraps them
+    register_lean_requests(app)  # after every hook is registered: it lists those webhooks keep
     trust_proxies(app)
     return app
 
@@ -68,7 +69,7 @@ def register_security_headers(app: Flask) -> None:
 def register_lean_requests(app: Flask) -> None:
     from app.web.lean_requests import install_lean_requests
 
-    install_lean_requests(app)  # signed webhooks skip session, login, scoping, CSRF, limiter, CSP work
+    install_lean_requests(app)  # signed webhooks skip login, scoping, CSRF, limiter, CSP work
 
 
 def serve_static_files(app: Flask) -> None:

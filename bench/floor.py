@@ -34,6 +34,8 @@ def build_floor_app() -> Flask:
     import stripe
     from sqlalchemy import create_engine
 
+    import app.models  # noqa: F401 - at start, as the app's workers load it: not in a first request's time
+
     floor = Flask(__name__)
     engine = create_engine(os.environ["DATABASE_URL"], pool_size=8)
     secret = os.environ["STRIPE_WEBHOOK_SECRET"]

@@ -22,6 +22,7 @@ from app.adapters.twilio_sms import TwilioProvider
 from app.extensions import db as _db
 from tests.support.factories import Factories
 from tests.support.login import log_in
+from tests.support.server_like_client import ServerLikeClient
 from tests.support.twilio_stand_in import TwilioStandIn
 
 PG_ADMIN_URL = os.environ.get("PAWLINE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -148,7 +149,9 @@ def build_app(database_url: str, **overrides):
         "MEDIA_ROOT": os.path.join(tempfile.gettempdir(), f"pawline-test-media-{os.getpid()}"),
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = ServerLikeClient
+    return app
 
 
 def close_app(app) -> None:

@@ -5,17 +5,29 @@ app.jobs.specs), which gives its dotted path, queue, id, retries and timeout; it
 JSON-able ids, so the same call works with RQ's JSON serializer and inline. Jobs enqueued
 inside a database transaction that wrote (app.persistence.writes) are handed over only
 after it commits: a worker must never pick up a job for a row it cannot see yet, and an
-inline job must not run inside its caller's transaction.
+inline job must not run inside its caller's transaction. Inside `held_jobs()` (a webhook that
+answers before it hands its jobs over: app.web.after_response) they are collected instead, and
+`hand_over` gives them to the backend once the response is sent: RQ's go to Redis from the
+process's sender thread (the request's thread does not wait; jobs waiting together share one
+round trip), inline ones run there and then.
 """
 
 from __future__ import annotations
 
+import atexit
 import calendar
 import heapq
 import itertools
 import logging
+import os
+import queue as queue_module
 import threading
 import time
+import uuid
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -28,7 +40,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.jobs.follow_on import keep_follow_ons
 from app.jobs.specs import JOB_TIMEOUT, QUEUE_NAMES, JobSpec, resolve
-from app.observability.logs import job_context
+from app.observability.logs import current_request_id, job_context, request_context
 from app.persistence.sqlite import holds_write_lock
 from app.persistence.writes import has_uncommitted_writes
 
@@ -40,8 +52,14 @@ EXTENSION_KEY = "pawline_queue"
 # A job Redis says is `started` counts as held only this long after its timeout: past it its
 # worker is dead (SIGKILL, lost machine) and RQ has not cleaned it up yet.
 STARTED_GRACE = 30
+OUTBOX_BATCH = 100  # jobs the sender thread hands over in one round trip, at most
+# How long a waiter (a process exiting, a closing queue, a test) gives the sender thread to finish:
+# far more than a round trip, and bounded so that a Redis that hangs cannot hold an exit forever.
+OUTBOX_WAIT = 15
 WAITING_JOB_STATUSES = frozenset({"queued", "scheduled", "deferred"})
 _AFTER_READ_ONLY = "jobs_after_read_only"  # session.info: inline jobs held until the transaction ends
+# The jobs a `held_jobs()` block collects (None outside one): per thread and per request.
+_held: ContextVar[list | None] = ContextVar("pawline_held_jobs", default=None)
 
 
 class JobCall(NamedTuple):
@@ -106,6 +124,12 @@ class InProcessQueue:
 
     def enqueue_all(self, calls: list[JobCall]) -> None:
         _enqueue_each(self, calls)  # inline jobs run one after another anyway
+
+    def enqueue_soon(self, calls: list[JobCall]) -> None:
+        self.enqueue_all(calls)  # inline: in the caller's thread (after its response: see `hand_over`)
+
+    def wait_sent(self) -> None:
+        """Nothing is ever left to send."""
 
     def _schedule(self, item: _Pending) -> None:
         with self._lock:
@@ -216,6 +240,8 @@ class RQQueue:
         self.redis_url = redis_url
         self._redis = None
         self._queues: dict = {}
+        self._immediate: dict[JobSpec, _ImmediateJob] = {}
+        self._outbox: _Outbox | None = None
 
     @property
     def redis(self):
@@ -235,8 +261,10 @@ class RQQueue:
         return self._queues[name]
 
     def enqueue(self, call: JobCall) -> str:
-        """One job in one MULTI/EXEC round trip (RQ's own enqueue makes two: the queue set, then
-        the job; enqueue_at three)."""
+        """One job in one round trip (RQ's own enqueue makes two: the queue set, then the job;
+        enqueue_at three): an immediate job is one script, a scheduled one a MULTI/EXEC."""
+        if _is_immediate(call):
+            return self._immediate_job(call.spec).write(self.redis, call)
         with self.redis.pipeline() as pipe:
             pipe.multi()
             job_id = self._enqueue_into(pipe, call)
@@ -262,13 +290,26 @@ class RQQueue:
         if not built:  # one by one, so only the broken job is lost (and logged), as before
             _enqueue_each(self, calls)
 
+    def enqueue_soon(self, calls: list[JobCall]) -> None:
+        """Hand these jobs to Redis from this process's sender thread: the caller (a request whose
+        answer is out) does not wait for Redis, and jobs that wait together go in one round trip."""
+        outbox = self._outbox
+        if outbox is None or outbox.pid != os.getpid():  # first use in this process (forked, or not)
+            outbox = self._outbox = _Outbox(self)
+        outbox.put(calls)
+
+    def wait_sent(self) -> None:
+        """Return once every job given to `enqueue_soon` so far was handed over (or its failure logged)."""
+        if self._outbox is not None and self._outbox.pid == os.getpid():
+            self._outbox.wait_sent()
+
     def _enqueue_into(self, pipe, call: JobCall) -> str:
         """The job's writes queued on `pipe` (executed by the caller); its id."""
+        if _is_immediate(call):
+            return self._immediate_job(call.spec).write(pipe, call)
         spec, args, at = call
-        options = _rq_options(call)
         q = self.queue(spec.queue)
-        if at is None or at <= utcnow():
-            return q.enqueue(spec.path, *args, pipeline=pipe, **options).id
+        options = _rq_options(call)
         # RQ's enqueue_at(..., pipeline=pipe) would write the scheduled registry entry at once,
         # outside the pipeline (a round trip more, and for a moment the registry would name a
         # job not saved yet): its steps here, all on the pipeline. A test holds the result to
@@ -283,6 +324,12 @@ class RQQueue:
         job.cleanup(ttl=job.ttl, pipeline=pipe)
         pipe.zadd(q.scheduled_job_registry.key, {job.id: calendar.timegm(at.utctimetuple())})
         return job.id
+
+    def _immediate_job(self, spec: JobSpec) -> _ImmediateJob:
+        immediate = self._immediate.get(spec)
+        if immediate is None:
+            immediate = self._immediate[spec] = _ImmediateJob(self.queue(spec.queue), spec)
+        return immediate
 
     def fetch(self, job_id: str):
         from rq.exceptions import NoSuchJobError
@@ -345,9 +392,12 @@ class RQQueue:
         return 0  # RQ's scheduler (worker.py) fires scheduled jobs
 
     def close(self) -> None:
+        if self._outbox is not None and self._outbox.pid == os.getpid():
+            self._outbox.stop()  # after sending what it holds
+        self._outbox = None
         if self._redis is not None:
             self._redis.close()
-            self._redis, self._queues = None, {}
+            self._redis, self._queues, self._immediate = None, {}, {}
 
     def health(self) -> dict:
         try:
@@ -356,6 +406,111 @@ class RQQueue:
             return {"ok": False, "backend": self.kind, "error": type(exc).__name__}
         return {"ok": True, "backend": self.kind,
                 "queued": {name: len(self.queue(name)) for name in QUEUE_NAMES}}
+
+
+class _ImmediateJob:
+    """One spec's immediate jobs written as RQ's `Queue.enqueue` writes them, in one Lua script per
+    job, without building an RQ Job each time (together, most of a webhook's enqueue CPU).
+
+    RQ's own enqueue of the spec, captured once from a pipeline that is never executed, gives the
+    job hash's fields; the script holds those that are the same for every job of the spec, and each
+    job passes the rest: its id, timestamps, data (function and arguments, serialized and compressed
+    as RQ does) and description. It writes what RQ writes (the hash, the queue in `rq:queues`, the
+    id pushed on the queue), atomically as RQ's MULTI does. Sent with EVAL, not EVALSHA: Redis
+    keeps the compiled script, and a Redis that restarted or flushed its scripts needs no reload.
+    Workers fetch and run these jobs as any other; a test holds each to what RQ's enqueue makes."""
+
+    PER_JOB = ("created_at", "enqueued_at", "data", "description")
+
+    def __init__(self, queue, spec: JobSpec):
+        self.path, self.keys = spec.path, (queue.key, queue.redis_queues_keys)
+        with queue.connection.pipeline() as pipe:
+            pipe.multi()
+            queue.enqueue(spec.path, pipeline=pipe, job_id="pawline-template", **_spec_options(spec))
+            fields: dict = {}
+            for command, *arguments in (args for args, _ in pipe.command_stack):
+                if command == "HSET":  # its status, then the whole hash
+                    fields.update(zip(arguments[1::2], arguments[2::2], strict=True))
+            pipe.reset()
+        for name in self.PER_JOB:
+            fields.pop(name)
+        encode = queue.connection.get_encoder().encode  # the bytes redis-py would have sent
+        same_for_all = b", ".join(_lua_string(encode(name)) + b", " + _lua_string(encode(value))
+                                  for name, value in fields.items())
+        self.script = (b"redis.call('HSET', KEYS[1], 'created_at', ARGV[2], 'enqueued_at', ARGV[2], "
+                       b"'data', ARGV[3], 'description', ARGV[4], " + same_for_all + b")\n"
+                       b"redis.call('SADD', KEYS[3], KEYS[2])\n"
+                       b"return redis.call('RPUSH', KEYS[2], ARGV[1])")
+
+    def write(self, target, call: JobCall) -> str:
+        """The job's script on `target` (a Redis client: sent now; a pipeline: with it); its id."""
+        from rq.job import Job
+        from rq.serializers import JSONSerializer
+        from rq.utils import now, utcformat
+
+        job_id = call.job_id or str(uuid.uuid4())  # RQ's own kind of id when the spec names none
+        data = zlib.compress(JSONSerializer.dumps((self.path, None, call.args, {})))
+        target.eval(self.script, 3, Job.key_for(job_id), *self.keys,
+                    job_id, utcformat(now()), data, _described(call))
+        return job_id
+
+
+def _lua_string(value: bytes) -> bytes:
+    """A Lua string literal of any bytes (decimal escapes)."""
+    return b'"' + b"".join(b"\\%d" % byte for byte in value) + b'"'
+
+
+def _is_immediate(call: JobCall) -> bool:
+    return call.at is None or call.at <= utcnow()
+
+
+class _Outbox(queue_module.Queue):
+    """Jobs waiting for one process's sender thread (a daemon), with the request that made each.
+
+    The thread takes everything waiting at once (up to OUTBOX_BATCH calls) and hands it over in one
+    round trip. A process that dies first loses them to reconcile, as one that died between its
+    commit and its enqueue would; one that exits normally sends them first (atexit)."""
+
+    def __init__(self, backend: RQQueue):
+        super().__init__()
+        self.backend, self.pid = backend, os.getpid()
+        threading.Thread(target=self._send_forever, name="pawline-job-sender", daemon=True).start()
+        atexit.register(self.wait_sent)
+
+    def put(self, calls: list[JobCall]) -> None:  # type: ignore[override]
+        super().put((calls, current_request_id.get()))
+
+    def wait_sent(self, seconds: float = OUTBOX_WAIT) -> bool:
+        """Whether everything put so far was handed over (or its failure logged) within `seconds`."""
+        with self.all_tasks_done:
+            return self.all_tasks_done.wait_for(lambda: not self.unfinished_tasks, timeout=seconds)
+
+    def stop(self) -> None:
+        self.wait_sent()
+        atexit.unregister(self.wait_sent)
+        super().put(None)  # the thread's last item
+
+    def _send_forever(self) -> None:
+        while True:
+            batch = [self.get()]
+            while len(batch) < OUTBOX_BATCH:
+                try:
+                    batch.append(self.get_nowait())
+                except queue_module.Empty:
+                    break
+            waiting = [item for item in batch if item is not None]
+            try:
+                if waiting:
+                    self.backend.enqueue_all([call for calls, _ in waiting for call in calls])
+            except Exception:  # Redis unreachable: reconcile enqueues the stored rows again
+                for calls, request_id in waiting:
+                    with request_context(request_id):
+                        log.exception("could not enqueue %s", ", ".join(_described(call) for call in calls))
+            finally:
+                for _ in batch:
+                    self.task_done()
+            if len(waiting) < len(batch):  # stopped
+                return
 
 
 def init_queue(app: Flask) -> None:
@@ -372,6 +527,9 @@ def enqueue(spec: JobSpec, *args, at: datetime | None = None) -> None:
     once if it has not written); `at`: not before then."""
     backend = get_queue()
     call = (backend, JobCall(spec, args, at))
+    if not db.session.registry.has():  # no session in this context: no transaction to wait for
+        _dispatch([call])
+        return
     session = db.session()
     if has_uncommitted_writes(session):
         session.info.setdefault("pending_jobs", []).append(call)
@@ -384,15 +542,46 @@ def enqueue(spec: JobSpec, *args, at: datetime | None = None) -> None:
         _dispatch([call])
 
 
+@contextmanager
+def held_jobs() -> Iterator[list]:
+    """Jobs ready inside the block (committed, or enqueued outside a write) are collected in the
+    list it gives, for the caller to `hand_over` later. If the block raises, they go at once."""
+    held: list = []
+    token = _held.set(held)
+    try:
+        yield held
+    except BaseException:
+        _held.reset(token)
+        _dispatch(held)
+        raise
+    _held.reset(token)
+
+
+def hand_over(held: list, request_id: str | None = None) -> None:
+    """Hand over what a `held_jobs()` block collected, without waiting for Redis (`enqueue_soon`);
+    log lines carry the request that made them."""
+    with request_context(request_id):
+        _give(held, "enqueue_soon")
+
+
 def _dispatch(calls: list) -> None:
-    """Hand jobs over, all of one backend at once (RQ: one Redis round trip); in a worker's job, its
-    follow-ons are kept to run after it (app.jobs.follow_on)."""
+    """Hand jobs over now (or to the `held_jobs()` block around this)."""
+    held = _held.get()
+    if held is not None:
+        held.extend(calls)
+        return
+    _give(calls, "enqueue_all")
+
+
+def _give(calls: list, how: str) -> None:
+    """The jobs to their backends, all of one backend at once (RQ: one Redis round trip); in a
+    worker's job, its follow-ons are kept to run after it (app.jobs.follow_on)."""
     by_backend: dict[int, tuple] = {}
     for backend, call in keep_follow_ons(calls):
         by_backend.setdefault(id(backend), (backend, []))[1].append(call)
     for backend, jobs in by_backend.values():
         try:
-            backend.enqueue_all(jobs)
+            getattr(backend, how)(jobs)
         except Exception:
             # The database row is the truth; reconcile re-enqueues what is lost here.
             log.exception("could not enqueue %s", ", ".join(_described(call) for call in jobs))
@@ -403,16 +592,14 @@ def _described(call: JobCall) -> str:
 
 
 def _rq_options(call: JobCall) -> dict:
+    return {**_spec_options(call.spec), "job_id": call.job_id, "description": _described(call)}
+
+
+def _spec_options(spec: JobSpec) -> dict:
+    """RQ's options for every job of `spec`."""
     from rq import Retry
 
-    spec = call.spec
-    options = {
-        "job_id": call.job_id,
-        "job_timeout": spec.timeout,
-        "result_ttl": RESULT_TTL,
-        "failure_ttl": FAILURE_TTL,
-        "description": _described(call),
-    }
+    options = {"job_timeout": spec.timeout, "result_ttl": RESULT_TTL, "failure_ttl": FAILURE_TTL}
     if spec.retry.max:
         options["retry"] = Retry(max=spec.retry.max, interval=list(spec.retry.intervals) or 0)
     return options

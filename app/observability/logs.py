@@ -44,13 +44,23 @@ def request_id_from(header_value: str | None) -> str:
 
 
 @contextmanager
-def job_context(job_id: str | None):
-    """Log records made inside the block carry this job id."""
-    token = current_job_id.set(job_id)
+def _bound(var: ContextVar, value):
+    token = var.set(value)
     try:
         yield
     finally:
-        current_job_id.reset(token)
+        var.reset(token)
+
+
+def job_context(job_id: str | None):
+    """Log records made inside the block carry this job id."""
+    return _bound(current_job_id, job_id)
+
+
+def request_context(request_id: str | None):
+    """Log records made inside the block carry this request id (work a request left for after
+    its response, which runs once the request's own context has ended)."""
+    return _bound(current_request_id, request_id)
 
 
 def install_log_context() -> None:

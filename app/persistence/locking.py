@@ -165,3 +165,12 @@ def insert_if_absent(model, conflict_columns: tuple[str, ...], **values) -> int 
     check can never both create the row.
     """
     return db.session.execute(_insert_if_absent(dialect_name(), model, conflict_columns), values).scalar()
+
+
+def insert_if_absent_committed(model, conflict_columns: tuple[str, ...], **values) -> int | None:
+    """`insert_if_absent` as a transaction of its own, outside the session: the one statement
+    commits as it runs (autocommit), one round trip where BEGIN, INSERT and COMMIT make three.
+    For a request whose only write is this row (a webhook storing what it received)."""
+    with db.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        return conn.execute(_insert_if_absent(conn.dialect.name, model, conflict_columns), values).scalar()

@@ -2,12 +2,11 @@
 
 A webhook (Stripe, Twilio) has no session, no login, no org to scope to before its service
 finds one, no page to protect with a Content-Security-Policy, and no login throttle: its
-signature is the check. Every `before_request` and `after_request` hook of the app (ours,
-Flask-Login's, Flask-WTF's, Talisman's, Flask-Limiter's, htmx's) is wrapped once, at the
-end of create_app, so that it consults `LEAN_ENDPOINTS` and does nothing for those routes,
-except the hooks in `KEPT_FOR_WEBHOOKS`: request ids (in the response and every log line)
-and the webhook metrics, the input guard, and org scoping (which resets the scope without
-loading a login for them). The signature checks live in the views and
+signature is the check. The app is a `PawlineFlask`: for the routes in `LEAN_ENDPOINTS` it runs
+only the `before_request` and `after_request` hooks named in `KEPT_FOR_WEBHOOKS` (request ids
+in the response and every log line, the webhook metrics, the input guard, and org scoping,
+which resets the scope without loading a login), listed once at the end of create_app; every
+other request runs every hook, as Flask does. The signature checks live in the views and
 services and are untouched. A webhook answer still carries fixed headers (`WEBHOOK_HEADERS`):
 nothing in it is for a browser to render or a cache to keep.
 
@@ -17,9 +16,11 @@ the request id's log context), whatever the route.
 
 from __future__ import annotations
 
-from functools import wraps
+import inspect
 
 from flask import Flask, request
+from flask.globals import request_ctx
+from flask.sessions import SecureCookieSessionInterface
 
 # The signed webhook routes (endpoint names). A route added to app/blueprints/webhooks
 # must be named here (a test checks that every rule of the blueprint is).
@@ -56,48 +57,65 @@ def is_lean_request() -> bool:
     return request.endpoint in LEAN_ENDPOINTS
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building the signer for a request that sent no
+    session cookie (a webhook never does): its session is the new, empty one Flask would make."""
+
+    def open_session(self, app, request):
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
+
+
+class PawlineFlask(Flask):
+    """Flask, except that a signed webhook's request runs only the hooks kept for webhooks (and no
+    URL value preprocessor, none of which is about webhooks): not even a check of its own per
+    skipped hook (Flask calls each hook through `ensure_sync`)."""
+
+    session_interface = CookieSessions()
+    lean_before_hooks: tuple = ()
+    lean_after_hooks: tuple = ()
+
+    def preprocess_request(self):
+        if request.endpoint not in LEAN_ENDPOINTS:
+            return super().preprocess_request()
+        for hook in self.lean_before_hooks:
+            answer = hook()
+            if answer is not None:
+                return answer
+        return None
+
+    def process_response(self, response):
+        if request.endpoint not in LEAN_ENDPOINTS:
+            return super().process_response(response)
+        # `after_this_request` functions first, as Flask runs them (a webhook has no session to save).
+        for hook in (*request_ctx._after_request_functions, *self.lean_after_hooks):
+            response = hook(response)
+        return response
+
+
 def _name(hook) -> str:
     target = getattr(hook, "func", hook)  # functools.partial (Flask-Limiter's header hook)
     return f"{getattr(target, '__module__', '')}.{getattr(target, '__qualname__', repr(target))}"
 
 
-def _skipping_before(hook):
-    @wraps(hook)
-    def before():
-        if request.endpoint in LEAN_ENDPOINTS:
-            return None
-        return hook()
-
-    before.pawline_lean = True
-    return before
+def _webhook_headers(response):
+    response.headers.update(WEBHOOK_HEADERS)
+    return response
 
 
-def _skipping_after(hook):
-    @wraps(hook)
-    def after(response):
-        if request.endpoint in LEAN_ENDPOINTS:
-            return response
-        return hook(response)
-
-    after.pawline_lean = True
-    return after
-
-
-def install_lean_requests(app: Flask) -> None:
-    """Wrap every app-wide and webhook-blueprint hook registered so far (call last in create_app)."""
-    for scope in (None, "webhooks"):
-        for funcs, wrap in ((app.before_request_funcs, _skipping_before), (app.after_request_funcs, _skipping_after)):
-            hooks = funcs.get(scope)
-            if not hooks:
-                continue
-            funcs[scope] = [hook if getattr(hook, "pawline_lean", False) or _name(hook) in KEPT_FOR_WEBHOOKS
-                            else wrap(hook) for hook in hooks]
-
-    @app.after_request
-    def _webhook_headers(response):
-        # Registered last, so it runs first of the after hooks (Flask runs them in reverse).
-        if request.endpoint in LEAN_ENDPOINTS:
-            response.headers.update(WEBHOOK_HEADERS)
-        return response
-
-    _webhook_headers.pawline_lean = True
+def install_lean_requests(app: PawlineFlask) -> None:
+    """List the hooks webhooks keep, in Flask's order (call last in create_app: hooks registered
+    later run for every other request, never for webhooks)."""
+    kept = {_name(hook): hook for scope in (None, "webhooks")
+            for hook in (*app.before_request_funcs.get(scope, ()), *app.after_request_funcs.get(scope, ()))
+            if _name(hook) in KEPT_FOR_WEBHOOKS}
+    missing = KEPT_FOR_WEBHOOKS - kept.keys()
+    if missing or any(inspect.iscoroutinefunction(hook) for hook in kept.values()):
+        raise RuntimeError(f"hooks kept for webhooks must be registered, and plain functions: {sorted(missing)}")
+    app.lean_before_hooks = tuple(hook for scope in (None, "webhooks")
+                                  for hook in app.before_request_funcs.get(scope, ()) if hook in kept.values())
+    # After hooks run blueprint first, each list last-registered first; the fixed headers before all.
+    app.lean_after_hooks = (_webhook_headers, *(hook for scope in ("webhooks", None)
+                                                for hook in reversed(app.after_request_funcs.get(scope, ()))
+                                                if hook in kept.values()))

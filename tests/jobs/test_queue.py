@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -256,3 +257,67 @@ def test_rq_one_job_goes_over_in_one_round_trip_as_rq_would_make_it(redis_app, m
     assert lone == reference
     assert backend.queue("default").job_ids == ["reference", "lone"]
     assert backend.fetch("lone").get_status() == "queued"
+
+
+def _redis_contents(redis, job_id: str) -> dict:
+    """Every key and what it holds, the job's id written as <id> and its timestamps left out."""
+    contents = {}
+    for key in redis.keys("*"):
+        name = key.decode().replace(job_id, "<id>")
+        kind = redis.type(key).decode()
+        if kind == "hash":
+            value = {k: v.replace(job_id.encode(), b"<id>") for k, v in redis.hgetall(key).items()
+                     if k not in (b"created_at", b"enqueued_at")}
+        elif kind == "list":
+            value = [item.decode().replace(job_id, "<id>") for item in redis.lrange(key, 0, -1)]
+        else:
+            value = sorted(redis.smembers(key))
+        contents[name] = (kind, value, redis.ttl(key))
+    return contents
+
+
+@pytest.mark.parametrize("spec, args", [
+    (JOBS.apply_stripe_event, ("evt_1",)),  # an id of its own, retries, the stripe queue
+    (RECORD_EVENT, (1, "x")),  # no id (RQ makes one), no retries
+    (JOBS.deliver_notification, (7,)),  # a timeout of its own
+])
+def test_rq_an_immediate_job_is_written_as_rq_enqueue_writes_it(redis_app, spec, args):
+    """The queue writes immediate jobs itself (no RQ Job built each time): Redis must hold exactly
+    what RQ's own enqueue leaves there, every key, and RQ must read it back as the same job."""
+    from app.jobs.queue import _rq_options
+
+    backend = get_queue()
+    call = JobCall(spec, args)
+    theirs = backend.queue(spec.queue).enqueue(spec.path, *args, **_rq_options(call)).id
+    rq_made = _redis_contents(backend.redis, theirs)
+    backend.redis.flushdb()
+    ours = backend.enqueue(call)
+    assert _redis_contents(backend.redis, ours) == rq_made
+    job = backend.fetch(ours)
+    assert (job.func_name, job.args, job.get_status()) == (spec.path, list(args), "queued")
+
+
+def test_rq_jobs_given_to_the_sender_while_it_is_busy_go_over_together(redis_app, monkeypatch):
+    """enqueue_soon (a request's jobs, after its response): the sender thread hands over in one
+    round trip every job that waited while it was busy, and none is lost."""
+    import threading
+
+    backend = get_queue()
+    real, batches = backend.enqueue_all, []
+    busy, go_on = threading.Event(), threading.Event()
+
+    def slow_redis(calls):
+        batches.append([call.job_id for call in calls])
+        busy.set()
+        go_on.wait(30)
+        real(calls)
+
+    monkeypatch.setattr(backend, "enqueue_all", slow_redis)
+    backend.enqueue_soon([JobCall(_record_as("soon-1"), (1, "a"))])
+    assert busy.wait(30)  # the first job is on its way; the next three wait
+    for n in (2, 3, 4):
+        backend.enqueue_soon([JobCall(_record_as(f"soon-{n}"), (1, "a"))])
+    go_on.set()
+    backend.wait_sent()
+    assert batches == [["soon-1"], ["soon-2", "soon-3", "soon-4"]]
+    assert backend.queue("default").job_ids == ["soon-1", "soon-2", "soon-3", "soon-4"]

@@ -64,7 +64,7 @@ def test_a_stripe_delivery_reads_no_session_and_writes_only_its_event(redis_app,
     for name, value in WEBHOOK_HEADERS.items():
         assert response.headers[name] == value
     assert "Set-Cookie" not in response.headers
-    assert db.session.get(StripeEvent, evt["id"]).status == "received"
+    assert sp.stored(evt).status == "received"  # committed on its own connection: a fresh read
 
 
 def test_a_page_still_pays_for_its_login_and_gets_the_full_policy(client, make, login_as):

@@ -16,6 +16,7 @@ after MAX_ATTEMPTS with an owner alert: never a retry loop.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
@@ -34,7 +35,7 @@ from app.jobs.requeue import after_id, requeue_lost, status_is
 from app.jobs.specs import JOBS, MAX_TRIES
 from app.jobs.tries import count_try_statement, counted_try
 from app.models import Booking, Payment, StripeEvent
-from app.persistence.locking import dialect_name, insert_if_absent, lock_row, lock_row_reading
+from app.persistence.locking import dialect_name, insert_if_absent_committed, lock_row, lock_row_reading
 from app.services.audit.events import raise_alert, record_event
 
 log = logging.getLogger(__name__)
@@ -113,13 +114,14 @@ class _Decision:
 
 
 def receive_stripe_event(payload: bytes, sig_header: str | None) -> StoredEvent:
-    """Verify one delivery and store its event once; its job is handed over after the commit."""
+    """Verify one delivery and store its event once (the INSERT is its own transaction: nothing
+    else is written); its job is handed over once the row is committed."""
     event = verify_event(payload, sig_header)
     event_id, event_type = event["id"], event["type"]
     used = event_type in USED_EVENT_TYPES
     now = utcnow()
     created = event.get("created")
-    inserted = insert_if_absent(
+    inserted = insert_if_absent_committed(
         StripeEvent, ("id",), id=event_id, type=event_type[:100],
         status="received" if used else "ignored",
         reason=None if used else _clip(f"event type {event_type} is not used by Pawline"),
@@ -130,10 +132,11 @@ def receive_stripe_event(payload: bytes, sig_header: str | None) -> StoredEvent:
     )
     if inserted is not None and used:
         enqueue_apply(event_id)
-    db.session.commit()
     if inserted is None:
         return StoredEvent(event_id, event_type, None, duplicate=True)
-    log.info("stripe event %s (%s) stored", event_id, event_type)
+    # DEBUG, not INFO: the row is the record of what arrived (and a JSON log line costs this
+    # request about as much CPU as its signature check); the apply job logs what it did.
+    log.debug("stripe event %s (%s) stored", event_id, event_type)
     return StoredEvent(event_id, event_type, "received" if used else "ignored")
 
 
@@ -157,11 +160,11 @@ def verify_event(payload: bytes, sig_header: str | None) -> dict:
         raise InvalidWebhook("body is not a JSON Stripe event (or is nested too deep)") from None
     if not isinstance(event, dict):  # JSON, but not an object
         raise InvalidWebhook("body is not a JSON Stripe event")
-    if not _depth_at_most(event, MAX_JSON_DEPTH):
+    if not (_body_depth_at_most(payload, MAX_JSON_DEPTH) or _depth_at_most(event, MAX_JSON_DEPTH)):
         raise InvalidWebhook(f"body is not a JSON Stripe event: nested deeper than {MAX_JSON_DEPTH} levels")
     if not _is_event_shaped(event):
         raise InvalidWebhook("body is not a Stripe event (id, type, data.object)")
-    if not _text_is_storable(event):
+    if not (_body_has_no_nul_or_surrogate_escape(payload) or _text_is_storable(event)):
         # A NUL or a lone surrogate cannot be stored as text (PostgreSQL refuses both) and no
         # Stripe event carries one: a bad body, 400, instead of a failed INSERT.
         raise InvalidWebhook("body is not a Stripe event: it holds a NUL or an unpaired surrogate")
@@ -189,6 +192,37 @@ def _seconds_in_future(sig_header: str | None, created) -> int:
         if key == "t" and value.isdigit() and len(value) < 19:
             stamps.append(int(value))
     return max([stamp - now for stamp in stamps], default=0)
+
+
+# The body's bytes answer both checks below at C speed for every event Stripe sends; the walks
+# over the parsed event decide only when the bytes cannot (a duplicate key may hide part of the
+# body from the parsed event, so the bytes alone would refuse more). tests/services/payments/
+# test_stripe_event_text_checks.py holds each check on the bytes to its walk.
+_NOT_A_BRACKET_OR_QUOTE = bytes(b for b in range(256) if b not in b'[]{}"')
+_BRACKET_STEP = tuple({ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}.get(b, 0) for b in range(256))
+
+
+def _body_has_no_nul_or_surrogate_escape(payload: bytes) -> bool:
+    """True when no string of this JSON body can decode to a NUL or a surrogate: strict JSON has
+    neither raw (a raw NUL is a control character json.loads refuses; text decoded from UTF-8
+    holds no surrogate), so only a \\u0000 or \\uD800-\\uDFFF escape makes one. Seeing one
+    (or an escaped backslash's look-alike) proves nothing: the walk decides."""
+    return b"\\u0000" not in payload and b"\\ud" not in payload and b"\\uD" not in payload
+
+
+def _body_depth_at_most(payload: bytes, limit: int) -> bool:
+    """Whether this JSON body nests at most `limit` deep by its brackets (strings left out), which
+    is at least the depth of the parsed value, whose parts all come from the body."""
+    # No more containers than that at all, or their brackets outside strings nest no deeper.
+    return payload.count(b"{") + payload.count(b"[") <= limit or _bracket_depth(payload) <= limit
+
+
+def _bracket_depth(payload: bytes) -> int:
+    # Escaped backslashes, then escaped quotes, go first (no other escape holds a quote or a
+    # bracket, and outside strings JSON has no backslash); then the quotes delimit the strings.
+    structure = payload.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_A_BRACKET_OR_QUOTE)
+    outside_strings = b"".join(structure.split(b'"')[::2])
+    return max(itertools.accumulate(map(_BRACKET_STEP.__getitem__, outside_strings)), default=0)
 
 
 def _text_is_storable(value) -> bool:

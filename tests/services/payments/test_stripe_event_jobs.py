@@ -139,6 +139,94 @@ def test_reconcile_applies_a_stored_event_whose_job_was_lost(client, booking, mo
     assert reconcile_stripe_events() == 0  # nothing left to apply
 
 
+def _deliver_unclosed(client, evt):
+    """One delivery whose response is not closed yet: the moment Stripe has its answer and the
+    server has not run the response's close callbacks."""
+    body, headers = sp.signed(evt)
+    return client.post("/webhooks/stripe", data=body, headers=headers, buffered=False)
+
+
+def test_stripe_has_its_200_before_the_inline_job_applies_the_event(client, booking):
+    evt = _paid(booking)
+    response = _deliver_unclosed(client, evt)
+    assert response.status_code == 200 and response.get_json()["status"] == "received"
+    assert sp.stored(evt).status == "received"
+    assert db.session.get(Booking, booking.id).status == "pending"
+    response.close()  # the server sent the answer: the job runs
+    _confirmed_once(booking.id)
+
+
+@pytest.fixture
+def rq_booking(redis_app, clock):
+    """`booking`, in the Redis-backed app's database session."""
+    from tests.support.factories import Factories
+
+    make = Factories(db.session, clock)
+    booking = make.booking(sitter=make.number("sitter", sitter_id=make.sitter(with_login=False).id).sitter)
+    db.session.commit()
+    return booking
+
+
+def test_the_apply_job_reaches_redis_once_the_response_is_sent(redis_app, rq_booking):
+    evt = _paid(rq_booking)
+    job_id = JOBS.apply_stripe_event.id_for(evt["id"])
+    response = _deliver_unclosed(redis_app.test_client(), evt)
+    assert response.status_code == 200 and sp.stored(evt).status == "received"
+    assert not get_queue().holds(job_id)
+    response.close()  # the job goes to the queue's sender thread
+    get_queue().wait_sent()
+    assert get_queue().holds(job_id)
+
+
+def test_a_slow_redis_holds_up_no_request(redis_app, rq_booking, monkeypatch):
+    """The request is done (response sent and closed) while the apply job still waits for Redis."""
+    import threading
+
+    backend, evt = get_queue(), _paid(rq_booking)
+    real, go_on = backend.enqueue_all, threading.Event()
+
+    def slow_redis(calls):
+        go_on.wait(30)
+        real(calls)
+
+    monkeypatch.setattr(backend, "enqueue_all", slow_redis)
+    response = _deliver_unclosed(redis_app.test_client(), evt)
+    response.close()
+    assert response.status_code == 200 and sp.stored(evt).status == "received"
+    assert not backend.holds(JOBS.apply_stripe_event.id_for(evt["id"]))
+    go_on.set()
+    backend.wait_sent()
+    assert backend.holds(JOBS.apply_stripe_event.id_for(evt["id"]))
+
+
+def test_redis_failing_after_the_response_loses_nothing(redis_app, rq_booking, monkeypatch, caplog):
+    """The 200 is out and the row committed when the hand-over fails: the failure is logged under
+    the request's id, and reconcile enqueues the stored event, which a worker applies once."""
+    from app.jobs.worker import build_worker
+
+    booking, backend = rq_booking, get_queue()
+
+    def unreachable(calls):
+        raise ConnectionError("Redis is gone")
+
+    monkeypatch.setattr(backend, "enqueue_all", unreachable)
+    evt = _paid(booking)
+    response = _deliver_unclosed(redis_app.test_client(), evt)
+    assert response.status_code == 200 and sp.stored(evt).status == "received"
+    assert "could not enqueue" not in caplog.text
+    response.close()
+    backend.wait_sent()
+    [failure] = [r for r in caplog.records if "could not enqueue app.jobs.apply_stripe_event" in r.getMessage()]
+    assert failure.pawline_request_id == response.headers["X-Request-ID"]
+    assert not backend.holds(JOBS.apply_stripe_event.id_for(evt["id"]))
+
+    monkeypatch.undo()  # Redis is back: the periodic reconcile finds the stored event
+    assert reconcile_stripe_events() == 1
+    build_worker(redis_app, forking=False).work(burst=True)
+    _confirmed_once(booking.id)
+    assert (sp.stored(evt).status, sp.stored(evt).attempts) == ("processed", 1)
+
+
 def test_a_refund_stored_before_its_payment_still_ends_cancelled(client, booking):
     """Stripe does not promise order: the refund (no metadata: found by its payment intent)
     arrives first, finds no payment yet, and is applied again once the payment is."""
