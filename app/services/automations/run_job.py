@@ -16,7 +16,6 @@ for the lock and reads again, afresh.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, func, select, update
@@ -41,6 +40,8 @@ from app.models.people import first_name_of, pet_names_of
 from app.persistence.locking import is_postgresql
 from app.services.audit.events import raise_alert, record_event
 from app.services.automations import send as sender
+from app.services.automations.run_facts import Place as _Place
+from app.services.automations.run_facts import RunFacts
 from app.services.automations.runs import (
     AUTOMATED_PER_DAY_SPAN,
     MAX_AUTOMATED_PER_DAY,
@@ -117,43 +118,6 @@ _SENT = (update(_runs).where(_runs.c.id == bindparam("run_id"))
 # Waiting is no try: its count is undone, and the run is due again at `due`.
 _WAIT = (update(_runs).where(_runs.c.id == bindparam("run_id"))
          .values(attempts=_runs.c.attempts - 1, scheduled_for=bindparam("due")))
-
-
-@dataclass(frozen=True)
-class _Place:
-    """What quiet hours are judged by (app.services.automations.runs.client_quiet, in_quiet_hours)."""
-
-    timezone: str | None
-    phone_e164: str | None = None
-    quiet_start_hour: int = 0
-    quiet_end_hour: int = 0
-
-
-@dataclass(frozen=True)
-class RunFacts:
-    """A locked, open run and everything deciding and sending it needs, read in one statement."""
-
-    run_id: int
-    status: str
-    kind: str
-    scheduled_for: datetime
-    org_id: int
-    booking_id: int
-    booking_status: str
-    start_at: datetime
-    opted_out: bool
-    client: _Place
-    org: _Place
-    cap_reached_at: datetime | None
-    body: str
-    enabled: bool
-    context: dict[str, str]
-    thread_id: int | None
-    thread_number_id: int | None
-    from_e164: str | None
-    to_e164: str
-    business_name: str
-    texted_before: bool
 
 
 def _read_run(run_id: int, now: datetime) -> RunFacts | None:

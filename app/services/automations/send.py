@@ -18,7 +18,7 @@ from app.services.messaging.outbound import queue_outbound_message, queue_text_t
 from app.services.numbers.choice import front_desk_number_id
 
 if TYPE_CHECKING:
-    from app.services.automations.run_job import RunFacts
+    from app.services.automations.run_facts import RunFacts
 
 
 class NoSendingNumber(DomainError):
