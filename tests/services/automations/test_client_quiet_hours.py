@@ -161,16 +161,21 @@ def test_the_state_comes_from_the_area_code():
                                          "not a number")] == ["Florida", "Oklahoma", "Texas", None, None]
 
 
+def _florida_client_of_a_california_owner(make, clock, login_as):
+    """A California org's owner logged in at noon their time; a confirmed booking of a Florida client."""
+    org = make.org(name="Bay Paws", timezone="America/Los_Angeles")
+    login_as(make.user("owner", org=org))
+    clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=CALIFORNIA))
+    customer = make.client(org=org, phone_e164="+13055550142")
+    return make.booking(org=org, client=customer, sitter=None, status="confirmed")
+
+
 @pytest.mark.parametrize("page_of", [lambda booking: f"/admin/bookings/{booking.id}",
                                      lambda booking: "/admin/automations", lambda booking: "/admin"],
                          ids=["booking page", "automations page", "home page"])
 def test_the_pages_show_when_an_automation_reaches_the_client_in_their_own_time(make, clock, client, login_as,
                                                                                  page_of):
-    org = make.org(name="Bay Paws", timezone="America/Los_Angeles")
-    login_as(make.user("owner", org=org))
-    clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=CALIFORNIA))
-    customer = make.client(org=org, phone_e164="+13055550142")
-    booking = make.booking(org=org, client=customer, sitter=None, status="confirmed")
+    booking = _florida_client_of_a_california_owner(make, clock, login_as)
     make.automation_run(booking, "night_before_reminder", status="scheduled",
                         scheduled_for=datetime(2026, 11, 25, 8, 0, tzinfo=FLORIDA))
     page = client.get(page_of(booking)).get_data(as_text=True)
@@ -280,11 +285,7 @@ def test_the_retry_step_and_its_outcome_say_when_in_both_zones(make, clock, clie
 
 
 def test_the_pages_show_when_a_run_planned_in_org_time_will_really_go(make, clock, client, login_as):
-    org = make.org(name="Bay Paws", timezone="America/Los_Angeles")
-    login_as(make.user("owner", org=org))
-    clock.set(datetime(2026, 11, 24, 12, 0, tzinfo=CALIFORNIA))
-    customer = make.client(org=org, phone_e164="+13055550142")
-    booking = make.booking(org=org, client=customer, sitter=None, status="confirmed")
+    booking = _florida_client_of_a_california_owner(make, clock, login_as)
     # 6 p.m. in California is 9 p.m. in Florida: the run will wait for the client's 8 a.m.
     make.automation_run(booking, "night_before_reminder", status="scheduled",
                         scheduled_for=datetime(2026, 11, 24, 18, 0, tzinfo=CALIFORNIA))
