@@ -1,4 +1,4 @@
-"""A Jinja sandbox whose work stops at a wall-clock deadline (previews and trial renders).
+"""A Jinja sandbox whose work stops at a deadline (previews and trial renders).
 
 The parse-time bounds in app.services.automations.templates (node count, depth, filter chains, no
 loops or calls) keep an accepted template cheap; this is the wall behind them for the renders a
@@ -6,6 +6,11 @@ person waits on in a web request: every call, attribute or item lookup, operator
 step of `range` checks the deadline set by `time_cap`, and past it the render stops with
 TemplateTimeout (a TemplateError: the caller answers 422 with the reason). Outside `time_cap`
 (a send in a job) nothing is checked.
+
+The deadline is the render's own work: past the wall-clock deadline (a cheap check on every step)
+the render stops only once its thread has also spent the cap in CPU time, so a loaded machine
+(another process on the core, another request holding the GIL) never refuses a template that is
+cheap to render; a runaway loop spends CPU and is stopped just after the cap.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from functools import wraps
 from jinja2 import TemplateRuntimeError
 from jinja2.sandbox import SandboxedEnvironment
 
-PREVIEW_TIME_CAP = 0.25  # seconds of wall clock for one preview or trial render
+PREVIEW_TIME_CAP = 0.25  # seconds of the render's own work for one preview or trial render
 
-_deadline: ContextVar[float | None] = ContextVar("pawline_template_deadline", default=None)
+# (wall-clock deadline, the thread's CPU time at the start, the cap in seconds)
+_deadline: ContextVar[tuple[float, float, float] | None] = ContextVar("pawline_template_deadline", default=None)
 
 
 class TemplateTimeout(TemplateRuntimeError):
@@ -30,8 +36,9 @@ class TemplateTimeout(TemplateRuntimeError):
 
 @contextmanager
 def time_cap(seconds: float | None = None) -> Iterator[None]:
-    """Renders inside the block stop with TemplateTimeout once `seconds` (PREVIEW_TIME_CAP) have passed."""
-    token = _deadline.set(time.monotonic() + (PREVIEW_TIME_CAP if seconds is None else seconds))
+    """Renders inside the block stop with TemplateTimeout once they have worked `seconds` (PREVIEW_TIME_CAP)."""
+    cap = PREVIEW_TIME_CAP if seconds is None else seconds
+    token = _deadline.set((time.monotonic() + cap, time.thread_time(), cap))
     try:
         yield
     finally:
@@ -40,7 +47,10 @@ def time_cap(seconds: float | None = None) -> Iterator[None]:
 
 def check_deadline() -> None:
     deadline = _deadline.get()
-    if deadline is not None and time.monotonic() > deadline:
+    if deadline is None or time.monotonic() <= deadline[0]:
+        return
+    _, cpu_started, cap = deadline
+    if time.thread_time() - cpu_started > cap:
         raise TemplateTimeout("The template took too long to render (over "
                               f"{int(PREVIEW_TIME_CAP * 1000)} ms); make it simpler.")
 

@@ -166,6 +166,23 @@ def test_the_sandbox_stops_a_render_at_its_time_cap(body, context):
     assert time.monotonic() - started < 30
 
 
+def test_a_render_waiting_on_a_busy_machine_is_not_stopped(monkeypatch):
+    """The cap counts the render's own CPU time: wall-clock time lost to other processes (a loaded
+    server, another request holding the GIL) does not refuse a cheap template."""
+    import time
+    from types import SimpleNamespace
+
+    from app.services.automations import template_sandbox
+    from app.services.automations.templates import _env
+
+    template = _env.from_string(LONG_D_CHAINS)
+    with template_sandbox.time_cap(0.25):
+        # A minute passes on the wall between two steps; the thread itself has hardly worked.
+        monkeypatch.setattr(template_sandbox, "time", SimpleNamespace(
+            monotonic=lambda: time.monotonic() + 60, thread_time=time.thread_time))
+        assert template.render(client_first_name="Ann").startswith("Ann")
+
+
 def test_outside_a_cap_nothing_is_checked():
     from app.services.automations.templates import _env
 
