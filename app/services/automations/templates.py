@@ -23,7 +23,8 @@ against MAX_TEXT again.
 Rendering uses Jinja's SandboxedEnvironment with StrictUndefined as a second wall: a
 template cannot reach Python internals, and an unknown variable is an error rather
 than an empty gap in a text a client receives. Previews and the trial render run under a
-wall-clock cap (template_sandbox.time_cap, 250 ms) as a third: past it, a 422 says why.
+time cap (template_sandbox.time_cap: 250 ms of the render's own CPU time) as a third: past it,
+a 422 says why.
 """
 
 from __future__ import annotations
