@@ -1,4 +1,4 @@
-"""`.venv/bin/python -m bench.profile {stripe,inbound,sends,runs} [-n N] [--top K]`: one hot path, in-process.
+"""`.venv/bin/python -m bench.profile {stripe,inbound,sends,runs,applies} [-n N] [--top K]`: one hot path, in-process.
 
 Seeds a fresh PostgreSQL database (as `bench.run` does), then runs N requests (or send jobs)
 through the app in this process, timing the full path against its bare yardstick side by
@@ -68,7 +68,7 @@ def _count(engine, call) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("path", choices=("stripe", "inbound", "sends", "runs"))
+    parser.add_argument("path", choices=("stripe", "inbound", "sends", "runs", "applies"))
     parser.add_argument("-n", type=int, default=200, help="requests or jobs per side")
     parser.add_argument("--top", type=int, default=40, help="cProfile rows to print (0: none)")
     parser.add_argument("--sort", default="cumulative")
@@ -88,6 +88,8 @@ def main(argv=None) -> int:
             return _sends(env, tenant, args)
         if args.path == "runs":
             return _runs(env, tenant, args)
+        if args.path == "applies":
+            return _applies(env, tenant, args)
         os.environ.update(env)
         from bench.wsgi import build
 
@@ -233,57 +235,80 @@ def _due_confirmation_runs(app, engine, bookings) -> list[int]:
 def _runs(env, tenant, args) -> int:
     """run_automation on due confirmation runs vs the floor's one-row job, each call in an app
     context of its own (as a worker runs a job), in this process."""
+    from app.services.automations.run_job import run_automation
+
+    def prepare(app, engine):
+        return iter(_due_confirmation_runs(app, engine, [next(pending) for _ in range(2 * args.n + 6)]))
+
+    pending = iter(tenant.pending)
+    return _job_vs_row(env, args, "runs", "run_automation", prepare, run_automation, "sent")
+
+
+def _applies(env, tenant, args) -> int:
+    """apply_stripe_event on stored paid events (each for its own pending booking: the booking is
+    confirmed, its thread, window and runs made) vs the floor's one-row job, in this process."""
+    from app.services.payments.stripe_events import apply_stripe_event
+
+    def prepare(app, engine):
+        events = [reqs.paid_event(booking) for booking in tenant.pending[:2 * args.n + 6]]
+        scenarios.store_received_events(engine, events)
+        return iter(e["id"] for e in events)
+
+    return _job_vs_row(env, args, "applies", "apply_stripe_event", prepare, apply_stripe_event, "processed")
+
+
+def _job_vs_row(env, args, label, name, prepare, job, expected) -> int:
+    """`job` on the ids `prepare(app, engine)` gives vs the floor's one-row job: side by side, with
+    statements and commits per call and a cProfile of `job`."""
     import logging
 
     os.environ.update(env)
     from app import create_app
     from app.extensions import db
-    from app.services.automations.run_job import run_automation
     from bench.floor import one_row_job
 
     app = create_app(app_config(env))
     logging.getLogger().setLevel(logging.WARNING)
     engine = create_engine(env["DATABASE_URL"])
-    pending = iter(tenant.pending)
-    run_ids = iter(_due_confirmation_runs(app, engine, [next(pending) for _ in range(2 * args.n + 6)]))
+    ids = prepare(app, engine)
     rows = iter(range(10**9))
 
-    def run_one():
-        run_id = next(run_ids)
+    def job_one():
+        job_id = next(ids)
         with app.app_context():
-            status = run_automation(run_id)
-        if status != "sent":
-            raise RuntimeError(f"automation run {run_id}: {status}")
+            status = job(job_id)
+        if status != expected:
+            raise RuntimeError(f"{name}({job_id!r}): {status}")
 
     def row_one():
         with app.app_context():
-            one_row_job(f"profile-runs-{os.getpid()}-{next(rows)}")
+            one_row_job(f"profile-{label}-{os.getpid()}-{next(rows)}")
 
     for _ in range(3):  # warm both sides (imports, compiled-statement caches, pool)
-        run_one()
+        job_one()
         row_one()
     with app.app_context():
         sql_engine = db.engine
     commits = []
     event.listen(sql_engine, "commit", lambda conn: commits.append(1))
-    statements = _count(sql_engine, run_one)
-    run_commits = len(commits)
+    statements = _count(sql_engine, job_one)
+    job_commits = len(commits)
     commits.clear()
     statements_row = _count(sql_engine, row_one)
     row_commits = len(commits)
     a, b = [], []
     for r in range(4):
-        sides = ((a, run_one), (b, row_one))
+        sides = ((a, job_one), (b, row_one))
         for out, call in sides if r % 2 == 0 else sides[::-1]:
             out.extend(_timed([call] * (args.n // 4)))
     med_a, med_b = statistics.median(a), statistics.median(b)
     print(
-        f"runs: {args.n} each side, run_automation p50 {1000 * med_a:.2f} ms, one-row job p50 {1000 * med_b:.2f} ms, "
-        f"run/one-row {med_a / med_b:.2f}; statements per run {statements} ({run_commits} commits), "
+        f"{label}: {args.n} each side, {name} p50 {1000 * med_a:.2f} ms, one-row job p50 {1000 * med_b:.2f} ms, "
+        f"one-row/{label} {med_b / med_a:.2f}; statements per call {statements} ({job_commits} commits), "
         f"one-row job {statements_row} ({row_commits} commits)"
     )
     if args.top:
-        _profile([run_one] * (args.n // 2), args)
+        _profile([job_one] * (args.n // 2), args)
     with app.app_context():
         db.engine.dispose()
     engine.dispose()
