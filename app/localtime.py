@@ -35,11 +35,13 @@ def format_datetime(value: datetime | None, tz: str) -> str:
     return local.strftime("%a %-d %b, %-I:%M %p") if local else ""
 
 
-def with_their_time(value: datetime, tz: str, their_tz: str, fmt=format_time) -> str:
+def with_their_time(value: datetime, tz: str, their_tz: str, fmt=format_time, *, label: str = "",
+                    their_label: str = "their time") -> str:
     """'5:00 AM (8:00 AM their time)': org time, and the client's beside it when their zone differs
-    (the pages' `their_time` macro does the same)."""
-    text = fmt(value, tz)
-    return text if their_tz == tz else f"{text} ({fmt(value, their_tz)} their time)"
+    (the pages' `their_time` macro does the same). The labels let a sentence put the client's time
+    first, as the office's quiet-hours warning does: '8:00 AM their time (5:00 AM yours)'."""
+    text = f"{fmt(value, tz)} {label}".rstrip()
+    return text if their_tz == tz else f"{text} ({fmt(value, their_tz)} {their_label})"
 
 
 def zone_where_it_is(local_hour: int, utc_hour: int) -> str:

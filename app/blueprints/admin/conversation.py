@@ -17,4 +17,4 @@ def conversation_context(thread: Thread | None, messages: list[Message]) -> dict
 
 def compose_context(thread: Thread, form: OfficeTextForm | None = None, back: str = "thread") -> dict:
     form = form or OfficeTextForm(formdata=None, back=back)
-    return {"compose_form": form, "compose_thread": thread, "quiet": quiet_hours(org())}
+    return {"compose_form": form, "compose_thread": thread, "quiet": quiet_hours(org(), thread.client)}

@@ -14,7 +14,7 @@ from app.blueprints.media.routes import uploaded_photos
 from app.models import Message, Thread
 from app.services.messaging.office_notes import note_for_message
 from app.services.messaging.office_texts import quiet_hours, text_thread_client
-from app.services.messaging.owner_inbox import reply_numbers, reply_to_inbox_message, set_handled
+from app.services.messaging.owner_inbox import reply_numbers, reply_recipient, reply_to_inbox_message, set_handled
 from app.services.people.phones import national_format
 from app.services.queries.admin import list_owner_inbox, list_threads, thread_messages
 from app.web.scoping import get_in_org_or_404
@@ -60,7 +60,7 @@ def inbox_message(message_id: int):
     history = thread_messages(message.thread_id) if message.thread_id else [message]
     return render_template("admin/inbox_message.html", message=message, form=form,
                            **conversation_context(message.thread, history), confirm=ConfirmForm(),
-                           quiet=quiet_hours(org())), form_status(form)
+                           quiet=quiet_hours(org(), reply_recipient(message))), form_status(form)
 
 
 @bp.route("/inbox/<int:message_id>/handled", methods=["POST"])
@@ -131,6 +131,6 @@ def _sent_flash(thread: Thread, message: Message) -> tuple[str, str]:
     if message.status == "blocked":
         return (f"Not sent: {who} replied STOP, so texts to them are paused until they reply START. "
                 "The text is kept in the conversation.", "error")
-    quiet = quiet_hours(org())
-    late = f" It is quiet hours ({quiet.span_text}) for your business." if quiet.now else ""
+    quiet = quiet_hours(org(), thread.client)
+    late = f" {quiet.situation}" if quiet.now else ""
     return f"Text to {who} queued from {number}; its status shows below.{late}", "info"

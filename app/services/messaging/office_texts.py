@@ -2,21 +2,22 @@
 
 Owners and staff write from the thread page, the booking page and the inbox. Every such
 text is a `queued` Message sent by its job (app.services.messaging.outbound); an opted-out client
-gets nothing (the row is kept `blocked`), and quiet hours are the owner's call: they are
-warned, not stopped.
+gets nothing (the row is kept `blocked`), and quiet hours (the client's, in their time) are the
+owner's call: they are warned, not stopped.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from app.clock import utcnow
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
-from app.localtime import format_time
-from app.models import Message, MessageNumber, Org, Thread
+from app.localtime import format_time, with_their_time
+from app.models import Client, Message, MessageNumber, Org, Thread
 from app.services.audit.events import record_event
-from app.services.automations.runs import after_quiet_hours, in_quiet_hours, quiet_spans
+from app.services.automations.runs import after_quiet_hours, client_quiet, in_quiet_hours, quiet_spans
 from app.services.messaging.outbound import queue_outbound_message
 from app.services.people.phones import national_format
 
@@ -51,18 +52,34 @@ def queue_office_text(*, org_id: int, thread_id: int | None, from_number_id: int
 
 @dataclass(frozen=True)
 class QuietHours:
-    """Whether it is quiet hours for the org now, and when they end (for the warning)."""
+    """Whether it is quiet hours for the client now, in their time (where the law and the
+    automations judge them), and the words of the office's warning."""
 
     now: bool
-    ends_at_text: str
-    span_text: str
+    situation: str  # 'It is 8:30 PM for Ann Lee (their time): quiet hours there (8:00 PM–8:00 AM).'
+    waits: str  # 'Automated texts to them wait until 8:00 AM their time (5:00 AM yours).' ('' for no client)
 
 
-def quiet_hours(org: Org) -> QuietHours:
-    """In the org's zone: the law's quiet hours (federal) and the org's own."""
-    now = utcnow()
-    span = ", ".join(f"{start:02d}:00–{end:02d}:00" for start, end in quiet_spans(org))
-    return QuietHours(in_quiet_hours(now, org), format_time(after_quiet_hours(now, org), org.timezone), span)
+def _hour_text(hour: int) -> str:
+    """'8:00 PM' for 20: a wall-clock hour in the pages' own time format."""
+    return format_time(datetime(2000, 1, 1, hour, tzinfo=UTC), "UTC")
+
+
+def quiet_hours(org: Org, client: Client | None) -> QuietHours:
+    """In the client's time (client_quiet: their zone, their state's law, the org's own hours):
+    an owner texting at 5:30 p.m. in California is warned for a Florida client (8:30 p.m. there).
+    No client (an inbox sender who is not one, so no automation texts them): the org's time and
+    the federal law."""
+    now, quiet = utcnow(), client_quiet(client, org)
+    span = ", ".join(f"{_hour_text(start)}–{_hour_text(end)}" for start, end in quiet_spans(org, quiet))
+    clock = format_time(now, quiet.zone)
+    if client is None:
+        return QuietHours(in_quiet_hours(now, org, quiet), f"It is {clock} (your time): quiet hours ({span}).", "")
+    ends = with_their_time(after_quiet_hours(now, org, quiet), quiet.zone, org.timezone, label="their time",
+                           their_label="yours")
+    return QuietHours(in_quiet_hours(now, org, quiet),
+                      f"It is {clock} for {client.name} (their time): quiet hours there ({span}).",
+                      f"Automated texts to them wait until {ends}.")
 
 
 def text_thread_client(thread_id: int, body: str, user_id: int) -> Message:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
-from app.models import Alert, Message, MessageNumber
+from app.models import Alert, Client, Message, MessageNumber
 from app.services.audit.events import record_event
 from app.services.media.outbound import Upload, attach_photos, prepare_uploads, stored_photos
 from app.services.messaging.office_texts import checked_body, queue_office_text
@@ -26,6 +26,13 @@ def reply_numbers(message: Message) -> list[MessageNumber]:
     for number in front_desk:
         found.setdefault(number.id, number)
     return list(found.values())
+
+
+def reply_recipient(message: Message) -> Client | None:
+    """The client a reply reaches (it goes to the sender's number, whatever the thread): None for a
+    sender who is not a client. Their quiet hours are judged in their time."""
+    return db.session.scalar(select(Client).where(Client.org_id == message.org_id,
+                                                  Client.phone_e164 == message.from_e164))
 
 
 def reply_to_inbox_message(message_id: int, *, from_number_id: int, body: str, user_id: int,

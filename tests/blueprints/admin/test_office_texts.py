@@ -75,10 +75,11 @@ def test_quiet_hours_are_warned_about_not_enforced(client, login_as, make, db, c
     clock.advance(hours=12)  # 22:00 in New York
     login_as(make.user("owner"))  # a login session follows the (frozen) clock
     page = client.get(f"/admin/threads/{thread_id}").get_data(as_text=True)
-    assert "data-quiet-hours" in page and "automated texts wait until 8:00 AM" in page
+    assert "data-quiet-hours" in page and "Automated texts to them wait until 8:00 AM their time." in page
     page = client.post(f"/admin/threads/{thread_id}/text", data={"body": "Sorry it is late"},
                        follow_redirects=True).get_data(as_text=True)
-    assert "It is quiet hours (20:00–08:00) for your business." in page  # 8 p.m.: the default since consent
+    # 8 p.m.: the default since consent; the client's (202) number is in the org's zone
+    assert "It is 10:00 PM for Taylor Brooks (their time): quiet hours there (8:00 PM–8:00 AM)." in page
 
 
 def test_a_retired_number_cannot_be_texted_from_and_sitters_cannot_compose_here(client, login_as, make, db):
