@@ -35,7 +35,7 @@ def test_a_surviving_worker_fires_scheduled_jobs_soon_after_the_scheduler_holder
     holder, survivor = sorted(workers, key=lambda w: len(w.group_pids()), reverse=True)
 
     holder.kill_hard()
-    wait_for(lambda: not holder.group_pids(), "the killed worker's scheduler child to exit", timeout=10)
+    wait_for(lambda: not holder.group_pids(), "the killed worker's scheduler child to exit")
 
     message = outbound_message(live_make, booking_thread(live_make, started_hours_ago=1), status="queued")
     due = datetime.now(UTC) + timedelta(seconds=3)

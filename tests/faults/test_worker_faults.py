@@ -75,9 +75,8 @@ def test_worker_killed_mid_batch_leaves_no_orphan_and_every_text_goes_once(
     worker.kill_hard()
     table_lock.commit()
 
-    wait_for(lambda: not worker.group_pids(), "the killed worker's scheduler child to exit", timeout=10)
-    wait_for(lambda: not any(redis.exists(key) for key in SCHEDULER_LOCKS), "the scheduler locks to go",
-             timeout=10)
+    wait_for(lambda: not worker.group_pids(), "the killed worker's scheduler child to exit")
+    wait_for(lambda: not any(redis.exists(key) for key in SCHEDULER_LOCKS), "the scheduler locks to go")
     assert statuses([stalled]) == {stalled: "sending"}
 
     restarted = start_worker()
@@ -89,7 +88,7 @@ def test_worker_killed_mid_batch_leaves_no_orphan_and_every_text_goes_once(
     # a while under load a first pass found it still held (not understood yet; see the issue-28 note).
     settled = []
     wait_for(lambda: settled.append(reconcile().counts["messages_sending"]) or sum(settled) == 1,
-             "reconcile to settle the interrupted text", timeout=30)
+             "reconcile to settle the interrupted text")
     wait_for(lambda: len(sends_per_message()) == 50, "the interrupted text")
     assert set(sends_per_message().values()) == {1}
     assert set(statuses(ids).values()) == {"sent"}
