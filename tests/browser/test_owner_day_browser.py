@@ -5,6 +5,7 @@ notes → the audit log reads as sentences."""
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -35,12 +36,17 @@ def test_an_owners_day(make, clock, live_server, chromium, artifacts):
         laptop.wait_for_selector("#calendar")
         visit = laptop.locator(f"#calendar [data-sitter='Sasha Lee'] [data-booking='{booking.id}']")
         assert "Taylor Brooks" in visit.inner_text() and "pending" in visit.inner_text()
-        laptop.click("#calendar >> text=Week")  # htmx swaps the calendar in place
+        # The calendar's own Day and Week links: `text=Day` also matched "Today" (a substring), so the
+        # day view was never shown, and under load the visit's click below landed while htmx swapped
+        # the week in again: a lost click (a CI flake).
+        calendar_nav = laptop.locator("#calendar nav.calendar-nav")
+        calendar_nav.get_by_role("link", name="Week", exact=True).click()  # htmx swaps the calendar in place
         laptop.wait_for_selector("#calendar table.calendar-week")
-        assert "view=week" in laptop.url
-        laptop.click("#calendar >> text=Day")
-        laptop.wait_for_selector(f"#calendar [data-booking='{booking.id}']")
-        laptop.click(f"#calendar [data-booking='{booking.id}']")
+        laptop.wait_for_url(re.compile(r"view=week"))
+        calendar_nav.get_by_role("link", name="Day", exact=True).click()
+        laptop.wait_for_url(re.compile(r"view=day"))
+        laptop.wait_for_selector("#calendar table.calendar-week", state="detached")  # the day view is in
+        laptop.click(f"#calendar div.calendar [data-booking='{booking.id}']")
         laptop.wait_for_selector(f"h1:has-text('Booking #{booking.id}')")
 
         laptop.click("button:has-text('Confirm by hand')")
