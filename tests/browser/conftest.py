@@ -79,8 +79,9 @@ class CspWatchingBrowser:
 def chromium():
     """One Chromium for every browser test (each test has contexts of its own): started per module,
     Playwright and the browser took 1.5-2 s of every browser module's time."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=WAIT_BOUND_MS)  # its own default is 5 s: expect(...) waits as long as the rest
     assert (ROOT / "app/static/vendor/htmx.min.js").exists(), "run ./scripts/install (fetches htmx)"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -142,6 +143,17 @@ def log_in(page, base_url: str, user, landing: str = "/sitter") -> None:
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}{landing}")
+
+
+def settled(page) -> None:
+    """Wait until htmx has settled what it swapped in. htmx processes new content (its hx-* attributes)
+    and fires htmx:load, where the pages wire it (js/sitter.js: the compose box's draft and send key),
+    only at the settle, 20 ms after the swap: a click there before it meets a plain form or link, a
+    reload a draft not yet cleared. Call it once the swap's new state has been waited for (before the
+    swap nothing is settling either)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(".htmx-added, .htmx-settling")).to_have_count(0)
 
 
 def phone(chromium, screen=PHONE, **options):

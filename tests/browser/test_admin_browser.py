@@ -34,8 +34,10 @@ def test_owner_creates_a_client_and_booking_and_confirms_it_by_hand(make, clock,
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/admin")
 
-    page.click("nav >> text=Clients")
-    page.click("text=New client")
+    # Links by their exact names (`text=…` unquoted is a case-insensitive substring match).
+    page.locator("nav.topnav").get_by_role("link", name="Clients", exact=True).click()
+    page.wait_for_url(f"{base}/admin/clients")
+    page.get_by_role("link", name="New client", exact=True).click()
     page.fill("#phone", "202-555-01")  # too short: the form says so and keeps the name
     page.fill("#name", "Robin Park")
     page.select_option("#consent_method", "booking_form")  # how they agreed to texts (required)
@@ -47,7 +49,7 @@ def test_owner_creates_a_client_and_booking_and_confirms_it_by_hand(make, clock,
     page.wait_for_selector("h1:has-text('Robin Park')")
     assert "(202) 555-0144" in page.content()
 
-    page.click("text=New booking")
+    page.get_by_role("link", name="New booking", exact=True).click()
     page.select_option("#sitter_id", label="Sasha Sitter")
     page.fill("#start_at", "2026-11-26T09:00")  # tomorrow, 9 AM New York
     page.fill("#end_at", "2026-11-26T10:00")

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from tests.browser.a11y import assert_no_serious_violations
-from tests.browser.conftest import ARTIFACTS, on_thread
+from tests.browser.conftest import ARTIFACTS, on_thread, settled
 from tests.support.live_server import serving
 from tests.support.sitter_data import make_visit
 
@@ -71,6 +71,7 @@ def test_quick_reply_then_a_send_offline_says_one_true_thing_and_never_loses_the
         page.get_by_role("button", name="Send", exact=True).click()
         page.locator("#messages .message-mine").filter(has_text="On my way").wait_for()
         page.locator("[data-notice]").get_by_text("Queued to send.").wait_for()
+        settled(page)  # the box the send brought is htmx's form, wired, before it is used
 
         page.fill("#body", "Biscuit is fed")
         page.get_by_role("button", name="Fed and watered").click()

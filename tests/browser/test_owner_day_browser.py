@@ -9,9 +9,10 @@ import re
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from app.services.people.care_notes import save_care_note
-from tests.browser.conftest import WAIT_BOUND_MS, log_in
+from tests.browser.conftest import WAIT_BOUND_MS, log_in, settled
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +33,9 @@ def test_an_owners_day(make, clock, live_server, chromium, artifacts):
     laptop.set_default_timeout(WAIT_BOUND_MS)
     try:
         log_in(laptop, base, owner, "/admin")
-        laptop.click("nav >> text=Calendar")
+        nav = laptop.locator("nav.topnav")  # its links by exact name: unquoted `text=` is a substring match
+        nav.get_by_role("link", name="Calendar", exact=True).click()
+        laptop.wait_for_url(f"{base}/admin/calendar")
         laptop.wait_for_selector("#calendar")
         visit = laptop.locator(f"#calendar [data-sitter='Sasha Lee'] [data-booking='{booking.id}']")
         assert "Taylor Brooks" in visit.inner_text() and "pending" in visit.inner_text()
@@ -43,6 +46,7 @@ def test_an_owners_day(make, clock, live_server, chromium, artifacts):
         calendar_nav.get_by_role("link", name="Week", exact=True).click()  # htmx swaps the calendar in place
         laptop.wait_for_selector("#calendar table.calendar-week")
         laptop.wait_for_url(re.compile(r"view=week"))
+        settled(laptop)  # the week's own Day link is htmx's only once settled (before, a plain link)
         calendar_nav.get_by_role("link", name="Day", exact=True).click()
         laptop.wait_for_url(re.compile(r"view=day"))
         laptop.wait_for_selector("#calendar table.calendar-week", state="detached")  # the day view is in
@@ -63,7 +67,8 @@ def test_an_owners_day(make, clock, live_server, chromium, artifacts):
         assert "Olivia Owner" in mine.inner_text() and mine.locator(".msg-status").get_attribute("data-status") in (
             "queued", "sending", "sent")
 
-        laptop.click("nav >> text=Simulate a text")
+        nav.get_by_role("link", name="Simulate a text", exact=True).click()
+        laptop.wait_for_url(f"{base}/admin/simulate")
         taylor_option = laptop.locator("#client_id option", has_text="Taylor Brooks").get_attribute("value")
         laptop.select_option("#client_id", value=taylor_option)
         laptop.fill("#body", "Thanks! Gate is open, call 202-555-0199 if stuck")
@@ -88,7 +93,8 @@ def test_an_owners_day(make, clock, live_server, chromium, artifacts):
         finally:
             phone_context.close()
 
-        laptop.click("nav >> text=Audit log")
+        nav.get_by_role("link", name="Audit log", exact=True).click()
+        laptop.wait_for_url(f"{base}/admin/audit")
         laptop.wait_for_selector(".audit-lines")
         log = html.unescape(laptop.locator(".audit-lines").inner_text())
         for sentence in (f"Olivia Owner confirmed booking #{booking.id}.",
@@ -100,7 +106,7 @@ def test_an_owners_day(make, clock, live_server, chromium, artifacts):
         raw = laptop.locator(".audit-raw").first
         assert not raw.locator("dl").is_visible()  # the raw record stays behind the toggle
         raw.locator("summary").click()
-        assert raw.locator("dl").is_visible()
+        expect(raw.locator("dl")).to_be_visible()
         laptop.screenshot(path=str(artifacts / "owner-day-audit.png"), full_page=True)
     finally:
         laptop_context.close()

@@ -29,7 +29,7 @@ def test_sitter_attaches_a_photo_and_sees_it_in_the_thread(make, clock, live_ser
                              "buffer": photo_bytes((2400, 1800), orientation=6)}])
     phone.locator("#attach-status").get_by_text("1 photo ready").wait_for()  # shrunk on the phone first
     phone.fill("#body", "Biscuit at the park")
-    phone.get_by_role("button", name="Send").click()
+    phone.get_by_role("button", name="Send", exact=True).click()
 
     thumb = phone.locator("#messages .message-mine img.attachment-thumb")
     thumb.wait_for()
@@ -54,6 +54,6 @@ def test_too_many_photos_are_stopped_before_uploading_and_the_text_stays(make, c
     phone.locator("#photos").set_input_files(
         [{"name": f"{i}.jpg", "mimeType": "image/jpeg", "buffer": small} for i in range(11)])
     assert "at most 10 photos" in phone.locator("#attach-status").inner_text()
-    phone.get_by_role("button", name="Send").click()  # the browser refuses the invalid picker
+    phone.get_by_role("button", name="Send", exact=True).click()  # the browser refuses the invalid picker
     assert phone.locator("#body").input_value() == "Eleven photos of Biscuit"
     assert phone.locator("#messages .message-mine").count() == 0

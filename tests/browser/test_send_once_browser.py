@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Message, MessageMedia, OutboxEntry
-from tests.browser.conftest import on_thread
+from tests.browser.conftest import on_thread, settled
 from tests.support.media_stand_in import photo_bytes
 from tests.support.sitter_data import make_visit
 
@@ -70,6 +70,7 @@ def test_retry_after_a_lost_answer_sends_the_text_and_photo_once(make, clock, li
         clock.advance(minutes=3)  # a slow upload's timeout: past the server's same-tap check
         error.get_by_role("button", name="Retry").click()
         page.locator("[data-notice]").get_by_text("Already sent; it was not sent twice.").wait_for()
+        settled(page)  # the confirmed box clears the draft when htmx settles it (after the swap)
         assert len(received) == 2  # Retry did post again...
         mine = page.locator("#messages .message-mine").filter(has_text="Biscuit in the garden")
         assert mine.count() == 1 and page.locator("#body").input_value() == ""
@@ -96,6 +97,7 @@ def test_send_after_a_reload_keeps_the_drafts_key_and_sends_once(make, clock, li
         assert page.locator("[data-send-key]").input_value() == sent_key
         page.get_by_role("button", name="Send", exact=True).click()
         page.locator("[data-notice]").get_by_text("Already sent; it was not sent twice.").wait_for()
+        settled(page)  # the box the send brought is htmx's form, wired, before it is used
         assert len(_rows(Message)) == 1 and len(_rows(OutboxEntry)) == 1
 
         page.fill("#body", "Back tomorrow at 9")  # a new draft after a confirmed send: a new key

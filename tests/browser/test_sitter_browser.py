@@ -50,7 +50,7 @@ def test_sitter_sends_a_message_that_appears_without_a_reload(make, clock, live_
 
     phone.evaluate("window.__sameDocument = true")
     phone.fill("#body", "Biscuit is fed and walked!")
-    phone.get_by_role("button", name="Send").click()
+    phone.get_by_role("button", name="Send", exact=True).click()
     mine = phone.locator("#messages .message-mine")
     mine.filter(has_text="Biscuit is fed and walked!").wait_for()
     assert phone.evaluate("window.__sameDocument === true"), "the page reloaded"
@@ -69,7 +69,7 @@ def test_compose_is_disabled_before_the_visit_with_the_opening_time(make, clock,
     phone.wait_for_url(f"{live_server}/sitter/threads/{visit.thread.id}")
     compose = phone.locator("#compose")
     assert "Messaging opens at 9:00 AM (visit start)" in compose.inner_text()
-    assert phone.get_by_role("button", name="Send").is_disabled()
+    assert phone.get_by_role("button", name="Send", exact=True).is_disabled()
     assert phone.locator("#body").is_disabled()
     assert _fits_the_screen(phone)
     phone.set_viewport_size({"width": 360, "height": 740})  # the smallest phone we design for

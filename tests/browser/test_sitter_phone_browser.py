@@ -45,7 +45,7 @@ def test_the_thread_opens_at_the_newest_message_with_send_in_view(make, clock, l
     visit, newest = _busy_visit(make, clock)
     with on_thread(chromium, live_server, visit, SCREENS[screen]) as (context, page):
         last = page.locator(f"#message-{newest.id}")
-        send = page.get_by_role("button", name="Send")
+        send = page.get_by_role("button", name="Send", exact=True)
         page.wait_for_function("document.readyState === 'complete'")
         assert _in_view(page, last), f"newest message not in view on {screen}"
         assert _in_view(page, send), f"Send not in view on {screen}"
@@ -61,11 +61,11 @@ def test_a_send_without_signal_says_so_keeps_the_text_and_retries(make, clock, l
     with on_thread(chromium, live_server, visit) as (context, page):
         page.fill("#body", "Biscuit is fed")
         context.set_offline(True)
-        page.get_by_role("button", name="Send").click()
+        page.get_by_role("button", name="Send", exact=True).click()
         error = page.locator("[data-send-error]")
         error.get_by_text("Not sent, no connection.").wait_for()
         assert page.locator("#body").input_value() == "Biscuit is fed"
-        assert page.get_by_role("button", name="Send").is_enabled()
+        assert page.get_by_role("button", name="Send", exact=True).is_enabled()
         context.set_offline(False)
         error.get_by_role("button", name="Retry").click()
         page.locator("#messages .message-mine").filter(has_text="Biscuit is fed").wait_for()
@@ -79,7 +79,7 @@ def test_sending_shows_a_real_sending_state(make, clock, live_server, live_gate,
         # Hold the request at the server so the in-between state can be seen, then let it through.
         held = live_gate.hold("POST", f"/threads/{visit.thread.id}/messages")
         page.fill("#body", "On my way")
-        page.get_by_role("button", name="Send").click()
+        page.get_by_role("button", name="Send", exact=True).click()
         page.get_by_role("button", name="Sending…").wait_for()
         assert page.locator("form[data-compose-form]").get_attribute("aria-busy") == "true"
         assert held.arrived.wait(WAIT_BOUND_MS / 1000), "the send request was not made"
